@@ -1,0 +1,111 @@
+//! `async` read and write methods for every `futures_io::AsyncRead` / `AsyncWrite`.
+//!
+//! weft's streams implement the `futures-io` traits that the ecosystem shares; these extension
+//! traits add the methods you await, as `tokio::io::AsyncReadExt` does:
+//!
+//! ```
+//! use weft::io::{AsyncReadExt, AsyncWriteExt};
+//! use weft::net::{TcpListener, TcpStream};
+//!
+//! weft::run(async {
+//!     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+//!     let addr = listener.local_addr().unwrap();
+//!     let client = weft::spawn(async move {
+//!         let mut stream = TcpStream::connect(addr).await.unwrap();
+//!         stream.write_all(b"hello").await.unwrap();
+//!     });
+//!     let (mut conn, _) = listener.accept().await.unwrap();
+//!     let mut buf = [0; 5];
+//!     conn.read_exact(&mut buf).await.unwrap();
+//!     assert_eq!(&buf, b"hello");
+//!     client.await.unwrap();
+//! });
+//! ```
+
+use std::future::{Future, poll_fn};
+use std::io;
+use std::pin::Pin;
+
+pub use futures_io::{AsyncRead, AsyncWrite};
+
+/// Awaitable reads on any [`AsyncRead`].
+pub trait AsyncReadExt: AsyncRead + Unpin {
+    /// Reads some bytes into `buf`; `Ok(0)` means end of stream (or an empty `buf`).
+    fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_read(cx, buf))
+    }
+
+    /// Fills `buf` completely; `UnexpectedEof` if the stream ends first.
+    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        async move {
+            let mut filled = 0;
+            while filled < buf.len() {
+                match self.read(&mut buf[filled..]).await? {
+                    0 => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            format!("stream ended after {filled} of {} bytes", buf.len()),
+                        ));
+                    }
+                    n => filled += n,
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Reads until end of stream, appending to `buf`; returns how many bytes it added.
+    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> impl Future<Output = io::Result<usize>> + 'a {
+        async move {
+            let start = buf.len();
+            let mut chunk = [0u8; 8192];
+            loop {
+                match self.read(&mut chunk).await? {
+                    0 => return Ok(buf.len() - start),
+                    n => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin + ?Sized> AsyncReadExt for R {}
+
+/// Awaitable writes on any [`AsyncWrite`].
+pub trait AsyncWriteExt: AsyncWrite + Unpin {
+    /// Writes some of `buf`; returns how many bytes were written.
+    fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_write(cx, buf))
+    }
+
+    /// Writes all of `buf`; `WriteZero` if the stream stops accepting bytes.
+    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        async move {
+            let mut written = 0;
+            while written < buf.len() {
+                match self.write(&buf[written..]).await? {
+                    0 => {
+                        return Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            format!("stream accepted {written} of {} bytes", buf.len()),
+                        ));
+                    }
+                    n => written += n,
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// Flushes buffered data (sockets have none; wrappers may).
+    fn flush(&mut self) -> impl Future<Output = io::Result<()>> + '_ {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_flush(cx))
+    }
+
+    /// Closes the writing side (a TCP stream sends FIN: half-close).
+    fn close(&mut self) -> impl Future<Output = io::Result<()>> + '_ {
+        poll_fn(move |cx| Pin::new(&mut *self).poll_close(cx))
+    }
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> AsyncWriteExt for W {}

@@ -1,0 +1,15 @@
+//! weft-net: TCP and UDP sockets for [weft](https://docs.rs/weft), built only on
+//! `weft_runtime::io`'s public registration API (the same one you can use for your own
+//! sources). Network failures are `io::Error`s carrying the OS cause; nothing here panics on
+//! bad input from the network.
+//!
+//! Sockets are `!Send`: they belong to the runtime of the thread that created them.
+
+mod addr;
+pub mod io;
+mod tcp;
+mod udp;
+
+pub use addr::lookup_host;
+pub use tcp::{ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
+pub use udp::UdpSocket;

@@ -1,0 +1,103 @@
+//! `UdpSocket`.
+
+use std::future::poll_fn;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll};
+
+use weft_runtime::io::Async;
+
+use crate::addr::{resolve, try_each};
+
+/// A UDP socket: datagrams to and from any peer, or one peer after
+/// [`connect`](UdpSocket::connect).
+///
+/// ```
+/// use weft::net::UdpSocket;
+/// weft::run(async {
+///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+///     a.send_to(b"hi", b.local_addr().unwrap()).await.unwrap();
+///     let mut buf = [0; 16];
+///     let (n, from) = b.recv_from(&mut buf).await.unwrap();
+///     assert_eq!((&buf[..n], from), (&b"hi"[..], a.local_addr().unwrap()));
+/// });
+/// ```
+#[derive(Debug)]
+pub struct UdpSocket {
+    io: Async<mio::net::UdpSocket>,
+}
+
+impl UdpSocket {
+    /// Binds to `addr` (trying each address it resolves to).
+    pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        try_each(addr, |addr| async move {
+            Ok(UdpSocket {
+                io: Async::new(mio::net::UdpSocket::bind(addr)?)?,
+            })
+        })
+        .await
+    }
+
+    /// Adopts a bound std socket (it is switched to non-blocking mode).
+    pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        socket.set_nonblocking(true)?;
+        Ok(UdpSocket {
+            io: Async::new(mio::net::UdpSocket::from_std(socket))?,
+        })
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sends one datagram to `target` (its first resolved address); returns the bytes sent.
+    pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
+        let target = resolve(target)?[0];
+        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+    }
+
+    /// Receives one datagram; returns its length and sender. A datagram longer than `buf` is
+    /// truncated.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+    }
+
+    /// Polls [`send_to`](UdpSocket::send_to).
+    pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
+        self.io.poll_write_with(cx, |s| s.send_to(buf, target))
+    }
+
+    /// Polls [`recv_from`](UdpSocket::recv_from).
+    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+    }
+
+    /// Sets the default peer (trying each resolved address): `send` goes there and `recv`
+    /// only takes datagrams from it.
+    pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
+        try_each(addr, |addr| async move { self.io.get_ref().connect(addr) }).await
+    }
+
+    /// Sends to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send(buf))).await
+    }
+
+    /// Receives from the connected peer. A refused earlier send may surface here as
+    /// `ConnectionRefused`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.io.poll_read_with(cx, |s| s.recv(buf))).await
+    }
+
+    /// Allows sending to broadcast addresses.
+    pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_broadcast(on)
+    }
+}

@@ -1,0 +1,160 @@
+//! The runtime's state on its own thread: run queue, owned tasks, reactor, timers.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::panic::Location;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use slab::Slab;
+
+use super::budget;
+use super::remote::Remote;
+use crate::reactor::Reactor;
+use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
+use crate::task::{JoinHandle, TaskId};
+use crate::time::driver::TimerDriver;
+
+/// Everything a running runtime owns. Lives in an `Rc`: the `Runtime`, the thread-local
+/// context and (through their own `Rc`s) sockets and timers point at parts of it.
+pub(crate) struct Core {
+    pub(crate) id: u32,
+    /// Tasks ready to be polled, in wake order (FIFO).
+    run_queue: RefCell<VecDeque<TaskRef>>,
+    /// Every task whose future is alive, so shutdown can drop them and deadlock reports can
+    /// list them. A task's key here is stored in its header.
+    owned: RefCell<Slab<TaskRef>>,
+    next_task_id: Cell<u64>,
+    pub(crate) remote: Arc<Remote>,
+    pub(crate) reactor: Rc<Reactor>,
+    pub(crate) timers: Rc<TimerDriver>,
+    pub(crate) event_interval: u32,
+    budget: u32,
+}
+
+impl Core {
+    pub(crate) fn new(
+        remote: Arc<Remote>,
+        reactor: Reactor,
+        event_interval: u32,
+        budget: u32,
+    ) -> Core {
+        Core {
+            id: remote.id,
+            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            owned: RefCell::new(Slab::with_capacity(256)),
+            next_task_id: Cell::new(1),
+            remote,
+            reactor: Rc::new(reactor),
+            timers: Rc::new(TimerDriver::new()),
+            event_interval,
+            budget,
+        }
+    }
+
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        name: Option<String>,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+    {
+        let id = self.next_task_id.get();
+        self.next_task_id.set(id + 1);
+        let id = TaskId::new(NonZeroU64::new(id).expect("task ids start at 1"));
+        let mut owned = self.owned.borrow_mut();
+        let entry = owned.vacant_entry();
+        let owner_key = u32::try_from(entry.key()).expect("more than 4 billion live tasks");
+        let meta = TaskMeta {
+            id,
+            runtime_id: self.id,
+            owner_key,
+            location,
+            name,
+        };
+        let parts = raw::allocate(future, meta);
+        entry.insert(parts.owned);
+        drop(owned);
+        self.run_queue.borrow_mut().push_back(parts.queued);
+        JoinHandle::new(parts.join)
+    }
+
+    /// Queues a task woken on this thread.
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    pub(crate) fn has_ready_tasks(&self) -> bool {
+        !self.run_queue.borrow().is_empty()
+    }
+
+    /// Polls up to `max` queued tasks; returns how many it polled.
+    pub(crate) fn run_ready(&self, max: u32) -> u32 {
+        let mut polled = 0;
+        while polled < max {
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                break;
+            };
+            self.run_task(task);
+            polled += 1;
+        }
+        polled
+    }
+
+    fn run_task(&self, task: TaskRef) {
+        budget::reset(self.budget);
+        match task.run() {
+            RunOutcome::Idle => {}
+            RunOutcome::Requeue => self.push(task),
+            RunOutcome::Complete => {
+                let key = task.owner_key();
+                let mut owned = self.owned.borrow_mut();
+                let ours = owned.get(key).is_some_and(|t| t.id() == task.id());
+                let removed = if ours { owned.try_remove(key) } else { None };
+                drop(owned);
+                drop(removed);
+            }
+        }
+    }
+
+    /// Resets the budget before polling the main future.
+    pub(crate) fn reset_budget(&self) {
+        budget::reset(self.budget);
+    }
+
+    /// Moves tasks woken from other threads onto the run queue.
+    pub(crate) fn drain_remote(&self) {
+        for notified in self.remote.take() {
+            self.push(notified.into_local(self.id));
+        }
+    }
+
+    /// Calls `f` with each live task.
+    pub(crate) fn for_each_task(&self, mut f: impl FnMut(&TaskRef)) {
+        for (_, task) in self.owned.borrow().iter() {
+            f(task);
+        }
+    }
+
+    /// Drops every task's future, on this thread, until none is left (a dropped future may
+    /// spawn or wake others). Called when the runtime is dropped.
+    pub(crate) fn shutdown(&self) {
+        loop {
+            let tasks: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();
+            if tasks.is_empty() {
+                break;
+            }
+            for task in &tasks {
+                task.cancel_now();
+            }
+        }
+        let queued = std::mem::take(&mut *self.run_queue.borrow_mut());
+        drop(queued);
+        self.remote.unregister();
+        drop(self.remote.take());
+    }
+}

@@ -1,0 +1,105 @@
+//! Proving that nothing can ever wake the runtime again, and reporting it.
+//!
+//! gevent raises `LoopExit` when its hub has nothing left to wait for; asyncio just hangs. weft
+//! reports the same situation, but only when it can *prove* it:
+//! - no task is ready and the main future was not woken,
+//! - no timer is armed and no I/O source is registered,
+//! - and no waker exists outside weft's own bookkeeping. Each task's reference count says how
+//!   many wakers point at it; the ones weft itself holds (a task waiting on a `JoinHandle`)
+//!   are subtracted. Anything left over could be in another thread's hands, so weft waits.
+//!
+//! A waker kept by a foreign primitive (say, a `futures` channel) counts as "outside", so a
+//! deadlock through one is not reported: weft then blocks like any other runtime would.
+
+use std::fmt;
+use std::panic::Location;
+use std::task::Waker;
+
+use super::core::Core;
+use crate::task::TaskId;
+use crate::task::raw::is_task_waker;
+
+/// `run` found that the main future waits for something that can never happen: no task can
+/// run and nothing (timer, socket, other thread) can ever wake one. Lists every task.
+#[derive(Debug, Clone)]
+pub struct Deadlock {
+    tasks: Vec<TaskReport>,
+}
+
+/// One task's line in a [`Deadlock`] report.
+#[derive(Debug, Clone)]
+pub struct TaskReport {
+    /// The task's id.
+    pub id: TaskId,
+    /// Its name, if it was spawned with one.
+    pub name: Option<String>,
+    /// Where it was spawned.
+    pub spawned_at: &'static Location<'static>,
+    /// True if some task (or the main future) is awaiting its `JoinHandle`.
+    pub awaited: bool,
+}
+
+impl Deadlock {
+    /// The tasks that were waiting, in spawn order.
+    pub fn tasks(&self) -> &[TaskReport] {
+        &self.tasks
+    }
+}
+
+impl fmt::Display for Deadlock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "deadlock: the main future is waiting, but nothing can ever wake it: no task is \
+             ready, no timer is armed, no socket is registered, and no waker is held outside \
+             the runtime"
+        )?;
+        if self.tasks.is_empty() {
+            return write!(f, "  (there are no other tasks)");
+        }
+        for (i, task) in self.tasks.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  task {}", task.id)?;
+            if let Some(name) = &task.name {
+                write!(f, " ({name})")?;
+            }
+            write!(f, " spawned at {}, waiting", task.spawned_at)?;
+            if task.awaited {
+                write!(f, "; its JoinHandle is being awaited")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Deadlock {}
+
+/// `Some(report)` if the runtime provably can never make progress again. The caller has
+/// checked that nothing is queued and the main future was not woken.
+pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -> Option<Deadlock> {
+    if core.timers.armed() > 0 || core.reactor.registrations() > 0 || core.remote.is_notified() {
+        return None;
+    }
+    let is_local = |w: &Waker| is_task_waker(w) || w.will_wake(main_waker);
+    let mut outside = main_outside_refs;
+    let mut held_by_weft = 0;
+    let mut tasks = Vec::new();
+    core.for_each_task(|task| {
+        let (extra_refs, local_joiner) = task.waker_census(is_local);
+        outside += extra_refs;
+        held_by_weft += usize::from(local_joiner);
+        tasks.push(TaskReport {
+            id: task.id(),
+            name: task.name().map(str::to_owned),
+            spawned_at: task.location(),
+            awaited: local_joiner,
+        });
+    });
+    if outside > held_by_weft {
+        return None;
+    }
+    tasks.sort_by_key(|t| t.id);
+    Some(Deadlock { tasks })
+}

@@ -1,0 +1,296 @@
+//! The executor: run queues and the event-loop turn.
+//!
+//! # One turn of the loop ([`Runtime::block_on`])
+//! 1. Poll the main future if it was woken.
+//! 2. Poll ready tasks from the FIFO run queue, at most `event_interval` (61 by default) per
+//!    turn.
+//! 3. Move tasks woken from other threads onto the run queue.
+//! 4. If nothing is ready, or `event_interval` polls have passed since the last look, poll
+//!    the reactor: with timeout 0 if work is ready, else until the earliest timer, else forever
+//!    (an idle runtime sleeps in `epoll_wait` and uses no CPU). Each I/O event wakes the
+//!    registration's reader and/or writer.
+//! 5. Fire the timers whose deadline has passed, in deadline order.
+//!
+//! So I/O and timers are looked at after at most `event_interval` polls even if tasks keep
+//! waking each other forever, while tasks handing work to each other do not pay a system call
+//! per hand-off.
+
+pub(crate) mod budget;
+mod context;
+pub(crate) mod core;
+mod deadlock;
+mod remote;
+pub(crate) mod spawn;
+
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Instant;
+
+pub(crate) use context::{expect_core, with_core};
+pub use deadlock::{Deadlock, TaskReport};
+
+use self::core::Core;
+use self::remote::Remote;
+use crate::reactor::Reactor;
+use crate::task::JoinHandle;
+use crate::task::raw::TaskRef;
+
+/// Queues a woken task: on this thread's run queue if it belongs to the runtime running here,
+/// otherwise through its runtime's remote queue.
+pub(crate) fn schedule(task: TaskRef) {
+    let task = with_core(|core| match core {
+        Some(core) if core.id == task.runtime_id() => {
+            core.push(task);
+            None
+        }
+        _ => Some(task),
+    });
+    if let Some(task) = task {
+        remote::schedule_remote(task.into_notified());
+    }
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = weft::runtime::Builder::new().event_interval(31).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Builder {
+    event_interval: u32,
+    budget: u32,
+    events_capacity: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            event_interval: 61,
+            budget: 128,
+            events_capacity: 1024,
+        }
+    }
+}
+
+impl Builder {
+    /// The defaults: `event_interval` 61, `budget` 128, 1024 events per reactor poll.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// How many task polls may run before the reactor and the timers are checked again
+    /// (at least 1). Lower means fairer to I/O, higher means fewer system calls.
+    pub fn event_interval(mut self, polls: u32) -> Builder {
+        self.event_interval = polls.max(1);
+        self
+    }
+
+    /// How many ready operations (socket reads, channel receives) one poll of a task may do
+    /// before it is made to yield (at least 1). See [`poll_budget`](crate::task::poll_budget).
+    pub fn budget(mut self, operations: u32) -> Builder {
+        self.budget = operations.max(1);
+        self
+    }
+
+    /// How many I/O events one reactor poll takes at most (at least 1).
+    pub fn events_capacity(mut self, events: usize) -> Builder {
+        self.events_capacity = events.max(1);
+        self
+    }
+
+    /// Creates the runtime: an epoll instance and an eventfd for wakes from other threads.
+    /// Fails with the OS error if the process is out of file descriptors.
+    pub fn build(self) -> io::Result<Runtime> {
+        let (reactor, waker) = Reactor::new(self.events_capacity)?;
+        let remote = Remote::register(waker);
+        let core = Core::new(remote, reactor, self.event_interval, self.budget);
+        Ok(Runtime {
+            core: Rc::new(core),
+        })
+    }
+}
+
+/// A single-threaded runtime: an executor, a reactor and timers, driven by
+/// [`block_on`](Runtime::block_on) on the thread that created it (it is `!Send`).
+///
+/// Dropping it drops every task that is still alive, on this thread, as `asyncio.run` cancels
+/// leftover tasks. Most programs just call [`run`](crate::run).
+///
+/// ```
+/// let rt = weft::Runtime::new().unwrap();
+/// let handle = rt.spawn(async { "spawned before block_on" });
+/// assert_eq!(rt.block_on(handle).unwrap(), "spawned before block_on");
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    /// A runtime with the default [`Builder`] settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure one.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Spawns a task that starts running at the next `block_on`.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let location = std::panic::Location::caller();
+        self.core.spawn(future, None, location)
+    }
+
+    /// Runs `future` to completion on this thread, driving every task of this runtime
+    /// meanwhile, and returns its output. Tasks still alive afterwards stay parked until the
+    /// next `block_on` or until the runtime is dropped.
+    ///
+    /// # Panics
+    /// - Inside a running runtime (use `.await` or `spawn` instead).
+    /// - If the runtime deadlocks (see [`try_block_on`](Runtime::try_block_on) to get the
+    ///   [`Deadlock`] report as an error instead).
+    /// - If `future` panics (the panic propagates).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.try_block_on(future).unwrap_or_else(|deadlock| panic!("{deadlock}"))
+    }
+
+    /// Like [`block_on`](Runtime::block_on), but a deadlock is returned as an error listing the
+    /// waiting tasks instead of panicking.
+    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, Deadlock> {
+        let core = &self.core;
+        let _enter = context::enter(core.clone());
+        let _budget = BudgetGuard;
+        let main = Arc::new(MainWake {
+            woken: AtomicBool::new(true),
+            remote: core.remote.clone(),
+            runtime_id: core.id,
+        });
+        let waker = Waker::from(main.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        let mut polls_since_io = 0;
+        loop {
+            if main.woken.swap(false, Ordering::AcqRel) {
+                core.reset_budget();
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return Ok(output);
+                }
+                polls_since_io += 1;
+            }
+            polls_since_io += core.run_ready(core.event_interval);
+            core.drain_remote();
+
+            let ready = core.has_ready_tasks() || main.woken.load(Ordering::Acquire);
+            if ready && polls_since_io < core.event_interval {
+                continue;
+            }
+            polls_since_io = 0;
+            let timeout = if ready {
+                Some(std::time::Duration::ZERO)
+            } else if let Some(deadline) = core.timers.next_deadline() {
+                Some(deadline.saturating_duration_since(Instant::now()))
+            } else {
+                // Our own `waker` and `main` are the two expected references.
+                let outside = Arc::strong_count(&main).saturating_sub(2);
+                if let Some(report) = deadlock::check(core, &waker, outside) {
+                    return Err(report);
+                }
+                None
+            };
+            core.reactor.turn(timeout);
+            core.timers.fire_expired(Instant::now());
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _enter = context::enter_any(self.core.clone());
+        self.core.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime").field("id", &self.core.id).finish()
+    }
+}
+
+/// Restores the unlimited budget when `block_on` returns or unwinds.
+struct BudgetGuard;
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        budget::reset(u32::MAX);
+    }
+}
+
+/// The main future's waker: a flag, plus an eventfd write when woken from another thread.
+struct MainWake {
+    woken: AtomicBool,
+    remote: Arc<Remote>,
+    runtime_id: u32,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let on_our_thread = with_core(|core| core.is_some_and(|c| c.id == self.runtime_id));
+        if !on_our_thread {
+            self.remote.notify();
+        }
+    }
+}
+
+/// Runs `future` on a new [`Runtime`] and returns its output; every task still alive at the
+/// end is dropped. The counterpart of `asyncio.run(main())`.
+///
+/// ```
+/// let n = weft::run(async {
+///     weft::time::sleep(std::time::Duration::from_millis(1)).await;
+///     42
+/// });
+/// assert_eq!(n, 42);
+/// ```
+///
+/// # Panics
+/// If the OS refuses the runtime's epoll instance or eventfd (out of file descriptors: use
+/// [`Runtime::new`] to handle that as an error), inside a running runtime, on deadlock (see
+/// [`try_run`]), or if `future` panics.
+pub fn run<F: Future>(future: F) -> F::Output {
+    try_run(future).unwrap_or_else(|deadlock| panic!("{deadlock}"))
+}
+
+/// Like [`run`], but returns a [`Deadlock`] report as an error instead of panicking.
+///
+/// ```
+/// let err = weft::try_run(async {
+///     let stuck = weft::task::Builder::new()
+///         .name("stuck")
+///         .spawn(std::future::pending::<()>());
+///     stuck.await
+/// })
+/// .unwrap_err();
+/// assert_eq!(err.tasks()[0].name.as_deref(), Some("stuck"));
+/// ```
+pub fn try_run<F: Future>(future: F) -> Result<F::Output, Deadlock> {
+    let runtime = Runtime::new()
+        .unwrap_or_else(|err| panic!("weft::run could not create its runtime: {err}"));
+    runtime.try_block_on(future)
+}

@@ -1,0 +1,18 @@
+//! weft-runtime: the executor, task cell, reactor and timers of
+//! [weft](https://docs.rs/weft), a single-threaded async runtime. Everything that is not a
+//! socket lives here; sockets (`weft-net`) are built on [`io`]'s public registration API.
+//!
+//! Most users depend on the `weft` facade crate instead of this one.
+
+mod executor;
+pub mod io;
+mod reactor;
+pub mod task;
+pub mod time;
+
+pub use executor::{Deadlock, Runtime, TaskReport, run, try_run};
+
+/// Configuring a [`Runtime`].
+pub mod runtime {
+    pub use crate::executor::{Builder, Deadlock, Runtime, TaskReport};
+}

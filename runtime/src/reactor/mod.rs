@@ -1,0 +1,185 @@
+//! The reactor: one `mio::Poll` (epoll) and a slab of I/O registrations.
+//!
+//! Each registered source gets a slab key, used as its mio `Token`. An event sets readiness
+//! bits on the slot and wakes the task waiting to read and/or the one waiting to write. mio is
+//! edge-triggered: the kernel reports a source once per change, so a bit stays set until an
+//! operation on the source returns `WouldBlock` (or reads short, see
+//! [`Async::poll_read`](crate::io::Async::poll_read)), and only then is it cleared. The public
+//! face of this module is [`Registration`](crate::io::Registration).
+
+use std::cell::RefCell;
+use std::io;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use slab::Slab;
+
+/// The token of the eventfd that other threads use to interrupt `epoll_wait`.
+const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+
+/// Readiness bits of one registration.
+pub(crate) const READABLE: u8 = 1 << 0;
+pub(crate) const WRITABLE: u8 = 1 << 1;
+const READ_CLOSED: u8 = 1 << 2;
+const WRITE_CLOSED: u8 = 1 << 3;
+
+/// One direction of a registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The bits that make an operation in this direction worth trying. The closed bits stay
+    /// set: a read after EOF or an error returns at once, it never blocks.
+    fn ready_mask(self) -> u8 {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
+        }
+    }
+
+    /// The bit cleared after a `WouldBlock`.
+    fn clear_mask(self) -> u8 {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+}
+
+#[derive(Default)]
+struct IoSlot {
+    readiness: u8,
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+pub(crate) struct Reactor {
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+    registry: mio::Registry,
+    slots: RefCell<Slab<IoSlot>>,
+}
+
+impl Reactor {
+    /// A reactor and the `mio::Waker` other threads use to interrupt it.
+    pub(crate) fn new(events_capacity: usize) -> io::Result<(Reactor, mio::Waker)> {
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let reactor = Reactor {
+            poll: RefCell::new(poll),
+            events: RefCell::new(mio::Events::with_capacity(events_capacity)),
+            registry,
+            slots: RefCell::new(Slab::new()),
+        };
+        Ok((reactor, waker))
+    }
+
+    /// How many sources are registered.
+    pub(crate) fn registrations(&self) -> usize {
+        self.slots.borrow().len()
+    }
+
+    /// Waits for I/O events (at most `timeout`; `None` is forever) and wakes their tasks.
+    pub(crate) fn turn(&self, timeout: Option<Duration>) {
+        let mut events = self.events.borrow_mut();
+        match self.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return,
+            // epoll_wait fails otherwise only on a bad epoll fd or buffer: a bug in weft.
+            Err(err) => panic!("weft's reactor could not poll epoll: {err}"),
+        }
+        let mut slots = self.slots.borrow_mut();
+        for event in events.iter() {
+            let token = event.token();
+            if token == WAKE_TOKEN {
+                continue; // the runtime drains its remote queue after every turn
+            }
+            let Some(slot) = slots.get_mut(token.0) else {
+                continue; // deregistered since the kernel queued the event
+            };
+            let mut ready = 0;
+            if event.is_readable() {
+                ready |= READABLE;
+            }
+            if event.is_writable() {
+                ready |= WRITABLE;
+            }
+            if event.is_read_closed() {
+                ready |= READ_CLOSED;
+            }
+            if event.is_write_closed() {
+                ready |= WRITE_CLOSED;
+            }
+            if event.is_error() {
+                // Let both sides try their operation: it returns the socket's error.
+                ready |= READ_CLOSED | WRITE_CLOSED;
+            }
+            slot.readiness |= ready;
+            if ready & Direction::Read.ready_mask() != 0 {
+                if let Some(waker) = slot.reader.take() {
+                    waker.wake();
+                }
+            }
+            if ready & Direction::Write.ready_mask() != 0 {
+                if let Some(waker) = slot.writer.take() {
+                    waker.wake();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn register(
+        &self,
+        source: &mut (impl mio::event::Source + ?Sized),
+        interest: mio::Interest,
+    ) -> io::Result<usize> {
+        let mut slots = self.slots.borrow_mut();
+        let entry = slots.vacant_entry();
+        let key = entry.key();
+        self.registry.register(source, mio::Token(key), interest)?;
+        entry.insert(IoSlot::default());
+        Ok(key)
+    }
+
+    pub(crate) fn deregister(&self, source: &mut (impl mio::event::Source + ?Sized)) -> io::Result<()> {
+        self.registry.deregister(source)
+    }
+
+    pub(crate) fn remove(&self, key: usize) {
+        let slot = self.slots.borrow_mut().try_remove(key);
+        drop(slot); // wakers are dropped after the borrow ends
+    }
+
+    /// `Ready` if the direction's readiness bit is set; otherwise stores the waker.
+    pub(crate) fn poll_ready(&self, key: usize, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[key];
+        if slot.readiness & dir.ready_mask() != 0 {
+            return Poll::Ready(());
+        }
+        let waiter = match dir {
+            Direction::Read => &mut slot.reader,
+            Direction::Write => &mut slot.writer,
+        };
+        match waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => {
+                let old = waiter.replace(cx.waker().clone());
+                drop(slots);
+                drop(old);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Clears the direction's readiness after an operation reported `WouldBlock`.
+    pub(crate) fn clear_ready(&self, key: usize, dir: Direction) {
+        if let Some(slot) = self.slots.borrow_mut().get_mut(key) {
+            slot.readiness &= !dir.clear_mask();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! `JoinHandle`: the spawner's side of a task.
+
+use std::any::Any;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::raw::{JoinRef, panic_message};
+use super::{TaskFailure, TaskId};
+
+/// An owned permission to await a task's output, like an asyncio `Task` you keep a reference
+/// to, or gevent's `Greenlet.get()`.
+///
+/// Awaiting it returns `Ok(output)`, or `Err(JoinError)` if the task was aborted or panicked.
+/// Dropping it *detaches* the task: the task runs on, and its output is dropped when it ends.
+///
+/// ```
+/// let answer = weft::run(async {
+///     let handle = weft::spawn(async { 6 * 7 });
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub struct JoinHandle<T> {
+    raw: JoinRef<T>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(raw: JoinRef<T>) -> JoinHandle<T> {
+        JoinHandle { raw }
+    }
+
+    /// Asks the task to stop. Its future is dropped on the runtime's thread at the task's next
+    /// turn (or right after its current poll, if it aborts itself), and awaiting this handle then
+    /// returns a [`JoinError`] for which [`JoinError::is_cancelled`] is true. Aborting a finished
+    /// task does nothing. Like asyncio's `Task.cancel()`, except that the task cannot refuse.
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let handle = weft::spawn(std::future::pending::<()>());
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// ```
+    pub fn abort(&self) {
+        self.raw.abort();
+    }
+
+    /// True once the task's future is gone: it returned, panicked, or was cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.raw.task().snapshot().is_complete()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.raw.task().id()
+    }
+
+    /// The name given with [`Builder::name`](crate::task::Builder::name), if any.
+    pub fn name(&self) -> Option<&str> {
+        self.raw.task().name()
+    }
+}
+
+// The handle holds no `T`, only a pointer to the task: moving it is always fine.
+impl<T> Unpin for JoinHandle<T> {}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let id = self.id();
+        self.raw.poll_result(cx.waker()).map(|result| {
+            result.map_err(|failure| JoinError {
+                id,
+                kind: match failure {
+                    TaskFailure::Cancelled => Kind::Cancelled,
+                    TaskFailure::Panicked(payload) => Kind::Panicked(*payload),
+                },
+            })
+        })
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Why awaiting a [`JoinHandle`] gave no output: the task was aborted, or it panicked.
+pub struct JoinError {
+    id: TaskId,
+    kind: Kind,
+}
+
+enum Kind {
+    Cancelled,
+    Panicked(Box<dyn Any + Send>),
+}
+
+impl JoinError {
+    /// The task was aborted, or dropped by the runtime's shutdown.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.kind, Kind::Cancelled)
+    }
+
+    /// The task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.kind, Kind::Panicked(_))
+    }
+
+    /// The id of the task that failed.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// The panic payload, to re-raise it with `std::panic::resume_unwind`; `Err(self)` if the
+    /// task was cancelled instead.
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send>, JoinError> {
+        match self.kind {
+            Kind::Panicked(payload) => Ok(payload),
+            Kind::Cancelled => Err(self),
+        }
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Kind::Panicked(payload) => {
+                write!(f, "task {} panicked: {}", self.id, panic_message(payload.as_ref()))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "JoinError({self})")
+    }
+}
+
+impl std::error::Error for JoinError {}

@@ -1,0 +1,68 @@
+//! Tasks: spawning, joining, aborting, yielding.
+//!
+//! A task is a future the runtime drives to completion on its own, like an asyncio `Task` or a
+//! gevent `Greenlet`. [`spawn`] starts one and returns a [`JoinHandle`]; awaiting the handle
+//! gives the task's output, or a [`JoinError`] if it was aborted or panicked. Dropping the handle
+//! detaches the task: it keeps running (a daemon) until it finishes or the runtime shuts down.
+//!
+//! # Life of a task
+//! 1. `spawn` allocates one cell (header + future) and puts it on the run queue.
+//! 2. The executor pops it and polls the future with a waker that points at the cell.
+//! 3. `Pending`: the task sleeps until something calls `wake` on a clone of that waker, which
+//!    sets `SCHEDULED` and pushes it on the run queue (once, however often it is woken).
+//! 4. `Ready` (or a panic, or an abort): the future is dropped, the output is stored, and the
+//!    task that awaits the `JoinHandle` is woken.
+//!
+//! The rules that make the unsafe cell sound are written at the top of `task/raw.rs`; the flags
+//! of the state word in `task/state.rs`.
+
+mod join;
+pub(crate) mod raw;
+pub(crate) mod state;
+mod yield_now;
+
+use std::any::Any;
+use std::fmt;
+use std::num::NonZeroU64;
+
+pub use crate::executor::budget::{consume_budget, poll_budget};
+pub use crate::executor::spawn::{Builder, spawn};
+pub use join::{JoinError, JoinHandle};
+pub use yield_now::yield_now;
+
+/// A task's id: unique among the tasks of one runtime, and shown as `#N`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(NonZeroU64);
+
+impl TaskId {
+    pub(crate) fn new(n: NonZeroU64) -> TaskId {
+        TaskId(n)
+    }
+
+    /// The id as a number.
+    pub fn as_u64(self) -> u64 {
+        self.0.get()
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// Why a task produced no output. Kept one word wide so it adds nothing to a task's size.
+pub(crate) enum TaskFailure {
+    Cancelled,
+    Panicked(Box<Box<dyn Any + Send>>),
+}
+
+/// A task panicked and nobody will ever look at its `JoinHandle`: say so once, like asyncio's
+/// "Task exception was never retrieved". (The panic message itself was already printed by the
+/// panic hook.)
+pub(crate) fn report_unobserved_panic(id: TaskId, name: Option<&str>) {
+    match name {
+        Some(name) => eprintln!("weft: task {id} ({name}) panicked and its JoinHandle was dropped"),
+        None => eprintln!("weft: task {id} panicked and its JoinHandle was dropped"),
+    }
+}

@@ -1,0 +1,522 @@
+//! The task cell: one heap allocation per task holding its [`Header`] and its stage (the
+//! future, later its output). Every raw pointer and every `unsafe` block of the task system is
+//! in this file; everything outside it holds safe handles ([`TaskRef`], [`JoinRef`]) and
+//! `std::task::Waker`s.
+//!
+//! # Rules (who may touch what)
+//! 1. **The stage** (future or output) is read and written only on the runtime's thread: by the
+//!    executor while the task is `RUNNING` or being cancelled, and by the task's `JoinHandle`
+//!    (which is `!Send`, so it lives on that thread) only once `COMPLETE` is set, when the
+//!    executor never touches the stage again.
+//! 2. **The join waker** slot is touched only on the runtime's thread and never while a `&mut`
+//!    to it is alive: by `JoinHandle::poll`/`drop` and by the executor at completion.
+//! 3. **The state word** is the only field written by other threads (wakers set `SCHEDULED`
+//!    and change the reference count). `id`, `runtime_id`, `location` and `name` never change
+//!    after allocation.
+//! 4. **References.** Every `TaskRef`, `JoinRef` and `Waker` owns one reference. The cell is
+//!    freed when the last one goes, which may happen on any thread. That is sound because of
+//!    rule 5: by then the stage holds nothing that must stay on the runtime's thread.
+//! 5. **The future and the output are dropped on the runtime's thread.** While the future is
+//!    alive the runtime's owned-task list holds a reference, and it lets go only after the
+//!    executor dropped the future. An output is dropped by the executor at completion (no
+//!    `JoinHandle`) or by the `JoinHandle`, before each releases its reference.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::{self, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+use super::state::{EndAction, Snapshot, StartAction, State, WakeAction};
+use super::{TaskFailure, TaskId};
+
+/// The type-independent part of a task, at the start of every cell.
+pub(crate) struct Header {
+    state: State,
+    vtable: &'static TaskVtable,
+    id: TaskId,
+    /// Which runtime owns the task, so a wake can find its run queue.
+    runtime_id: u32,
+    /// The task's key in its runtime's owned-task list.
+    owner_key: Cell<u32>,
+    join_waker: UnsafeCell<Option<Waker>>,
+    location: &'static Location<'static>,
+    name: Option<Box<String>>,
+}
+
+/// Functions that know the future's type, called through the header.
+struct TaskVtable {
+    /// Runs the task once (poll or cancel). Runtime thread only.
+    run: unsafe fn(NonNull<Header>) -> RunOutcome,
+    /// Drops the future without polling it (shutdown). Runtime thread only.
+    cancel: unsafe fn(NonNull<Header>),
+    /// Moves the output into `*mut Option<Result<T, TaskFailure>>`. Only once `COMPLETE`.
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops an output nobody will read. Only once `COMPLETE`.
+    drop_output: unsafe fn(NonNull<Header>),
+    /// Frees the cell. Only when the last reference is gone.
+    dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The cell. `repr(C)` puts the header first, so a `NonNull<Header>` is also a pointer to the
+/// whole cell.
+#[repr(C)]
+struct TaskCell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, TaskFailure>),
+    Consumed,
+}
+
+/// What one run of a task ended with; tells the executor what to do with its queue reference.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RunOutcome {
+    /// Waiting for a wake: drop the queue reference.
+    Idle,
+    /// Woken during its own poll: put the same reference back on the run queue.
+    Requeue,
+    /// The future is gone: remove the task from the owned-task list.
+    Complete,
+}
+
+/// What the executor needs to know about a spawned task.
+pub(crate) struct SpawnParts<T> {
+    /// Reference for the runtime's owned-task list.
+    pub(crate) owned: TaskRef,
+    /// Reference for the run queue (a new task starts scheduled).
+    pub(crate) queued: TaskRef,
+    pub(crate) join: JoinRef<T>,
+}
+
+/// Identity and bookkeeping given to a new task.
+pub(crate) struct TaskMeta {
+    pub(crate) id: TaskId,
+    pub(crate) runtime_id: u32,
+    pub(crate) owner_key: u32,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) name: Option<String>,
+}
+
+/// Allocates a task running `future`, with three references: owned list, run queue, handle.
+pub(crate) fn allocate<F>(future: F, meta: TaskMeta) -> SpawnParts<F::Output>
+where
+    F: Future + 'static,
+{
+    let cell = Box::new(TaskCell {
+        header: Header {
+            state: State::new_spawned(3),
+            vtable: vtable::<F>(),
+            id: meta.id,
+            runtime_id: meta.runtime_id,
+            owner_key: Cell::new(meta.owner_key),
+            join_waker: UnsafeCell::new(None),
+            location: meta.location,
+            name: meta.name.map(Box::new),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    SpawnParts {
+        owned: TaskRef { ptr },
+        queued: TaskRef { ptr },
+        join: JoinRef {
+            task: TaskRef { ptr },
+            _output: PhantomData,
+        },
+    }
+}
+
+fn vtable<F: Future + 'static>() -> &'static TaskVtable {
+    &TaskVtable {
+        run: run::<F>,
+        cancel: cancel::<F>,
+        take_output: take_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    }
+}
+
+/// Borrows the cell behind a header pointer.
+///
+/// # Safety
+/// `ptr` must come from [`allocate`] with future type `F`, and the cell must still be alive
+/// (the caller owns a reference).
+unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a TaskCell<F> {
+    // SAFETY: per this function's contract the pointer is a live `TaskCell<F>`; `repr(C)`
+    // makes the header pointer and the cell pointer the same address.
+    unsafe { ptr.cast::<TaskCell<F>>().as_ref() }
+}
+
+unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
+    // SAFETY: the vtable for `F` is only installed by `allocate::<F>`; the executor calls
+    // `run` through a `TaskRef` it owns, so the cell is alive.
+    let cell = unsafe { cell::<F>(ptr) };
+    if cell.header.state.start_run() == StartAction::Cancel {
+        // SAFETY: runtime thread, and the task is RUNNING: no one else touches the stage.
+        unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
+        return RunOutcome::Complete;
+    }
+    let waker = ManuallyDrop::new(borrowed_waker(ptr));
+    let mut cx = Context::from_waker(&waker);
+    let polled = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: rule 1: the executor is the only one touching the stage while RUNNING, and
+        // this is the only live reference into it.
+        let stage = unsafe { &mut *cell.stage.get() };
+        let Stage::Running(future) = stage else {
+            unreachable!("a task is only run while its future is alive")
+        };
+        // SAFETY: the future is never moved: it stays inside the heap cell until it is
+        // dropped in place by `finish` or `cancel`.
+        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+    }));
+    match polled {
+        Ok(Poll::Pending) => match cell.header.state.end_run() {
+            EndAction::Idle => RunOutcome::Idle,
+            EndAction::Requeue => RunOutcome::Requeue,
+            EndAction::Cancel => {
+                // SAFETY: as above: runtime thread, still RUNNING.
+                unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
+                RunOutcome::Complete
+            }
+        },
+        Ok(Poll::Ready(output)) => {
+            // SAFETY: as above.
+            unsafe { finish(cell, Ok(output)) };
+            RunOutcome::Complete
+        }
+        Err(payload) => {
+            // SAFETY: as above.
+            unsafe { finish(cell, Err(TaskFailure::Panicked(Box::new(payload)))) };
+            RunOutcome::Complete
+        }
+    }
+}
+
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: installed only by `allocate::<F>`; the caller owns a reference.
+    let cell = unsafe { cell::<F>(ptr) };
+    // SAFETY: shutdown runs on the runtime thread and never while the task is running.
+    unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
+}
+
+/// Drops the future (if still there), stores the result, marks the task complete and either
+/// wakes the joiner or drops the output nobody can read.
+///
+/// # Safety
+/// Runtime thread only, with no other access to the stage in progress (rule 1).
+unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, TaskFailure>) {
+    let stage = cell.stage.get();
+    // SAFETY: exclusive access per this function's contract; this drops the future in place,
+    // on the runtime thread (rule 5). A panic in its destructor is reported like a panic in poll.
+    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    if let Err(payload) = dropped {
+        if !matches!(result, Err(TaskFailure::Panicked(_))) {
+            result = Err(TaskFailure::Panicked(Box::new(payload)));
+        }
+    }
+    let panicked = matches!(result, Err(TaskFailure::Panicked(_)));
+    // SAFETY: exclusive access per this function's contract.
+    unsafe { *stage = Stage::Finished(result) };
+    let header = &cell.header;
+    let snapshot = header.state.complete();
+    if snapshot.has_join_handle() {
+        // SAFETY: rule 2: runtime thread, and no borrow of the slot is alive across this line.
+        let joiner = unsafe { (*header.join_waker.get()).take() };
+        if let Some(joiner) = joiner {
+            joiner.wake();
+        }
+    } else {
+        if panicked {
+            super::report_unobserved_panic(header.id, header.name.as_deref().map(String::as_str));
+        }
+        // SAFETY: COMPLETE is set and there is no JoinHandle to read the output (rule 5).
+        unsafe { drop_stage::<F>(stage) };
+    }
+}
+
+/// Drops whatever the stage holds, catching a panicking output destructor.
+///
+/// # Safety
+/// Runtime thread, exclusive access to the stage.
+unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) {
+    // SAFETY: exclusive access per this function's contract.
+    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    if dropped.is_err() {
+        eprintln!("weft: a task's output panicked while being dropped; the panic was contained");
+    }
+}
+
+unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
+    // SAFETY: installed only by `allocate::<F>`; the JoinRef owns a reference.
+    let cell = unsafe { cell::<F>(ptr) };
+    // SAFETY: rule 1: COMPLETE is set (checked by the caller) so the executor is done with the
+    // stage, and the JoinRef is on the runtime thread.
+    let stage = unsafe { &mut *cell.stage.get() };
+    let Stage::Finished(result) = std::mem::replace(stage, Stage::Consumed) else {
+        panic!("a JoinHandle was polled again after it returned its task's result");
+    };
+    // SAFETY: `JoinRef<F::Output>` passes a `*mut Option<Result<F::Output, TaskFailure>>`.
+    unsafe { *dst.cast::<Option<Result<F::Output, TaskFailure>>>() = Some(result) };
+}
+
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: installed only by `allocate::<F>`; the JoinRef owns a reference.
+    let cell = unsafe { cell::<F>(ptr) };
+    let stage = cell.stage.get();
+    // SAFETY: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
+    if let Stage::Finished(Err(TaskFailure::Panicked(_))) = unsafe { &*stage } {
+        super::report_unobserved_panic(cell.header.id, cell.header.name.as_deref().map(String::as_str));
+    }
+    // SAFETY: as above.
+    unsafe { drop_stage::<F>(stage) };
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so nothing else points at the cell; it was made by
+    // `Box::leak` in `allocate::<F>`. By rule 5 the stage is `Consumed` (or holds only a
+    // `Send` failure), so dropping it here is fine on any thread.
+    let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
+    debug_assert!(matches!(
+        // SAFETY: we own the box.
+        unsafe { &*cell.stage.get() },
+        Stage::Consumed | Stage::Finished(Err(_))
+    ));
+    drop(cell);
+}
+
+// ---------------------------------------------------------------------------------------------
+// References
+
+/// One counted reference to a task. `!Send`: it may run and cancel the task.
+pub(crate) struct TaskRef {
+    ptr: NonNull<Header>,
+}
+
+impl TaskRef {
+    fn header(&self) -> &Header {
+        // SAFETY: we own a reference, so the cell is alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn id(&self) -> TaskId {
+        self.header().id
+    }
+
+    pub(crate) fn runtime_id(&self) -> u32 {
+        self.header().runtime_id
+    }
+
+    pub(crate) fn owner_key(&self) -> usize {
+        self.header().owner_key.get() as usize
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.header().name.as_deref().map(String::as_str)
+    }
+
+    pub(crate) fn location(&self) -> &'static Location<'static> {
+        self.header().location
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.header().state.load()
+    }
+
+    /// Polls (or cancels) the task once. Called by the executor on the runtime thread with the
+    /// reference it popped from the run queue.
+    pub(crate) fn run(&self) -> RunOutcome {
+        // SAFETY: the vtable matches the cell; we own a reference; the executor calls this
+        // only on the runtime thread for a task it popped from its run queue (SCHEDULED).
+        unsafe { (self.header().vtable.run)(self.ptr) }
+    }
+
+    /// Drops the future of a task that is not running (shutdown).
+    pub(crate) fn cancel_now(&self) {
+        if self.snapshot().is_complete() {
+            return;
+        }
+        // SAFETY: the vtable matches the cell; the runtime calls this on its own thread, and
+        // never while the task is running.
+        unsafe { (self.header().vtable.cancel)(self.ptr) }
+    }
+
+    /// References beyond the owned-task list and the `JoinHandle` (wakers, queue entries), and
+    /// whether the task's joiner waker is one `is_local` recognizes. Used to prove deadlock.
+    pub(crate) fn waker_census(&self, is_local: impl Fn(&Waker) -> bool) -> (usize, bool) {
+        let snapshot = self.snapshot();
+        let baseline = 1 + usize::from(snapshot.has_join_handle());
+        // SAFETY: rule 2: runtime thread, between polls; a shared borrow only.
+        let joiner = unsafe { &*self.header().join_waker.get() };
+        let local_joiner = joiner.as_ref().is_some_and(is_local);
+        (snapshot.ref_count().saturating_sub(baseline), local_joiner)
+    }
+
+    /// Wraps this reference so it may cross threads (for the remote run queue).
+    pub(crate) fn into_notified(self) -> Notified {
+        Notified(self)
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef { ptr: self.ptr }
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference (rule 4).
+            unsafe { (self.header().vtable.dealloc)(self.ptr) }
+        }
+    }
+}
+
+/// A scheduled task on its way to its runtime from another thread. It can only be counted,
+/// dropped, or turned back into a [`TaskRef`] by the runtime that owns it.
+pub(crate) struct Notified(TaskRef);
+
+// SAFETY: a `Notified` exposes no way to run, cancel or read the task; it only carries a
+// reference, and reference counting is atomic (rule 3). Dropping it may free the cell, which
+// rule 5 allows on any thread.
+unsafe impl Send for Notified {}
+
+impl Notified {
+    pub(crate) fn runtime_id(&self) -> u32 {
+        self.0.runtime_id()
+    }
+
+    /// Back to a runnable reference. The caller must be the owning runtime, on its thread.
+    pub(crate) fn into_local(self, runtime_id: u32) -> TaskRef {
+        assert_eq!(self.0.runtime_id(), runtime_id, "a task reached the wrong runtime");
+        self.0
+    }
+}
+
+/// The `JoinHandle`'s reference, typed with the task's output `T`.
+///
+/// Only [`allocate`] creates one, for a future whose output is `T`; that is what makes the
+/// type-erased `take_output` call below sound.
+pub(crate) struct JoinRef<T> {
+    task: TaskRef,
+    _output: PhantomData<T>,
+}
+
+impl<T> JoinRef<T> {
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    /// The task's result once it is complete; otherwise remembers `waker` to be woken then.
+    pub(crate) fn poll_result(&self, waker: &Waker) -> Poll<Result<T, TaskFailure>> {
+        let header = self.task.header();
+        if !header.state.load().is_complete() {
+            // SAFETY: rule 2: the JoinRef is on the runtime thread and not complete means the
+            // executor is not touching the slot right now (it only does at completion).
+            let slot = unsafe { &mut *header.join_waker.get() };
+            match slot {
+                Some(current) if current.will_wake(waker) => {}
+                _ => *slot = Some(waker.clone()),
+            }
+            return Poll::Pending;
+        }
+        let mut out: Option<Result<T, TaskFailure>> = None;
+        // SAFETY: COMPLETE is set; `T` is the future's output type (see the type's doc), so
+        // the destination has the type `take_output::<F>` writes.
+        unsafe { (header.vtable.take_output)(self.task.ptr, (&raw mut out).cast()) };
+        Poll::Ready(out.expect("take_output always writes the result"))
+    }
+
+    pub(crate) fn abort(&self) {
+        if self.task.header().state.abort() == WakeAction::Push {
+            // The abort took a reference for the queue entry.
+            crate::executor::schedule(TaskRef { ptr: self.task.ptr });
+        }
+    }
+}
+
+impl<T> Drop for JoinRef<T> {
+    fn drop(&mut self) {
+        let header = self.task.header();
+        let before = header.state.drop_join_handle();
+        if before.is_complete() {
+            // SAFETY: COMPLETE: the output (if not taken) is ours to drop, on the runtime thread.
+            unsafe { (header.vtable.drop_output)(self.task.ptr) };
+        } else {
+            // SAFETY: rule 2, as in `poll_result`.
+            let joiner = unsafe { (*header.join_waker.get()).take() };
+            drop(joiner);
+        }
+        // `self.task` then releases the handle's reference.
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wakers: the data pointer is the task's header; each `Waker` owns one reference.
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+/// Whether `waker` is a weft task waker (used by deadlock detection).
+pub(crate) fn is_task_waker(waker: &Waker) -> bool {
+    std::ptr::eq(waker.vtable(), &WAKER_VTABLE)
+}
+
+/// A waker for a poll, borrowing the executor's reference (wrap it in `ManuallyDrop`).
+fn borrowed_waker(ptr: NonNull<Header>) -> Waker {
+    // SAFETY: the vtable functions below uphold the `RawWaker` contract: clone takes a
+    // reference, drop releases one, and all of them are thread-safe (atomic state only).
+    unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)) }
+}
+
+fn header_ptr(data: *const ()) -> NonNull<Header> {
+    NonNull::new(data as *mut Header).expect("a task waker never has a null pointer")
+}
+
+unsafe fn waker_clone(data: *const ()) -> RawWaker {
+    let ptr = header_ptr(data);
+    // SAFETY: the waker being cloned owns (or borrows) a live reference.
+    unsafe { ptr.as_ref() }.state.ref_inc();
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn waker_wake(data: *const ()) {
+    // The waker's own reference becomes this TaskRef.
+    let task = TaskRef { ptr: header_ptr(data) };
+    if task.header().state.wake_by_val() == WakeAction::Push {
+        crate::executor::schedule(task);
+    }
+}
+
+unsafe fn waker_wake_by_ref(data: *const ()) {
+    let ptr = header_ptr(data);
+    // SAFETY: the waker owns a live reference for the duration of this call.
+    if unsafe { ptr.as_ref() }.state.wake_by_ref() == WakeAction::Push {
+        // `wake_by_ref` took a reference for the queue entry.
+        crate::executor::schedule(TaskRef { ptr });
+    }
+}
+
+unsafe fn waker_drop(data: *const ()) {
+    drop(TaskRef { ptr: header_ptr(data) });
+}
+
+/// The panic payload of a failed task, if any, as readable text.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "(non-string panic payload)"
+    }
+}

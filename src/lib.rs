@@ -1,0 +1,57 @@
+//! # weft
+//!
+//! A single-threaded async runtime: what Python programmers get from asyncio, gevent,
+//! `threading`, `queue` and generator coroutines, for Rust, on one thread. A hand-written
+//! executor of cooperatively scheduled tasks runs on a reactor over `mio` (epoll); timers and
+//! TCP/UDP sockets come with it.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! let total = weft::run(async {
+//!     let workers: Vec<_> = (1..=3u64)
+//!         .map(|i| {
+//!             weft::spawn(async move {
+//!                 weft::time::sleep(Duration::from_millis(i)).await;
+//!                 i * 10
+//!             })
+//!         })
+//!         .collect();
+//!     let mut total = 0;
+//!     for worker in workers {
+//!         total += worker.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 60);
+//! ```
+//!
+//! Everything runs on the thread that calls [`run`]: futures need not be `Send`, and no
+//! locks or atomics sit on the paths between tasks. Wakers are still `Send + Sync`, so
+//! another thread can wake a task; that wake goes through a queue and an eventfd.
+//!
+//! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`.
+//! - [`time`]: `sleep`, `timeout`, `interval`.
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`.
+//! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, and `Async`/`Registration` to plug in your own
+//!   mio sources.
+//! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
+
+pub use weft_runtime::{Deadlock, Runtime, run, try_run};
+pub use weft_runtime::{runtime, task, time};
+
+pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
+
+/// Networking: TCP and UDP sockets (the `weft-net` crate).
+pub mod net {
+    pub use weft_net::{
+        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream, UdpSocket,
+        lookup_host,
+    };
+}
+
+/// Async I/O: read/write extension traits, and the registration API for your own sources.
+pub mod io {
+    pub use weft_net::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    pub use weft_runtime::io::{Async, Interest, Registration};
+}
