@@ -36,7 +36,10 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
     }
 
     /// Fills `buf` completely; `UnexpectedEof` if the stream ends first.
-    fn read_exact<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+    fn read_exact<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
         async move {
             let mut filled = 0;
             while filled < buf.len() {
@@ -55,7 +58,10 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
     }
 
     /// Reads until end of stream, appending to `buf`; returns how many bytes it added.
-    fn read_to_end<'a>(&'a mut self, buf: &'a mut Vec<u8>) -> impl Future<Output = io::Result<usize>> + 'a {
+    fn read_to_end<'a>(
+        &'a mut self,
+        buf: &'a mut Vec<u8>,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
         async move {
             let start = buf.len();
             let mut chunk = [0u8; 8192];

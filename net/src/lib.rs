@@ -11,5 +11,7 @@ mod tcp;
 mod udp;
 
 pub use addr::lookup_host;
-pub use tcp::{ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
+pub use tcp::{
+    ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,
+};
 pub use udp::UdpSocket;

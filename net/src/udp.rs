@@ -70,12 +70,21 @@ impl UdpSocket {
     }
 
     /// Polls [`send_to`](UdpSocket::send_to).
-    pub fn poll_send_to(&self, cx: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
+    pub fn poll_send_to(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
         self.io.poll_write_with(cx, |s| s.send_to(buf, target))
     }
 
     /// Polls [`recv_from`](UdpSocket::recv_from).
-    pub fn poll_recv_from(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<(usize, SocketAddr)>> {
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         self.io.poll_read_with(cx, |s| s.recv_from(buf))
     }
 

@@ -36,7 +36,11 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (trying each address it resolves to) with the default options.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        try_each(addr, |addr| async move { ListenerBuilder::new().bind(addr) }).await
+        try_each(
+            addr,
+            |addr| async move { ListenerBuilder::new().bind(addr) },
+        )
+        .await
     }
 
     /// Options for the listening socket: backlog, `SO_REUSEPORT`, `IPV6_V6ONLY`.

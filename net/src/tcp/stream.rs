@@ -64,7 +64,10 @@ impl TcpStream {
     }
 
     /// Like [`connect`](TcpStream::connect), giving up with `TimedOut` after `limit` in all.
-    pub async fn connect_timeout(addr: impl ToSocketAddrs, limit: Duration) -> io::Result<TcpStream> {
+    pub async fn connect_timeout(
+        addr: impl ToSocketAddrs,
+        limit: Duration,
+    ) -> io::Result<TcpStream> {
         timeout(limit, TcpStream::connect(addr)).await?
     }
 
@@ -109,7 +112,10 @@ impl TcpStream {
     /// the write half shuts the write side down; [`OwnedReadHalf::reunite`] puts them back.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let shared = Rc::new(self.io);
-        (OwnedReadHalf::new(shared.clone()), OwnedWriteHalf::new(shared))
+        (
+            OwnedReadHalf::new(shared.clone()),
+            OwnedWriteHalf::new(shared),
+        )
     }
 }
 

@@ -163,7 +163,8 @@ impl Runtime {
     ///   [`Deadlock`] report as an error instead).
     /// - If `future` panics (the panic propagates).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        self.try_block_on(future).unwrap_or_else(|deadlock| panic!("{deadlock}"))
+        self.try_block_on(future)
+            .unwrap_or_else(|deadlock| panic!("{deadlock}"))
     }
 
     /// Like [`block_on`](Runtime::block_on), but a deadlock is returned as an error listing the
@@ -224,7 +225,9 @@ impl Drop for Runtime {
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("id", &self.core.id).finish()
+        f.debug_struct("Runtime")
+            .field("id", &self.core.id)
+            .finish()
     }
 }
 

@@ -50,13 +50,17 @@ impl Registration {
     /// once). Takes one unit of the task's [budget](crate::task::poll_budget).
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
-        self.reactor.poll_ready(self.key, Direction::Read, cx).map(Ok)
+        self.reactor
+            .poll_ready(self.key, Direction::Read, cx)
+            .map(Ok)
     }
 
     /// `Ready` when the source may be writable. Takes one unit of the budget.
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
-        self.reactor.poll_ready(self.key, Direction::Write, cx).map(Ok)
+        self.reactor
+            .poll_ready(self.key, Direction::Write, cx)
+            .map(Ok)
     }
 
     /// Forgets read readiness: call it when a read returned `WouldBlock` (or read short on a
@@ -120,6 +124,8 @@ impl Drop for Registration {
 
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registration").field("token", &self.key).finish()
+        f.debug_struct("Registration")
+            .field("token", &self.key)
+            .finish()
     }
 }

@@ -145,7 +145,10 @@ impl Reactor {
         Ok(key)
     }
 
-    pub(crate) fn deregister(&self, source: &mut (impl mio::event::Source + ?Sized)) -> io::Result<()> {
+    pub(crate) fn deregister(
+        &self,
+        source: &mut (impl mio::event::Source + ?Sized),
+    ) -> io::Result<()> {
         self.registry.deregister(source)
     }
 

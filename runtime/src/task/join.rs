@@ -135,7 +135,12 @@ impl fmt::Display for JoinError {
         match &self.kind {
             Kind::Cancelled => write!(f, "task {} was cancelled", self.id),
             Kind::Panicked(payload) => {
-                write!(f, "task {} panicked: {}", self.id, panic_message(payload.as_ref()))
+                write!(
+                    f,
+                    "task {} panicked: {}",
+                    self.id,
+                    panic_message(payload.as_ref())
+                )
             }
         }
     }

@@ -273,7 +273,10 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     let stage = cell.stage.get();
     // SAFETY: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
     if let Stage::Finished(Err(TaskFailure::Panicked(_))) = unsafe { &*stage } {
-        super::report_unobserved_panic(cell.header.id, cell.header.name.as_deref().map(String::as_str));
+        super::report_unobserved_panic(
+            cell.header.id,
+            cell.header.name.as_deref().map(String::as_str),
+        );
     }
     // SAFETY: as above.
     unsafe { drop_stage::<F>(stage) };
@@ -397,7 +400,11 @@ impl Notified {
 
     /// Back to a runnable reference. The caller must be the owning runtime, on its thread.
     pub(crate) fn into_local(self, runtime_id: u32) -> TaskRef {
-        assert_eq!(self.0.runtime_id(), runtime_id, "a task reached the wrong runtime");
+        assert_eq!(
+            self.0.runtime_id(),
+            runtime_id,
+            "a task reached the wrong runtime"
+        );
         self.0
     }
 }
@@ -491,7 +498,9 @@ unsafe fn waker_clone(data: *const ()) -> RawWaker {
 
 unsafe fn waker_wake(data: *const ()) {
     // The waker's own reference becomes this TaskRef.
-    let task = TaskRef { ptr: header_ptr(data) };
+    let task = TaskRef {
+        ptr: header_ptr(data),
+    };
     if task.header().state.wake_by_val() == WakeAction::Push {
         crate::executor::schedule(task);
     }
@@ -507,7 +516,9 @@ unsafe fn waker_wake_by_ref(data: *const ()) {
 }
 
 unsafe fn waker_drop(data: *const ()) {
-    drop(TaskRef { ptr: header_ptr(data) });
+    drop(TaskRef {
+        ptr: header_ptr(data),
+    });
 }
 
 /// The panic payload of a failed task, if any, as readable text.

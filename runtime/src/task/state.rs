@@ -143,7 +143,10 @@ impl State {
             } else if s & (RUNNING | SCHEDULED) != 0 {
                 (Some(s | CANCELLED), WakeAction::Nothing)
             } else {
-                (Some((s | CANCELLED | SCHEDULED) + REF_ONE), WakeAction::Push)
+                (
+                    Some((s | CANCELLED | SCHEDULED) + REF_ONE),
+                    WakeAction::Push,
+                )
             }
         })
     }

@@ -226,7 +226,10 @@ mod tests {
         // A scrambled order of deadlines 0..200 ms.
         for i in 0..200u64 {
             let ms = (i * 37) % 200;
-            keys.push((ms, driver.insert(base + Duration::from_millis(ms), Waker::noop().clone())));
+            keys.push((
+                ms,
+                driver.insert(base + Duration::from_millis(ms), Waker::noop().clone()),
+            ));
         }
         for &(ms, key) in &keys {
             if ms % 3 == 0 {
@@ -241,7 +244,10 @@ mod tests {
             driver.fire_expired(deadline);
             fired += 1;
         }
-        assert_eq!(fired, 200 - keys.iter().filter(|(ms, _)| ms % 3 == 0).count());
+        assert_eq!(
+            fired,
+            200 - keys.iter().filter(|(ms, _)| ms % 3 == 0).count()
+        );
         for &(ms, key) in &keys {
             if ms % 3 != 0 {
                 assert!(driver.poll_fired(key, Waker::noop()));

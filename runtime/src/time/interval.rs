@@ -45,7 +45,10 @@ pub fn interval(period: Duration) -> Interval {
 /// # Panics
 /// If `period` is zero.
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    assert!(!period.is_zero(), "weft::time::interval needs a period above zero");
+    assert!(
+        !period.is_zero(),
+        "weft::time::interval needs a period above zero"
+    );
     Interval {
         sleep: sleep_until(start),
         period,
