@@ -356,9 +356,10 @@ fn shutdown_drops_unfinished_tasks_on_the_runtime_thread() {
                 pending::<()>().await;
             });
             drop(never_polled);
-            kept
+            Some(kept) // wrapped: the handle outlives the runtime, it is not awaited here
         }
-    });
+    })
+    .unwrap();
     assert_eq!(drops.get(), 5);
     // The handle outlives its runtime: the task reads as cancelled.
     assert!(outlived.is_finished());

@@ -66,3 +66,6 @@ pub(crate) fn report_unobserved_panic(id: TaskId, name: Option<&str>) {
         None => eprintln!("weft: task {id} panicked and its JoinHandle was dropped"),
     }
 }
+
+#[cfg(test)]
+mod tests;

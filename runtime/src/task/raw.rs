@@ -45,6 +45,9 @@ pub(crate) struct Header {
     owner_key: Cell<u32>,
     join_waker: UnsafeCell<Option<Waker>>,
     location: &'static Location<'static>,
+    /// Boxed twice on purpose: a thin pointer keeps the header at 64 bytes, and named tasks
+    /// are rare enough that the extra allocation does not matter.
+    #[allow(clippy::box_collection)]
     name: Option<Box<String>>,
 }
 

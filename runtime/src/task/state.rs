@@ -83,7 +83,7 @@ pub(crate) enum EndAction {
 impl State {
     /// A new task: queued once, with a `JoinHandle`, and `refs` references.
     pub(crate) fn new_spawned(refs: usize) -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_HANDLE | refs * REF_ONE))
+        State(AtomicUsize::new(SCHEDULED | JOIN_HANDLE | (refs * REF_ONE)))
     }
 
     pub(crate) fn load(&self) -> Snapshot {
