@@ -55,3 +55,8 @@ pub mod io {
     pub use weft_net::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
     pub use weft_runtime::io::{Async, Interest, Registration};
 }
+
+/// The README's code examples, compiled and run as doctests so they stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
