@@ -1,0 +1,52 @@
+//! Where the custom benchmark harnesses leave their results for `benches/report.rs`, and the
+//! run mode they all share.
+
+use std::path::PathBuf;
+
+/// How long and how big a run is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The real numbers for BENCHMARKS.md.
+    Full,
+    /// A few minutes, for a look while developing.
+    Quick,
+    /// Seconds: proves the harness works (what CI runs); its numbers mean nothing.
+    Smoke,
+}
+
+impl Mode {
+    /// From the command line (`--quick`, `--smoke`) or `WEFT_BENCH_MODE`.
+    pub fn from_env() -> Mode {
+        let env = std::env::var("WEFT_BENCH_MODE").unwrap_or_default();
+        let args: Vec<String> = std::env::args().collect();
+        if env == "smoke" || args.iter().any(|a| a == "--smoke") {
+            Mode::Smoke
+        } else if env == "quick" || args.iter().any(|a| a == "--quick") {
+            Mode::Quick
+        } else {
+            Mode::Full
+        }
+    }
+
+    /// Picks one of three values by mode.
+    pub fn pick<T>(self, full: T, quick: T, smoke: T) -> T {
+        match self {
+            Mode::Full => full,
+            Mode::Quick => quick,
+            Mode::Smoke => smoke,
+        }
+    }
+}
+
+/// `target/bench-results/<name>.json`, creating the directory.
+pub fn path(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-results");
+    std::fs::create_dir_all(&dir).expect("create target/bench-results");
+    dir.join(format!("{name}.json"))
+}
+
+/// Writes `value` as the named result file.
+pub fn save(name: &str, value: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(value).expect("serialize results");
+    std::fs::write(path(name), text).expect("write results");
+}

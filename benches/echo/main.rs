@@ -1,0 +1,212 @@
+//! The echo load harness: weft's echo server, a tokio current-thread echo server and a raw
+//! mio event loop (no runtime at all), each in its own process, driven in turn by one load
+//! generator with no runtime. Servers and load are pinned to different cores when there are
+//! two. It reports round trips per second, **server CPU time per round trip** (which does not
+//! depend on the load generator), medians over interleaved rounds, and the ratios.
+//!
+//! `cargo bench --bench echo [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
+//! `echo serve weft|tokio|mio` runs one server (the harness starts itself that way).
+
+mod load;
+mod raw_mio;
+#[path = "../common/results.rs"]
+#[allow(dead_code)] // shared by the bench targets; each uses part of it
+mod results;
+mod tokio_server;
+#[path = "../../examples/echo/server.rs"]
+mod weft_server;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use results::Mode;
+use serde_json::json;
+
+const SERVERS: [&str; 3] = ["weft", "tokio", "mio"];
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "serve") {
+        serve(&args[i + 1]);
+        return;
+    }
+    let mode = Mode::from_env();
+    let pinned = pin_self_to_core(1);
+    let ping_sizes = [64usize, 1024];
+    let connection_counts = mode.pick(vec![1, 10, 100, 1000], vec![1, 10, 100, 1000], vec![1, 10]);
+    let rounds = mode.pick(3, 1, 1);
+    let warmup = mode.pick(
+        Duration::from_millis(300),
+        Duration::from_millis(200),
+        Duration::from_millis(50),
+    );
+    let measure = mode.pick(
+        Duration::from_secs(2),
+        Duration::from_millis(700),
+        Duration::from_millis(150),
+    );
+
+    let mut rows = Vec::new();
+    for &size in &ping_sizes {
+        for &connections in &connection_counts {
+            let mut runs: Vec<(usize, &str, load::Measured)> = Vec::new();
+            for round in 0..rounds {
+                for k in 0..SERVERS.len() {
+                    let server = SERVERS[(k + round) % SERVERS.len()];
+                    let measured = with_server(server, pinned, |addr, pid| {
+                        load::ping_pong(addr, connections, size, warmup, measure, || {
+                            load::cpu_ns(pid)
+                        })
+                    });
+                    runs.push((round, server, measured));
+                }
+            }
+            for server in SERVERS {
+                let mine: Vec<&load::Measured> = runs
+                    .iter()
+                    .filter(|r| r.1 == server)
+                    .map(|r| &r.2)
+                    .collect();
+                let rtps = median(
+                    mine.iter()
+                        .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
+                );
+                let cpu = median(
+                    mine.iter()
+                        .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
+                );
+                println!(
+                    "ping-pong {size:>5} B x {connections:>4} conns  {server:>5}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
+                    cpu / 1000.0
+                );
+                rows.push(json!({
+                    "test": "ping_pong", "server": server, "size": size, "connections": connections,
+                    "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
+                }));
+            }
+        }
+    }
+
+    let stream_size = mode.pick(1 << 20, 1 << 20, 64 << 10);
+    let stream_measure = mode.pick(
+        Duration::from_secs(3),
+        Duration::from_secs(1),
+        Duration::from_millis(150),
+    );
+    for server in SERVERS {
+        let bytes_per_sec = median((0..rounds).map(|_| {
+            let m = with_server(server, pinned, |addr, pid| {
+                load::ping_pong(addr, 10, stream_size, warmup, stream_measure, || {
+                    load::cpu_ns(pid)
+                })
+            });
+            (m.round_trips as f64 * stream_size as f64) / m.elapsed.as_secs_f64()
+        }));
+        println!(
+            "streaming 10 conns x {stream_size} B writes {server:>5}: {:.0} MB/s",
+            bytes_per_sec / 1e6
+        );
+        rows.push(json!({ "test": "stream", "server": server, "write_size": stream_size, "connections": 10, "bytes_per_sec": bytes_per_sec }));
+    }
+
+    results::save(
+        "echo",
+        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
+                 "measure_ms": measure.as_millis() as u64, "rows": rows }),
+    );
+}
+
+/// Starts `server` in its own process, runs `f` with its address and pid, then stops it.
+fn with_server<T>(
+    server: &str,
+    pinned: bool,
+    f: impl FnOnce(SocketAddr, u32) -> std::io::Result<T>,
+) -> T {
+    let mut child = start_server(server, pinned);
+    let pid = child.id();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("server output");
+    let addr: SocketAddr = line
+        .trim()
+        .strip_prefix("ready ")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("{server} server did not start: {line:?}")
+        });
+    let threads = load::threads(pid);
+    let result = f(addr, pid);
+    let _ = child.kill();
+    let _ = child.wait();
+    match result {
+        Ok(value) => {
+            if server != "tokio" {
+                assert_eq!(threads, 1, "the {server} server should run on one thread");
+            }
+            value
+        }
+        Err(err) => panic!("load against the {server} server failed: {err}"),
+    }
+}
+
+fn start_server(server: &str, pinned: bool) -> Child {
+    let exe = std::env::current_exe().expect("own path");
+    let mut command = if pinned {
+        let mut c = Command::new("taskset");
+        c.args(["-c", "0"]).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
+    command
+        .args(["serve", server])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the server process")
+}
+
+fn serve(server: &str) {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let ready = |addr: SocketAddr| println!("ready {addr}");
+    let result = match server {
+        "weft" => weft::run(async move {
+            let listener = weft::net::TcpListener::bind(addr).await?;
+            ready(listener.local_addr()?);
+            weft_server::serve(listener, Default::default(), false).await;
+            Ok(())
+        }),
+        "tokio" => tokio_server::serve(addr, ready),
+        "mio" => raw_mio::serve(addr, ready),
+        other => panic!("unknown server {other}"),
+    };
+    if let Err(err) = result {
+        eprintln!("{server} server: {err}");
+        std::process::exit(1);
+    }
+}
+
+/// Pins this process to `core` with taskset when the machine has two cores or more.
+fn pin_self_to_core(core: usize) -> bool {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    cores > core
+        && Command::new("taskset")
+            .args(["-pc", &core.to_string(), &std::process::id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
