@@ -36,7 +36,7 @@ pub use deadlock::{Deadlock, TaskReport};
 
 use self::core::Core;
 use self::remote::Remote;
-use crate::reactor::Reactor;
+use crate::reactor::{Reactor, Wait};
 use crate::task::JoinHandle;
 use crate::task::raw::TaskRef;
 
@@ -198,19 +198,19 @@ impl Runtime {
                 continue;
             }
             polls_since_io = 0;
-            let timeout = if ready {
-                Some(std::time::Duration::ZERO)
+            let wait = if ready {
+                Wait::No
             } else if let Some(deadline) = core.timers.next_deadline() {
-                Some(deadline.saturating_duration_since(Instant::now()))
+                Wait::Until(deadline)
             } else {
                 // Our own `waker` and `main` are the two expected references.
                 let outside = Arc::strong_count(&main).saturating_sub(2);
                 if let Some(report) = deadlock::check(core, &waker, outside) {
                     return Err(report);
                 }
-                None
+                Wait::Forever
             };
-            core.reactor.turn(timeout);
+            core.reactor.turn(wait);
             core.timers.fire_expired(Instant::now());
         }
     }

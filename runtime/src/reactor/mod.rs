@@ -7,15 +7,32 @@
 //! [`Async::poll_read`](crate::io::Async::poll_read)), and only then is it cleared. The public
 //! face of this module is [`Registration`](crate::io::Registration).
 
+mod deadline;
+
 use std::cell::RefCell;
 use std::io;
 use std::task::{Context, Poll, Waker};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use deadline::DeadlineTimer;
+
 /// The token of the eventfd that other threads use to interrupt `epoll_wait`.
 const WAKE_TOKEN: mio::Token = mio::Token(usize::MAX);
+/// The token of the timerfd that ends `epoll_wait` at the next timer deadline.
+const DEADLINE_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
+
+/// How long one reactor turn may block.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wait {
+    /// Not at all: tasks are ready.
+    No,
+    /// Until the earliest timer's deadline.
+    Until(Instant),
+    /// Until an I/O event or a wake from another thread.
+    Forever,
+}
 
 /// Readiness bits of one registration.
 pub(crate) const READABLE: u8 = 1 << 0;
@@ -61,6 +78,8 @@ pub(crate) struct Reactor {
     events: RefCell<mio::Events>,
     registry: mio::Registry,
     slots: RefCell<Slab<IoSlot>>,
+    /// `None` if the OS would not give us a timerfd: then epoll's millisecond timeout is used.
+    deadline: Option<DeadlineTimer>,
 }
 
 impl Reactor {
@@ -69,11 +88,13 @@ impl Reactor {
         let poll = mio::Poll::new()?;
         let registry = poll.registry().try_clone()?;
         let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        let deadline = DeadlineTimer::new(&registry, DEADLINE_TOKEN).ok();
         let reactor = Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(events_capacity)),
             registry,
             slots: RefCell::new(Slab::new()),
+            deadline,
         };
         Ok((reactor, waker))
     }
@@ -83,8 +104,16 @@ impl Reactor {
         self.slots.borrow().len()
     }
 
-    /// Waits for I/O events (at most `timeout`; `None` is forever) and wakes their tasks.
-    pub(crate) fn turn(&self, timeout: Option<Duration>) {
+    /// Waits for I/O events (as long as `wait` allows) and wakes their tasks.
+    pub(crate) fn turn(&self, wait: Wait) {
+        let timeout = match wait {
+            Wait::No => Some(Duration::ZERO),
+            Wait::Forever => None,
+            Wait::Until(deadline) => match &self.deadline {
+                Some(timer) if timer.arm(deadline).is_ok() => None,
+                _ => Some(deadline.saturating_duration_since(Instant::now())),
+            },
+        };
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -97,6 +126,12 @@ impl Reactor {
             let token = event.token();
             if token == WAKE_TOKEN {
                 continue; // the runtime drains its remote queue after every turn
+            }
+            if token == DEADLINE_TOKEN {
+                if let Some(timer) = &self.deadline {
+                    timer.fired(); // the runtime fires its timers after every turn
+                }
+                continue;
             }
             let Some(slot) = slots.get_mut(token.0) else {
                 continue; // deregistered since the kernel queued the event

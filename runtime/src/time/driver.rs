@@ -1,13 +1,17 @@
-//! The timer structure: an indexed binary min-heap of deadlines.
+//! The timer structure: a binary min-heap of deadlines with lazy cancellation.
 //!
-//! Each armed timer owns a slab slot (its waker and its position in the heap); the heap holds
-//! `(deadline, sequence, slot)` ordered by deadline, then by arming order, so timers with equal
-//! deadlines fire first-armed first. Because every slot knows its heap position, cancelling
-//! (dropping a `Sleep`) removes its entry in O(log n) instead of leaving a tombstone behind, so
-//! a million armed-then-cancelled timers leave nothing behind.
+//! Each timer owns a slab slot (its waker, and the sequence number of its live heap entry); the
+//! heap holds `(deadline, sequence, slot)`, ordered by deadline and then by arming order, so
+//! timers with equal deadlines fire first-armed first. Sifting touches only the heap's own
+//! contiguous array, never the slots, which keeps a heap of 100,000 timers cache-friendly.
 //!
-//! A fired timer keeps its slot (marked `FIRED`) until its `Sleep` sees it or is dropped, so a
-//! slot key is never reused while a `Sleep` still refers to it.
+//! Cancelling (dropping a `Sleep`) or moving a timer only frees or renumbers its slot; its old
+//! heap entry becomes a tombstone, recognised by its sequence number when it reaches the top.
+//! Once tombstones outnumber live entries (and there are more than a few hundred), the heap is
+//! rebuilt without them in O(n), so cancelled timers cost O(1) amortized and never pile up.
+//!
+//! A fired timer keeps its slot until its `Sleep` sees it or is dropped, so a slot key is never
+//! reused while a `Sleep` still refers to it.
 
 use std::cell::RefCell;
 use std::task::Waker;
@@ -15,8 +19,8 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-/// `Slot::position` of a timer that is no longer in the heap.
-const FIRED: usize = usize::MAX;
+/// Rebuild the heap once it holds more tombstones than this and than live entries.
+const TOMBSTONE_SLACK: usize = 512;
 
 pub(crate) struct TimerDriver {
     /// Deadlines are kept as nanoseconds since this instant.
@@ -31,6 +35,7 @@ struct Timers {
     heap: Vec<HeapEntry>,
     slots: Slab<Slot>,
     next_seq: u64,
+    tombstones: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -48,7 +53,8 @@ impl HeapEntry {
 
 struct Slot {
     waker: Option<Waker>,
-    position: usize,
+    /// The sequence number of this timer's live heap entry; `None` once it fired.
+    armed: Option<u64>,
 }
 
 impl TimerDriver {
@@ -71,7 +77,7 @@ impl TimerDriver {
         let mut timers = self.timers.borrow_mut();
         let slot = timers.slots.insert(Slot {
             waker: Some(waker),
-            position: FIRED,
+            armed: None,
         });
         timers.push(when, slot);
         slot
@@ -81,7 +87,7 @@ impl TimerDriver {
     pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> bool {
         let mut timers = self.timers.borrow_mut();
         let slot = &mut timers.slots[key];
-        if slot.position == FIRED {
+        if slot.armed.is_none() {
             return true;
         }
         match &slot.waker {
@@ -99,9 +105,8 @@ impl TimerDriver {
     pub(crate) fn reset(&self, key: usize, deadline: Instant) {
         let when = self.ticks(deadline);
         let mut timers = self.timers.borrow_mut();
-        let position = timers.slots[key].position;
-        if position != FIRED {
-            timers.remove_at(position);
+        if timers.slots[key].armed.is_some() {
+            timers.tombstones += 1;
         }
         timers.push(when, key);
     }
@@ -109,23 +114,25 @@ impl TimerDriver {
     /// Cancels the timer and frees its slot.
     pub(crate) fn remove(&self, key: usize) {
         let mut timers = self.timers.borrow_mut();
-        let position = timers.slots[key].position;
-        if position != FIRED {
-            timers.remove_at(position);
-        }
         let slot = timers.slots.remove(key);
+        if slot.armed.is_some() {
+            timers.tombstones += 1;
+            timers.compact_if_needed();
+        }
         drop(timers);
         drop(slot);
     }
 
     /// How many timers are armed.
     pub(crate) fn armed(&self) -> usize {
-        self.timers.borrow().heap.len()
+        let timers = self.timers.borrow();
+        timers.heap.len() - timers.tombstones
     }
 
     /// The earliest armed deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        let timers = self.timers.borrow();
+        let mut timers = self.timers.borrow_mut();
+        timers.drop_tombstones_on_top();
         let when = timers.heap.first()?.when;
         Some(self.base + Duration::from_nanos(when))
     }
@@ -136,12 +143,16 @@ impl TimerDriver {
         let mut expired = self.expired.borrow_mut();
         {
             let mut timers = self.timers.borrow_mut();
-            while let Some(top) = timers.heap.first().copied() {
-                if top.when > now {
-                    break;
+            loop {
+                timers.drop_tombstones_on_top();
+                match timers.heap.first() {
+                    Some(top) if top.when <= now => {}
+                    _ => break,
                 }
-                timers.remove_at(0);
-                if let Some(waker) = timers.slots[top.slot].waker.take() {
+                let top = timers.pop();
+                let slot = &mut timers.slots[top.slot];
+                slot.armed = None;
+                if let Some(waker) = slot.waker.take() {
                     expired.push(waker);
                 }
             }
@@ -153,63 +164,86 @@ impl TimerDriver {
 }
 
 impl Timers {
+    fn is_live(&self, entry: &HeapEntry) -> bool {
+        self.slots
+            .get(entry.slot)
+            .is_some_and(|s| s.armed == Some(entry.seq))
+    }
+
     fn push(&mut self, when: u64, slot: usize) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let position = self.heap.len();
+        self.slots[slot].armed = Some(seq);
         self.heap.push(HeapEntry { when, seq, slot });
-        self.slots[slot].position = position;
-        self.sift_up(position);
+        self.sift_up(self.heap.len() - 1);
     }
 
-    /// Removes the entry at `position`, marking its slot `FIRED`.
-    fn remove_at(&mut self, position: usize) {
-        let removed = self.heap.swap_remove(position);
-        self.slots[removed.slot].position = FIRED;
-        if position < self.heap.len() {
-            self.slots[self.heap[position].slot].position = position;
-            let moved = self.sift_up(position);
-            self.sift_down(moved);
+    fn pop(&mut self) -> HeapEntry {
+        let top = self.heap.swap_remove(0);
+        if !self.heap.is_empty() {
+            self.sift_down(0);
+        }
+        top
+    }
+
+    fn drop_tombstones_on_top(&mut self) {
+        while let Some(top) = self.heap.first() {
+            if self.is_live(top) {
+                return;
+            }
+            self.pop();
+            self.tombstones -= 1;
         }
     }
 
-    fn swap(&mut self, a: usize, b: usize) {
-        self.heap.swap(a, b);
-        self.slots[self.heap[a].slot].position = a;
-        self.slots[self.heap[b].slot].position = b;
+    /// Rebuilds the heap without tombstones once they dominate it.
+    fn compact_if_needed(&mut self) {
+        if self.tombstones <= TOMBSTONE_SLACK || self.tombstones <= self.heap.len() / 2 {
+            return;
+        }
+        let mut heap = std::mem::take(&mut self.heap);
+        heap.retain(|entry| self.is_live(entry));
+        self.heap = heap;
+        self.tombstones = 0;
+        for i in (0..self.heap.len() / 2).rev() {
+            self.sift_down(i);
+        }
     }
 
-    /// Returns the entry's final position.
-    fn sift_up(&mut self, mut position: usize) -> usize {
+    fn sift_up(&mut self, mut position: usize) {
+        let entry = self.heap[position];
         while position > 0 {
             let parent = (position - 1) / 2;
-            if !self.heap[position].before(&self.heap[parent]) {
+            if !entry.before(&self.heap[parent]) {
                 break;
             }
-            self.swap(position, parent);
+            self.heap[position] = self.heap[parent];
             position = parent;
         }
-        position
+        self.heap[position] = entry;
     }
 
     fn sift_down(&mut self, mut position: usize) {
+        let entry = self.heap[position];
+        let len = self.heap.len();
         loop {
             let left = 2 * position + 1;
-            if left >= self.heap.len() {
-                return;
+            if left >= len {
+                break;
             }
             let right = left + 1;
-            let child = if right < self.heap.len() && self.heap[right].before(&self.heap[left]) {
+            let child = if right < len && self.heap[right].before(&self.heap[left]) {
                 right
             } else {
                 left
             };
-            if !self.heap[child].before(&self.heap[position]) {
-                return;
+            if !self.heap[child].before(&entry) {
+                break;
             }
-            self.swap(position, child);
+            self.heap[position] = self.heap[child];
             position = child;
         }
+        self.heap[position] = entry;
     }
 }
 
@@ -217,6 +251,28 @@ impl Timers {
 mod tests {
     use super::*;
     use std::task::Waker;
+
+    #[test]
+    fn many_cancelled_timers_are_compacted_away() {
+        let driver = TimerDriver::new();
+        let far = Instant::now() + Duration::from_secs(3600);
+        let keys: Vec<_> = (0..10_000)
+            .map(|_| driver.insert(far, Waker::noop().clone()))
+            .collect();
+        let keep = driver.insert(far, Waker::noop().clone());
+        for key in keys {
+            driver.remove(key);
+        }
+        assert_eq!(driver.armed(), 1);
+        assert!(
+            driver.timers.borrow().heap.len() < 2 * TOMBSTONE_SLACK,
+            "tombstones were not purged"
+        );
+        driver.reset(keep, Instant::now());
+        driver.fire_expired(Instant::now());
+        assert!(driver.poll_fired(keep, Waker::noop()));
+        assert_eq!(driver.armed(), 0);
+    }
 
     #[test]
     fn fires_in_deadline_order_and_cancel_removes() {

@@ -1,0 +1,75 @@
+//! Waking `epoll_wait` at a timer's deadline to the microsecond.
+//!
+//! epoll's own timeout counts whole milliseconds (mio rounds up, so a timer is never early),
+//! which makes a sleep up to a millisecond late. Instead, before blocking, the reactor arms a
+//! timerfd at the earliest deadline and waits on it like on any socket; the kernel's
+//! high-resolution timer then wakes the loop within tens of microseconds of the deadline.
+//! Arming costs one `timerfd_settime`, made only when the earliest deadline changed.
+
+use std::cell::Cell;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
+
+use rustix::time::{
+    Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags, Timespec, timerfd_create,
+    timerfd_settime,
+};
+
+pub(crate) struct DeadlineTimer {
+    fd: OwnedFd,
+    /// The deadline the timerfd is set to, if any.
+    armed: Cell<Option<Instant>>,
+}
+
+impl DeadlineTimer {
+    pub(crate) fn new(registry: &mio::Registry, token: mio::Token) -> io::Result<DeadlineTimer> {
+        let fd = timerfd_create(
+            TimerfdClockId::Monotonic,
+            TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+        )?;
+        registry.register(
+            &mut mio::unix::SourceFd(&fd.as_raw_fd()),
+            token,
+            mio::Interest::READABLE,
+        )?;
+        Ok(DeadlineTimer {
+            fd,
+            armed: Cell::new(None),
+        })
+    }
+
+    /// Makes the timerfd fire at `deadline` (at once if it has passed).
+    pub(crate) fn arm(&self, deadline: Instant) -> io::Result<()> {
+        if self.armed.get() == Some(deadline) {
+            return Ok(());
+        }
+        // A zero `it_value` would disarm the timer, so "already due" becomes one nanosecond.
+        let after = deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_nanos(1));
+        let value = Timespec {
+            tv_sec: after.as_secs().try_into().unwrap_or(i64::MAX),
+            tv_nsec: after.subsec_nanos().into(),
+        };
+        let zero = Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        timerfd_settime(
+            &self.fd,
+            TimerfdTimerFlags::empty(),
+            &Itimerspec {
+                it_interval: zero,
+                it_value: value,
+            },
+        )?;
+        self.armed.set(Some(deadline));
+        Ok(())
+    }
+
+    /// The timerfd fired: the next `arm` must set it again.
+    pub(crate) fn fired(&self) {
+        self.armed.set(None);
+    }
+}
