@@ -86,14 +86,15 @@ pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -
     let mut outside = main_outside_refs;
     let mut held_by_weft = 0;
     let mut tasks = Vec::new();
-    core.for_each_task(|task| {
+    core.for_each_task(|owned| {
+        let task = &owned.task;
         let (extra_refs, local_joiner) = task.waker_census(is_local);
         outside += extra_refs;
         held_by_weft += usize::from(local_joiner);
         tasks.push(TaskReport {
             id: task.id(),
             name: task.name().map(str::to_owned),
-            spawned_at: task.location(),
+            spawned_at: owned.spawned_at,
             awaited: local_joiner,
         });
     });

@@ -11,8 +11,8 @@
 //! 2. **The join waker** slot is touched only on the runtime's thread and never while a `&mut`
 //!    to it is alive: by `JoinHandle::poll`/`drop` and by the executor at completion.
 //! 3. **The state word** is the only field written by other threads (wakers set `SCHEDULED`
-//!    and change the reference count). `id`, `runtime_id`, `location` and `name` never change
-//!    after allocation.
+//!    and change the reference count). `id`, `runtime_id` and `name` never change after
+//!    allocation.
 //! 4. **References.** Every `TaskRef`, `JoinRef` and `Waker` owns one reference. The cell is
 //!    freed when the last one goes, which may happen on any thread. That is sound because of
 //!    rule 5: by then the stage holds nothing that must stay on the runtime's thread.
@@ -26,7 +26,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::{self, AssertUnwindSafe, Location};
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
@@ -44,7 +44,6 @@ pub(crate) struct Header {
     /// The task's key in its runtime's owned-task list.
     owner_key: Cell<u32>,
     join_waker: UnsafeCell<Option<Waker>>,
-    location: &'static Location<'static>,
     /// Boxed twice on purpose: a thin pointer keeps the header at 64 bytes, and named tasks
     /// are rare enough that the extra allocation does not matter.
     #[allow(clippy::box_collection)]
@@ -104,7 +103,6 @@ pub(crate) struct TaskMeta {
     pub(crate) id: TaskId,
     pub(crate) runtime_id: u32,
     pub(crate) owner_key: u32,
-    pub(crate) location: &'static Location<'static>,
     pub(crate) name: Option<String>,
 }
 
@@ -121,7 +119,6 @@ where
             runtime_id: meta.runtime_id,
             owner_key: Cell::new(meta.owner_key),
             join_waker: UnsafeCell::new(None),
-            location: meta.location,
             name: meta.name.map(Box::new),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
@@ -326,10 +323,6 @@ impl TaskRef {
 
     pub(crate) fn name(&self) -> Option<&str> {
         self.header().name.as_deref().map(String::as_str)
-    }
-
-    pub(crate) fn location(&self) -> &'static Location<'static> {
-        self.header().location
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
