@@ -5,7 +5,9 @@
 //! depend on the load generator), medians over interleaved rounds, and the ratios.
 //!
 //! `cargo bench --bench echo [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
-//! `echo serve weft|tokio|mio` runs one server (the harness starts itself that way).
+//! `echo serve weft|tokio|mio` runs one server (the harness starts itself that way), and
+//! `echo load ADDR CONNECTIONS SIZE SECONDS` runs only the load, for profiling a server
+//! started by hand.
 
 mod load;
 mod raw_mio;
@@ -32,11 +34,32 @@ fn main() {
         serve(&args[i + 1]);
         return;
     }
+    if let Some(i) = args.iter().position(|a| a == "load") {
+        let arg = |k: usize| {
+            args.get(i + k)
+                .and_then(|a| a.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let addr: SocketAddr = args[i + 1]
+            .parse()
+            .expect("load ADDR CONNECTIONS SIZE SECONDS");
+        let (conns, size, secs) = (
+            arg(2) as usize,
+            arg(3) as usize,
+            Duration::from_secs_f64(arg(4)),
+        );
+        let m = load::ping_pong(addr, conns, size, Duration::ZERO, secs, || 0).expect("load");
+        println!(
+            "{:.0} round trips/s",
+            m.round_trips as f64 / m.elapsed.as_secs_f64()
+        );
+        return;
+    }
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
     let ping_sizes = [64usize, 1024];
     let connection_counts = mode.pick(vec![1, 10, 100, 1000], vec![1, 10, 100, 1000], vec![1, 10]);
-    let rounds = mode.pick(3, 1, 1);
+    let rounds = mode.pick(5, 1, 1);
     let warmup = mode.pick(
         Duration::from_millis(300),
         Duration::from_millis(200),
