@@ -32,13 +32,18 @@
 //!
 //! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`.
 //! - [`time`]: `sleep`, `timeout`, `interval`.
+//! - [`sync`]: `Mutex`, `RLock`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`,
+//!   `Barrier`, `RwLock` — Python's `threading` toolbox, async.
+//! - [`queue`]: `Queue`, `LifoQueue`, `PriorityQueue` with `task_done`/`join`/`shutdown`.
+//! - [`channel`]: `oneshot`, `mpsc` (bounded, unbounded, rendezvous), `broadcast`, `watch`,
+//!   and `pipe()`.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`.
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, and `Async`/`Registration` to plug in your own
 //!   mio sources.
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
 pub use weft_runtime::{Deadlock, Runtime, run, try_run};
-pub use weft_runtime::{runtime, task, time};
+pub use weft_runtime::{channel, queue, runtime, sync, task, time};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 

@@ -4,9 +4,12 @@
 //!
 //! Most users depend on the `weft` facade crate instead of this one.
 
+pub mod channel;
 mod executor;
 pub mod io;
+pub mod queue;
 mod reactor;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -34,6 +34,8 @@ pub(crate) struct Core {
     /// list them. A task's key here is stored in its header.
     owned: RefCell<Slab<OwnedTask>>,
     next_task_id: Cell<u64>,
+    /// The task being polled (or the main future's id while it is), for `task::id()`.
+    current: Cell<Option<TaskId>>,
     pub(crate) remote: Arc<Remote>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) timers: Rc<TimerDriver>,
@@ -53,6 +55,7 @@ impl Core {
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             owned: RefCell::new(Slab::with_capacity(256)),
             next_task_id: Cell::new(1),
+            current: Cell::new(None),
             remote,
             reactor: Rc::new(reactor),
             timers: Rc::new(TimerDriver::new()),
@@ -70,9 +73,7 @@ impl Core {
     where
         F: Future + 'static,
     {
-        let id = self.next_task_id.get();
-        self.next_task_id.set(id + 1);
-        let id = TaskId::new(NonZeroU64::new(id).expect("task ids start at 1"));
+        let id = self.next_id();
         let mut owned = self.owned.borrow_mut();
         let entry = owned.vacant_entry();
         let owner_key = u32::try_from(entry.key()).expect("more than 4 billion live tasks");
@@ -90,6 +91,23 @@ impl Core {
         drop(owned);
         self.run_queue.borrow_mut().push_back(parts.queued);
         JoinHandle::new(parts.join)
+    }
+
+    /// A fresh task id (the main future of each `block_on` gets one too).
+    pub(crate) fn next_id(&self) -> TaskId {
+        let id = self.next_task_id.get();
+        self.next_task_id.set(id + 1);
+        TaskId::new(NonZeroU64::new(id).expect("task ids start at 1"))
+    }
+
+    /// The id of what is being polled right now.
+    pub(crate) fn current(&self) -> Option<TaskId> {
+        self.current.get()
+    }
+
+    /// Records what is being polled; returns what was before.
+    pub(crate) fn set_current(&self, id: Option<TaskId>) -> Option<TaskId> {
+        self.current.replace(id)
     }
 
     /// Queues a task woken on this thread.
@@ -116,7 +134,10 @@ impl Core {
 
     fn run_task(&self, task: TaskRef) {
         budget::reset(self.budget);
-        match task.run() {
+        self.current.set(Some(task.id()));
+        let outcome = task.run();
+        self.current.set(None);
+        match outcome {
             RunOutcome::Idle => {}
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {

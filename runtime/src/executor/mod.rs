@@ -181,11 +181,15 @@ impl Runtime {
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        let main_id = core.next_id();
         let mut polls_since_io = 0;
         loop {
             if main.woken.swap(false, Ordering::AcqRel) {
                 core.reset_budget();
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                let outer = core.set_current(Some(main_id));
+                let polled = future.as_mut().poll(&mut cx);
+                core.set_current(outer);
+                if let Poll::Ready(output) = polled {
                     return Ok(output);
                 }
                 polls_since_io += 1;

@@ -30,6 +30,30 @@ pub use crate::executor::spawn::{Builder, spawn};
 pub use join::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
 
+/// The id of the task being polled right now (the main future of `run` has one too).
+///
+/// ```
+/// weft::run(async {
+///     let main = weft::task::id();
+///     let child = weft::spawn(async { weft::task::id() });
+///     let child_id = child.id();
+///     assert_eq!(child.await.unwrap(), child_id);
+///     assert_ne!(child_id, main);
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a runtime; see [`try_id`].
+pub fn id() -> TaskId {
+    try_id()
+        .expect("weft::task::id must be called from inside a task or the main future of weft::run")
+}
+
+/// The id of the task being polled right now, or `None` outside a runtime.
+pub fn try_id() -> Option<TaskId> {
+    crate::executor::with_core(|core| core.and_then(|c| c.current()))
+}
+
 /// A task's id: unique among the tasks of one runtime, and shown as `#N`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId(NonZeroU64);

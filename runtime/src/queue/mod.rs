@@ -1,0 +1,569 @@
+//! Queues between tasks: Python's `queue.Queue`, `LifoQueue` and `PriorityQueue` (and
+//! asyncio's), with `task_done`/`join` and Python 3.13's `shutdown`.
+//!
+//! Single-threaded like the rest of weft (`Rc` inside, `!Send`); a clone is another handle to
+//! the same queue. Getters and putters are each served first come, first served, and a getter
+//! or putter that is cancelled after being woken passes its turn on, so no item and no free
+//! slot is lost.
+
+mod store;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+pub use store::{Fifo, Lifo, Priority, Store};
+
+use crate::sync::wait_list::WaitList;
+
+/// Defines one public queue type over `QueueCore` with the store `$store`; every method's
+/// documentation is written once, here.
+macro_rules! queue_type {
+    ($(#[$doc:meta])* $name:ident, $store:ident, $($bound:tt)*) => {
+        $(#[$doc])*
+        pub struct $name<T: $($bound)*> {
+            core: Rc<QueueCore<T, $store<T>>>,
+        }
+
+        impl<T: $($bound)*> $name<T> {
+            /// A queue holding at most `maxsize` items; 0 means no limit (Python's
+            /// `maxsize <= 0`).
+            pub fn new(maxsize: usize) -> Self {
+                $name { core: Rc::new(QueueCore::new(maxsize)) }
+            }
+
+            /// Adds `item`, waiting while the queue is full. Fails, giving the item back in
+            /// [`PutError::ShutDown`], once the queue is shut down.
+            pub fn put(&self, item: T) -> Put<'_, T, $store<T>> {
+                self.core.put(item)
+            }
+
+            /// Adds `item` now, or gives it back in [`PutError::Full`] (Python's `put_nowait`
+            /// raising `queue.Full`) or [`PutError::ShutDown`].
+            pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+                self.core.try_put(item)
+            }
+
+            /// Removes the next item, waiting while the queue is empty. After
+            /// [`shutdown`](Self::shutdown) it still hands out what is left (unless the
+            /// shutdown was immediate), then fails with [`ShutDown`].
+            pub fn get(&self) -> Get<'_, T, $store<T>> {
+                self.core.get()
+            }
+
+            /// Removes the next item now, or fails with [`GetError::Empty`] (Python's
+            /// `get_nowait` raising `queue.Empty`) or [`GetError::ShutDown`].
+            pub fn try_get(&self) -> Result<T, GetError> {
+                self.core.try_get()
+            }
+
+            /// Marks one item taken earlier as processed. Calling it more often than items
+            /// were put is an error ([`TaskDoneError`]), as Python's `ValueError`.
+            pub fn task_done(&self) -> Result<(), TaskDoneError> {
+                self.core.task_done()
+            }
+
+            /// Waits until every item put so far has been marked done.
+            pub fn join(&self) -> Join<'_, T, $store<T>> {
+                self.core.join()
+            }
+
+            /// Shuts the queue down (Python 3.13): puts fail from now on and waiting putters
+            /// are woken with an error. `immediate == false`: gets drain what is left, then
+            /// fail. `immediate == true`: the items are dropped now, the unfinished count
+            /// drops by as many (so `join` can return), and waiting getters fail.
+            pub fn shutdown(&self, immediate: bool) {
+                self.core.shutdown(immediate)
+            }
+
+            /// Whether [`shutdown`](Self::shutdown) was called.
+            pub fn is_shut_down(&self) -> bool {
+                self.core.is_shut_down()
+            }
+
+            /// How many items are queued.
+            pub fn qsize(&self) -> usize {
+                self.core.qsize()
+            }
+
+            /// Whether no item is queued.
+            pub fn is_empty(&self) -> bool {
+                self.core.qsize() == 0
+            }
+
+            /// Whether the queue holds `maxsize` items (never, when unbounded).
+            pub fn is_full(&self) -> bool {
+                self.core.is_full()
+            }
+
+            /// The limit given to [`new`](Self::new); 0 is unbounded.
+            pub fn maxsize(&self) -> usize {
+                self.core.maxsize()
+            }
+
+            /// How many items were put but not yet marked done.
+            pub fn unfinished_tasks(&self) -> usize {
+                self.core.unfinished_tasks()
+            }
+        }
+
+        impl<T: $($bound)*> Clone for $name<T> {
+            fn clone(&self) -> Self {
+                $name { core: self.core.clone() }
+            }
+        }
+
+        impl<T: $($bound)*> fmt::Debug for $name<T> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", stringify!($name))?;
+                fmt::Debug::fmt(&*self.core, f)
+            }
+        }
+    };
+}
+
+queue_type! {
+    /// A first-in, first-out queue of items between tasks: Python's `queue.Queue` /
+    /// `asyncio.Queue`, gevent's `Queue`. A clone is another handle to the same queue.
+    ///
+    /// [`put`](Queue::put) waits while the queue is full and [`get`](Queue::get) while it is
+    /// empty. Each put counts one unfinished item until a consumer calls
+    /// [`task_done`](Queue::task_done); [`join`](Queue::join) waits until none is unfinished.
+    ///
+    /// Producers and consumers, the Python idiom:
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use weft::queue::Queue;
+    ///
+    /// weft::run(async {
+    ///     let jobs = Queue::new(4);
+    ///     let done = Rc::new(RefCell::new(Vec::new()));
+    ///     for _ in 0..3 {
+    ///         let (jobs, done) = (jobs.clone(), done.clone());
+    ///         weft::spawn(async move {
+    ///             while let Ok(n) = jobs.get().await {
+    ///                 done.borrow_mut().push(n * n);
+    ///                 jobs.task_done().unwrap();
+    ///             }
+    ///         });
+    ///     }
+    ///     for n in 0..10 {
+    ///         jobs.put(n).await.unwrap();
+    ///     }
+    ///     jobs.join().await; // every job was processed
+    ///     jobs.shutdown(false); // the workers' get() now ends their loops
+    ///     assert_eq!(done.borrow().len(), 10);
+    /// });
+    /// ```
+    Queue, Fifo, Sized
+}
+
+queue_type! {
+    /// A last-in, first-out queue: Python's `LifoQueue`. Same methods as [`Queue`].
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let stack = weft::queue::LifoQueue::new(0);
+    ///     for n in 1..=3 {
+    ///         stack.try_put(n).unwrap();
+    ///     }
+    ///     assert_eq!(stack.get().await, Ok(3));
+    /// });
+    /// ```
+    LifoQueue, Lifo, Sized
+}
+
+queue_type! {
+    /// A queue that hands out its lowest item first: Python's `PriorityQueue` (put
+    /// `(priority, value)` tuples). Same methods as [`Queue`].
+    ///
+    /// ```
+    /// weft::run(async {
+    ///     let todo = weft::queue::PriorityQueue::new(0);
+    ///     todo.try_put((2, "write")).unwrap();
+    ///     todo.try_put((1, "plan")).unwrap();
+    ///     assert_eq!(todo.get().await, Ok((1, "plan")));
+    /// });
+    /// ```
+    PriorityQueue, Priority, Ord
+}
+
+/// The queue itself, shared by the three queue types through an `Rc`.
+struct QueueCore<T, S: Store<T>> {
+    inner: RefCell<State<T, S>>,
+}
+
+struct State<T, S> {
+    store: S,
+    maxsize: usize,
+    getters: WaitList,
+    putters: WaitList,
+    joiners: WaitList,
+    unfinished: usize,
+    shut_down: bool,
+    _items: std::marker::PhantomData<T>,
+}
+
+impl<T, S: Store<T>> QueueCore<T, S> {
+    fn new(maxsize: usize) -> Self {
+        QueueCore {
+            inner: RefCell::new(State {
+                store: S::default(),
+                maxsize,
+                getters: WaitList::default(),
+                putters: WaitList::default(),
+                joiners: WaitList::default(),
+                unfinished: 0,
+                shut_down: false,
+                _items: std::marker::PhantomData,
+            }),
+        }
+    }
+
+    fn put(&self, item: T) -> Put<'_, T, S> {
+        Put {
+            queue: self,
+            item: Some(item),
+            key: None,
+        }
+    }
+
+    fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+        let mut state = self.inner.borrow_mut();
+        if state.shut_down {
+            return Err(PutError::ShutDown(item));
+        }
+        if !state.has_room() {
+            return Err(PutError::Full(item));
+        }
+        state.push(item);
+        Ok(())
+    }
+
+    fn get(&self) -> Get<'_, T, S> {
+        Get {
+            queue: self,
+            key: None,
+        }
+    }
+
+    fn try_get(&self) -> Result<T, GetError> {
+        let mut state = self.inner.borrow_mut();
+        match state.take() {
+            Some(item) => Ok(item),
+            None if state.shut_down && state.store.len() == 0 => Err(GetError::ShutDown),
+            None => Err(GetError::Empty),
+        }
+    }
+
+    fn task_done(&self) -> Result<(), TaskDoneError> {
+        let mut state = self.inner.borrow_mut();
+        if state.unfinished == 0 {
+            return Err(TaskDoneError);
+        }
+        state.unfinished -= 1;
+        if state.unfinished == 0 {
+            state.joiners.notify_all();
+        }
+        Ok(())
+    }
+
+    fn join(&self) -> Join<'_, T, S> {
+        Join {
+            queue: self,
+            key: None,
+        }
+    }
+
+    fn shutdown(&self, immediate: bool) {
+        let mut state = self.inner.borrow_mut();
+        state.shut_down = true;
+        if immediate {
+            let dropped = state.store.clear();
+            state.unfinished = state.unfinished.saturating_sub(dropped);
+            if state.unfinished == 0 {
+                state.joiners.notify_all();
+            }
+        }
+        state.putters.notify_all();
+        state.getters.notify_all();
+    }
+
+    fn is_shut_down(&self) -> bool {
+        self.inner.borrow().shut_down
+    }
+
+    fn qsize(&self) -> usize {
+        self.inner.borrow().store.len()
+    }
+
+    fn is_full(&self) -> bool {
+        let state = self.inner.borrow();
+        state.maxsize > 0 && state.store.len() >= state.maxsize
+    }
+
+    fn maxsize(&self) -> usize {
+        self.inner.borrow().maxsize
+    }
+
+    fn unfinished_tasks(&self) -> usize {
+        self.inner.borrow().unfinished
+    }
+}
+
+impl<T, S: Store<T>> State<T, S> {
+    /// Room for one more item, beyond the slots reserved for putters that were woken and have
+    /// not run yet (so a newcomer never barges past the waiting putters). A woken putter takes
+    /// itself off the list before asking, so its own reservation is what it finds.
+    fn has_room(&self) -> bool {
+        self.maxsize == 0 || self.store.len() + self.putters.notified() < self.maxsize
+    }
+
+    fn push(&mut self, item: T) {
+        self.store.push(item);
+        self.unfinished += 1;
+        self.getters.notify_one();
+    }
+
+    /// The next item, beyond those reserved for getters that were woken and have not run yet
+    /// (a woken getter takes itself off the list before asking, so it finds its own).
+    fn take(&mut self) -> Option<T> {
+        if self.store.len() <= self.getters.notified() {
+            return None;
+        }
+        let item = self.store.pop()?;
+        if self.maxsize > 0 {
+            self.putters.notify_one();
+        }
+        Some(item)
+    }
+}
+
+impl<T, S: Store<T>> fmt::Debug for QueueCore<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.inner.borrow();
+        f.debug_struct("Queue")
+            .field("qsize", &state.store.len())
+            .field("maxsize", &state.maxsize)
+            .field("unfinished", &state.unfinished)
+            .field("shut_down", &state.shut_down)
+            .finish()
+    }
+}
+
+/// The future of [`Queue::put`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Put<'a, T, S: Store<T>> {
+    queue: &'a QueueCore<T, S>,
+    item: Option<T>,
+    key: Option<usize>,
+}
+
+impl<T, S: Store<T>> Unpin for Put<'_, T, S> {}
+
+impl<T, S: Store<T>> Future for Put<'_, T, S> {
+    type Output = Result<(), PutError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let queue = self.queue;
+        let mut state = queue.inner.borrow_mut();
+        if let Some(key) = self.key {
+            if !state.putters.is_notified(key) {
+                state.putters.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            state.putters.remove(key);
+            self.key = None;
+        }
+        let item = self.item.take().expect("polled after completion");
+        if state.shut_down {
+            return Poll::Ready(Err(PutError::ShutDown(item)));
+        }
+        if state.has_room() {
+            state.push(item);
+            return Poll::Ready(Ok(()));
+        }
+        self.item = Some(item);
+        self.key = Some(state.putters.push(Some(cx.waker().clone()), ()));
+        Poll::Pending
+    }
+}
+
+impl<T, S: Store<T>> Drop for Put<'_, T, S> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut state = self.queue.inner.borrow_mut();
+            if state.putters.remove(key).0 {
+                state.putters.notify_one(); // the free slot goes to the next putter
+            }
+        }
+    }
+}
+
+/// The future of [`Queue::get`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Get<'a, T, S: Store<T>> {
+    queue: &'a QueueCore<T, S>,
+    key: Option<usize>,
+}
+
+impl<T, S: Store<T>> Future for Get<'_, T, S> {
+    type Output = Result<T, ShutDown>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let queue = self.queue;
+        let mut state = queue.inner.borrow_mut();
+        if let Some(key) = self.key {
+            if !state.getters.is_notified(key) {
+                state.getters.set_waker(key, cx.waker());
+                return Poll::Pending;
+            }
+            state.getters.remove(key);
+            self.key = None;
+        }
+        if let Some(item) = state.take() {
+            return Poll::Ready(Ok(item));
+        }
+        if state.shut_down {
+            return Poll::Ready(Err(ShutDown));
+        }
+        self.key = Some(state.getters.push(Some(cx.waker().clone()), ()));
+        Poll::Pending
+    }
+}
+
+impl<T, S: Store<T>> Drop for Get<'_, T, S> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            let mut state = self.queue.inner.borrow_mut();
+            if state.getters.remove(key).0 {
+                state.getters.notify_one(); // the item it was woken for goes to the next getter
+            }
+        }
+    }
+}
+
+/// The future of [`Queue::join`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Join<'a, T, S: Store<T>> {
+    queue: &'a QueueCore<T, S>,
+    key: Option<usize>,
+}
+
+impl<T, S: Store<T>> Future for Join<'_, T, S> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let queue = self.queue;
+        let mut state = queue.inner.borrow_mut();
+        if let Some(key) = self.key {
+            if state.joiners.is_notified(key) {
+                state.joiners.remove(key);
+                self.key = None;
+                return Poll::Ready(());
+            }
+            state.joiners.set_waker(key, cx.waker());
+            return Poll::Pending;
+        }
+        if state.unfinished == 0 {
+            return Poll::Ready(());
+        }
+        self.key = Some(state.joiners.push(Some(cx.waker().clone()), ()));
+        Poll::Pending
+    }
+}
+
+impl<T, S: Store<T>> Drop for Join<'_, T, S> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key {
+            self.queue.inner.borrow_mut().joiners.remove(key);
+        }
+    }
+}
+
+/// Why [`Queue::try_put`] or [`Queue::put`] did not add the item (which comes back).
+#[derive(PartialEq, Eq)]
+pub enum PutError<T> {
+    /// The queue is full (Python's `queue.Full`).
+    Full(T),
+    /// The queue was shut down (Python's `ShutDown`).
+    ShutDown(T),
+}
+
+impl<T> PutError<T> {
+    /// The item that was not added.
+    pub fn into_inner(self) -> T {
+        match self {
+            PutError::Full(item) | PutError::ShutDown(item) => item,
+        }
+    }
+}
+
+impl<T> fmt::Debug for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("Full(..)"),
+            PutError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for PutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PutError::Full(_) => f.write_str("the queue is full"),
+            PutError::ShutDown(_) => f.write_str("the queue is shut down"),
+        }
+    }
+}
+
+impl<T> std::error::Error for PutError<T> {}
+
+/// Why [`Queue::try_get`] returned no item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GetError {
+    /// Nothing is queued (Python's `queue.Empty`).
+    Empty,
+    /// The queue was shut down and is empty.
+    ShutDown,
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Empty => f.write_str("the queue is empty"),
+            GetError::ShutDown => f.write_str("the queue is shut down"),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+/// [`Queue::get`] after a shutdown left nothing to get.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutDown;
+
+impl fmt::Display for ShutDown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the queue is shut down")
+    }
+}
+
+impl std::error::Error for ShutDown {}
+
+/// [`Queue::task_done`] was called more times than items were put.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TaskDoneError;
+
+impl fmt::Display for TaskDoneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("task_done() called more times than there were items")
+    }
+}
+
+impl std::error::Error for TaskDoneError {}

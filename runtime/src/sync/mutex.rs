@@ -1,0 +1,141 @@
+//! `Mutex<T>`: Python's `Lock`, holding the data it protects.
+
+use std::cell::{RefCell, RefMut};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use super::semaphore::SemaphoreCore;
+
+/// An async mutual-exclusion lock around a value: Python's `threading.Lock` /
+/// `asyncio.Lock` (use `Mutex<()>` for a bare lock), gevent's `Semaphore(1)`.
+///
+/// [`lock`](Mutex::lock) waits, first come first served, and returns a guard; dropping the
+/// guard releases the lock (Python's `async with lock:`). Releasing a lock you do not hold,
+/// Python's `RuntimeError`, cannot be written: only the guard releases. Hold the guard across
+/// an `.await` freely — that is what an async mutex is for. Share it with `Rc`.
+///
+/// ```
+/// use std::rc::Rc;
+/// use weft::sync::Mutex;
+///
+/// weft::run(async {
+///     let balance = Rc::new(Mutex::new(100));
+///     let spenders: Vec<_> = (0..4)
+///         .map(|_| {
+///             let balance = balance.clone();
+///             weft::spawn(async move {
+///                 let mut b = balance.lock().await;
+///                 let seen = *b;
+///                 weft::task::yield_now().await; // others run, but cannot touch the balance
+///                 *b = seen - 10;
+///             })
+///         })
+///         .collect();
+///     for s in spenders {
+///         s.await.unwrap();
+///     }
+///     assert_eq!(*balance.lock().await, 60);
+/// });
+/// ```
+pub struct Mutex<T: ?Sized> {
+    semaphore: SemaphoreCore,
+    value: RefCell<T>,
+}
+
+impl<T> Mutex<T> {
+    /// An unlocked mutex holding `value`.
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            semaphore: SemaphoreCore::new(1),
+            value: RefCell::new(value),
+        }
+    }
+
+    /// The value, consuming the mutex.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock.
+    pub async fn lock(&self) -> MutexGuard<'_, T> {
+        self.semaphore.acquire(1).await;
+        self.guard()
+    }
+
+    /// The lock now, or `None` if it is held (or others wait for it).
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.semaphore.try_acquire(1).then(|| self.guard())
+    }
+
+    /// Whether some guard holds the lock.
+    pub fn is_locked(&self) -> bool {
+        self.semaphore.available() == 0
+    }
+
+    /// The value, through `&mut self` (no locking needed).
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+
+    fn guard(&self) -> MutexGuard<'_, T> {
+        MutexGuard {
+            mutex: self,
+            value: self.value.borrow_mut(),
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex")
+            .field("locked", &self.is_locked())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Access to a [`Mutex`]'s value; the lock is released when it drops.
+pub struct MutexGuard<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    value: RefMut<'a, T>,
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard locks (for [`Condition`](super::Condition)).
+    pub(crate) fn mutex(guard: &MutexGuard<'a, T>) -> &'a Mutex<T> {
+        guard.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        // The `RefMut` field is dropped right after this, before any woken waiter can run.
+        self.mutex.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.value, f)
+    }
+}

@@ -1,0 +1,138 @@
+//! `RwLock<T>`: many readers or one writer.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use super::semaphore::SemaphoreCore;
+
+/// Readers each take one permit; a writer takes them all.
+const MAX_READERS: usize = u32::MAX as usize;
+
+/// An async reader-writer lock: any number of readers at once, or one writer. Requests are
+/// served first come, first served, so a waiting writer is not starved by a stream of new
+/// readers (they queue behind it). Python has no counterpart in its standard library.
+///
+/// ```
+/// use weft::sync::RwLock;
+///
+/// weft::run(async {
+///     let config = RwLock::new(String::from("v1"));
+///     {
+///         let (a, b) = (config.read().await, config.read().await); // readers share
+///         assert_eq!((a.as_str(), b.as_str()), ("v1", "v1"));
+///     }
+///     config.write().await.push_str("-patched");
+///     assert_eq!(*config.read().await, "v1-patched");
+/// });
+/// ```
+pub struct RwLock<T: ?Sized> {
+    semaphore: SemaphoreCore,
+    value: RefCell<T>,
+}
+
+impl<T> RwLock<T> {
+    /// An unlocked lock holding `value`.
+    pub fn new(value: T) -> RwLock<T> {
+        RwLock {
+            semaphore: SemaphoreCore::new(MAX_READERS),
+            value: RefCell::new(value),
+        }
+    }
+
+    /// The value, consuming the lock.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for shared access.
+    pub async fn read(&self) -> ReadGuard<'_, T> {
+        self.semaphore.acquire(1).await;
+        ReadGuard {
+            lock: self,
+            value: self.value.borrow(),
+        }
+    }
+
+    /// Waits for exclusive access.
+    pub async fn write(&self) -> WriteGuard<'_, T> {
+        self.semaphore.acquire(MAX_READERS).await;
+        WriteGuard {
+            lock: self,
+            value: self.value.borrow_mut(),
+        }
+    }
+
+    /// Shared access now, or `None`.
+    pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
+        self.semaphore.try_acquire(1).then(|| ReadGuard {
+            lock: self,
+            value: self.value.borrow(),
+        })
+    }
+
+    /// Exclusive access now, or `None`.
+    pub fn try_write(&self) -> Option<WriteGuard<'_, T>> {
+        self.semaphore.try_acquire(MAX_READERS).then(|| WriteGuard {
+            lock: self,
+            value: self.value.borrow_mut(),
+        })
+    }
+
+    /// The value, through `&mut self`.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock").finish_non_exhaustive()
+    }
+}
+
+/// Shared access to an [`RwLock`]'s value.
+pub struct ReadGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    value: Ref<'a, T>,
+}
+
+/// Exclusive access to an [`RwLock`]'s value.
+pub struct WriteGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    value: RefMut<'a, T>,
+}
+
+impl<T: ?Sized> Deref for ReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: ?Sized> Deref for WriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: ?Sized> DerefMut for WriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T: ?Sized> Drop for ReadGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized> Drop for WriteGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.semaphore.release(MAX_READERS);
+    }
+}
