@@ -1,0 +1,237 @@
+//! Property tests: queues, channels and semaphores under random interleavings of operations,
+//! including waiting operations that are cancelled at random points, against a sequential
+//! model (FIFO order, nothing lost, nothing duplicated, nobody left waiting while work is there).
+
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use proptest::prelude::*;
+use support::poll_once;
+use weft::channel::mpsc;
+use weft::queue::Queue;
+use weft::sync::{Permit, Semaphore};
+
+#[derive(Debug, Clone)]
+enum Op {
+    TryPut,
+    TryGet,
+    StartPut,
+    StartGet,
+    PollPut(usize),
+    PollGet(usize),
+    CancelPut(usize),
+    CancelGet(usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(
+        prop_oneof![
+            Just(Op::TryPut),
+            Just(Op::TryGet),
+            Just(Op::StartPut),
+            Just(Op::StartGet),
+            (0..4usize).prop_map(Op::PollPut),
+            (0..4usize).prop_map(Op::PollGet),
+            (0..4usize).prop_map(Op::CancelPut),
+            (0..4usize).prop_map(Op::CancelGet),
+        ],
+        0..60,
+    )
+}
+
+type Pending<T> = Vec<Pin<Box<dyn Future<Output = T>>>>;
+/// A pending `acquire_many` and how many permits it asked for.
+type WaitingAcquire = (Pin<Box<dyn Future<Output = Permit>>>, usize);
+
+/// Removes and returns the futures of `pending` that complete when polled now.
+fn poll_all<T>(pending: &mut Pending<T>) -> Vec<T> {
+    let mut done = Vec::new();
+    pending.retain_mut(|f| match poll_once(f.as_mut()) {
+        Poll::Ready(v) => {
+            done.push(v);
+            false
+        }
+        Poll::Pending => true,
+    });
+    done
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn queue_keeps_fifo_order_and_loses_nothing(maxsize in 0usize..4, ops in ops()) {
+        let q: Queue<u32> = Queue::new(maxsize);
+        let mut next = 0u32;
+        let mut accepted = Vec::new(); // in the order they entered the queue
+        let mut received = Vec::new();
+        // Each pending put carries its value, reported when it completes.
+        let mut puts: Pending<Option<u32>> = Vec::new();
+        let mut gets: Pending<u32> = Vec::new();
+        for op in ops {
+            match op {
+                Op::TryPut => {
+                    next += 1;
+                    if q.try_put(next).is_ok() {
+                        accepted.push(next);
+                    }
+                }
+                Op::TryGet => received.extend(q.try_get().ok()),
+                Op::StartPut => {
+                    next += 1;
+                    let (q, v) = (q.clone(), next);
+                    let mut f: Pin<Box<dyn Future<Output = Option<u32>>>> =
+                        Box::pin(async move { q.put(v).await.ok().map(|()| v) });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(v) => accepted.extend(v),
+                        Poll::Pending => puts.push(f),
+                    }
+                }
+                Op::StartGet => {
+                    let q = q.clone();
+                    let mut f: Pin<Box<dyn Future<Output = u32>>> = Box::pin(async move { q.get().await.unwrap() });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(v) => received.push(v),
+                        Poll::Pending => gets.push(f),
+                    }
+                }
+                Op::PollPut(i) if i < puts.len() => {
+                    if let Poll::Ready(v) = poll_once(puts[i].as_mut()) {
+                        accepted.extend(v);
+                        drop(puts.remove(i));
+                    }
+                }
+                Op::PollGet(i) if i < gets.len() => {
+                    if let Poll::Ready(v) = poll_once(gets[i].as_mut()) {
+                        received.push(v);
+                        drop(gets.remove(i));
+                    }
+                }
+                Op::CancelPut(i) if i < puts.len() => drop(puts.remove(i)),
+                Op::CancelGet(i) if i < gets.len() => drop(gets.remove(i)),
+                _ => {}
+            }
+            if maxsize > 0 {
+                prop_assert!(q.qsize() <= maxsize);
+            }
+        }
+        // Nobody may be left waiting while there is work for them.
+        let (queued, waiting_getters) = (q.qsize(), gets.len());
+        let got = poll_all(&mut gets);
+        prop_assert!(got.len() >= queued.min(waiting_getters), "getters stuck beside {} items", queued);
+        received.extend(got);
+        accepted.extend(poll_all(&mut puts).into_iter().flatten());
+        drop((puts, gets));
+        while let Ok(v) = q.try_get() {
+            received.push(v);
+        }
+        prop_assert_eq!(received, accepted);
+    }
+
+    #[test]
+    fn bounded_channel_keeps_order_and_loses_nothing(capacity in 1usize..4, ops in ops()) {
+        let (tx, mut rx) = mpsc::channel::<u32>(capacity);
+        let tx = std::rc::Rc::new(tx);
+        let mut next = 0u32;
+        let (mut accepted, mut received) = (Vec::new(), Vec::new());
+        let mut sends: Pending<Option<u32>> = Vec::new();
+        for op in ops {
+            match op {
+                Op::TryPut => {
+                    next += 1;
+                    if tx.try_send(next).is_ok() {
+                        accepted.push(next);
+                    }
+                }
+                Op::TryGet | Op::StartGet | Op::PollGet(_) | Op::CancelGet(_) => received.extend(rx.try_recv().ok()),
+                Op::StartPut => {
+                    next += 1;
+                    let (tx, v) = (tx.clone(), next);
+                    let mut f: Pin<Box<dyn Future<Output = Option<u32>>>> =
+                        Box::pin(async move { tx.send(v).await.ok().map(|()| v) });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(v) => accepted.extend(v),
+                        Poll::Pending => sends.push(f),
+                    }
+                }
+                Op::PollPut(i) if i < sends.len() => {
+                    if let Poll::Ready(v) = poll_once(sends[i].as_mut()) {
+                        accepted.extend(v);
+                        drop(sends.remove(i));
+                    }
+                }
+                Op::CancelPut(i) if i < sends.len() => drop(sends.remove(i)),
+                _ => {}
+            }
+            prop_assert!(rx.len() <= capacity);
+        }
+        let (room, waiting_senders) = (capacity - rx.len(), sends.len());
+        let sent = poll_all(&mut sends);
+        prop_assert!(sent.len() >= room.min(waiting_senders), "senders stuck beside {} free slots", room);
+        accepted.extend(sent.into_iter().flatten());
+        drop(sends);
+        while let Ok(v) = rx.try_recv() {
+            received.push(v);
+        }
+        prop_assert_eq!(received, accepted);
+    }
+
+    #[test]
+    fn semaphore_conserves_permits_and_serves_in_order(
+        initial in 0usize..5,
+        ops in prop::collection::vec((0u8..4, 1usize..4), 0..60),
+    ) {
+        let sem = Semaphore::new(initial);
+        let mut held: Vec<Permit> = Vec::new();
+        let mut waiting: Vec<WaitingAcquire> = Vec::new();
+        for (kind, n) in ops {
+            match kind {
+                0 => {
+                    let s = sem.clone();
+                    let mut f: Pin<Box<dyn Future<Output = Permit>>> = Box::pin(async move { s.acquire_many(n).await });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(p) => held.push(p),
+                        Poll::Pending => waiting.push((f, n)),
+                    }
+                }
+                1 if !held.is_empty() => drop(held.remove(n % held.len())),
+                2 if !waiting.is_empty() => drop(waiting.remove(n % waiting.len())),
+                _ => {
+                    for p in poll_all_permits(&mut waiting) {
+                        held.push(p);
+                    }
+                }
+            }
+            let in_hand: usize = held.iter().map(Permit::count).sum();
+            prop_assert!(in_hand + sem.available_permits() <= initial);
+        }
+        // First come, first served: with the front request satisfiable, polling must grant it.
+        if let Some((_, need)) = waiting.first() {
+            let need = *need;
+            let before = sem.available_permits();
+            let granted = poll_all_permits(&mut waiting);
+            if need <= before {
+                prop_assert!(!granted.is_empty());
+            }
+            held.extend(granted);
+        }
+        drop(waiting);
+        drop(held);
+        prop_assert_eq!(sem.available_permits(), initial);
+    }
+}
+
+fn poll_all_permits(waiting: &mut Vec<WaitingAcquire>) -> Vec<Permit> {
+    let mut granted = Vec::new();
+    waiting.retain_mut(|(f, _)| match poll_once(f.as_mut()) {
+        Poll::Ready(p) => {
+            granted.push(p);
+            false
+        }
+        Poll::Pending => true,
+    });
+    granted
+}

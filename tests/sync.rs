@@ -1,0 +1,310 @@
+//! weft::sync through the public API: fairness, cancellation, misuse errors.
+
+mod support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use support::poll_once;
+use weft::sync::{
+    Barrier, BoundedSemaphore, BrokenBarrier, Condition, Event, Mutex, RLock, RLockError, RwLock,
+    Semaphore,
+};
+use weft::task::yield_now;
+use weft::time::timeout;
+
+#[test]
+fn mutex_is_handed_over_first_come_first_served() {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    weft::run({
+        let order = order.clone();
+        async move {
+            let mutex = Rc::new(Mutex::new(()));
+            let held = mutex.lock().await;
+            let waiters: Vec<_> = (0..5)
+                .map(|i| {
+                    let (mutex, order) = (mutex.clone(), order.clone());
+                    weft::spawn(async move {
+                        let _guard = mutex.lock().await;
+                        order.borrow_mut().push(i);
+                        yield_now().await;
+                    })
+                })
+                .collect();
+            yield_now().await; // all five are queued now
+            assert!(mutex.try_lock().is_none());
+            drop(held);
+            for w in waiters {
+                w.await.unwrap();
+            }
+        }
+    });
+    assert_eq!(*order.borrow(), [0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_mutex_waiter_granted_then_dropped_passes_the_lock_on() {
+    let mutex = Mutex::new(0);
+    let held = mutex.try_lock().unwrap();
+    let mut first = Box::pin(mutex.lock());
+    let mut second = Box::pin(mutex.lock());
+    assert!(poll_once(first.as_mut()).is_pending());
+    assert!(poll_once(second.as_mut()).is_pending());
+    drop(held); // granted to `first`...
+    drop(first); // ...which is cancelled before it runs
+    let Poll::Ready(mut guard) = poll_once(second.as_mut()) else {
+        panic!("the lock was lost")
+    };
+    *guard += 1;
+    drop(guard);
+    assert!(!mutex.is_locked());
+}
+
+#[test]
+fn a_timed_out_lock_attempt_leaves_the_mutex_usable() {
+    weft::run(async {
+        let mutex = Mutex::new(());
+        let held = mutex.lock().await;
+        assert!(
+            timeout(Duration::from_millis(1), mutex.lock())
+                .await
+                .is_err()
+        );
+        drop(held);
+        assert!(mutex.try_lock().is_some());
+    });
+}
+
+#[test]
+fn semaphore_serves_a_large_request_before_later_small_ones() {
+    let sem = Semaphore::new(0);
+    let mut big = Box::pin(sem.acquire_many(3));
+    let mut small = Box::pin(sem.acquire());
+    assert!(poll_once(big.as_mut()).is_pending());
+    assert!(poll_once(small.as_mut()).is_pending());
+    sem.release(1);
+    assert!(
+        poll_once(small.as_mut()).is_pending(),
+        "the small request barged ahead"
+    );
+    sem.release(2);
+    let Poll::Ready(permit) = poll_once(big.as_mut()) else {
+        panic!("the big request starved")
+    };
+    assert_eq!(permit.count(), 3);
+    drop(permit);
+    assert!(poll_once(small.as_mut()).is_ready());
+}
+
+#[test]
+fn semaphore_permits_granted_to_a_cancelled_waiter_come_back() {
+    let sem = Semaphore::new(0);
+    let mut waiter = Box::pin(sem.acquire_many(2));
+    assert!(poll_once(waiter.as_mut()).is_pending());
+    sem.release(2);
+    assert_eq!(sem.available_permits(), 0, "granted to the waiter");
+    drop(waiter);
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn bounded_semaphore_refuses_over_release() {
+    let sem = BoundedSemaphore::new(2);
+    assert!(sem.release().is_err());
+    let p = sem.try_acquire().unwrap();
+    p.forget();
+    assert!(sem.release().is_ok());
+    let err = sem.release().unwrap_err();
+    assert!(err.to_string().contains("released too many times"));
+    assert_eq!(sem.available_permits(), 2);
+}
+
+#[test]
+fn event_wakes_every_waiter_even_if_cleared_before_they_run() {
+    weft::run(async {
+        let event = Event::new();
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let event = event.clone();
+                weft::spawn(async move { event.wait().await })
+            })
+            .collect();
+        yield_now().await;
+        event.set();
+        event.clear();
+        for w in waiters {
+            w.await.unwrap();
+        }
+        assert!(!event.is_set());
+        event.set();
+        event.wait().await; // returns at once while set
+    });
+}
+
+#[test]
+fn condition_notify_wakes_that_many_and_a_cancelled_notified_waiter_passes_it_on() {
+    let mutex = Mutex::new(0);
+    let cond = Condition::new();
+    let mut a = Box::pin(cond.wait(mutex.try_lock().unwrap()));
+    assert!(poll_once(a.as_mut()).is_pending()); // waiting, and the lock released
+    let mut b = Box::pin(cond.wait(mutex.try_lock().unwrap()));
+    assert!(poll_once(b.as_mut()).is_pending());
+    cond.notify(1); // goes to `a`
+    drop(a); // cancelled before it ran: `b` gets the notification
+    assert!(poll_once(b.as_mut()).is_ready());
+}
+
+#[test]
+fn condition_wait_timeout_reports_whether_it_was_notified() {
+    weft::run(async {
+        let mutex = Mutex::new(false);
+        let cond = Condition::new();
+        let (guard, notified) = cond
+            .wait_timeout(mutex.lock().await, Duration::from_millis(1))
+            .await;
+        assert!(!notified);
+        assert!(!*guard);
+    });
+}
+
+#[test]
+fn barrier_gives_distinct_indices_and_runs_its_action_once_per_round() {
+    weft::run(async {
+        let rounds = Rc::new(RefCell::new(0));
+        let barrier = Barrier::with_action(3, {
+            let rounds = rounds.clone();
+            move || *rounds.borrow_mut() += 1
+        });
+        for _ in 0..2 {
+            let parties: Vec<_> = (0..3)
+                .map(|_| {
+                    let b = barrier.clone();
+                    weft::spawn(async move { b.wait().await.unwrap() })
+                })
+                .collect();
+            let mut indices = Vec::new();
+            for p in parties {
+                indices.push(p.await.unwrap());
+            }
+            indices.sort();
+            assert_eq!(indices, [0, 1, 2]);
+        }
+        assert_eq!(*rounds.borrow(), 2);
+    });
+}
+
+#[test]
+fn barrier_abort_breaks_waiters_until_reset() {
+    weft::run(async {
+        let barrier = Barrier::new(3);
+        let waiter = weft::spawn({
+            let b = barrier.clone();
+            async move { b.wait().await }
+        });
+        yield_now().await;
+        assert_eq!(barrier.n_waiting(), 1);
+        barrier.abort();
+        assert_eq!(waiter.await.unwrap(), Err(BrokenBarrier));
+        assert!(barrier.is_broken());
+        assert_eq!(barrier.wait().await, Err(BrokenBarrier));
+        barrier.reset();
+        assert!(!barrier.is_broken());
+        let parties: Vec<_> = (0..3)
+            .map(|_| {
+                let b = barrier.clone();
+                weft::spawn(async move { b.wait().await.is_ok() })
+            })
+            .collect();
+        for p in parties {
+            assert!(p.await.unwrap());
+        }
+    });
+}
+
+#[test]
+fn a_cancelled_barrier_waiter_breaks_the_barrier() {
+    weft::run(async {
+        let barrier = Barrier::new(2);
+        assert!(
+            timeout(Duration::from_millis(1), barrier.wait())
+                .await
+                .is_err()
+        );
+        assert!(barrier.is_broken());
+    });
+}
+
+#[test]
+fn rlock_is_reentrant_for_its_owner_and_refuses_others() {
+    weft::run(async {
+        let lock = Rc::new(RLock::new());
+        assert_eq!(lock.release(), Err(RLockError::NotLocked));
+        lock.acquire().await;
+        lock.acquire().await;
+        assert!(lock.is_owned());
+        let other = weft::spawn({
+            let lock = lock.clone();
+            async move {
+                let refused = lock.release();
+                let locked_out = !lock.try_acquire();
+                lock.acquire().await; // waits for main to release twice
+                lock.release().unwrap();
+                (refused, locked_out)
+            }
+        });
+        yield_now().await;
+        lock.release().unwrap();
+        yield_now().await;
+        assert!(
+            !other.is_finished(),
+            "one release must not free a twice-acquired lock"
+        );
+        lock.release().unwrap();
+        let (refused, locked_out) = other.await.unwrap();
+        assert_eq!(refused, Err(RLockError::NotOwner));
+        assert!(locked_out);
+        assert!(!lock.is_locked());
+    });
+}
+
+#[test]
+fn rwlock_readers_share_and_a_waiting_writer_is_not_starved() {
+    let lock = RwLock::new(1);
+    let r1 = lock.try_read().unwrap();
+    let r2 = lock.try_read().unwrap();
+    let mut writer = Box::pin(lock.write());
+    assert!(poll_once(writer.as_mut()).is_pending());
+    assert!(
+        lock.try_read().is_none(),
+        "a new reader must queue behind the writer"
+    );
+    drop((r1, r2));
+    let Poll::Ready(mut w) = poll_once(writer.as_mut()) else {
+        panic!("writer starved")
+    };
+    *w = 2;
+    drop(w);
+    assert_eq!(*lock.try_read().unwrap(), 2);
+}
+
+#[test]
+fn runtime_shutdown_with_tasks_waiting_on_primitives_is_clean() {
+    weft::run(async {
+        let mutex = Rc::new(Mutex::new(()));
+        let held = mutex.lock().await;
+        let event = Event::new();
+        let sem = Semaphore::new(0);
+        for _ in 0..3 {
+            let (m, e, s) = (mutex.clone(), event.clone(), sem.clone());
+            drop(weft::spawn(async move {
+                let _g = m.lock().await;
+                e.wait().await;
+                s.acquire().await.forget();
+            }));
+        }
+        yield_now().await;
+        std::mem::forget(held); // the tasks stay parked: shutdown must drop them cleanly
+    });
+}
