@@ -308,3 +308,94 @@ fn runtime_shutdown_with_tasks_waiting_on_primitives_is_clean() {
         std::mem::forget(held); // the tasks stay parked: shutdown must drop them cleanly
     });
 }
+
+#[test]
+fn waiting_on_an_event_nobody_can_set_is_reported_as_a_deadlock() {
+    let report = weft::try_run(async {
+        let never = Event::new();
+        let waiter = weft::task::Builder::new().name("waiter").spawn({
+            let never = never.clone();
+            async move { never.wait().await }
+        });
+        waiter.await.unwrap();
+    })
+    .unwrap_err();
+    assert_eq!(report.tasks().len(), 1);
+    assert_eq!(report.tasks()[0].name.as_deref(), Some("waiter"));
+}
+
+#[test]
+fn a_queue_join_that_can_never_finish_is_reported_not_hung() {
+    // An item was taken but never marked done: Python's join() would hang forever.
+    let report = weft::try_run(async {
+        let q = weft::queue::Queue::new(0);
+        q.try_put(1).unwrap();
+        q.try_get().unwrap();
+        q.join().await;
+    });
+    assert!(report.is_err());
+}
+
+#[test]
+fn a_primitive_that_another_task_will_signal_is_not_a_deadlock() {
+    weft::run(async {
+        let event = Event::new();
+        let (tx, rx) = weft::channel::oneshot::channel();
+        weft::spawn({
+            let event = event.clone();
+            async move {
+                event.wait().await;
+                tx.send("relayed").unwrap();
+            }
+        });
+        weft::spawn({
+            let event = event.clone();
+            async move {
+                weft::time::sleep(Duration::from_millis(1)).await;
+                event.set();
+            }
+        });
+        assert_eq!(rx.await, Ok("relayed"));
+    });
+}
+
+#[test]
+fn a_stale_waker_left_by_a_finished_task_does_not_fake_a_deadlock() {
+    use std::future::{Future, poll_fn};
+    use std::pin::Pin;
+    use std::task::Waker;
+    // The helper holds the main future's waker while the runtime parks. The pause only opens
+    // the window in which the runtime looks for a deadlock; the test's outcome does not depend
+    // on how the two threads interleave.
+    let (tx, rx) = std::sync::mpsc::channel::<Waker>();
+    let helper = std::thread::spawn(move || {
+        let waker = rx.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        waker.wake();
+    });
+    weft::run(async move {
+        let (_sender, receiver) = weft::channel::oneshot::channel::<()>();
+        let receiver = Rc::new(RefCell::new(receiver));
+        // A task leaves its waker in the channel and finishes: that waker can wake nothing.
+        weft::spawn({
+            let receiver = receiver.clone();
+            async move {
+                let _ =
+                    poll_fn(|cx| Poll::Ready(Pin::new(&mut *receiver.borrow_mut()).poll(cx))).await;
+            }
+        })
+        .await
+        .unwrap();
+        let mut sent = false;
+        poll_fn(move |cx| {
+            if sent {
+                return Poll::Ready(());
+            }
+            sent = true;
+            tx.send(cx.waker().clone()).unwrap();
+            Poll::Pending
+        })
+        .await;
+    });
+    helper.join().unwrap();
+}

@@ -160,7 +160,7 @@ impl<T: Clone> Receiver<T> {
         if shared.senders == 0 {
             return Poll::Ready(Err(RecvError::Closed));
         }
-        *key = Some(shared.waiting.push(Some(cx.waker().clone()), ()));
+        *key = Some(shared.waiting.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }

@@ -6,10 +6,11 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker, ready};
+use std::task::{Context, Poll, ready};
 
 use super::{SendError, TryRecvError, TrySendError};
 use crate::sync::wait_list::WaitList;
+use crate::sync::waker_slot::WakerSlot;
 use crate::task::poll_budget;
 
 /// A channel holding up to `capacity` values; senders wait while it is full. Senders are
@@ -62,7 +63,7 @@ struct State<T> {
     capacity: usize,
     senders: usize,
     receiver_alive: bool,
-    receiver: Option<Waker>,
+    receiver: WakerSlot,
     /// Senders waiting for room (bounded) or for their value to be taken (rendezvous).
     waiting_senders: WaitList,
 }
@@ -73,7 +74,7 @@ fn new_chan<T>(capacity: usize) -> Chan<T> {
         capacity,
         senders: 1,
         receiver_alive: true,
-        receiver: None,
+        receiver: WakerSlot::default(),
         waiting_senders: WaitList::default(),
     }))
 }
@@ -81,9 +82,7 @@ fn new_chan<T>(capacity: usize) -> Chan<T> {
 impl<T> State<T> {
     fn push(&mut self, value: T, rendezvous: Option<usize>) {
         self.buffer.push_back((value, rendezvous));
-        if let Some(waker) = self.receiver.take() {
-            waker.wake();
-        }
+        self.receiver.wake();
     }
 
     /// Room beyond the slots reserved for senders woken and not yet run.
@@ -94,9 +93,7 @@ impl<T> State<T> {
     fn drop_sender(&mut self) {
         self.senders -= 1;
         if self.senders == 0 {
-            if let Some(waker) = self.receiver.take() {
-                waker.wake();
-            }
+            self.receiver.wake();
         }
     }
 }
@@ -212,10 +209,7 @@ impl<T> Receiver<T> {
             if state.senders == 0 {
                 return Poll::Ready(None);
             }
-            match &state.receiver {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => state.receiver = Some(cx.waker().clone()),
-            }
+            state.receiver.set(cx.waker());
             return Poll::Pending;
         }
         drop(state);
@@ -322,7 +316,7 @@ impl<T> Future for Send<'_, T> {
         }
         if state.capacity == 0 {
             // Hand the value over and wait until the receiver takes it.
-            let key = state.waiting_senders.push(Some(cx.waker().clone()), ());
+            let key = state.waiting_senders.push(Some(cx.waker()), ());
             state.push(value, Some(key));
             self.key = Some(key);
             self.handed_over = true;
@@ -333,7 +327,7 @@ impl<T> Future for Send<'_, T> {
             return Poll::Ready(Ok(()));
         }
         self.value = Some(value);
-        self.key = Some(state.waiting_senders.push(Some(cx.waker().clone()), ()));
+        self.key = Some(state.waiting_senders.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }

@@ -5,9 +5,10 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use super::{RecvError, TryRecvError};
+use crate::sync::waker_slot::WakerSlot;
 
 /// A channel that carries one value, from one task to another: the shape of an asyncio
 /// `Future` you resolve with `set_result`, or gevent's `AsyncResult`.
@@ -22,7 +23,7 @@ use super::{RecvError, TryRecvError};
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Rc::new(RefCell::new(Shared {
         value: None,
-        waker: None,
+        waker: WakerSlot::default(),
         sender: true,
         receiver: true,
     }));
@@ -36,7 +37,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 
 struct Shared<T> {
     value: Option<T>,
-    waker: Option<Waker>,
+    waker: WakerSlot,
     sender: bool,
     receiver: bool,
 }
@@ -59,9 +60,7 @@ impl<T> Sender<T> {
             return Err(value);
         }
         shared.value = Some(value);
-        if let Some(waker) = shared.waker.take() {
-            waker.wake();
-        }
+        shared.waker.wake();
         Ok(())
     }
 
@@ -75,9 +74,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut shared = self.shared.borrow_mut();
         shared.sender = false;
-        if let Some(waker) = shared.waker.take() {
-            waker.wake();
-        }
+        shared.waker.wake();
     }
 }
 
@@ -104,10 +101,7 @@ impl<T> Future for Receiver<T> {
         if !shared.sender {
             return Poll::Ready(Err(RecvError));
         }
-        match &shared.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => shared.waker = Some(cx.waker().clone()),
-        }
+        shared.waker.set(cx.waker());
         Poll::Pending
     }
 }

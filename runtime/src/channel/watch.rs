@@ -163,7 +163,7 @@ impl<T> Future for Changed<'_, T> {
         if !state.sender_alive {
             return Poll::Ready(Err(RecvError));
         }
-        this.key = Some(state.waiting.push(Some(cx.waker().clone()), ()));
+        this.key = Some(state.waiting.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }

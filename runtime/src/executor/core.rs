@@ -7,6 +7,7 @@ use std::num::NonZeroU64;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{RawWakerVTable, Waker};
 
 use slab::Slab;
 
@@ -22,6 +23,33 @@ use crate::time::driver::TimerDriver;
 pub(crate) struct OwnedTask {
     pub(crate) task: TaskRef,
     pub(crate) spawned_at: &'static Location<'static>,
+}
+
+/// The wakers held inside weft's primitives, by the address of what they wake (a task
+/// header, or the main future's waker data). The addresses are only compared, never read; a
+/// held waker keeps its task's cell alive, so an address cannot be reused while it is here.
+#[derive(Default)]
+pub(crate) struct HeldWakers {
+    targets: RefCell<Slab<usize>>,
+}
+
+impl HeldWakers {
+    pub(crate) fn insert(&self, waker: &Waker) -> usize {
+        self.targets.borrow_mut().insert(waker.data() as usize)
+    }
+
+    pub(crate) fn remove(&self, key: usize) {
+        self.targets.borrow_mut().remove(key);
+    }
+
+    /// How many held wakers wake one of `live` (task or main future addresses).
+    pub(crate) fn count_waking(&self, live: &std::collections::HashSet<usize>) -> usize {
+        self.targets
+            .borrow()
+            .iter()
+            .filter(|(_, target)| live.contains(target))
+            .count()
+    }
 }
 
 /// Everything a running runtime owns. Lives in an `Rc`: the `Runtime`, the thread-local
@@ -41,6 +69,11 @@ pub(crate) struct Core {
     pub(crate) timers: Rc<TimerDriver>,
     pub(crate) event_interval: u32,
     budget: u32,
+    /// The wakers of this runtime that weft's own primitives hold right now (`WakerSlot`).
+    pub(crate) held_wakers: Rc<HeldWakers>,
+    /// The data and vtable pointers of the main future's waker during `block_on`, to
+    /// recognise it (compared, never dereferenced).
+    main_waker: Cell<Option<(*const (), *const RawWakerVTable)>>,
 }
 
 impl Core {
@@ -61,6 +94,8 @@ impl Core {
             timers: Rc::new(TimerDriver::new()),
             event_interval,
             budget,
+            held_wakers: Rc::new(HeldWakers::default()),
+            main_waker: Cell::new(None),
         }
     }
 
@@ -108,6 +143,24 @@ impl Core {
     /// Records what is being polled; returns what was before.
     pub(crate) fn set_current(&self, id: Option<TaskId>) -> Option<TaskId> {
         self.current.replace(id)
+    }
+
+    /// The address the main future's waker points at, during `block_on`.
+    pub(crate) fn main_waker_target(&self) -> Option<usize> {
+        self.main_waker.get().map(|(data, _)| data as usize)
+    }
+
+    /// Remembers which waker is the main future's, or forgets it (`None`).
+    pub(crate) fn set_main_waker(&self, waker: Option<&Waker>) {
+        self.main_waker
+            .set(waker.map(|w| (w.data(), w.vtable() as *const RawWakerVTable)));
+    }
+
+    /// Whether `waker` wakes one of this runtime's tasks or its main future.
+    pub(crate) fn owns_waker(&self, waker: &Waker) -> bool {
+        raw::task_waker_runtime(waker) == Some(self.id)
+            || self.main_waker.get()
+                == Some((waker.data(), waker.vtable() as *const RawWakerVTable))
     }
 
     /// Queues a task woken on this thread.

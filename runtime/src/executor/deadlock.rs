@@ -5,12 +5,14 @@
 //! - no task is ready and the main future was not woken,
 //! - no timer is armed and no I/O source is registered,
 //! - and no waker exists outside weft's own bookkeeping. Each task's reference count says how
-//!   many wakers point at it; the ones weft itself holds (a task waiting on a `JoinHandle`)
-//!   are subtracted. Anything left over could be in another thread's hands, so weft waits.
+//!   many wakers point at it; the ones weft itself holds (a task waiting on a `JoinHandle`, or
+//!   stored in a weft primitive's `WakerSlot`: an `Event`, a `Queue`, a channel) are
+//!   subtracted. Anything left over could be in another thread's hands, so weft waits.
 //!
 //! A waker kept by a foreign primitive (say, a `futures` channel) counts as "outside", so a
 //! deadlock through one is not reported: weft then blocks like any other runtime would.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::panic::Location;
 use std::task::Waker;
@@ -86,8 +88,10 @@ pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -
     let mut outside = main_outside_refs;
     let mut held_by_weft = 0;
     let mut tasks = Vec::new();
+    let mut live: HashSet<usize> = core.main_waker_target().into_iter().collect();
     core.for_each_task(|owned| {
         let task = &owned.task;
+        live.insert(task.addr());
         let (extra_refs, local_joiner) = task.waker_census(is_local);
         outside += extra_refs;
         held_by_weft += usize::from(local_joiner);
@@ -98,6 +102,9 @@ pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -
             awaited: local_joiner,
         });
     });
+    // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
+    // only those of live tasks and of the main future are counted, as above.
+    held_by_weft += core.held_wakers.count_waking(&live);
     if outside > held_by_weft {
         return None;
     }

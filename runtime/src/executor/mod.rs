@@ -35,6 +35,7 @@ pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{Deadlock, TaskReport};
 
 use self::core::Core;
+pub(crate) use self::core::HeldWakers;
 use self::remote::Remote;
 use crate::reactor::{Reactor, Wait};
 use crate::task::JoinHandle;
@@ -53,6 +54,15 @@ pub(crate) fn schedule(task: TaskRef) {
     if let Some(task) = task {
         remote::schedule_remote(task.into_notified());
     }
+}
+
+/// The counter of weft-held wakers of the runtime that owns `waker`, if that runtime is the one
+/// running on this thread (see `sync/waker_slot.rs`).
+pub(crate) fn local_waker_census(waker: &Waker) -> Option<Rc<HeldWakers>> {
+    with_core(|core| {
+        core.filter(|c| c.owns_waker(waker))
+            .map(|c| c.held_wakers.clone())
+    })
 }
 
 /// Configures a [`Runtime`].
@@ -180,6 +190,8 @@ impl Runtime {
         });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
+        core.set_main_waker(Some(&waker));
+        let _forget_main = MainWakerGuard(core);
         let mut future = pin!(future);
         let main_id = core.next_id();
         let mut polls_since_io = 0;
@@ -232,6 +244,15 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("id", &self.core.id)
             .finish()
+    }
+}
+
+/// Forgets the main future's waker when `block_on` returns or unwinds.
+struct MainWakerGuard<'a>(&'a Core);
+
+impl Drop for MainWakerGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set_main_waker(None);
     }
 }
 

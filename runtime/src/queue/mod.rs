@@ -389,7 +389,7 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
             return Poll::Ready(Ok(()));
         }
         self.item = Some(item);
-        self.key = Some(state.putters.push(Some(cx.waker().clone()), ()));
+        self.key = Some(state.putters.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }
@@ -432,7 +432,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         if state.shut_down {
             return Poll::Ready(Err(ShutDown));
         }
-        self.key = Some(state.getters.push(Some(cx.waker().clone()), ()));
+        self.key = Some(state.getters.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }
@@ -473,7 +473,7 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
         if state.unfinished == 0 {
             return Poll::Ready(());
         }
-        self.key = Some(state.joiners.push(Some(cx.waker().clone()), ()));
+        self.key = Some(state.joiners.push(Some(cx.waker()), ()));
         Poll::Pending
     }
 }

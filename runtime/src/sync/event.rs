@@ -109,7 +109,7 @@ impl Future for EventWait<'_> {
             }
             None if state.set => Poll::Ready(()),
             None => {
-                self.key = Some(state.waiters.push(Some(cx.waker().clone()), ()));
+                self.key = Some(state.waiters.push(Some(cx.waker()), ()));
                 Poll::Pending
             }
         }

@@ -25,6 +25,7 @@ mod rlock;
 mod rwlock;
 mod semaphore;
 pub(crate) mod wait_list;
+pub(crate) mod waker_slot;
 
 pub use barrier::{Barrier, BrokenBarrier};
 pub use condition::Condition;

@@ -172,7 +172,7 @@ impl Future for Acquire<'_> {
                 Poll::Ready(())
             }
             _ => {
-                self.key = Some(state.waiters.push(Some(cx.waker().clone()), me));
+                self.key = Some(state.waiters.push(Some(cx.waker()), me));
                 Poll::Pending
             }
         }

@@ -95,7 +95,7 @@ impl Future for Acquire<'_> {
                     state.permits -= self.need;
                     return Poll::Ready(());
                 }
-                let key = state.waiters.push(Some(cx.waker().clone()), self.need);
+                let key = state.waiters.push(Some(cx.waker()), self.need);
                 self.key = Some(key);
                 Poll::Pending
             }

@@ -12,8 +12,10 @@ use std::task::Waker;
 
 use slab::Slab;
 
+use super::waker_slot::WakerSlot;
+
 struct Node<M> {
-    waker: Option<Waker>,
+    waker: WakerSlot,
     prev: Option<usize>,
     next: Option<usize>,
     notified: bool,
@@ -41,9 +43,9 @@ impl<M> Default for WaitList<M> {
 
 impl<M> WaitList<M> {
     /// Adds a waiter at the back; returns its key.
-    pub(crate) fn push(&mut self, waker: Option<Waker>, data: M) -> usize {
+    pub(crate) fn push(&mut self, waker: Option<&Waker>, data: M) -> usize {
         let key = self.nodes.insert(Node {
-            waker,
+            waker: WakerSlot::new(waker),
             prev: self.tail,
             next: None,
             notified: false,
@@ -59,11 +61,7 @@ impl<M> WaitList<M> {
 
     /// Remembers the waker to wake for `key` (cloning only if it changed).
     pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) {
-        let slot = &mut self.nodes[key].waker;
-        match slot {
-            Some(current) if current.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
-        }
+        self.nodes[key].waker.set(waker);
     }
 
     pub(crate) fn is_notified(&self, key: usize) -> bool {
@@ -106,9 +104,7 @@ impl<M> WaitList<M> {
         if !node.notified {
             node.notified = true;
             self.notified += 1;
-            if let Some(waker) = node.waker.take() {
-                waker.wake();
-            }
+            node.waker.wake();
         }
     }
 

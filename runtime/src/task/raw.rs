@@ -325,6 +325,11 @@ impl TaskRef {
         self.header().name.as_deref().map(String::as_str)
     }
 
+    /// The cell's address, to recognise wakers of this task (compared, never dereferenced).
+    pub(crate) fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
     pub(crate) fn snapshot(&self) -> Snapshot {
         self.header().state.load()
     }
@@ -472,6 +477,17 @@ static WAKER_VTABLE: RawWakerVTable =
 /// Whether `waker` is a weft task waker (used by deadlock detection).
 pub(crate) fn is_task_waker(waker: &Waker) -> bool {
     std::ptr::eq(waker.vtable(), &WAKER_VTABLE)
+}
+
+/// The runtime of the task `waker` wakes, if it is a weft task waker.
+pub(crate) fn task_waker_runtime(waker: &Waker) -> Option<u32> {
+    if !is_task_waker(waker) {
+        return None;
+    }
+    // SAFETY: a waker with our vtable was made by `borrowed_waker` or `waker_clone`, so its data
+    // pointer is a task header, alive because the waker owns (or borrows) a reference (rule 4);
+    // `runtime_id` never changes after allocation (rule 3).
+    Some(unsafe { header_ptr(waker.data()).as_ref() }.runtime_id)
 }
 
 /// A waker for a poll, borrowing the executor's reference (wrap it in `ManuallyDrop`).

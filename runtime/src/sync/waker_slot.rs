@@ -1,0 +1,71 @@
+//! `WakerSlot`: a stored waker that the deadlock detector counts as held by weft.
+//!
+//! When nothing is ready and no timer or socket is registered, weft proves a deadlock by
+//! checking that every waker of its tasks is held inside weft itself (see
+//! `executor/deadlock.rs`). Every primitive in this crate stores its wakers in a `WakerSlot`,
+//! which tells the runtime that owns the waker "this one is mine" while it is stored: so a
+//! task waiting on an `Event` that nothing can ever set is reported, instead of hanging.
+
+use std::rc::Rc;
+use std::task::Waker;
+
+use crate::executor::{HeldWakers, local_waker_census};
+
+#[derive(Default)]
+pub(crate) struct WakerSlot {
+    waker: Option<Waker>,
+    /// Where this waker is registered as held by weft (its runtime's table, and its key).
+    census: Option<(Rc<HeldWakers>, usize)>,
+}
+
+impl WakerSlot {
+    pub(crate) fn new(waker: Option<&Waker>) -> WakerSlot {
+        let mut slot = WakerSlot::default();
+        if let Some(waker) = waker {
+            slot.set(waker);
+        }
+        slot
+    }
+
+    /// Stores `waker` (keeping the current one if it wakes the same task).
+    pub(crate) fn set(&mut self, waker: &Waker) {
+        if self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            return;
+        }
+        self.release();
+        self.census = local_waker_census(waker).map(|held| {
+            let key = held.insert(waker);
+            (held, key)
+        });
+        self.waker = Some(waker.clone());
+    }
+
+    /// Removes and returns the waker.
+    pub(crate) fn take(&mut self) -> Option<Waker> {
+        self.release();
+        self.waker.take()
+    }
+
+    /// Wakes the stored waker, if any, and empties the slot.
+    pub(crate) fn wake(&mut self) {
+        if let Some(waker) = self.take() {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        self.waker.is_some()
+    }
+
+    fn release(&mut self) {
+        if let Some((held, key)) = self.census.take() {
+            held.remove(key);
+        }
+    }
+}
+
+impl Drop for WakerSlot {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
