@@ -250,22 +250,22 @@ fn ping_pong(c: &mut Criterion) {
     let mut group = c.benchmark_group("ping_pong_channel");
     group.throughput(Throughput::Elements(ROUND_TRIPS));
     let weft = Weft(weft::Runtime::new().unwrap());
-    group.bench_function("weft (hand-off; weft has no channel yet)", |b| {
+    group.bench_function("weft mpsc", |b| {
         b.iter(|| {
-            weft.block_on(|s| async move {
-                let (ping, pong) = (Handoff::new(), Handoff::new());
-                let (ping2, pong2) = (ping.clone(), pong.clone());
-                let echo = s.spawn(async move {
-                    for _ in 0..ROUND_TRIPS {
-                        let v: u64 = ping2.recv().await;
-                        pong2.send(v);
+            weft.block_on(|_| async move {
+                let (ping_tx, mut ping_rx) = weft::channel::mpsc::channel::<u64>(1);
+                let (pong_tx, mut pong_rx) = weft::channel::mpsc::channel::<u64>(1);
+                let echo = weft::spawn(async move {
+                    while let Some(v) = ping_rx.recv().await {
+                        pong_tx.send(v).await.unwrap();
                     }
                 });
                 for i in 0..ROUND_TRIPS {
-                    ping.send(i);
-                    assert_eq!(pong.recv().await, i);
+                    ping_tx.send(i).await.unwrap();
+                    assert_eq!(pong_rx.recv().await, Some(i));
                 }
-                echo.await;
+                drop(ping_tx);
+                echo.await.unwrap();
             })
         })
     });

@@ -150,7 +150,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 7] = [
+const GROUPS: [(&str, &str); 13] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -179,13 +179,38 @@ const GROUPS: [(&str, &str); 7] = [
         "timer_arm_cancel",
         "arm 1,000 one-hour sleeps (poll once), then drop them (ns per timer)",
     ),
+    (
+        "lock_uncontended",
+        "lock and unlock a mutex nobody else wants (ns per lock)",
+    ),
+    (
+        "lock_handoff",
+        "two tasks take turns holding a mutex across a yield (ns per lock)",
+    ),
+    (
+        "semaphore_acquire_release",
+        "acquire and release a free permit (ns per permit)",
+    ),
+    (
+        "mpsc_ping_pong",
+        "two tasks, round trips through two bounded(1) channels (ns per round trip)",
+    ),
+    (
+        "oneshot_ping_pong",
+        "a oneshot there and one back, a task spawned per round (ns per round)",
+    ),
+    (
+        "queue_put_get",
+        "put then get in one task, a queue of 16 (ns per item)",
+    ),
 ];
 
 fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
     let _ = writeln!(md, "## Micro-benchmarks (criterion, median)\n");
     let _ = writeln!(
         md,
-        "Command: `cargo bench --bench micro`, pinned to one core by `scripts/bench`.\n"
+        "Commands: `cargo bench --bench micro` and `cargo bench --bench sync`, pinned to one core \
+         by `scripts/bench`.\n"
     );
     for (group, title) in GROUPS {
         let Some(peers) = micro.get(group) else {
@@ -246,6 +271,19 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
         ratio("timer_arm_cancel", "tokio"),
         |r| r <= 1.0,
     ));
+    for (group, peers) in [
+        ("lock_uncontended", ["tokio", "async-lock"]),
+        ("lock_handoff", ["tokio", "async-lock"]),
+        ("semaphore_acquire_release", ["tokio", "async-lock"]),
+        ("mpsc_ping_pong", ["tokio", "async-channel"]),
+        ("oneshot_ping_pong", ["tokio", "async-channel"]),
+        ("queue_put_get", ["tokio", "async-channel"]),
+    ] {
+        for peer in peers {
+            let what = format!("{group}: ≥ 1.5× the throughput of {peer} (time ratio ≤ 0.67)");
+            targets.push(target(&what, ratio(group, peer), |r| r <= 1.0 / 1.5));
+        }
+    }
 }
 
 fn rows(value: Option<&Value>) -> Vec<Value> {

@@ -44,7 +44,7 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 
 type Pending<T> = Vec<Pin<Box<dyn Future<Output = T>>>>;
 /// A pending `acquire_many` and how many permits it asked for.
-type WaitingAcquire = (Pin<Box<dyn Future<Output = Permit>>>, usize);
+type WaitingAcquire<'a> = (Pin<Box<dyn Future<Output = Permit<'a>> + 'a>>, usize);
 
 /// Removes and returns the futures of `pending` that complete when polled now.
 fn poll_all<T>(pending: &mut Pending<T>) -> Vec<T> {
@@ -185,13 +185,12 @@ proptest! {
         ops in prop::collection::vec((0u8..4, 1usize..4), 0..60),
     ) {
         let sem = Semaphore::new(initial);
-        let mut held: Vec<Permit> = Vec::new();
+        let mut held: Vec<Permit<'_>> = Vec::new();
         let mut waiting: Vec<WaitingAcquire> = Vec::new();
         for (kind, n) in ops {
             match kind {
                 0 => {
-                    let s = sem.clone();
-                    let mut f: Pin<Box<dyn Future<Output = Permit>>> = Box::pin(async move { s.acquire_many(n).await });
+                    let mut f: Pin<Box<dyn Future<Output = Permit<'_>> + '_>> = Box::pin(sem.acquire_many(n));
                     match poll_once(f.as_mut()) {
                         Poll::Ready(p) => held.push(p),
                         Poll::Pending => waiting.push((f, n)),
@@ -224,7 +223,7 @@ proptest! {
     }
 }
 
-fn poll_all_permits(waiting: &mut Vec<WaitingAcquire>) -> Vec<Permit> {
+fn poll_all_permits<'a>(waiting: &mut Vec<WaitingAcquire<'a>>) -> Vec<Permit<'a>> {
     let mut granted = Vec::new();
     waiting.retain_mut(|(f, _)| match poll_once(f.as_mut()) {
         Poll::Ready(p) => {

@@ -64,6 +64,8 @@ struct State<T> {
     senders: usize,
     receiver_alive: bool,
     receiver: WakerSlot,
+    /// Whether the receiver is parked in `recv` right now.
+    receiver_waiting: bool,
     /// Senders waiting for room (bounded) or for their value to be taken (rendezvous).
     waiting_senders: WaitList,
 }
@@ -75,6 +77,7 @@ fn new_chan<T>(capacity: usize) -> Chan<T> {
         senders: 1,
         receiver_alive: true,
         receiver: WakerSlot::default(),
+        receiver_waiting: false,
         waiting_senders: WaitList::default(),
     }))
 }
@@ -82,7 +85,10 @@ fn new_chan<T>(capacity: usize) -> Chan<T> {
 impl<T> State<T> {
     fn push(&mut self, value: T, rendezvous: Option<usize>) {
         self.buffer.push_back((value, rendezvous));
-        self.receiver.wake();
+        if self.receiver_waiting {
+            self.receiver_waiting = false;
+            self.receiver.wake_by_ref();
+        }
     }
 
     /// Room beyond the slots reserved for senders woken and not yet run.
@@ -93,7 +99,7 @@ impl<T> State<T> {
     fn drop_sender(&mut self) {
         self.senders -= 1;
         if self.senders == 0 {
-            self.receiver.wake();
+            self.receiver.wake_by_ref();
         }
     }
 }
@@ -132,7 +138,7 @@ impl<T> Sender<T> {
             return Err(TrySendError::Closed(value));
         }
         let room = if state.capacity == 0 {
-            state.receiver.is_some() && state.buffer.is_empty()
+            state.receiver_waiting && state.buffer.is_empty()
         } else {
             state.has_room()
         };
@@ -204,18 +210,17 @@ impl<T> Receiver<T> {
 
     /// Polls for the next value.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let mut state = self.chan.borrow_mut();
-        if state.buffer.is_empty() {
-            if state.senders == 0 {
-                return Poll::Ready(None);
-            }
-            state.receiver.set(cx.waker());
-            return Poll::Pending;
-        }
-        drop(state);
         ready!(poll_budget(cx));
         let mut state = self.chan.borrow_mut();
-        Poll::Ready(self::take(&mut state))
+        if let Some(value) = take(&mut state) {
+            return Poll::Ready(Some(value));
+        }
+        if state.senders == 0 {
+            return Poll::Ready(None);
+        }
+        state.receiver.set(cx.waker());
+        state.receiver_waiting = true;
+        Poll::Pending
     }
 
     /// The next value now, if there is one.
@@ -292,8 +297,8 @@ impl<T> Future for Send<'_, T> {
     type Output = Result<(), SendError<T>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let chan = self.sender.chan.clone();
-        let mut state = chan.borrow_mut();
+        let sender = self.sender;
+        let mut state = sender.chan.borrow_mut();
         if let Some(key) = self.key {
             if !state.waiting_senders.is_notified(key) {
                 state.waiting_senders.set_waker(key, cx.waker());

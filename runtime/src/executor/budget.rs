@@ -32,6 +32,7 @@ pub(crate) fn reset(n: u32) {
 /// }
 /// # let _ = poll_next_item;
 /// ```
+#[inline]
 pub fn poll_budget(cx: &mut Context<'_>) -> Poll<()> {
     BUDGET.with(|budget| {
         let left = budget.get();

@@ -48,6 +48,7 @@ impl Registration {
 
     /// `Ready` when the source may be readable (or is closed or failed, so a read returns at
     /// once). Takes one unit of the task's [budget](crate::task::poll_budget).
+    #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
         self.reactor
@@ -56,6 +57,7 @@ impl Registration {
     }
 
     /// `Ready` when the source may be writable. Takes one unit of the budget.
+    #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
         self.reactor
@@ -65,11 +67,13 @@ impl Registration {
 
     /// Forgets read readiness: call it when a read returned `WouldBlock` (or read short on a
     /// byte stream), so the next poll waits for the kernel's next edge.
+    #[inline]
     pub fn clear_read_ready(&self) {
         self.reactor.clear_ready(self.key, Direction::Read);
     }
 
     /// Forgets write readiness: call it when a write returned `WouldBlock`.
+    #[inline]
     pub fn clear_write_ready(&self) {
         self.reactor.clear_ready(self.key, Direction::Write);
     }

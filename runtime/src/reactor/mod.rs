@@ -193,6 +193,7 @@ impl Reactor {
     }
 
     /// `Ready` if the direction's readiness bit is set; otherwise stores the waker.
+    #[inline]
     pub(crate) fn poll_ready(&self, key: usize, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[key];
@@ -215,6 +216,7 @@ impl Reactor {
     }
 
     /// Clears the direction's readiness after an operation reported `WouldBlock`.
+    #[inline]
     pub(crate) fn clear_ready(&self, key: usize, dir: Direction) {
         if let Some(slot) = self.slots.borrow_mut().get_mut(key) {
             slot.readiness &= !dir.clear_mask();

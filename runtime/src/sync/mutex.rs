@@ -4,7 +4,11 @@ use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use super::semaphore::SemaphoreCore;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::semaphore::{Acquire, SemaphoreCore};
 
 /// An async mutual-exclusion lock around a value: Python's `threading.Lock` /
 /// `asyncio.Lock` (use `Mutex<()>` for a bare lock), gevent's `Semaphore(1)`.
@@ -59,9 +63,11 @@ impl<T> Mutex<T> {
 
 impl<T: ?Sized> Mutex<T> {
     /// Waits for the lock.
-    pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.semaphore.acquire(1).await;
-        self.guard()
+    pub fn lock(&self) -> Lock<'_, T> {
+        Lock {
+            mutex: self,
+            acquire: self.semaphore.acquire(1),
+        }
     }
 
     /// The lock now, or `None` if it is held (or others wait for it).
@@ -98,6 +104,23 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
         f.debug_struct("Mutex")
             .field("locked", &self.is_locked())
             .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Mutex::lock`]. Dropping it before it completes passes the lock on if it had
+/// been handed to it.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Lock<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    acquire: Acquire<'a>,
+}
+
+impl<'a, T: ?Sized> Future for Lock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let mutex = self.mutex;
+        Pin::new(&mut self.acquire).poll(cx).map(|()| mutex.guard())
     }
 }
 

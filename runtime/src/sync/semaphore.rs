@@ -1,7 +1,7 @@
 //! `Semaphore` and `BoundedSemaphore`, and the semaphore core that `Mutex` and `RwLock` are
 //! built on.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,42 +10,43 @@ use std::task::{Context, Poll};
 
 use super::wait_list::WaitList;
 
-/// Permits and the FIFO of tasks waiting for them.
+/// Permits and the FIFO of tasks waiting for them. The permit count and a "someone waits"
+/// flag live in `Cell`s, so taking and returning permits while nobody waits touches no
+/// `RefCell` at all.
 pub(crate) struct SemaphoreCore {
-    state: RefCell<State>,
-}
-
-struct State {
-    permits: usize,
+    permits: Cell<usize>,
+    /// Whether some waiter has not been granted its permits yet (mirrors the list).
+    contended: Cell<bool>,
     /// Each waiter's value is how many permits it asked for.
-    waiters: WaitList<usize>,
+    waiters: RefCell<WaitList<usize>>,
 }
 
 impl SemaphoreCore {
     pub(crate) fn new(permits: usize) -> SemaphoreCore {
         SemaphoreCore {
-            state: RefCell::new(State {
-                permits,
-                waiters: WaitList::default(),
-            }),
+            permits: Cell::new(permits),
+            contended: Cell::new(false),
+            waiters: RefCell::new(WaitList::default()),
         }
     }
 
+    #[inline]
     pub(crate) fn available(&self) -> usize {
-        self.state.borrow().permits
+        self.permits.get()
     }
 
     /// Takes `n` permits now if that overtakes no waiter.
+    #[inline]
     pub(crate) fn try_acquire(&self, n: usize) -> bool {
-        let mut state = self.state.borrow_mut();
-        if state.waiters.waiting() == 0 && state.permits >= n {
-            state.permits -= n;
-            true
-        } else {
-            false
+        let permits = self.permits.get();
+        if self.contended.get() || permits < n {
+            return false;
         }
+        self.permits.set(permits - n);
+        true
     }
 
+    #[inline]
     pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
         Acquire {
             core: self,
@@ -55,24 +56,31 @@ impl SemaphoreCore {
     }
 
     /// Returns `n` permits and hands them to waiters, first come first served.
+    #[inline]
     pub(crate) fn release(&self, n: usize) {
-        let mut state = self.state.borrow_mut();
-        state.permits += n;
-        state.grant();
+        self.permits.set(self.permits.get() + n);
+        if self.contended.get() {
+            self.grant(&mut self.waiters.borrow_mut());
+        }
     }
-}
 
-impl State {
     /// Gives permits to the waiters at the front while there are enough for the first one (a
     /// large request at the front is not overtaken by smaller ones behind it).
-    fn grant(&mut self) {
-        while let Some((key, &need)) = self.waiters.first_waiting() {
-            if need > self.permits {
-                return;
+    fn grant(&self, waiters: &mut WaitList<usize>) {
+        while let Some((key, &need)) = waiters.first_waiting() {
+            let permits = self.permits.get();
+            if need > permits {
+                break;
             }
-            self.permits -= need;
-            self.waiters.notify(key);
+            self.permits.set(permits - need);
+            waiters.notify(key);
         }
+        self.contended.set(waiters.waiting() > 0);
+    }
+
+    /// Permits granted to waiters that have not run yet.
+    fn granted_unclaimed(&self) -> usize {
+        self.waiters.borrow().notified_values().sum()
     }
 }
 
@@ -86,42 +94,42 @@ pub(crate) struct Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let core = self.core;
-        let mut state = core.state.borrow_mut();
-        match self.key {
-            None => {
-                if state.waiters.waiting() == 0 && state.permits >= self.need {
-                    state.permits -= self.need;
-                    return Poll::Ready(());
-                }
-                let key = state.waiters.push(Some(cx.waker()), self.need);
-                self.key = Some(key);
-                Poll::Pending
+        let Some(key) = self.key else {
+            if core.try_acquire(self.need) {
+                return Poll::Ready(());
             }
-            Some(key) if state.waiters.is_notified(key) => {
-                state.waiters.remove(key);
-                self.key = None;
-                Poll::Ready(())
-            }
-            Some(key) => {
-                state.waiters.set_waker(key, cx.waker());
-                Poll::Pending
-            }
+            let key = core.waiters.borrow_mut().push(Some(cx.waker()), self.need);
+            core.contended.set(true);
+            self.key = Some(key);
+            return Poll::Pending;
+        };
+        let mut waiters = core.waiters.borrow_mut();
+        if waiters.is_notified(key) {
+            waiters.remove(key);
+            drop(waiters);
+            self.key = None;
+            return Poll::Ready(());
         }
+        waiters.set_waker(key, cx.waker());
+        Poll::Pending
     }
 }
 
 impl Drop for Acquire<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key {
-            let mut state = self.core.state.borrow_mut();
-            let (granted, need) = state.waiters.remove(key);
+            let core = self.core;
+            let mut waiters = core.waiters.borrow_mut();
+            let (granted, need) = waiters.remove(key);
             if granted {
-                state.permits += need;
+                core.permits.set(core.permits.get() + need);
             }
             // Also when not granted: leaving the front may unblock smaller requests behind.
-            state.grant();
+            core.grant(&mut waiters);
         }
     }
 }
@@ -174,28 +182,31 @@ impl Semaphore {
     }
 
     /// Waits for a permit.
-    pub async fn acquire(&self) -> Permit {
-        self.acquire_many(1).await
+    #[inline]
+    pub fn acquire(&self) -> AcquirePermit<'_> {
+        self.acquire_many(1)
     }
 
     /// Waits for `n` permits at once (taken together, never piecemeal).
-    pub async fn acquire_many(&self, n: usize) -> Permit {
-        self.core.acquire(n).await;
-        Permit {
-            semaphore: self.clone(),
-            count: n,
+    #[inline]
+    pub fn acquire_many(&self, n: usize) -> AcquirePermit<'_> {
+        AcquirePermit {
+            semaphore: self,
+            acquire: self.core.acquire(n),
         }
     }
 
     /// A permit now, or `None` if none is free (or others are already waiting).
-    pub fn try_acquire(&self) -> Option<Permit> {
+    #[inline]
+    pub fn try_acquire(&self) -> Option<Permit<'_>> {
         self.try_acquire_many(1)
     }
 
     /// `n` permits now, or `None`.
-    pub fn try_acquire_many(&self, n: usize) -> Option<Permit> {
+    #[inline]
+    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
         self.core.try_acquire(n).then(|| Permit {
-            semaphore: self.clone(),
+            semaphore: self,
             count: n,
         })
     }
@@ -219,13 +230,34 @@ impl fmt::Debug for Semaphore {
     }
 }
 
+/// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`]. Dropping it before it
+/// completes gives back any permits it was granted.
+#[must_use = "futures do nothing unless awaited"]
+pub struct AcquirePermit<'a> {
+    semaphore: &'a Semaphore,
+    acquire: Acquire<'a>,
+}
+
+impl<'a> Future for AcquirePermit<'a> {
+    type Output = Permit<'a>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit<'a>> {
+        let count = self.acquire.need;
+        let semaphore = self.semaphore;
+        Pin::new(&mut self.acquire)
+            .poll(cx)
+            .map(|()| Permit { semaphore, count })
+    }
+}
+
 /// Permits held from a [`Semaphore`] or [`BoundedSemaphore`]; dropping it releases them.
-pub struct Permit {
-    semaphore: Semaphore,
+pub struct Permit<'a> {
+    semaphore: &'a Semaphore,
     count: usize,
 }
 
-impl Permit {
+impl Permit<'_> {
     /// Keeps the permits taken: they are not given back on drop (call
     /// [`Semaphore::release`] later, Python style).
     pub fn forget(mut self) {
@@ -238,7 +270,8 @@ impl Permit {
     }
 }
 
-impl Drop for Permit {
+impl Drop for Permit<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
             self.semaphore.core.release(self.count);
@@ -246,7 +279,7 @@ impl Drop for Permit {
     }
 }
 
-impl fmt::Debug for Permit {
+impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
             .field("count", &self.count)
@@ -288,17 +321,20 @@ impl BoundedSemaphore {
     }
 
     /// Waits for a permit.
-    pub async fn acquire(&self) -> Permit {
-        self.semaphore.acquire().await
+    #[inline]
+    pub fn acquire(&self) -> AcquirePermit<'_> {
+        self.semaphore.acquire()
     }
 
     /// Waits for `n` permits at once.
-    pub async fn acquire_many(&self, n: usize) -> Permit {
-        self.semaphore.acquire_many(n).await
+    #[inline]
+    pub fn acquire_many(&self, n: usize) -> AcquirePermit<'_> {
+        self.semaphore.acquire_many(n)
     }
 
     /// A permit now, or `None`.
-    pub fn try_acquire(&self) -> Option<Permit> {
+    #[inline]
+    pub fn try_acquire(&self) -> Option<Permit<'_>> {
         self.semaphore.try_acquire()
     }
 
@@ -319,13 +355,7 @@ impl BoundedSemaphore {
 
     /// Permits already granted to waiters that have not run yet (they count as taken).
     fn held_by_waiters(&self) -> usize {
-        self.semaphore
-            .core
-            .state
-            .borrow()
-            .waiters
-            .notified_values()
-            .sum()
+        self.semaphore.core.granted_unclaimed()
     }
 
     /// How many permits are free.

@@ -53,8 +53,12 @@ impl WakerSlot {
         }
     }
 
-    pub(crate) fn is_some(&self) -> bool {
-        self.waker.is_some()
+    /// Wakes the stored waker and keeps it, for a slot its owner re-arms every time it waits
+    /// (then re-arming with the same waker costs nothing).
+    pub(crate) fn wake_by_ref(&self) {
+        if let Some(waker) = &self.waker {
+            waker.wake_by_ref();
+        }
     }
 
     fn release(&mut self) {
