@@ -11,7 +11,7 @@ use std::task::Poll;
 use proptest::prelude::*;
 use support::poll_once;
 use weft::channel::mpsc;
-use weft::queue::Queue;
+use weft::queue::{LifoQueue, PriorityQueue, Queue};
 use weft::sync::{Permit, Semaphore};
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
 }
 
 type Pending<T> = Vec<Pin<Box<dyn Future<Output = T>>>>;
+/// A send in progress: completes with its value if it was sent.
+type PendingSend = Pin<Box<dyn Future<Output = Option<u32>>>>;
 /// A pending `acquire_many` and how many permits it asked for.
 type WaitingAcquire<'a> = (Pin<Box<dyn Future<Output = Permit<'a>> + 'a>>, usize);
 
@@ -220,6 +222,170 @@ proptest! {
         drop(waiting);
         drop(held);
         prop_assert_eq!(sem.available_permits(), initial);
+    }
+}
+
+/// Runs random operations on a queue-like pair of `put`/`get` functions and returns the values
+/// accepted (in acceptance order) and received (in receipt order), after checking liveness and
+/// draining what is left.
+macro_rules! exercise_queue {
+    ($q:expr, $maxsize:expr, $ops:expr) => {{
+        let q = $q;
+        let mut next = 0u32;
+        let (mut accepted, mut received) = (Vec::new(), Vec::new());
+        let mut puts: Pending<Option<u32>> = Vec::new();
+        let mut gets: Pending<u32> = Vec::new();
+        for op in $ops {
+            match op {
+                Op::TryPut => {
+                    next += 1;
+                    if q.try_put(next).is_ok() {
+                        accepted.push(next);
+                    }
+                }
+                Op::TryGet => received.extend(q.try_get().ok()),
+                Op::StartPut => {
+                    next += 1;
+                    let (q, v) = (q.clone(), next);
+                    let mut f: Pin<Box<dyn Future<Output = Option<u32>>>> =
+                        Box::pin(async move { q.put(v).await.ok().map(|()| v) });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(v) => accepted.extend(v),
+                        Poll::Pending => puts.push(f),
+                    }
+                }
+                Op::StartGet => {
+                    let q = q.clone();
+                    let mut f: Pin<Box<dyn Future<Output = u32>>> =
+                        Box::pin(async move { q.get().await.unwrap() });
+                    match poll_once(f.as_mut()) {
+                        Poll::Ready(v) => received.push(v),
+                        Poll::Pending => gets.push(f),
+                    }
+                }
+                Op::PollPut(i) if i < puts.len() => {
+                    if let Poll::Ready(v) = poll_once(puts[i].as_mut()) {
+                        accepted.extend(v);
+                        drop(puts.remove(i));
+                    }
+                }
+                Op::PollGet(i) if i < gets.len() => {
+                    if let Poll::Ready(v) = poll_once(gets[i].as_mut()) {
+                        received.push(v);
+                        drop(gets.remove(i));
+                    }
+                }
+                Op::CancelPut(i) if i < puts.len() => drop(puts.remove(i)),
+                Op::CancelGet(i) if i < gets.len() => drop(gets.remove(i)),
+                _ => {}
+            }
+            if $maxsize > 0 {
+                prop_assert!(q.qsize() <= $maxsize);
+            }
+        }
+        let (queued, waiting_getters) = (q.qsize(), gets.len());
+        let got = poll_all(&mut gets);
+        prop_assert!(
+            got.len() >= queued.min(waiting_getters),
+            "getters stuck beside {} items",
+            queued
+        );
+        received.extend(got);
+        let room = if $maxsize == 0 {
+            usize::MAX
+        } else {
+            $maxsize - q.qsize()
+        };
+        let waiting_putters = puts.len();
+        let put = poll_all(&mut puts);
+        prop_assert!(
+            put.len() >= room.min(waiting_putters),
+            "putters stuck beside free slots"
+        );
+        accepted.extend(put.into_iter().flatten());
+        drop((puts, gets));
+        while let Ok(v) = q.try_get() {
+            received.push(v);
+        }
+        (accepted, received)
+    }};
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn lifo_and_priority_queues_lose_and_duplicate_nothing(maxsize in 0usize..4, ops in ops()) {
+        let (mut accepted, mut received) = exercise_queue!(LifoQueue::<u32>::new(maxsize), maxsize, ops.clone());
+        accepted.sort_unstable();
+        received.sort_unstable();
+        prop_assert_eq!(accepted, received);
+        let (mut accepted, mut received) = exercise_queue!(PriorityQueue::<u32>::new(maxsize), maxsize, ops);
+        accepted.sort_unstable();
+        received.sort_unstable();
+        prop_assert_eq!(accepted, received);
+    }
+
+    #[test]
+    fn rendezvous_and_unbounded_channels_keep_order_and_lose_nothing(ops in ops()) {
+        // Capacity 0: a send completes only once its value is taken, so every completed send
+        // was received; a send cancelled before its value was taken delivers nothing, and one
+        // cancelled just after may have delivered (it was received, it just never saw that).
+        // Unbounded: sends never wait.
+        let (tx, mut rx) = mpsc::channel::<u32>(0);
+        let tx = std::rc::Rc::new(tx);
+        let (utx, mut urx) = mpsc::unbounded::<u32>();
+        let mut next = 0u32;
+        let (mut completed, mut cancelled, mut received) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut u_sent, mut u_received) = (Vec::new(), Vec::new());
+        let mut sends: Vec<(u32, PendingSend)> = Vec::new();
+        for op in ops {
+            next += 1;
+            match op {
+                Op::TryPut => {
+                    if tx.try_send(next).is_ok() {
+                        completed.push(next);
+                    }
+                    utx.send(next).unwrap();
+                    u_sent.push(next);
+                }
+                Op::StartPut => {
+                    let (tx, v) = (tx.clone(), next);
+                    let mut f: Pin<Box<dyn Future<Output = Option<u32>>>> =
+                        Box::pin(async move { tx.send(v).await.ok().map(|()| v) });
+                    prop_assert!(poll_once(f.as_mut()).is_pending(), "a rendezvous send completed with nobody receiving");
+                    sends.push((next, f));
+                }
+                Op::PollPut(i) | Op::CancelGet(i) if i < sends.len() => {
+                    if let Poll::Ready(v) = poll_once(sends[i].1.as_mut()) {
+                        completed.extend(v);
+                        drop(sends.remove(i));
+                    }
+                }
+                Op::CancelPut(i) if i < sends.len() => cancelled.push(sends.remove(i).0),
+                _ => {
+                    received.extend(rx.try_recv().ok());
+                    u_received.extend(urx.try_recv().ok());
+                }
+            }
+        }
+        for (_, mut f) in sends {
+            if let Poll::Ready(v) = poll_once(f.as_mut()) {
+                completed.extend(v);
+            }
+        }
+        prop_assert_eq!(rx.try_recv().ok(), None, "a cancelled rendezvous value was left behind");
+        prop_assert!(received.windows(2).all(|w| w[0] < w[1]), "received out of order: {:?}", received);
+        for v in &completed {
+            prop_assert!(received.contains(v), "send of {} completed but nothing received it", v);
+        }
+        for v in &received {
+            prop_assert!(completed.contains(v) || cancelled.contains(v), "{} received from nowhere", v);
+        }
+        while let Ok(v) = urx.try_recv() {
+            u_received.push(v);
+        }
+        prop_assert_eq!(u_received, u_sent);
     }
 }
 

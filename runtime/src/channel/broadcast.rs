@@ -12,7 +12,8 @@ use super::SendError;
 use crate::sync::wait_list::WaitList;
 use crate::task::poll_budget;
 
-/// A channel whose every receiver sees every value sent after it subscribed. The channel keeps
+/// A channel whose every receiver sees every value sent after it subscribed (publish and
+/// subscribe; Python's standard library has no counterpart — its nearest is a list of queues). The channel keeps
 /// the last `capacity` values (at least 1); a receiver that falls further behind than that
 /// gets [`RecvError::Lagged`] with how many values it missed, then continues from the oldest
 /// value still kept — so one slow receiver never blocks the sender or the others.

@@ -12,7 +12,8 @@ use crate::sync::wait_list::WaitList;
 
 /// A channel holding one value that the sender replaces; receivers read the latest and can
 /// wait for the next change (configuration, status, "shutting down" flags). Receivers that
-/// miss intermediate values only ever see the newest one.
+/// miss intermediate values only ever see the newest one. Python has no counterpart; think of
+/// an `Event` that carries a value.
 ///
 /// ```
 /// use weft::channel::watch;

@@ -253,6 +253,22 @@ mod tests {
     use std::task::Waker;
 
     #[test]
+    fn holds_a_million_timers_and_cancels_them() {
+        let driver = TimerDriver::new();
+        let base = Instant::now() + Duration::from_secs(60);
+        let keys: Vec<_> = (0..1_000_000u64)
+            .map(|i| driver.insert(base + Duration::from_micros(i % 1000), Waker::noop().clone()))
+            .collect();
+        assert_eq!(driver.armed(), 1_000_000);
+        assert_eq!(driver.next_deadline(), Some(base));
+        for key in keys {
+            driver.remove(key);
+        }
+        assert_eq!(driver.armed(), 0);
+        assert_eq!(driver.next_deadline(), None);
+    }
+
+    #[test]
     fn many_cancelled_timers_are_compacted_away() {
         let driver = TimerDriver::new();
         let far = Instant::now() + Duration::from_secs(3600);
