@@ -61,19 +61,17 @@ fn poll_all<T>(pending: &mut Pending<T>) -> Vec<T> {
     done
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
-
-    #[test]
-    fn queue_keeps_fifo_order_and_loses_nothing(maxsize in 0usize..4, ops in ops()) {
-        let q: Queue<u32> = Queue::new(maxsize);
+/// Runs random operations on a queue-like pair of `put`/`get` functions and returns the values
+/// accepted (in acceptance order) and received (in receipt order), after checking liveness and
+/// draining what is left.
+macro_rules! exercise_queue {
+    ($q:expr, $maxsize:expr, $ops:expr) => {{
+        let q = $q;
         let mut next = 0u32;
-        let mut accepted = Vec::new(); // in the order they entered the queue
-        let mut received = Vec::new();
-        // Each pending put carries its value, reported when it completes.
+        let (mut accepted, mut received) = (Vec::new(), Vec::new());
         let mut puts: Pending<Option<u32>> = Vec::new();
         let mut gets: Pending<u32> = Vec::new();
-        for op in ops {
+        for op in $ops {
             match op {
                 Op::TryPut => {
                     next += 1;
@@ -94,7 +92,8 @@ proptest! {
                 }
                 Op::StartGet => {
                     let q = q.clone();
-                    let mut f: Pin<Box<dyn Future<Output = u32>>> = Box::pin(async move { q.get().await.unwrap() });
+                    let mut f: Pin<Box<dyn Future<Output = u32>>> =
+                        Box::pin(async move { q.get().await.unwrap() });
                     match poll_once(f.as_mut()) {
                         Poll::Ready(v) => received.push(v),
                         Poll::Pending => gets.push(f),
@@ -116,20 +115,44 @@ proptest! {
                 Op::CancelGet(i) if i < gets.len() => drop(gets.remove(i)),
                 _ => {}
             }
-            if maxsize > 0 {
-                prop_assert!(q.qsize() <= maxsize);
+            if $maxsize > 0 {
+                prop_assert!(q.qsize() <= $maxsize);
             }
         }
-        // Nobody may be left waiting while there is work for them.
         let (queued, waiting_getters) = (q.qsize(), gets.len());
         let got = poll_all(&mut gets);
-        prop_assert!(got.len() >= queued.min(waiting_getters), "getters stuck beside {} items", queued);
+        prop_assert!(
+            got.len() >= queued.min(waiting_getters),
+            "getters stuck beside {} items",
+            queued
+        );
         received.extend(got);
-        accepted.extend(poll_all(&mut puts).into_iter().flatten());
+        let room = if $maxsize == 0 {
+            usize::MAX
+        } else {
+            $maxsize - q.qsize()
+        };
+        let waiting_putters = puts.len();
+        let put = poll_all(&mut puts);
+        prop_assert!(
+            put.len() >= room.min(waiting_putters),
+            "putters stuck beside free slots"
+        );
+        accepted.extend(put.into_iter().flatten());
         drop((puts, gets));
         while let Ok(v) = q.try_get() {
             received.push(v);
         }
+        (accepted, received)
+    }};
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn queue_keeps_fifo_order_and_loses_nothing(maxsize in 0usize..4, ops in ops()) {
+        let (accepted, received) = exercise_queue!(Queue::<u32>::new(maxsize), maxsize, ops);
         prop_assert_eq!(received, accepted);
     }
 
@@ -223,92 +246,6 @@ proptest! {
         drop(held);
         prop_assert_eq!(sem.available_permits(), initial);
     }
-}
-
-/// Runs random operations on a queue-like pair of `put`/`get` functions and returns the values
-/// accepted (in acceptance order) and received (in receipt order), after checking liveness and
-/// draining what is left.
-macro_rules! exercise_queue {
-    ($q:expr, $maxsize:expr, $ops:expr) => {{
-        let q = $q;
-        let mut next = 0u32;
-        let (mut accepted, mut received) = (Vec::new(), Vec::new());
-        let mut puts: Pending<Option<u32>> = Vec::new();
-        let mut gets: Pending<u32> = Vec::new();
-        for op in $ops {
-            match op {
-                Op::TryPut => {
-                    next += 1;
-                    if q.try_put(next).is_ok() {
-                        accepted.push(next);
-                    }
-                }
-                Op::TryGet => received.extend(q.try_get().ok()),
-                Op::StartPut => {
-                    next += 1;
-                    let (q, v) = (q.clone(), next);
-                    let mut f: Pin<Box<dyn Future<Output = Option<u32>>>> =
-                        Box::pin(async move { q.put(v).await.ok().map(|()| v) });
-                    match poll_once(f.as_mut()) {
-                        Poll::Ready(v) => accepted.extend(v),
-                        Poll::Pending => puts.push(f),
-                    }
-                }
-                Op::StartGet => {
-                    let q = q.clone();
-                    let mut f: Pin<Box<dyn Future<Output = u32>>> =
-                        Box::pin(async move { q.get().await.unwrap() });
-                    match poll_once(f.as_mut()) {
-                        Poll::Ready(v) => received.push(v),
-                        Poll::Pending => gets.push(f),
-                    }
-                }
-                Op::PollPut(i) if i < puts.len() => {
-                    if let Poll::Ready(v) = poll_once(puts[i].as_mut()) {
-                        accepted.extend(v);
-                        drop(puts.remove(i));
-                    }
-                }
-                Op::PollGet(i) if i < gets.len() => {
-                    if let Poll::Ready(v) = poll_once(gets[i].as_mut()) {
-                        received.push(v);
-                        drop(gets.remove(i));
-                    }
-                }
-                Op::CancelPut(i) if i < puts.len() => drop(puts.remove(i)),
-                Op::CancelGet(i) if i < gets.len() => drop(gets.remove(i)),
-                _ => {}
-            }
-            if $maxsize > 0 {
-                prop_assert!(q.qsize() <= $maxsize);
-            }
-        }
-        let (queued, waiting_getters) = (q.qsize(), gets.len());
-        let got = poll_all(&mut gets);
-        prop_assert!(
-            got.len() >= queued.min(waiting_getters),
-            "getters stuck beside {} items",
-            queued
-        );
-        received.extend(got);
-        let room = if $maxsize == 0 {
-            usize::MAX
-        } else {
-            $maxsize - q.qsize()
-        };
-        let waiting_putters = puts.len();
-        let put = poll_all(&mut puts);
-        prop_assert!(
-            put.len() >= room.min(waiting_putters),
-            "putters stuck beside free slots"
-        );
-        accepted.extend(put.into_iter().flatten());
-        drop((puts, gets));
-        while let Ok(v) = q.try_get() {
-            received.push(v);
-        }
-        (accepted, received)
-    }};
 }
 
 proptest! {

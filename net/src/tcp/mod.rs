@@ -8,21 +8,15 @@ pub use listener::{ListenerBuilder, TcpListener};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::TcpStream;
 
-/// Implements `futures_io::AsyncRead` for a type whose `$io` field derefs to an
-/// `Async<mio::net::TcpStream>`, once for the type and once for a shared reference to it.
+/// Implements `futures_io::AsyncRead` for `$ty` and `&$ty`, whose `$io` field derefs to an
+/// `Async<mio::net::TcpStream>`.
 macro_rules! impl_async_read {
     ($ty:ty, $io:ident) => {
+        impl_async_read!(@one $ty, $io);
+        impl_async_read!(@one &$ty, $io);
+    };
+    (@one $ty:ty, $io:ident) => {
         impl futures_io::AsyncRead for $ty {
-            fn poll_read(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &mut [u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_read(cx, buf)
-            }
-        }
-
-        impl futures_io::AsyncRead for &$ty {
             fn poll_read(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,
@@ -37,39 +31,11 @@ macro_rules! impl_async_read {
 /// Implements `futures_io::AsyncWrite` the same way; `poll_close` shuts down the write side.
 macro_rules! impl_async_write {
     ($ty:ty, $io:ident) => {
+        impl_async_write!(@one $ty, $io);
+        impl_async_write!(@one &$ty, $io);
+    };
+    (@one $ty:ty, $io:ident) => {
         impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                buf: &[u8],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_write(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: std::pin::Pin<&mut Self>,
-                cx: &mut std::task::Context<'_>,
-                bufs: &[std::io::IoSlice<'_>],
-            ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_write_vectored(cx, bufs)
-            }
-
-            fn poll_flush(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(
-                self: std::pin::Pin<&mut Self>,
-                _: &mut std::task::Context<'_>,
-            ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.$io.get_ref().shutdown(std::net::Shutdown::Write))
-            }
-        }
-
-        impl futures_io::AsyncWrite for &$ty {
             fn poll_write(
                 self: std::pin::Pin<&mut Self>,
                 cx: &mut std::task::Context<'_>,

@@ -257,7 +257,12 @@ mod tests {
         let driver = TimerDriver::new();
         let base = Instant::now() + Duration::from_secs(60);
         let keys: Vec<_> = (0..1_000_000u64)
-            .map(|i| driver.insert(base + Duration::from_micros(i % 1000), Waker::noop().clone()))
+            .map(|i| {
+                driver.insert(
+                    base + Duration::from_micros(i % 1000),
+                    Waker::noop().clone(),
+                )
+            })
             .collect();
         assert_eq!(driver.armed(), 1_000_000);
         assert_eq!(driver.next_deadline(), Some(base));
