@@ -37,13 +37,15 @@
 //! - [`queue`]: `Queue`, `LifoQueue`, `PriorityQueue` with `task_done`/`join`/`shutdown`.
 //! - [`channel`]: `oneshot`, `mpsc` (bounded, unbounded, rendezvous), `broadcast`, `watch`,
 //!   and `pipe()`.
+//! - [`generator`]: `Gen` and `AsyncGen`, Python's generator protocol (`send`, `throw`,
+//!   `close`, `yield from`) on async/await.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`.
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, and `Async`/`Registration` to plug in your own
 //!   mio sources.
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
 pub use weft_runtime::{Deadlock, Runtime, run, try_run};
-pub use weft_runtime::{channel, queue, runtime, sync, task, time};
+pub use weft_runtime::{channel, generator, queue, runtime, sync, task, time};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 

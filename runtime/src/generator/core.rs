@@ -1,0 +1,117 @@
+//! The machinery shared by `Gen` and `AsyncGen`: the body future, the slot, and one step.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use super::co::{Co, Interrupt, Resume, Slot};
+use super::{GenError, GenState};
+
+type Body<R, E> = Pin<Box<dyn Future<Output = Result<R, Interrupt<E>>>>>;
+
+pub(crate) struct GenCore<Y, S, R, E> {
+    slot: Rc<RefCell<Slot<Y, S, E>>>,
+    /// `None` once the body has finished (returned, failed, panicked or was closed).
+    body: Option<Body<R, E>>,
+    started: bool,
+    /// The caller asked to close and the body has not finished yet.
+    closing: bool,
+}
+
+impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
+    pub(crate) fn new<F, Fut>(body: F) -> Self
+    where
+        F: FnOnce(Co<Y, S, E>) -> Fut,
+        Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
+    {
+        let slot = Rc::new(RefCell::new(Slot {
+            yielded: None,
+            resume: None,
+        }));
+        let body = body(Co::new(slot.clone()));
+        GenCore {
+            slot,
+            body: Some(Box::pin(body)),
+            started: false,
+            closing: false,
+        }
+    }
+}
+
+impl<Y, S, R, E> GenCore<Y, S, R, E> {
+    pub(crate) fn is_finished(&self) -> bool {
+        self.body.is_none()
+    }
+
+    pub(crate) fn is_started(&self) -> bool {
+        self.started
+    }
+
+    /// Checks that `resume` is allowed now and leaves it for the body; `None` starts it.
+    pub(crate) fn prepare(&mut self, resume: Option<Resume<S, E>>) -> Result<(), GenError<E>> {
+        if self.body.is_none() {
+            return Err(GenError::Finished);
+        }
+        match (&resume, self.started) {
+            (None, true) => return Err(GenError::AlreadyStarted),
+            (Some(Resume::Value(_)), false) => return Err(GenError::NotStarted),
+            (Some(Resume::Throw(_)), false) => {
+                // Thrown before the first step: it surfaces at once (the body never runs).
+                self.body = None;
+                let Some(Resume::Throw(e)) = resume else {
+                    unreachable!()
+                };
+                return Err(GenError::Thrown(e));
+            }
+            _ => {}
+        }
+        self.started = true;
+        if matches!(resume, Some(Resume::Close)) {
+            self.closing = true;
+        }
+        self.slot.borrow_mut().resume = resume;
+        Ok(())
+    }
+
+    /// Runs the body until it yields or ends. `Pending` means it awaits something other than a
+    /// yield (for `AsyncGen`, a timer or a socket; for `Gen`, an error).
+    pub(crate) fn poll_step(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<GenState<Y, R>, GenError<E>>> {
+        // Taken out while polling: if the body panics, it is dropped during the unwind and the
+        // generator counts as finished, as in Python.
+        let Some(mut body) = self.body.take() else {
+            return Poll::Ready(Err(GenError::Finished));
+        };
+        let polled = body.as_mut().poll(cx);
+        let closing = std::mem::take(&mut self.closing);
+        Poll::Ready(match polled {
+            Poll::Ready(Ok(r)) => Ok(GenState::Complete(r)),
+            Poll::Ready(Err(Interrupt::Thrown(e))) => Err(GenError::Thrown(e)),
+            Poll::Ready(Err(Interrupt::Closed)) => Err(GenError::Closed),
+            Poll::Pending => {
+                let yielded = self.slot.borrow_mut().yielded.take();
+                match yielded {
+                    Some(_) if closing => Err(GenError::IgnoredClose), // the body is dropped
+                    Some(y) => {
+                        self.body = Some(body);
+                        Ok(GenState::Yielded(y))
+                    }
+                    None => {
+                        self.closing = closing;
+                        self.body = Some(body);
+                        return Poll::Pending;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Drops the body now (a `Gen` awaited something foreign).
+    pub(crate) fn abandon(&mut self) {
+        self.body = None;
+    }
+}

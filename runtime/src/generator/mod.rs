@@ -1,0 +1,119 @@
+//! Generators with Python's whole protocol — `send`, `throw`, `close`, `yield from` — on
+//! stable Rust, built on async/await.
+//!
+//! The body of a generator is an async closure that receives a [`Co`]; `co.yield_(v).await`
+//! hands `v` to the caller and evaluates to what the caller sends back:
+//!
+//! | Python | weft |
+//! |---|---|
+//! | `def gen(): ... x = yield v ... return r` | `Gen::new(\|co\| async move { let x = co.yield_(v).await?; ...; Ok(r) })` |
+//! | `next(g)` (priming) | [`g.start()`](Gen::start) (or iterate: a `Gen<Y, ()>` is an `Iterator`) |
+//! | `g.send(x)` | [`g.send(x)`](Gen::send) |
+//! | `g.throw(exc)` | [`g.throw(e)`](Gen::throw): the `yield_` evaluates to `Err(Interrupt::Thrown(e))` |
+//! | `g.close()` / `GeneratorExit` | [`g.close()`](Gen::close): the `yield_` evaluates to `Err(Interrupt::Closed)` |
+//! | `StopIteration(r).value` | `Ok(GenState::Complete(r))` |
+//! | `yield from sub` | [`co.yield_from(&mut sub).await`](Co::yield_from) |
+//! | `async def` generator | [`AsyncGen`]: the body may also await sleeps, sockets, channels |
+//!
+//! (The module is `generator`, not `gen`: `gen` is a reserved word in Rust 2024.)
+//!
+//! A `Gen` runs without any runtime: the caller drives it directly. Its body must await only
+//! `yield_`s; awaiting anything else (a sleep, a socket) is reported as
+//! [`GenError::ForeignAwait`] — use an [`AsyncGen`] for that. Re-entering a generator from its
+//! own body cannot be written: every resuming method takes `&mut self`.
+//!
+//! Python's running-sum coroutine, primed and fed:
+//!
+//! ```
+//! use weft::generator::{Gen, GenState};
+//!
+//! let mut averager: Gen<f64, f64> = Gen::new(|co| async move {
+//!     let (mut total, mut count) = (0.0, 0.0);
+//!     let mut average = 0.0;
+//!     loop {
+//!         let value = co.yield_(average).await?; // `?` ends the generator on close or throw
+//!         total += value;
+//!         count += 1.0;
+//!         average = total / count;
+//!     }
+//! });
+//! assert_eq!(averager.start(), Ok(GenState::Yielded(0.0))); // Python's priming next()
+//! assert_eq!(averager.send(10.0), Ok(GenState::Yielded(10.0)));
+//! assert_eq!(averager.send(20.0), Ok(GenState::Yielded(15.0)));
+//! assert_eq!(averager.close(), Ok(None));
+//! ```
+
+mod async_gen;
+mod co;
+mod core;
+mod sync_gen;
+
+use std::fmt;
+
+pub use async_gen::AsyncGen;
+pub use co::{Co, Interrupt, Yield};
+pub use sync_gen::Gen;
+
+/// What one step of a generator produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenState<Y, R> {
+    /// The body yielded this value and is suspended.
+    Yielded(Y),
+    /// The body returned this value (Python's `StopIteration.value`); the generator is finished.
+    Complete(R),
+}
+
+/// Why a generator step failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenError<E> {
+    /// An error thrown in with `throw` was not handled by the body: it propagates, as in
+    /// Python, and the generator is finished.
+    Thrown(E),
+    /// The body ended by propagating [`Interrupt::Closed`] outside of `close`.
+    Closed,
+    /// The generator already finished (Python: a finished generator raises `StopIteration`
+    /// again).
+    Finished,
+    /// `send` before the first step (Python: `TypeError: can't send non-None value to a
+    /// just-started generator`); call `start` first.
+    NotStarted,
+    /// `start` on a generator that already started.
+    AlreadyStarted,
+    /// The body yielded again while being closed (Python: `RuntimeError: generator ignored
+    /// GeneratorExit`). It was dropped anyway.
+    IgnoredClose,
+    /// A plain [`Gen`]'s body awaited something that is not a `yield_`; use an [`AsyncGen`].
+    /// The generator is finished.
+    ForeignAwait,
+}
+
+impl<E> GenError<E> {
+    /// What went wrong, for every kind but `Thrown` (which carries the error itself).
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            GenError::Thrown(_) => "the generator did not handle the error thrown in",
+            GenError::Closed => "the generator ended with a close interrupt",
+            GenError::Finished => "the generator has already finished",
+            GenError::NotStarted => {
+                "cannot send a value to a generator that has not started; call start() first"
+            }
+            GenError::AlreadyStarted => "the generator has already started",
+            GenError::IgnoredClose => "the generator yielded while being closed",
+            GenError::ForeignAwait => {
+                "a Gen's body awaited something other than co.yield_(); use AsyncGen for bodies \
+                 that await sleeps, sockets or channels"
+            }
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for GenError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GenError::Thrown(e) => write!(f, "{}: {e}", self.describe()),
+            other => f.write_str(other.describe()),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for GenError<E> {}

@@ -1,0 +1,162 @@
+//! `Gen`: a generator the caller drives directly, with no runtime.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use super::co::{Co, Interrupt, Resume};
+use super::core::GenCore;
+use super::{GenError, GenState};
+
+/// A generator: Python's generator function and generator-based coroutine. It yields values of
+/// type `Y`, is sent values of type `S`, returns `R`, and can have errors of type `E` thrown
+/// into it. See the [module docs](crate::generator) for the protocol side by side with Python's.
+///
+/// A `Gen<Y, ()>` is an [`Iterator`] over its yields:
+///
+/// ```
+/// use weft::generator::Gen;
+///
+/// // def countdown(n):
+/// //     while n > 0:
+/// //         yield n
+/// //         n -= 1
+/// fn countdown(mut n: u32) -> Gen<u32> {
+///     Gen::new(move |co| async move {
+///         while n > 0 {
+///             co.yield_(n).await?;
+///             n -= 1;
+///         }
+///         Ok(())
+///     })
+/// }
+/// assert_eq!(countdown(3).collect::<Vec<_>>(), [3, 2, 1]);
+/// ```
+///
+/// Dropping a suspended generator drops its body where it stands (its locals' destructors
+/// run); [`close`](Gen::close) instead resumes it with [`Interrupt::Closed`] so the body can run
+/// its own cleanup code first, like Python's `GeneratorExit`.
+pub struct Gen<Y, S = (), R = (), E = Infallible> {
+    core: GenCore<Y, S, R, E>,
+    returned: Option<R>,
+}
+
+impl<Y: 'static, S: 'static, R: 'static, E: 'static> Gen<Y, S, R, E> {
+    /// A generator running `body`, which has not started yet.
+    pub fn new<F, Fut>(body: F) -> Self
+    where
+        F: FnOnce(Co<Y, S, E>) -> Fut,
+        Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
+    {
+        Gen {
+            core: GenCore::new(body),
+            returned: None,
+        }
+    }
+}
+
+impl<Y, S, R, E> Gen<Y, S, R, E> {
+    /// Runs the body to its first yield: Python's priming `next(g)`.
+    pub fn start(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
+        self.step(None)
+    }
+
+    /// Resumes the body with `value` (the pending `yield_` evaluates to it) and runs it to
+    /// its next yield or its end.
+    pub fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
+        self.step(Some(Resume::Value(value)))
+    }
+
+    /// Resumes the body with an error: the pending `yield_` evaluates to
+    /// `Err(Interrupt::Thrown(error))`. If the body handles it, this returns its next yield; if
+    /// it lets it propagate, this returns `Err(GenError::Thrown(error))` and the generator is
+    /// finished. Thrown into a generator that has not started, the error comes straight back.
+    pub fn throw(&mut self, error: E) -> Result<GenState<Y, R>, GenError<E>> {
+        self.step(Some(Resume::Throw(error)))
+    }
+
+    /// Closes the generator: the pending `yield_` evaluates to `Err(Interrupt::Closed)`, the
+    /// body cleans up and returns. Returns the body's return value if it returned one (Python
+    /// 3.13's `close()`), `Ok(None)` if it let the interrupt propagate or had not started, and
+    /// [`GenError::IgnoredClose`] if it yielded again (it is dropped anyway). Closing a
+    /// finished generator does nothing.
+    pub fn close(&mut self) -> Result<Option<R>, GenError<E>> {
+        if self.core.is_finished() {
+            return Ok(None);
+        }
+        if !self.core.is_started() {
+            self.core.abandon();
+            return Ok(None);
+        }
+        match self.step(Some(Resume::Close)) {
+            Ok(GenState::Complete(r)) => Ok(Some(r)),
+            Ok(GenState::Yielded(_)) => unreachable!("a yield while closing is IgnoredClose"),
+            Err(GenError::Closed) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Whether the body has finished.
+    pub fn is_finished(&self) -> bool {
+        self.core.is_finished()
+    }
+
+    /// The value the body returned, once, after iteration ended (Python's
+    /// `StopIteration.value`).
+    pub fn take_return_value(&mut self) -> Option<R> {
+        self.returned.take()
+    }
+
+    fn step(&mut self, resume: Option<Resume<S, E>>) -> Result<GenState<Y, R>, GenError<E>> {
+        self.core.prepare(resume)?;
+        match self.core.poll_step(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                self.core.abandon();
+                Err(GenError::ForeignAwait)
+            }
+        }
+    }
+}
+
+impl<Y, R, E> Gen<Y, (), R, E> {
+    /// The next step of a generator that is sent nothing: `start` the first time, then
+    /// `send(())` — Python's `next(g)`.
+    pub fn resume(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
+        if self.core.is_started() {
+            self.send(())
+        } else {
+            self.start()
+        }
+    }
+}
+
+/// Iterates over the yields; the return value is kept for [`Gen::take_return_value`].
+///
+/// # Panics
+/// If the body awaits something other than a yield (see [`GenError::ForeignAwait`]).
+impl<Y, R, E: fmt::Display> Iterator for Gen<Y, (), R, E> {
+    type Item = Y;
+
+    fn next(&mut self) -> Option<Y> {
+        match self.resume() {
+            Ok(GenState::Yielded(y)) => Some(y),
+            Ok(GenState::Complete(r)) => {
+                self.returned = Some(r);
+                None
+            }
+            Err(GenError::Finished) => None,
+            Err(err) => panic!("generator failed during iteration: {err}"),
+        }
+    }
+}
+
+impl<Y, S, R, E> fmt::Debug for Gen<Y, S, R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gen")
+            .field("started", &self.core.is_started())
+            .field("finished", &self.core.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,329 @@
+//! weft::generator through the public API: every step of Python's generator protocol, its
+//! errors, cleanup, `yield from`, and async generators on the runtime.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use weft::generator::{AsyncGen, Gen, GenError, GenState, Interrupt};
+
+/// Sets its flag when dropped: proves cleanup ran.
+struct Cleanup(Rc<Cell<bool>>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+/// Echoes what it is sent, doubled; returns how many values it saw.
+fn doubler() -> Gen<u32, u32, usize> {
+    Gen::new(|co| async move {
+        let mut seen = 0;
+        let mut reply = 0;
+        loop {
+            match co.yield_(reply).await {
+                Ok(v) => {
+                    seen += 1;
+                    reply = v * 2;
+                }
+                Err(Interrupt::Closed) => return Ok(seen),
+                Err(thrown) => return Err(thrown),
+            }
+        }
+    })
+}
+
+#[test]
+fn start_send_and_return() {
+    let mut g: Gen<&str, (), &str> = Gen::new(|co| async move {
+        co.yield_("first").await?;
+        co.yield_("second").await?;
+        Ok("done")
+    });
+    assert_eq!(g.start(), Ok(GenState::Yielded("first")));
+    assert_eq!(g.send(()), Ok(GenState::Yielded("second")));
+    assert_eq!(g.send(()), Ok(GenState::Complete("done")));
+    assert!(g.is_finished());
+    assert_eq!(g.send(()), Err(GenError::Finished));
+}
+
+#[test]
+fn sent_values_arrive_at_the_pending_yield() {
+    let mut g = doubler();
+    assert_eq!(g.start(), Ok(GenState::Yielded(0)));
+    assert_eq!(g.send(5), Ok(GenState::Yielded(10)));
+    assert_eq!(g.send(7), Ok(GenState::Yielded(14)));
+    assert_eq!(
+        g.close(),
+        Ok(Some(2)),
+        "close returns the body's return value"
+    );
+}
+
+#[test]
+fn protocol_misuse_is_an_error() {
+    let mut g = doubler();
+    assert_eq!(g.send(1), Err(GenError::NotStarted));
+    g.start().unwrap();
+    assert_eq!(g.start(), Err(GenError::AlreadyStarted));
+    assert!(GenError::<u8>::NotStarted.to_string().contains("start()"));
+}
+
+#[test]
+fn an_iterator_over_yields_keeps_the_return_value() {
+    let mut g: Gen<u32, (), &str> = Gen::new(|co| async move {
+        for i in 0..3 {
+            co.yield_(i).await?;
+        }
+        Ok("end")
+    });
+    assert_eq!(g.by_ref().collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(g.take_return_value(), Some("end"));
+    assert_eq!(g.next(), None);
+}
+
+#[test]
+fn a_thrown_error_can_be_handled_and_the_generator_goes_on() {
+    let mut g: Gen<&str, (), (), String> = Gen::new(|co| async move {
+        loop {
+            match co.yield_("ready").await {
+                Ok(()) => {}
+                Err(Interrupt::Thrown(e)) => {
+                    co.yield_(if e == "recoverable" { "recovered" } else { "?" })
+                        .await?;
+                }
+                Err(Interrupt::Closed) => return Ok(()),
+            }
+        }
+    });
+    g.start().unwrap();
+    assert_eq!(
+        g.throw("recoverable".into()),
+        Ok(GenState::Yielded("recovered"))
+    );
+    assert_eq!(g.send(()), Ok(GenState::Yielded("ready")));
+}
+
+#[test]
+fn an_unhandled_thrown_error_propagates_and_finishes_the_generator() {
+    let mut g: Gen<u8, (), (), &str> = Gen::new(|co| async move {
+        co.yield_(1).await?; // `?` lets the thrown error out
+        Ok(())
+    });
+    g.start().unwrap();
+    assert_eq!(g.throw("boom"), Err(GenError::Thrown("boom")));
+    assert!(g.is_finished());
+    assert_eq!(
+        GenError::Thrown("boom").to_string(),
+        "the generator did not handle the error thrown in: boom"
+    );
+}
+
+#[test]
+fn throwing_into_an_unstarted_generator_never_runs_the_body() {
+    let ran = Rc::new(Cell::new(false));
+    let r = ran.clone();
+    let mut g: Gen<u8, (), (), &str> = Gen::new(move |co| async move {
+        r.set(true);
+        co.yield_(1).await?;
+        Ok(())
+    });
+    assert_eq!(g.throw("early"), Err(GenError::Thrown("early")));
+    assert!(!ran.get());
+    assert!(g.is_finished());
+}
+
+#[test]
+fn close_runs_the_bodys_cleanup_and_is_idempotent() {
+    let cleaned = Rc::new(Cell::new(false));
+    let c = cleaned.clone();
+    let mut g: Gen<u8> = Gen::new(move |co| async move {
+        let _cleanup = Cleanup(c);
+        loop {
+            co.yield_(1).await?; // Closed propagates; `_cleanup` drops on the way out
+        }
+    });
+    g.start().unwrap();
+    assert!(!cleaned.get());
+    assert_eq!(g.close(), Ok(None));
+    assert!(cleaned.get());
+    assert_eq!(g.close(), Ok(None));
+    assert_eq!(g.start(), Err(GenError::Finished));
+}
+
+#[test]
+fn closing_an_unstarted_generator_drops_it_without_running_it() {
+    let ran = Rc::new(Cell::new(false));
+    let r = ran.clone();
+    let mut g: Gen<u8> = Gen::new(move |co| async move {
+        r.set(true);
+        co.yield_(1).await?;
+        Ok(())
+    });
+    assert_eq!(g.close(), Ok(None));
+    assert!(!ran.get());
+}
+
+#[test]
+fn yielding_while_being_closed_is_an_error() {
+    let mut stubborn: Gen<u8> = Gen::new(|co| async move {
+        loop {
+            let _ = co.yield_(1).await; // ignores Closed
+        }
+    });
+    stubborn.start().unwrap();
+    assert_eq!(stubborn.close(), Err(GenError::IgnoredClose));
+    assert!(stubborn.is_finished());
+}
+
+#[test]
+fn dropping_a_suspended_generator_drops_its_locals() {
+    let cleaned = Rc::new(Cell::new(false));
+    let c = cleaned.clone();
+    let mut g: Gen<u8> = Gen::new(move |co| async move {
+        let _cleanup = Cleanup(c);
+        co.yield_(1).await?;
+        Ok(())
+    });
+    g.start().unwrap();
+    drop(g);
+    assert!(cleaned.get());
+}
+
+#[test]
+fn awaiting_a_foreign_future_in_a_plain_gen_is_an_error_not_a_hang() {
+    let mut g: Gen<u8> = Gen::new(|co| async move {
+        std::future::pending::<()>().await;
+        co.yield_(1).await?;
+        Ok(())
+    });
+    assert_eq!(g.start(), Err(GenError::ForeignAwait));
+    assert!(g.is_finished());
+}
+
+#[test]
+fn a_panic_in_the_body_propagates_and_finishes_the_generator() {
+    let mut g: Gen<u8, u8> = Gen::new(|co| async move {
+        let v = co.yield_(1).await?;
+        assert!(v < 10, "too big");
+        Ok(())
+    });
+    g.start().unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.send(99)));
+    assert!(caught.is_err());
+    assert!(g.is_finished());
+}
+
+#[test]
+fn yield_from_forwards_yields_sends_and_the_return_value() {
+    let mut outer: Gen<u32, u32, usize> = Gen::new(|co| async move {
+        co.yield_(100).await?;
+        let mut inner = doubler();
+        let seen = co.yield_from(&mut inner).await?;
+        co.yield_(seen as u32).await?;
+        Ok(seen)
+    });
+    assert_eq!(outer.start(), Ok(GenState::Yielded(100)));
+    assert_eq!(outer.send(0), Ok(GenState::Yielded(0))); // the inner's first yield
+    assert_eq!(outer.send(4), Ok(GenState::Yielded(8)));
+    // Closing the outer closes the inner first, which returns; the outer sees Closed.
+    assert_eq!(outer.close(), Ok(None));
+}
+
+#[test]
+fn yield_from_forwards_throws_to_the_inner_generator() {
+    let inner_saw = Rc::new(Cell::new(false));
+    let saw = inner_saw.clone();
+    let mut outer: Gen<&str, (), &str, &str> = Gen::new(move |co| async move {
+        let mut inner: Gen<&str, (), &str, &str> = Gen::new(move |co| async move {
+            match co.yield_("inner").await {
+                Err(Interrupt::Thrown("handled")) => saw.set(true),
+                other => panic!("unexpected {other:?}"),
+            }
+            Ok("inner done")
+        });
+        let r = co.yield_from(&mut inner).await?;
+        co.yield_(r).await?;
+        Ok("outer done")
+    });
+    assert_eq!(outer.start(), Ok(GenState::Yielded("inner")));
+    assert_eq!(outer.throw("handled"), Ok(GenState::Yielded("inner done")));
+    assert!(inner_saw.get());
+    assert_eq!(outer.send(()), Ok(GenState::Complete("outer done")));
+}
+
+#[test]
+fn an_async_gen_interleaves_with_timers_and_sockets() {
+    use weft::io::{AsyncReadExt, AsyncWriteExt};
+    weft::run(async {
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        weft::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            for word in ["alpha", "beta"] {
+                conn.write_all(word.as_bytes()).await.unwrap();
+                weft::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        // A generator that reads messages from a socket and yields them, timing out politely.
+        let mut lines: AsyncGen<String, (), usize> = AsyncGen::new(move |co| async move {
+            let mut stream = weft::net::TcpStream::connect(addr).await.unwrap();
+            let mut count = 0;
+            let mut buf = [0u8; 16];
+            loop {
+                let read = weft::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await;
+                match read {
+                    Ok(Ok(n)) if n > 0 => {
+                        count += 1;
+                        co.yield_(String::from_utf8_lossy(&buf[..n]).into_owned())
+                            .await?;
+                    }
+                    _ => return Ok(count),
+                }
+            }
+        });
+        let mut got = Vec::new();
+        while let Some(word) = lines.next().await {
+            got.push(word);
+        }
+        assert_eq!(got.concat(), "alphabeta");
+        assert!(lines.is_finished());
+    });
+}
+
+#[test]
+fn an_async_gen_speaks_the_send_protocol_and_is_a_stream() {
+    weft::run(async {
+        let mut acc: AsyncGen<u32, u32, u32> = AsyncGen::new(|co| async move {
+            let mut total = 0;
+            loop {
+                match co.yield_(total).await {
+                    Ok(v) => {
+                        weft::task::yield_now().await;
+                        total += v;
+                    }
+                    Err(Interrupt::Closed) => return Ok(total),
+                    Err(e) => return Err(e),
+                }
+            }
+        });
+        assert_eq!(acc.start().await, Ok(GenState::Yielded(0)));
+        assert_eq!(acc.send(3).await, Ok(GenState::Yielded(3)));
+        assert_eq!(acc.close().await, Ok(Some(3)));
+
+        let stream: AsyncGen<u8> = AsyncGen::new(|co| async move {
+            co.yield_(1).await?;
+            co.yield_(2).await?;
+            Ok(())
+        });
+        let mut stream = std::pin::pin!(stream);
+        let mut items = Vec::new();
+        while let Some(v) =
+            std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
+        {
+            items.push(v);
+        }
+        assert_eq!(items, [1, 2]);
+    });
+}
