@@ -150,7 +150,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 13] = [
+const GROUPS: [(&str, &str); 14] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -203,14 +203,18 @@ const GROUPS: [(&str, &str); 13] = [
         "queue_put_get",
         "put then get in one task, a queue of 16 (ns per item)",
     ),
+    (
+        "generator_send",
+        "send a value into a generator and get its next yield (ns per round trip)",
+    ),
 ];
 
 fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
     let _ = writeln!(md, "## Micro-benchmarks (criterion, median)\n");
     let _ = writeln!(
         md,
-        "Commands: `cargo bench --bench micro` and `cargo bench --bench sync`, pinned to one core \
-         by `scripts/bench`.\n"
+        "Commands: `cargo bench --bench micro`, `--bench sync` and `--bench generator`, pinned to \
+         one core by `scripts/bench`.\n"
     );
     for (group, title) in GROUPS {
         let Some(peers) = micro.get(group) else {
@@ -269,6 +273,20 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
     targets.push(target(
         "timer arm+cancel ≤ tokio",
         ratio("timer_arm_cancel", "tokio"),
+        |r| r <= 1.0,
+    ));
+    targets.push(target(
+        "generator send ≤ 20 ns per round trip",
+        micro
+            .get("generator_send")
+            .and_then(|p| p.get("weft Gen"))
+            .copied()
+            .map(|ns| ns / 20.0),
+        |r| r <= 1.0,
+    ));
+    targets.push(target(
+        "generator send no slower than genawaiter",
+        ratio("generator_send", "genawaiter"),
         |r| r <= 1.0,
     ));
     for (group, peers) in [
