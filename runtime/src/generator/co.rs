@@ -1,6 +1,6 @@
 //! `Co`: the generator body's handle for yielding.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -17,13 +17,13 @@ pub(crate) enum Resume<S, E> {
 }
 
 /// The hand-off between the caller and the body: the value the body yielded, and the way the
-/// caller resumed it.
+/// caller resumed it. Plain `Cell`s: each side only ever moves a value in or out.
 pub(crate) struct Slot<Y, S, E> {
-    pub(crate) yielded: Option<Y>,
-    pub(crate) resume: Option<Resume<S, E>>,
+    pub(crate) yielded: Cell<Option<Y>>,
+    pub(crate) resume: Cell<Option<Resume<S, E>>>,
 }
 
-pub(crate) type Shared<Y, S, E> = Rc<RefCell<Slot<Y, S, E>>>;
+pub(crate) type Shared<Y, S, E> = Rc<Slot<Y, S, E>>;
 
 /// What a suspended `yield` evaluates to instead of a sent value: the caller threw an error in
 /// (Python's `gen.throw(exc)`) or is closing the generator (Python's `GeneratorExit`).
@@ -152,12 +152,11 @@ impl<Y, S, E> Future for Suspend<'_, Y, S, E> {
 /// First poll: leave the value for the caller and suspend. Next poll (the caller resumed us):
 /// take what the caller left.
 fn poll_suspend<Y, S, E>(co: &Co<Y, S, E>, value: &mut Option<Y>) -> Poll<Resume<S, E>> {
-    let mut slot = co.shared.borrow_mut();
     if let Some(v) = value.take() {
-        slot.yielded = Some(v);
+        co.shared.yielded.set(Some(v));
         return Poll::Pending;
     }
-    match slot.resume.take() {
+    match co.shared.resume.take() {
         Some(resume) => Poll::Ready(resume),
         // Polled again without being resumed (say, by a combinator): stay suspended.
         None => Poll::Pending,

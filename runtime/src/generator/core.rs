@@ -1,6 +1,6 @@
 //! The machinery shared by `Gen` and `AsyncGen`: the body future, the slot, and one step.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -12,7 +12,7 @@ use super::{GenError, GenState};
 type Body<R, E> = Pin<Box<dyn Future<Output = Result<R, Interrupt<E>>>>>;
 
 pub(crate) struct GenCore<Y, S, R, E> {
-    slot: Rc<RefCell<Slot<Y, S, E>>>,
+    slot: Rc<Slot<Y, S, E>>,
     /// `None` once the body has finished (returned, failed, panicked or was closed).
     body: Option<Body<R, E>>,
     started: bool,
@@ -26,10 +26,10 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
         F: FnOnce(Co<Y, S, E>) -> Fut,
         Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
     {
-        let slot = Rc::new(RefCell::new(Slot {
-            yielded: None,
-            resume: None,
-        }));
+        let slot = Rc::new(Slot {
+            yielded: Cell::new(None),
+            resume: Cell::new(None),
+        });
         let body = body(Co::new(slot.clone()));
         GenCore {
             slot,
@@ -71,7 +71,7 @@ impl<Y, S, R, E> GenCore<Y, S, R, E> {
         if matches!(resume, Some(Resume::Close)) {
             self.closing = true;
         }
-        self.slot.borrow_mut().resume = resume;
+        self.slot.resume.set(resume);
         Ok(())
     }
 
@@ -93,7 +93,7 @@ impl<Y, S, R, E> GenCore<Y, S, R, E> {
             Poll::Ready(Err(Interrupt::Thrown(e))) => Err(GenError::Thrown(e)),
             Poll::Ready(Err(Interrupt::Closed)) => Err(GenError::Closed),
             Poll::Pending => {
-                let yielded = self.slot.borrow_mut().yielded.take();
+                let yielded = self.slot.yielded.take();
                 match yielded {
                     Some(_) if closing => Err(GenError::IgnoredClose), // the body is dropped
                     Some(y) => {
