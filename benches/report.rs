@@ -275,15 +275,17 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
         ratio("timer_arm_cancel", "tokio"),
         |r| r <= 1.0,
     ));
-    targets.push(target(
-        "generator send ≤ 20 ns per round trip",
-        micro
-            .get("generator_send")
-            .and_then(|p| p.get("weft Gen"))
-            .copied()
-            .map(|ns| ns / 20.0),
-        |r| r <= 1.0,
-    ));
+    let gen_ns = micro
+        .get("generator_send")
+        .and_then(|p| p.get("weft Gen"))
+        .copied();
+    targets.push(Target {
+        what: "generator send ≤ 20 ns per round trip".into(),
+        measured: gen_ns
+            .map(|ns| format!("{ns:.1} ns"))
+            .unwrap_or_else(|| "–".into()),
+        met: gen_ns.map(|ns| ns <= 20.0),
+    });
     targets.push(target(
         "generator send no slower than genawaiter",
         ratio("generator_send", "genawaiter"),

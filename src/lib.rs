@@ -30,7 +30,9 @@
 //! locks or atomics sit on the paths between tasks. Wakers are still `Send + Sync`, so
 //! another thread can wake a task; that wake goes through a queue and an eventfd.
 //!
-//! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`.
+//! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`, `gather`, `current_task`,
+//!   `all_tasks`.
+//! - [`future`]: `join_all`, `race`, `shield`.
 //! - [`time`]: `sleep`, `timeout`, `interval`.
 //! - [`sync`]: `Mutex`, `RLock`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`,
 //!   `Barrier`, `RwLock` — Python's `threading` toolbox, async.
@@ -45,7 +47,7 @@
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
 pub use weft_runtime::{Deadlock, Runtime, run, try_run};
-pub use weft_runtime::{channel, generator, queue, runtime, sync, task, time};
+pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 

@@ -6,6 +6,7 @@
 
 pub mod channel;
 mod executor;
+pub mod future;
 pub mod generator;
 pub mod io;
 pub mod queue;

@@ -16,6 +16,8 @@
 //! The rules that make the unsafe cell sound are written at the top of `task/raw.rs`; the flags
 //! of the state word in `task/state.rs`.
 
+mod gather;
+mod introspect;
 mod join;
 pub(crate) mod raw;
 pub(crate) mod state;
@@ -27,6 +29,8 @@ use std::num::NonZeroU64;
 
 pub use crate::executor::budget::{consume_budget, poll_budget};
 pub use crate::executor::spawn::{Builder, spawn};
+pub use gather::{gather, gather_or_fail};
+pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
 

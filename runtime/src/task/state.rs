@@ -35,7 +35,6 @@ pub(crate) struct State(AtomicUsize);
 pub(crate) struct Snapshot(usize);
 
 impl Snapshot {
-    #[cfg(test)]
     pub(crate) fn is_scheduled(self) -> bool {
         self.0 & SCHEDULED != 0
     }

@@ -1,0 +1,18 @@
+//! Combinators over plain futures: wait for all of them, for the first of them, or protect one
+//! from cancellation.
+//!
+//! | Python | weft |
+//! |---|---|
+//! | `await asyncio.gather(*coros)` (coroutines, in order) | [`join_all`] |
+//! | the first of several to finish, the rest cancelled | [`race`] |
+//! | `await asyncio.shield(aw)` | [`shield`] |
+//!
+//! For tasks (spawned futures), see [`gather`](crate::task::gather).
+
+mod join_all;
+mod race;
+mod shield;
+
+pub use join_all::join_all;
+pub use race::race;
+pub use shield::{Shielded, shield};

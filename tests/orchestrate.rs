@@ -1,0 +1,206 @@
+//! Combinators and introspection through the public API: ordering, cancellation, error paths.
+
+use std::cell::Cell;
+use std::future::pending;
+use std::rc::Rc;
+use std::time::Duration;
+
+use weft::future::{join_all, race, shield};
+use weft::task::{self, TaskState, all_tasks, current_task, gather, gather_or_fail, yield_now};
+use weft::time::{sleep, timeout};
+
+/// Counts drops, to prove cancelled futures are dropped.
+struct Probe(Rc<Cell<usize>>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn join_all_keeps_list_order_and_runs_concurrently() {
+    weft::run(async {
+        let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let futures = [3u8, 1, 2].map(|n| {
+            let order = order.clone();
+            async move {
+                for _ in 0..n {
+                    yield_now().await;
+                }
+                order.borrow_mut().push(n);
+                n
+            }
+        });
+        assert_eq!(join_all(futures).await, [3, 1, 2]);
+        assert_eq!(
+            *order.borrow(),
+            [1, 2, 3],
+            "they interleaved: the shortest finished first"
+        );
+        assert!(
+            join_all(Vec::<std::future::Ready<u8>>::new())
+                .await
+                .is_empty()
+        );
+    });
+}
+
+#[test]
+fn dropping_join_all_midway_drops_every_future() {
+    let drops = Rc::new(Cell::new(0));
+    weft::run({
+        let drops = drops.clone();
+        async move {
+            let futures: Vec<_> = (0..3)
+                .map(|_| {
+                    let probe = Probe(drops.clone());
+                    async move {
+                        let _probe = probe;
+                        pending::<()>().await
+                    }
+                })
+                .collect();
+            assert!(
+                timeout(Duration::from_millis(1), join_all(futures))
+                    .await
+                    .is_err()
+            );
+        }
+    });
+    assert_eq!(drops.get(), 3);
+}
+
+#[test]
+fn race_returns_the_first_and_drops_the_rest() {
+    let drops = Rc::new(Cell::new(0));
+    weft::run({
+        let drops = drops.clone();
+        async move {
+            let racers: Vec<_> = [50u64, 1, 30]
+                .into_iter()
+                .map(|ms| {
+                    let probe = Probe(drops.clone());
+                    async move {
+                        let _probe = probe;
+                        sleep(Duration::from_millis(ms)).await;
+                        ms
+                    }
+                })
+                .collect();
+            assert_eq!(race(racers).await, (1, 1));
+            assert_eq!(
+                drops.get(),
+                3,
+                "the winner finished, the losers were dropped"
+            );
+        }
+    });
+}
+
+#[test]
+#[should_panic(expected = "at least one future")]
+fn race_of_nothing_is_refused() {
+    weft::run(race(Vec::<std::future::Ready<()>>::new()));
+}
+
+#[test]
+fn shielded_work_survives_the_outer_cancel() {
+    weft::run(async {
+        let finished = Rc::new(Cell::new(false));
+        let work = {
+            let finished = finished.clone();
+            async move {
+                sleep(Duration::from_millis(3)).await;
+                finished.set(true);
+                7
+            }
+        };
+        assert!(
+            timeout(Duration::from_millis(1), shield(work))
+                .await
+                .is_err()
+        );
+        assert!(!finished.get());
+        sleep(Duration::from_millis(10)).await;
+        assert!(finished.get());
+        // Awaited to the end, a shielded future gives the output.
+        assert_eq!(shield(async { 5 }).await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn gather_returns_failures_as_values_in_order() {
+    weft::run(async {
+        let ok = weft::spawn(async { 1 });
+        let panics = weft::spawn(async {
+            yield_now().await;
+            panic!("expected in this test")
+        });
+        let aborted = weft::spawn(pending::<i32>());
+        aborted.abort();
+        let results = gather([ok, panics, aborted]).await;
+        assert_eq!(results[0].as_ref().ok(), Some(&1));
+        assert!(results[1].as_ref().unwrap_err().is_panic());
+        assert!(results[2].as_ref().unwrap_err().is_cancelled());
+    });
+}
+
+#[test]
+fn gather_or_fail_fails_fast_without_cancelling_the_others() {
+    weft::run(async {
+        let survived = Rc::new(Cell::new(false));
+        let slow = weft::spawn({
+            let survived = survived.clone();
+            async move {
+                sleep(Duration::from_millis(5)).await;
+                survived.set(true);
+            }
+        });
+        let bad = weft::spawn(async { panic!("expected in this test") });
+        assert!(gather_or_fail([slow, bad]).await.unwrap_err().is_panic());
+        assert!(!survived.get(), "reported before the slow task finished");
+        sleep(Duration::from_millis(10)).await;
+        assert!(survived.get(), "the sibling was not cancelled");
+        let all = gather_or_fail((1..=3).map(|n| weft::spawn(async move { n }))).await;
+        assert_eq!(all.unwrap(), [1, 2, 3]);
+    });
+}
+
+#[test]
+fn introspection_names_tasks_and_their_states() {
+    assert!(current_task().is_none());
+    weft::run(async {
+        assert_eq!(current_task().unwrap().name.as_deref(), Some("main"));
+        let waiting = task::Builder::new().name("waiting").spawn(pending::<()>());
+        yield_now().await; // it ran once and now waits
+        let ready = task::Builder::new().name("ready").spawn(async {});
+        let me_inside = task::Builder::new().name("self").spawn(async {
+            let me = current_task().unwrap();
+            (me.name, me.state)
+        });
+        let listed: Vec<_> = all_tasks()
+            .into_iter()
+            .map(|t| (t.name.unwrap_or_default(), t.state))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("waiting".to_string(), TaskState::Waiting),
+                ("ready".to_string(), TaskState::Ready),
+                ("self".to_string(), TaskState::Ready),
+            ]
+        );
+        assert_eq!(
+            me_inside.await.unwrap(),
+            (Some("self".to_string()), TaskState::Running)
+        );
+        ready.await.unwrap();
+        waiting.abort();
+        assert!(
+            all_tasks()
+                .iter()
+                .all(|t| t.name.as_deref() != Some("ready"))
+        );
+    });
+}
