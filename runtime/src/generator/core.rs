@@ -18,6 +18,8 @@ pub(crate) struct GenCore<Y, S, R, E> {
     started: bool,
     /// The caller asked to close and the body has not finished yet.
     closing: bool,
+    /// Set while the body is being polled; still set afterwards means it panicked.
+    poisoned: bool,
 }
 
 impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
@@ -36,13 +38,14 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
             body: Some(Box::pin(body)),
             started: false,
             closing: false,
+            poisoned: false,
         }
     }
 }
 
 impl<Y, S, R, E> GenCore<Y, S, R, E> {
     pub(crate) fn is_finished(&self) -> bool {
-        self.body.is_none()
+        self.body.is_none() || self.poisoned
     }
 
     pub(crate) fn is_started(&self) -> bool {
@@ -81,37 +84,37 @@ impl<Y, S, R, E> GenCore<Y, S, R, E> {
         &mut self,
         cx: &mut Context<'_>,
     ) -> Poll<Result<GenState<Y, R>, GenError<E>>> {
-        // Taken out while polling: if the body panics, it is dropped during the unwind and the
-        // generator counts as finished, as in Python.
-        let Some(mut body) = self.body.take() else {
+        if self.poisoned {
+            self.abandon();
+        }
+        let Some(body) = self.body.as_mut() else {
             return Poll::Ready(Err(GenError::Finished));
         };
+        // Stays set if the body panics: the generator then counts as finished, as in Python.
+        self.poisoned = true;
         let polled = body.as_mut().poll(cx);
+        self.poisoned = false;
         let closing = std::mem::take(&mut self.closing);
-        Poll::Ready(match polled {
+        let result = match polled {
             Poll::Ready(Ok(r)) => Ok(GenState::Complete(r)),
             Poll::Ready(Err(Interrupt::Thrown(e))) => Err(GenError::Thrown(e)),
             Poll::Ready(Err(Interrupt::Closed)) => Err(GenError::Closed),
-            Poll::Pending => {
-                let yielded = self.slot.yielded.take();
-                match yielded {
-                    Some(_) if closing => Err(GenError::IgnoredClose), // the body is dropped
-                    Some(y) => {
-                        self.body = Some(body);
-                        Ok(GenState::Yielded(y))
-                    }
-                    None => {
-                        self.closing = closing;
-                        self.body = Some(body);
-                        return Poll::Pending;
-                    }
+            Poll::Pending => match self.slot.yielded.take() {
+                Some(y) if !closing => return Poll::Ready(Ok(GenState::Yielded(y))),
+                Some(_) => Err(GenError::IgnoredClose), // the body is dropped below
+                None => {
+                    self.closing = closing;
+                    return Poll::Pending;
                 }
-            }
-        })
+            },
+        };
+        self.body = None;
+        Poll::Ready(result)
     }
 
     /// Drops the body now (a `Gen` awaited something foreign).
     pub(crate) fn abandon(&mut self) {
         self.body = None;
+        self.poisoned = false;
     }
 }
