@@ -4,6 +4,8 @@
 //!
 //! Most users depend on the `weft` facade crate instead of this one.
 
+#[cfg(feature = "blocking")]
+mod blocking;
 pub mod channel;
 mod executor;
 pub mod future;

@@ -27,6 +27,8 @@ use std::any::Any;
 use std::fmt;
 use std::num::NonZeroU64;
 
+#[cfg(feature = "blocking")]
+pub use crate::blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use crate::executor::budget::{consume_budget, poll_budget};
 pub use crate::executor::spawn::{Builder, spawn};
 pub use gather::{gather, gather_or_fail};
