@@ -204,3 +204,126 @@ fn introspection_names_tasks_and_their_states() {
         );
     });
 }
+
+mod task_group {
+    use super::*;
+    use weft::task::{Failure, GroupFinished, TaskGroup};
+
+    #[test]
+    fn all_children_succeed_and_outputs_come_in_spawn_order() {
+        weft::run(async {
+            let group: TaskGroup<u32, ()> = TaskGroup::new();
+            for n in [3u32, 1, 2] {
+                group
+                    .spawn(async move {
+                        sleep(Duration::from_millis(n.into())).await;
+                        Ok(n)
+                    })
+                    .unwrap();
+            }
+            assert_eq!(group.join().await.unwrap(), [3, 1, 2]);
+            assert_eq!(group.spawn(async { Ok(9) }), Err(GroupFinished));
+        });
+    }
+
+    #[test]
+    fn the_first_failure_cancels_the_siblings_and_all_failures_are_returned() {
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let group: TaskGroup<(), &str> = TaskGroup::new();
+                for _ in 0..3 {
+                    let probe = Probe(drops.clone());
+                    group
+                        .spawn(async move {
+                            let _probe = probe;
+                            pending::<()>().await;
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+                group.spawn(async { Err("first") }).unwrap();
+                group.spawn(async { Err("second") }).unwrap(); // fails in the same turn
+                let err = group.join().await.unwrap_err();
+                assert_eq!(err.failed(), [&"first", &"second"]);
+                assert_eq!(drops.get(), 3, "the siblings were cancelled");
+                assert!(err.to_string().starts_with("2 task(s) of the group failed"));
+            }
+        });
+    }
+
+    #[test]
+    fn a_panicking_child_counts_as_a_failure() {
+        weft::run(async {
+            let group: TaskGroup<(), ()> = TaskGroup::new();
+            group
+                .spawn(async { panic!("expected in this test") })
+                .unwrap();
+            let err = group.join().await.unwrap_err();
+            assert!(matches!(err.failures(), [Failure::Panicked(e)] if e.is_panic()));
+        });
+    }
+
+    #[test]
+    fn cancel_ends_the_group_without_an_error() {
+        weft::run(async {
+            let group: TaskGroup<u8, ()> = TaskGroup::new();
+            group.spawn(async { Ok(1) }).unwrap();
+            group
+                .spawn(async {
+                    pending::<()>().await;
+                    Ok(2)
+                })
+                .unwrap();
+            yield_now().await; // the first child finishes
+            let canceller = group.clone();
+            weft::spawn(async move { canceller.cancel() });
+            assert_eq!(group.join().await.unwrap(), [1]);
+            assert_eq!(group.spawn(async { Ok(3) }), Err(GroupFinished));
+        });
+    }
+
+    #[test]
+    fn children_may_spawn_siblings_and_join_waits_for_them() {
+        weft::run(async {
+            let group: TaskGroup<&str, ()> = TaskGroup::new();
+            let inner = group.clone();
+            group
+                .spawn(async move {
+                    inner
+                        .spawn(async {
+                            sleep(Duration::from_millis(2)).await;
+                            Ok("grandchild")
+                        })
+                        .unwrap();
+                    Ok("child")
+                })
+                .unwrap();
+            assert_eq!(group.join().await.unwrap(), ["child", "grandchild"]);
+        });
+    }
+
+    #[test]
+    fn dropping_an_unjoined_group_cancels_its_children() {
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let group: TaskGroup<(), ()> = TaskGroup::new();
+                let probe = Probe(drops.clone());
+                group
+                    .spawn(async move {
+                        let _probe = probe;
+                        pending::<()>().await;
+                        Ok(())
+                    })
+                    .unwrap();
+                drop(group);
+                yield_now().await;
+                yield_now().await;
+                assert_eq!(drops.get(), 1);
+            }
+        });
+    }
+}

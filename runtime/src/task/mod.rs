@@ -17,6 +17,7 @@
 //! of the state word in `task/state.rs`.
 
 mod gather;
+mod group;
 mod introspect;
 mod join;
 pub(crate) mod raw;
@@ -32,6 +33,7 @@ pub use crate::blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use crate::executor::budget::{consume_budget, poll_budget};
 pub use crate::executor::spawn::{Builder, spawn};
 pub use gather::{gather, gather_or_fail};
+pub use group::{Failure, GroupError, GroupFinished, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use yield_now::yield_now;
