@@ -327,3 +327,96 @@ mod task_group {
         });
     }
 }
+
+mod pool {
+    use super::*;
+    use weft::task::Pool;
+
+    #[test]
+    fn a_pool_never_runs_more_than_its_size() {
+        weft::run(async {
+            let pool = Pool::new(3);
+            let (running, most) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+            let mut handles = Vec::new();
+            for i in 0..20u64 {
+                let (running, most) = (running.clone(), most.clone());
+                handles.push(
+                    pool.spawn(async move {
+                        running.set(running.get() + 1);
+                        most.set(most.get().max(running.get()));
+                        sleep(Duration::from_millis(i % 3)).await;
+                        running.set(running.get() - 1);
+                    })
+                    .await,
+                );
+                assert!(pool.free_count() <= 3);
+            }
+            for h in handles {
+                h.await.unwrap();
+            }
+            assert_eq!(most.get(), 3);
+            assert_eq!(pool.free_count(), 3);
+        });
+    }
+
+    #[test]
+    fn a_panicking_or_aborted_task_gives_its_slot_back() {
+        weft::run(async {
+            let pool = Pool::new(1);
+            assert!(
+                pool.apply(async { panic!("expected in this test") })
+                    .await
+                    .unwrap_err()
+                    .is_panic()
+            );
+            let stuck = pool.spawn(pending::<()>()).await;
+            assert_eq!(pool.free_count(), 0);
+            stuck.abort();
+            pool.join().await;
+            assert_eq!(pool.apply(async { 5 }).await.unwrap(), 5);
+        });
+    }
+
+    #[test]
+    fn imap_is_ordered_and_imap_unordered_follows_completion() {
+        weft::run(async {
+            let pool = Pool::new(4);
+            let work = |ms: u64| async move {
+                sleep(Duration::from_millis(ms)).await;
+                ms
+            };
+            let mut ordered = pool.imap([9u64, 1, 5], work);
+            let mut seen = Vec::new();
+            while let Some(r) = ordered.next().await {
+                seen.push(r.unwrap());
+            }
+            assert_eq!(seen, [9, 1, 5]);
+            let mut unordered = pool.imap_unordered([9u64, 1, 5], work);
+            let mut seen = Vec::new();
+            while let Some(r) = unordered.next().await {
+                seen.push(r.unwrap());
+            }
+            assert_eq!(seen, [1, 5, 9]);
+        });
+    }
+
+    #[test]
+    fn join_waits_until_the_pool_is_empty() {
+        weft::run(async {
+            let pool = Pool::new(2);
+            let done = Rc::new(Cell::new(0));
+            for _ in 0..2 {
+                let done = done.clone();
+                drop(
+                    pool.spawn(async move {
+                        sleep(Duration::from_millis(2)).await;
+                        done.set(done.get() + 1);
+                    })
+                    .await,
+                );
+            }
+            pool.join().await;
+            assert_eq!(done.get(), 2);
+        });
+    }
+}

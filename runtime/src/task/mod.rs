@@ -20,6 +20,7 @@ mod gather;
 mod group;
 mod introspect;
 mod join;
+mod pool;
 pub(crate) mod raw;
 pub(crate) mod state;
 mod yield_now;
@@ -36,6 +37,7 @@ pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupError, GroupFinished, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
+pub use pool::Pool;
 pub use yield_now::yield_now;
 
 /// The id of the task being polled right now (the main future of `run` has one too).
