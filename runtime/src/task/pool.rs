@@ -67,8 +67,10 @@ impl Pool {
         self.slots.available_permits()
     }
 
-    /// Waits for a free slot, then spawns `future` in it.
+    /// Waits for a free slot, then spawns `future` in it. Resolves to the task's handle (await
+    /// that for the output), so the wait for a slot and the task's own run are separate steps.
     #[track_caller]
+    #[allow(clippy::async_yields_async)] // resolving to a JoinHandle is the point
     pub fn spawn<F>(&self, future: F) -> impl Future<Output = JoinHandle<F::Output>> + 'static
     where
         F: Future + 'static,
