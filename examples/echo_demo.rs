@@ -26,8 +26,9 @@ fn main() {
             .await
             .map_err(|e| e.to_string())?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let open = Rc::new(Cell::new(0));
-        weft::spawn(server::serve(listener, open.clone(), false));
+        let server = weft::net::StreamServer::new(listener);
+        let open = server.stop_handle();
+        weft::spawn(server::serve(server, false));
         println!(
             "echo server on {addr}; {connections} clients x {messages} messages of {size} bytes"
         );
@@ -41,7 +42,7 @@ fn main() {
                 let mut every = weft::time::interval(Duration::from_millis(5));
                 loop {
                     every.tick().await;
-                    peak_open.set(peak_open.get().max(open.get()));
+                    peak_open.set(peak_open.get().max(open.active_connections()));
                     peak_threads.set(peak_threads.get().max(threads::count().unwrap_or(1)));
                 }
             }

@@ -54,8 +54,8 @@ pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 /// Networking: TCP and UDP sockets (the `weft-net` crate).
 pub mod net {
     pub use weft_net::{
-        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,
-        UdpSocket, lookup_host,
+        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, StopHandle, StreamServer,
+        TcpListener, TcpStream, UdpSocket, lookup_host,
     };
 }
 

@@ -199,8 +199,7 @@ fn serve(server: &str) {
         "weft" => weft::run(async move {
             let listener = weft::net::TcpListener::bind(addr).await?;
             ready(listener.local_addr()?);
-            weft_server::serve(listener, Default::default(), false).await;
-            Ok(())
+            weft_server::serve(weft::net::StreamServer::new(listener), false).await
         }),
         "tokio" => tokio_server::serve(addr, ready),
         "mio" => raw_mio::serve(addr, ready),

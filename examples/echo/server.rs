@@ -1,43 +1,32 @@
-//! The echo server's logic, shared by `echo_server` and `echo_demo`.
+//! The echo server's logic, shared by `echo_server`, `echo_demo` and the echo benchmark.
 
-use std::cell::Cell;
 use std::io;
-use std::rc::Rc;
-use std::time::Duration;
 
 use weft::io::{AsyncReadExt, AsyncWriteExt};
-use weft::net::{TcpListener, TcpStream};
+use weft::net::{StreamServer, TcpStream};
 
-/// Accepts connections forever, one task per client. `open` counts the live connections.
-pub async fn serve(listener: TcpListener, open: Rc<Cell<usize>>, log: bool) {
-    loop {
-        match listener.accept().await {
-            Ok((conn, peer)) => {
-                open.set(open.get() + 1);
+/// Echoes on every connection `server` accepts until it is stopped. With `log`, prints each
+/// connect and disconnect.
+pub async fn serve(server: StreamServer, log: bool) -> io::Result<()> {
+    let stats = server.stop_handle();
+    server
+        .serve(move |conn, peer| {
+            let stats = stats.clone();
+            async move {
                 if log {
-                    println!("+ {peer} ({} open)", open.get());
+                    println!("+ {peer} ({} open)", stats.active_connections());
                 }
-                let open = open.clone();
-                weft::spawn(async move {
-                    let result = echo(conn).await;
-                    open.set(open.get() - 1);
-                    if log {
-                        match result {
-                            Ok(bytes) => {
-                                println!("- {peer} after {bytes} bytes ({} open)", open.get())
-                            }
-                            Err(err) => println!("- {peer}: {err} ({} open)", open.get()),
-                        }
+                let result = echo(conn).await;
+                if log {
+                    let open = stats.active_connections() - 1;
+                    match result {
+                        Ok(bytes) => println!("- {peer} after {bytes} bytes ({open} open)"),
+                        Err(err) => println!("- {peer}: {err} ({open} open)"),
                     }
-                });
+                }
             }
-            Err(err) => {
-                // Out of file descriptors, say: retrying at once would spin the CPU.
-                eprintln!("accept failed: {err}; retrying in 100 ms");
-                weft::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
+        })
+        .await
 }
 
 /// Echoes until the client closes; returns how many bytes went through.

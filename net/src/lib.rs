@@ -7,10 +7,12 @@
 
 mod addr;
 pub mod io;
+mod server;
 mod tcp;
 mod udp;
 
 pub use addr::lookup_host;
+pub use server::{StopHandle, StreamServer};
 pub use tcp::{
     ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,
 };

@@ -1,0 +1,245 @@
+//! `StreamServer`: gevent's server helper — a handler task per connection, a connection limit,
+//! accept-error backoff, and a graceful stop.
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::io;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use weft_runtime::sync::{Event, Semaphore};
+use weft_runtime::task::{JoinHandle, spawn};
+use weft_runtime::time::{sleep, timeout};
+
+use crate::{TcpListener, TcpStream};
+
+/// Serves a handler per connection on one listener: gevent's `StreamServer`, asyncio's
+/// `start_server` with the limits asyncio lacks.
+///
+/// - **Connection limit** ([`max_connections`](StreamServer::max_connections)): while that many
+///   handlers run, the server stops accepting (new clients wait in the kernel's backlog) and
+///   resumes when one finishes.
+/// - **Accept errors** (say `EMFILE`, out of file descriptors) are counted, and accepting pauses
+///   from 10 ms, doubling up to 1 s while they persist, so a full fd table never spins the CPU.
+/// - **Graceful stop** ([`StopHandle::stop`]): the listener closes at once, running handlers
+///   get a grace period to finish, and the rest are cancelled.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::io::{AsyncReadExt, AsyncWriteExt};
+/// use weft::net::{StreamServer, TcpListener, TcpStream};
+///
+/// weft::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     let server = StreamServer::new(listener).max_connections(100);
+///     let stop = server.stop_handle();
+///     let serving = weft::spawn(server.serve(|mut conn: TcpStream, _peer| async move {
+///         let mut buf = [0; 64];
+///         while let Ok(n @ 1..) = conn.read(&mut buf).await {
+///             conn.write_all(&buf[..n]).await.ok();
+///         }
+///     }));
+///     let mut client = TcpStream::connect(addr).await.unwrap();
+///     client.write_all(b"hi").await.unwrap();
+///     let mut reply = [0; 2];
+///     client.read_exact(&mut reply).await.unwrap();
+///     stop.stop(Duration::from_millis(10)); // the echo handler is cancelled after 10 ms
+///     serving.await.unwrap().unwrap();
+/// });
+/// ```
+pub struct StreamServer {
+    listener: TcpListener,
+    max_connections: usize,
+    shared: Rc<Shared>,
+}
+
+struct Shared {
+    stopping: Event,
+    grace: Cell<Duration>,
+    active: Cell<usize>,
+    idle: Event,
+    accept_errors: Cell<u64>,
+}
+
+/// Stops a [`StreamServer`] (from any task of its runtime).
+#[derive(Clone)]
+pub struct StopHandle {
+    shared: Rc<Shared>,
+}
+
+impl StopHandle {
+    /// Closes the listener now; lets running handlers finish for up to `grace`, then cancels
+    /// those still running. `serve` returns once every handler is gone.
+    pub fn stop(&self, grace: Duration) {
+        self.shared.grace.set(grace);
+        self.shared.stopping.set();
+    }
+
+    /// How many handlers are running.
+    pub fn active_connections(&self) -> usize {
+        self.shared.active.get()
+    }
+
+    /// How many accepts failed so far (each followed by a pause).
+    pub fn accept_errors(&self) -> u64 {
+        self.shared.accept_errors.get()
+    }
+}
+
+/// Counts a handler as running until it ends, however it ends.
+struct Active(Rc<Shared>);
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        let active = self.0.active.get() - 1;
+        self.0.active.set(active);
+        if active == 0 {
+            self.0.idle.set();
+        }
+    }
+}
+
+const MIN_BACKOFF: Duration = Duration::from_millis(10);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+impl StreamServer {
+    /// A server on `listener`, with no connection limit.
+    pub fn new(listener: TcpListener) -> StreamServer {
+        let idle = Event::new();
+        idle.set();
+        StreamServer {
+            listener,
+            max_connections: usize::MAX,
+            shared: Rc::new(Shared {
+                stopping: Event::new(),
+                grace: Cell::new(Duration::ZERO),
+                active: Cell::new(0),
+                idle,
+                accept_errors: Cell::new(0),
+            }),
+        }
+    }
+
+    /// At most `n` connections are served at once (at least 1).
+    pub fn max_connections(mut self, n: usize) -> StreamServer {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// A handle to stop the server and read its counters.
+    pub fn stop_handle(&self) -> StopHandle {
+        StopHandle {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Accepts connections and runs `handler(stream, peer)` as a task for each, until stopped.
+    /// The connection is closed when the handler returns (it owns the stream).
+    pub async fn serve<H, Fut>(self, mut handler: H) -> io::Result<()>
+    where
+        H: FnMut(TcpStream, SocketAddr) -> Fut,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let StreamServer {
+            listener,
+            max_connections,
+            shared,
+        } = self;
+        let limit = (max_connections != usize::MAX).then(|| Semaphore::new(max_connections));
+        let handlers: RefCell<Vec<JoinHandle<()>>> = RefCell::new(Vec::new());
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            // Wait for a free slot (or the stop) before accepting.
+            let permit = match &limit {
+                Some(limit) => match first(limit.acquire(), shared.stopping.wait()).await {
+                    Either::Left(permit) => {
+                        permit.forget();
+                        Some(limit.clone())
+                    }
+                    Either::Right(()) => break,
+                },
+                None => None,
+            };
+            match first(listener.accept(), shared.stopping.wait()).await {
+                Either::Right(()) => {
+                    if let Some(limit) = permit {
+                        limit.release(1);
+                    }
+                    break;
+                }
+                Either::Left(Ok((stream, peer))) => {
+                    backoff = MIN_BACKOFF;
+                    shared.active.set(shared.active.get() + 1);
+                    shared.idle.clear();
+                    let active = Active(shared.clone());
+                    let connection = handler(stream, peer);
+                    let task = spawn(async move {
+                        let _active = active;
+                        let _slot = permit.map(SlotRelease);
+                        connection.await;
+                    });
+                    let mut handlers = handlers.borrow_mut();
+                    handlers.retain(|h| !h.is_finished());
+                    handlers.push(task);
+                }
+                Either::Left(Err(_)) => {
+                    if let Some(limit) = permit {
+                        limit.release(1);
+                    }
+                    shared.accept_errors.set(shared.accept_errors.get() + 1);
+                    // Out of fds (or another transient error): pause, doubling while it lasts.
+                    if let Either::Right(()) = first(sleep(backoff), shared.stopping.wait()).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+        drop(listener); // stop accepting: new clients are refused from here on
+        if timeout(shared.grace.get(), shared.idle.wait())
+            .await
+            .is_err()
+        {
+            for handler in handlers.borrow().iter() {
+                handler.abort();
+            }
+            shared.idle.wait().await;
+        }
+        Ok(())
+    }
+}
+
+/// Returns a slot to the connection limit when the handler ends.
+struct SlotRelease(Semaphore);
+
+impl Drop for SlotRelease {
+    fn drop(&mut self) {
+        self.0.release(1);
+    }
+}
+
+enum Either<A, B> {
+    Left(A),
+    Right(B),
+}
+
+/// Whichever of `a` and `b` finishes first (`a` on a tie); the other is dropped.
+async fn first<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    poll_fn(|cx| {
+        if let Poll::Ready(v) = a.as_mut().poll(cx) {
+            return Poll::Ready(Either::Left(v));
+        }
+        b.as_mut().poll(cx).map(Either::Right)
+    })
+    .await
+}
