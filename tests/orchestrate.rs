@@ -420,3 +420,136 @@ mod pool {
         });
     }
 }
+
+mod joins_and_waits {
+    use super::*;
+    use weft::future::try_join_all;
+    use weft::task::{ReturnWhen, as_completed, wait};
+
+    #[test]
+    fn join_macro_runs_futures_of_different_types_concurrently() {
+        weft::run(async {
+            let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let (o1, o2) = (order.clone(), order.clone());
+            let (a, b, c) = weft::join!(
+                async move {
+                    yield_now().await;
+                    o1.borrow_mut().push("a");
+                    1u8
+                },
+                async move {
+                    o2.borrow_mut().push("b");
+                    "b"
+                },
+                async { 3.5f32 },
+            );
+            assert_eq!((a, b, c), (1, "b", 3.5));
+            assert_eq!(*order.borrow(), ["b", "a"]);
+        });
+    }
+
+    #[test]
+    fn try_join_macro_cancels_the_rest_on_the_first_error() {
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let probe = Probe(drops.clone());
+                let slow = async move {
+                    let _probe = probe;
+                    pending::<Result<u8, &str>>().await
+                };
+                let failing = async {
+                    yield_now().await;
+                    Err::<u8, &str>("bad")
+                };
+                let result = weft::try_join!(slow, failing);
+                assert_eq!(result, Err("bad"));
+                assert_eq!(drops.get(), 1, "the pending sibling was dropped");
+            }
+        });
+    }
+
+    #[test]
+    fn try_join_all_returns_outputs_or_the_first_error() {
+        weft::run(async {
+            let all: Result<Vec<u32>, String> =
+                try_join_all((1..=3).map(|n| async move { Ok(n) })).await;
+            assert_eq!(all, Ok(vec![1, 2, 3]));
+            let failed: Result<Vec<u32>, &str> = try_join_all([
+                Box::pin(async { pending::<Result<u32, &str>>().await })
+                    as std::pin::Pin<Box<dyn std::future::Future<Output = _>>>,
+                Box::pin(async { Err("first") }),
+            ])
+            .await;
+            assert_eq!(failed, Err("first"));
+        });
+    }
+
+    #[test]
+    fn wait_returns_when_asked_and_cancels_nothing() {
+        weft::run(async {
+            let spawn_sleep = |ms: u64| {
+                weft::spawn(async move {
+                    sleep(Duration::from_millis(ms)).await;
+                    ms
+                })
+            };
+            let waited = wait(
+                [spawn_sleep(20), spawn_sleep(1)],
+                None,
+                ReturnWhen::FirstCompleted,
+            )
+            .await;
+            assert_eq!(waited.done.len(), 1);
+            assert_eq!(waited.done[0].0, 1);
+            assert_eq!(waited.pending.len(), 1);
+            let (index, still_running) = waited.pending.into_iter().next().unwrap();
+            assert_eq!(index, 0);
+            assert_eq!(still_running.await.unwrap(), 20, "not cancelled");
+
+            let failing = weft::spawn(async { panic!("expected in this test") });
+            let waited = wait(
+                [spawn_sleep(3600), failing],
+                None,
+                ReturnWhen::FirstException,
+            )
+            .await;
+            assert!(waited.done[0].1.as_ref().unwrap_err().is_panic());
+            waited.pending[0].1.abort();
+
+            let waited = wait(
+                [spawn_sleep(3600)],
+                Some(Duration::from_millis(2)),
+                ReturnWhen::AllCompleted,
+            )
+            .await;
+            assert!(
+                waited.done.is_empty(),
+                "a timeout is not an error: nothing finished"
+            );
+            waited.pending[0].1.abort();
+        });
+    }
+
+    #[test]
+    fn as_completed_yields_in_finishing_order() {
+        weft::run(async {
+            let tasks: Vec<_> = [3u64, 1, 2]
+                .into_iter()
+                .map(|ms| {
+                    weft::spawn(async move {
+                        sleep(Duration::from_millis(ms)).await;
+                        ms
+                    })
+                })
+                .collect();
+            let mut stream = as_completed(tasks);
+            let mut seen = Vec::new();
+            while let Some((index, result)) = stream.next().await {
+                seen.push((index, result.unwrap()));
+            }
+            assert_eq!(seen, [(1, 1), (2, 2), (0, 3)]);
+        });
+    }
+}

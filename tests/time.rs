@@ -152,3 +152,28 @@ fn missed_ticks_burst_skip_or_delay() {
 fn a_zero_period_is_refused() {
     let _ = time::interval(Duration::ZERO);
 }
+
+#[test]
+fn a_timeout_scope_can_be_moved_earlier_or_later_while_the_work_waits() {
+    use weft::time::TimeoutScope;
+    weft::run(async {
+        // Later: the work outlives the first deadline.
+        let scope = TimeoutScope::new(Duration::from_millis(2));
+        let extend = scope.clone();
+        let work = async move {
+            extend.reschedule(Instant::now() + Duration::from_secs(60));
+            sleep(Duration::from_millis(5)).await;
+            1
+        };
+        assert_eq!(scope.run(work).await, Ok(1));
+        assert!(!scope.expired());
+        // Earlier: another task cuts a long deadline short while the work is parked.
+        let scope = TimeoutScope::new(Duration::from_secs(3600));
+        let cutter = scope.clone();
+        weft::spawn(async move { cutter.reschedule(Instant::now()) });
+        let start = Instant::now();
+        assert!(scope.run(pending::<()>()).await.is_err());
+        assert!(scope.expired());
+        assert!(start.elapsed() < Duration::from_secs(3600));
+    });
+}

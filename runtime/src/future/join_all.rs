@@ -49,3 +49,49 @@ pub async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F:
         .map(|o| o.expect("every future finished"))
         .collect()
 }
+
+/// Like [`join_all`] for futures returning `Result<T, E>`: all `Ok` outputs in order, or the
+/// first error as soon as it happens — the other futures are dropped (cancelled) then.
+///
+/// ```
+/// use weft::future::try_join_all;
+///
+/// weft::run(async {
+///     let parsed = try_join_all(["1", "2", "x"].map(|s| async move { s.parse::<u8>() })).await;
+///     assert!(parsed.is_err());
+///     let parsed = try_join_all(["1", "2"].map(|s| async move { s.parse::<u8>() })).await;
+///     assert_eq!(parsed, Ok(vec![1, 2]));
+/// });
+/// ```
+pub async fn try_join_all<T, E, F>(futures: impl IntoIterator<Item = F>) -> Result<Vec<T>, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    let mut pending: Vec<Option<Pin<Box<F>>>> =
+        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut outputs: Vec<Option<T>> = pending.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut done = true;
+        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            let Some(fut) = slot else { continue };
+            match fut.as_mut().poll(cx) {
+                Poll::Ready(Ok(value)) => {
+                    *output = Some(value);
+                    *slot = None;
+                }
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Pending => done = false,
+            }
+        }
+        if done {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await?;
+    Ok(outputs
+        .into_iter()
+        .map(|o| o.expect("every future finished"))
+        .collect())
+}

@@ -3,7 +3,8 @@
 //!
 //! | Python | weft |
 //! |---|---|
-//! | `await asyncio.gather(*coros)` (coroutines, in order) | [`join_all`] |
+//! | `await asyncio.gather(*coros)` (coroutines, in order) | [`join_all`], [`join!`](crate::join) |
+//! | the same, the first failure cancelling the rest | [`try_join_all`], [`try_join!`](crate::try_join) |
 //! | the first of several to finish, the rest cancelled | [`race`] |
 //! | `await asyncio.shield(aw)` | [`shield`] |
 //!
@@ -12,7 +13,9 @@
 mod join_all;
 mod race;
 mod shield;
+mod tuple;
 
-pub use join_all::join_all;
+pub use join_all::{join_all, try_join_all};
 pub use race::race;
 pub use shield::{Shielded, shield};
+pub use tuple::{JoinTuple, TryJoinTuple};

@@ -23,6 +23,7 @@ mod join;
 mod pool;
 pub(crate) mod raw;
 pub(crate) mod state;
+mod wait;
 mod yield_now;
 
 use std::any::Any;
@@ -38,6 +39,7 @@ pub use group::{Failure, GroupError, GroupFinished, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
+pub use wait::{ReturnWhen, Waited, as_completed, wait};
 pub use yield_now::yield_now;
 
 /// The id of the task being polled right now (the main future of `run` has one too).

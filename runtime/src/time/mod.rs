@@ -5,10 +5,12 @@
 
 pub(crate) mod driver;
 mod interval;
+mod scope;
 mod sleep;
 mod timeout;
 
 pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
+pub use scope::{Scoped, TimeoutScope};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::{Duration, Instant};
 pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
