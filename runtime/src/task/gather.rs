@@ -1,10 +1,6 @@
 //! `gather`: await spawned tasks, results in order.
 
-use std::future::{Future, poll_fn};
-use std::pin::Pin;
-use std::task::Poll;
-
-use crate::future::join_all;
+use crate::future::{join_all, try_join_all};
 use crate::task::{JoinError, JoinHandle};
 
 /// Waits for every task in `handles` and returns their results in the same order: asyncio's
@@ -40,30 +36,5 @@ pub async fn gather<T>(
 pub async fn gather_or_fail<T>(
     handles: impl IntoIterator<Item = JoinHandle<T>>,
 ) -> Result<Vec<T>, JoinError> {
-    let mut pending: Vec<Option<JoinHandle<T>>> = handles.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<T>> = pending.iter().map(|_| None).collect();
-    poll_fn(|cx| {
-        let mut all_done = true;
-        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
-            let Some(handle) = slot else { continue };
-            match Pin::new(handle).poll(cx) {
-                Poll::Ready(Ok(value)) => {
-                    *output = Some(value);
-                    *slot = None;
-                }
-                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
-                Poll::Pending => all_done = false,
-            }
-        }
-        if all_done {
-            Poll::Ready(Ok(()))
-        } else {
-            Poll::Pending
-        }
-    })
-    .await?;
-    Ok(outputs
-        .into_iter()
-        .map(|o| o.expect("every task finished"))
-        .collect())
+    try_join_all(handles).await
 }
