@@ -385,18 +385,19 @@ mod pool {
                 sleep(Duration::from_millis(ms)).await;
                 ms
             };
-            let mut ordered = pool.imap([9u64, 1, 5], work);
+            // Tens of milliseconds apart, so the finishing order does not depend on load.
+            let mut ordered = pool.imap([90u64, 10, 50], work);
             let mut seen = Vec::new();
             while let Some(r) = ordered.next().await {
                 seen.push(r.unwrap());
             }
-            assert_eq!(seen, [9, 1, 5]);
-            let mut unordered = pool.imap_unordered([9u64, 1, 5], work);
+            assert_eq!(seen, [90, 10, 50]);
+            let mut unordered = pool.imap_unordered([90u64, 10, 50], work);
             let mut seen = Vec::new();
             while let Some(r) = unordered.next().await {
                 seen.push(r.unwrap());
             }
-            assert_eq!(seen, [1, 5, 9]);
+            assert_eq!(seen, [10, 50, 90]);
         });
     }
 
@@ -535,7 +536,7 @@ mod joins_and_waits {
     #[test]
     fn as_completed_yields_in_finishing_order() {
         weft::run(async {
-            let tasks: Vec<_> = [3u64, 1, 2]
+            let tasks: Vec<_> = [60u64, 20, 40]
                 .into_iter()
                 .map(|ms| {
                     weft::spawn(async move {
@@ -549,7 +550,59 @@ mod joins_and_waits {
             while let Some((index, result)) = stream.next().await {
                 seen.push((index, result.unwrap()));
             }
-            assert_eq!(seen, [(1, 1), (2, 2), (0, 3)]);
+            assert_eq!(seen, [(1, 20), (2, 40), (0, 60)]);
+        });
+    }
+}
+
+mod select_macro {
+    use super::*;
+
+    #[test]
+    fn the_first_branch_to_finish_wins_and_the_others_are_dropped() {
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let probe = Probe(drops.clone());
+                let slow = async move {
+                    let _probe = probe;
+                    sleep(Duration::from_secs(3600)).await;
+                    "slow"
+                };
+                let winner = weft::select! {
+                    s = slow => s.to_string(),
+                    n = async { yield_now().await; 7u8 } => format!("fast {n}"),
+                };
+                assert_eq!(winner, "fast 7");
+                assert_eq!(drops.get(), 1, "the losing branch was dropped");
+            }
+        });
+    }
+
+    #[test]
+    fn unbiased_select_is_fair_and_biased_select_is_in_order() {
+        weft::run(async {
+            let mut wins = [0u32; 2];
+            for _ in 0..100 {
+                let i = weft::select! {
+                    a = async { 0usize } => a,
+                    b = async { 1usize } => b,
+                };
+                wins[i] += 1;
+            }
+            assert!(
+                wins[0] > 0 && wins[1] > 0,
+                "one always-ready branch starved the other: {wins:?}"
+            );
+            for _ in 0..10 {
+                let i = weft::select! {
+                    biased;
+                    a = async { 0usize } => a,
+                    b = async { 1usize } => b,
+                };
+                assert_eq!(i, 0);
+            }
         });
     }
 }
