@@ -150,7 +150,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 14] = [
+const GROUPS: [(&str, &str); 16] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -207,14 +207,22 @@ const GROUPS: [(&str, &str); 14] = [
         "generator_send",
         "send a value into a generator and get its next yield (ns per round trip)",
     ),
+    (
+        "gather_tasks",
+        "spawn 1,000 trivial tasks and gather them all (ns per task)",
+    ),
+    (
+        "select_ready",
+        "select between two ready futures (ns per select)",
+    ),
 ];
 
 fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
     let _ = writeln!(md, "## Micro-benchmarks (criterion, median)\n");
     let _ = writeln!(
         md,
-        "Commands: `cargo bench --bench micro`, `--bench sync` and `--bench generator`, pinned to \
-         one core by `scripts/bench`.\n"
+        "Commands: `cargo bench --bench micro`, `--bench sync`, `--bench generator` and \
+         `--bench orchestrate`, pinned to one core by `scripts/bench`.\n"
     );
     for (group, title) in GROUPS {
         let Some(peers) = micro.get(group) else {
