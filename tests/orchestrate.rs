@@ -398,6 +398,9 @@ mod pool {
                 seen.push(r.unwrap());
             }
             assert_eq!(seen, [10, 50, 90]);
+            let collected = pool.map_unordered([90u64, 10, 50], work).await;
+            let collected: Vec<u64> = collected.into_iter().map(Result::unwrap).collect();
+            assert_eq!(collected, [10, 50, 90]);
         });
     }
 

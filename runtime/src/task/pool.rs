@@ -11,8 +11,8 @@ use crate::sync::Semaphore;
 
 /// Runs at most `size` tasks at once: gevent's `Pool`, and `multiprocessing.Pool` on tasks.
 /// [`spawn`](Pool::spawn) waits while the pool is full; [`map`](Pool::map),
-/// [`imap`](Pool::imap) and [`imap_unordered`](Pool::imap_unordered) run a function over many
-/// items with that bound. A clone is another handle to the same pool.
+/// [`map_unordered`](Pool::map_unordered), [`imap`](Pool::imap) and
+/// [`imap_unordered`](Pool::imap_unordered) run a function over many items with that bound. A clone is another handle to the same pool.
 ///
 /// ```
 /// use std::time::Duration;
@@ -115,6 +115,26 @@ impl Pool {
             handles.push(self.spawn(f(item)).await);
         }
         super::gather(handles).await
+    }
+
+    /// Like [`map`](Pool::map), but the results come in the order the tasks finish.
+    pub async fn map_unordered<I, F, Fut>(
+        &self,
+        items: I,
+        f: F,
+    ) -> Vec<Result<Fut::Output, JoinError>>
+    where
+        I: IntoIterator + 'static,
+        F: FnMut(I::Item) -> Fut + 'static,
+        Fut: Future + 'static,
+        Fut::Output: 'static,
+    {
+        let mut finished = self.imap_unordered(items, f);
+        let mut results = Vec::new();
+        while let Some(result) = finished.next().await {
+            results.push(result);
+        }
+        results
     }
 
     /// Like [`map`](Pool::map), but lazy: a stream of results in the items' order, which starts
