@@ -79,19 +79,10 @@ impl<Y, S, R, E> AsyncGen<Y, S, R, E> {
 
     /// Closes the generator; see [`Gen::close`](super::Gen::close).
     pub async fn close(&mut self) -> Result<Option<R>, GenError<E>> {
-        if self.core.is_finished() {
+        if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        if !self.core.is_started() {
-            self.core.abandon();
-            return Ok(None);
-        }
-        match self.step(Some(Resume::Close)).await {
-            Ok(GenState::Complete(r)) => Ok(Some(r)),
-            Ok(GenState::Yielded(_)) => unreachable!("a yield while closing is IgnoredClose"),
-            Err(GenError::Closed) => Ok(None),
-            Err(other) => Err(other),
-        }
+        GenCore::<Y, S, R, E>::close_outcome(self.step(Some(Resume::Close)).await)
     }
 
     /// Whether the body has finished.

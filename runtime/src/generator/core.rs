@@ -112,6 +112,28 @@ impl<Y, S, R, E> GenCore<Y, S, R, E> {
         Poll::Ready(result)
     }
 
+    /// A finished generator closes as a no-op, and an unstarted one is simply dropped: true
+    /// then. Otherwise the caller must step it with `Resume::Close`.
+    pub(crate) fn close_needs_no_step(&mut self) -> bool {
+        if !self.is_finished() && !self.started {
+            self.abandon();
+        }
+        self.is_finished()
+    }
+
+    /// What `close` returns after its step: the body's return value, nothing if it let the
+    /// interrupt propagate, or the error.
+    pub(crate) fn close_outcome(
+        step: Result<GenState<Y, R>, GenError<E>>,
+    ) -> Result<Option<R>, GenError<E>> {
+        match step {
+            Ok(GenState::Complete(r)) => Ok(Some(r)),
+            Ok(GenState::Yielded(_)) => unreachable!("a yield while closing is IgnoredClose"),
+            Err(GenError::Closed) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Drops the body now (a `Gen` awaited something foreign).
     pub(crate) fn abandon(&mut self) {
         self.body = None;

@@ -82,19 +82,10 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// [`GenError::IgnoredClose`] if it yielded again (it is dropped anyway). Closing a
     /// finished generator does nothing.
     pub fn close(&mut self) -> Result<Option<R>, GenError<E>> {
-        if self.core.is_finished() {
+        if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        if !self.core.is_started() {
-            self.core.abandon();
-            return Ok(None);
-        }
-        match self.step(Some(Resume::Close)) {
-            Ok(GenState::Complete(r)) => Ok(Some(r)),
-            Ok(GenState::Yielded(_)) => unreachable!("a yield while closing is IgnoredClose"),
-            Err(GenError::Closed) => Ok(None),
-            Err(other) => Err(other),
-        }
+        GenCore::<Y, S, R, E>::close_outcome(self.step(Some(Resume::Close)))
     }
 
     /// Whether the body has finished.
