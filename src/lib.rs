@@ -41,7 +41,8 @@
 //!   and `pipe()`.
 //! - [`generator`]: `Gen` and `AsyncGen`, Python's generator protocol (`send`, `throw`,
 //!   `close`, `yield from`) on async/await.
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`.
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, and `lookup_host`/`Resolver`: name
+//!   resolution that never blocks the loop (hosts file, then an async DNS stub client).
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, and `Async`/`Registration` to plug in your own
 //!   mio sources.
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
@@ -51,11 +52,11 @@ pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, t
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 
-/// Networking: TCP and UDP sockets (the `weft-net` crate).
+/// Networking: TCP and UDP sockets and async name resolution (the `weft-net` crate).
 pub mod net {
     pub use weft_net::{
-        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, StopHandle, StreamServer,
-        TcpListener, TcpStream, UdpSocket, lookup_host,
+        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, Resolver, ResolverConfig, ReuniteError,
+        StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, lookup_host,
     };
 }
 

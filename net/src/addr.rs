@@ -1,25 +1,159 @@
-//! Turning "host:port" into socket addresses.
+//! Turning "host:port" into socket addresses without blocking the loop.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-/// Resolves `addr` into every socket address it names.
+use crate::dns::Resolver;
+
+/// What names a socket address: a `SocketAddr`, an `(ip, port)` pair, `"host:port"`,
+/// `("host", port)`, or a slice of addresses. weft's counterpart of
+/// [`std::net::ToSocketAddrs`], whose host-name form blocks the thread in `getaddrinfo`;
+/// here host names go through weft's async [`Resolver`].
 ///
-/// IP literals are parsed directly. Host names currently go through the system resolver
-/// (`getaddrinfo`), which blocks the thread while it runs; use IP addresses on a hot path.
+/// The trait is sealed: its method is weft's business, the implementations are the list.
+pub trait ToSocketAddrs: sealed::Sealed {}
+
+mod sealed {
+    use std::io;
+    use std::net::SocketAddr;
+
+    /// An address already known, or a host name still to resolve.
+    pub enum Target<'a> {
+        Known(Vec<SocketAddr>),
+        Host(&'a str, u16),
+    }
+
+    pub trait Sealed {
+        fn target(&self) -> io::Result<Target<'_>>;
+    }
+}
+
+use sealed::{Sealed, Target};
+
+macro_rules! known_addresses {
+    ($($ty:ty),*) => {$(
+        impl ToSocketAddrs for $ty {}
+        impl Sealed for $ty {
+            fn target(&self) -> io::Result<Target<'_>> {
+                Ok(Target::Known(vec![SocketAddr::from(*self)]))
+            }
+        }
+    )*};
+}
+
+known_addresses!(
+    SocketAddr,
+    SocketAddrV4,
+    SocketAddrV6,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (Ipv6Addr, u16)
+);
+
+impl ToSocketAddrs for [SocketAddr] {}
+impl Sealed for [SocketAddr] {
+    fn target(&self) -> io::Result<Target<'_>> {
+        Ok(Target::Known(self.to_vec()))
+    }
+}
+
+impl ToSocketAddrs for str {}
+impl Sealed for str {
+    fn target(&self) -> io::Result<Target<'_>> {
+        if let Ok(addr) = self.parse::<SocketAddr>() {
+            return Ok(Target::Known(vec![addr]));
+        }
+        let (host, port) = self.rsplit_once(':').ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{self:?} has no port"))
+        })?;
+        let port = port.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{self:?} has an invalid port"),
+            )
+        })?;
+        Ok(Target::Host(host, port))
+    }
+}
+
+impl ToSocketAddrs for String {}
+impl Sealed for String {
+    fn target(&self) -> io::Result<Target<'_>> {
+        self.as_str().target()
+    }
+}
+
+impl ToSocketAddrs for (&str, u16) {}
+impl Sealed for (&str, u16) {
+    fn target(&self) -> io::Result<Target<'_>> {
+        Ok(host_and_port(self.0, self.1))
+    }
+}
+
+fn host_and_port(host: &str, port: u16) -> Target<'_> {
+    match host.parse::<IpAddr>() {
+        Ok(ip) => Target::Known(vec![SocketAddr::new(ip, port)]),
+        Err(_) => Target::Host(host, port),
+    }
+}
+
+impl ToSocketAddrs for (String, u16) {}
+impl Sealed for (String, u16) {
+    fn target(&self) -> io::Result<Target<'_>> {
+        Ok(host_and_port(&self.0, self.1))
+    }
+}
+
+impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {}
+impl<T: Sealed + ?Sized> Sealed for &T {
+    fn target(&self) -> io::Result<Target<'_>> {
+        (**self).target()
+    }
+}
+
+/// Resolves `addr` into every socket address it names, without blocking the loop: IP
+/// literals directly, host names through `/etc/hosts` and then the nameservers of
+/// `/etc/resolv.conf` (see [`Resolver`], whose per-thread instance this uses, cache
+/// included). asyncio's `loop.getaddrinfo`; gevent's cooperative `getaddrinfo`.
 ///
 /// ```
 /// weft::run(async {
 ///     let addrs = weft::net::lookup_host("127.0.0.1:80").await.unwrap();
 ///     assert_eq!(addrs, vec!["127.0.0.1:80".parse().unwrap()]);
+///     let local = weft::net::lookup_host(("localhost", 8080)).await.unwrap();
+///     assert!(local.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
 /// });
 /// ```
 pub async fn lookup_host(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    resolve(addr)
+    resolve(&addr).await
 }
 
-pub(crate) fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<Vec<SocketAddr>> {
+    resolve_with(None, addr).await
+}
+
+/// Resolves with `resolver`, or this thread's default one when `None`.
+pub(crate) async fn resolve_with(
+    resolver: Option<&Resolver>,
+    addr: &(impl ToSocketAddrs + ?Sized),
+) -> io::Result<Vec<SocketAddr>> {
+    match addr.target()? {
+        Target::Known(addrs) => non_empty(addrs),
+        Target::Host(host, port) => {
+            let ips = match resolver {
+                Some(resolver) => resolver.lookup_ip(host).await?,
+                None => Resolver::thread_default().lookup_ip(host).await?,
+            };
+            non_empty(
+                ips.into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn non_empty(addrs: Vec<SocketAddr>) -> io::Result<Vec<SocketAddr>> {
     if addrs.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -36,7 +170,7 @@ where
     Fut: Future<Output = io::Result<T>>,
 {
     let mut last_error = None;
-    for addr in resolve(addr)? {
+    for addr in resolve(&addr).await? {
         match attempt(addr).await {
             Ok(value) => return Ok(value),
             Err(err) => last_error = Some(err),

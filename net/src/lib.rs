@@ -6,12 +6,14 @@
 //! Sockets are `!Send`: they belong to the runtime of the thread that created them.
 
 mod addr;
+mod dns;
 pub mod io;
 mod server;
 mod tcp;
 mod udp;
 
-pub use addr::lookup_host;
+pub use addr::{ToSocketAddrs, lookup_host};
+pub use dns::{Resolver, ResolverConfig};
 pub use server::{StopHandle, StreamServer};
 pub use tcp::{
     ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,

@@ -2,12 +2,12 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use weft_runtime::io::Async;
 
-use crate::addr::{resolve, try_each};
+use crate::addr::{ToSocketAddrs, resolve, try_each};
 
 /// A UDP socket: datagrams to and from any peer, or one peer after
 /// [`connect`](UdpSocket::connect).
@@ -31,12 +31,19 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds to `addr` (trying each address it resolves to).
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        try_each(addr, |addr| async move {
-            Ok(UdpSocket {
-                io: Async::new(mio::net::UdpSocket::bind(addr)?)?,
-            })
+        try_each(addr, |addr| async move { UdpSocket::bind_addr(addr) }).await
+    }
+
+    /// Binds to exactly `addr`, which needs no resolving (the resolver's own sockets).
+    pub(crate) fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
+        Ok(UdpSocket {
+            io: Async::new(mio::net::UdpSocket::bind(addr)?)?,
         })
-        .await
+    }
+
+    /// Connects to exactly `addr`, which needs no resolving.
+    pub(crate) fn connect_addr(&self, addr: SocketAddr) -> io::Result<()> {
+        self.io.get_ref().connect(addr)
     }
 
     /// Adopts a bound std socket (it is switched to non-blocking mode).
@@ -59,7 +66,7 @@ impl UdpSocket {
 
     /// Sends one datagram to `target` (its first resolved address); returns the bytes sent.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
-        let target = resolve(target)?[0];
+        let target = resolve(&target).await?[0];
         poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
     }
 
@@ -91,7 +98,7 @@ impl UdpSocket {
     /// Sets the default peer (trying each resolved address): `send` goes there and `recv`
     /// only takes datagrams from it.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        try_each(addr, |addr| async move { self.io.get_ref().connect(addr) }).await
+        try_each(addr, |addr| async move { self.connect_addr(addr) }).await
     }
 
     /// Sends to the connected peer.

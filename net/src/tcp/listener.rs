@@ -2,14 +2,14 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::task::{Context, Poll, ready};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use weft_runtime::io::Async;
 
 use super::stream::TcpStream;
-use crate::addr::try_each;
+use crate::addr::{ToSocketAddrs, try_each};
 
 /// A listening TCP socket: what asyncio's `start_server` and gevent's `StreamServer` listen
 /// on.

@@ -7,6 +7,7 @@ mod stream;
 pub use listener::{ListenerBuilder, TcpListener};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::TcpStream;
+pub(crate) use stream::connect_one;
 
 /// Implements `futures_io::AsyncRead` for `$ty` and `&$ty`, whose `$io` field derefs to an
 /// `Async<mio::net::TcpStream>`.

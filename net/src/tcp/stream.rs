@@ -2,7 +2,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use weft_runtime::time::timeout;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::{impl_async_read, impl_async_write};
-use crate::addr::try_each;
+use crate::addr::{ToSocketAddrs, try_each};
 
 /// A TCP connection: asyncio's `StreamReader`/`StreamWriter` pair, gevent's cooperative
 /// socket.
@@ -119,7 +119,7 @@ impl TcpStream {
     }
 }
 
-async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
     let io = Async::new(mio::net::TcpStream::connect(addr)?)?;
     loop {
         poll_fn(|cx| io.registration().poll_write_ready(cx)).await?;
