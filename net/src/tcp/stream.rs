@@ -3,6 +3,7 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -139,3 +140,17 @@ pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
 
 impl_async_read!(TcpStream, io);
 impl_async_write!(TcpStream, io);
+
+/// The socket's descriptor, for options weft does not wrap (e.g. with socket2's `SockRef`).
+/// weft keeps ownership: do not close it or change its blocking mode.
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}

@@ -1,0 +1,108 @@
+//! What the crawler tells its user: a progress line while it runs (on a terminal), one JSON
+//! line per URL, and a summary at the end.
+
+use std::io::{IsTerminal, Write};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::engine::{Progress, Record, Summary};
+
+/// `record` as one line of JSON (no trailing newline).
+pub fn json_line(record: &Record) -> String {
+    let (error_kind, error) = match &record.error {
+        Some((kind, message)) => (Some(kind.as_str()), Some(message.as_str())),
+        None => (None, None),
+    };
+    serde_json::json!({
+        "url": record.url,
+        "status": record.status,
+        "bytes": record.bytes,
+        "content_type": record.content_type,
+        "depth": record.depth,
+        "referrer": record.referrer,
+        "elapsed_ms": record.elapsed_ms,
+        "redirected_to": record.redirected_to,
+        "error_kind": error_kind,
+        "error": error,
+    })
+    .to_string()
+}
+
+/// Redraws a progress line on stderr every 200 ms while the crawl runs, if stderr is a
+/// terminal; returns at once otherwise. Cancel (drop) the task to stop it.
+pub async fn show_progress(progress: Rc<Progress>) {
+    let mut stderr = std::io::stderr();
+    if !stderr.is_terminal() {
+        return;
+    }
+    let started = Instant::now();
+    let mut ticks = weft::time::interval(Duration::from_millis(200));
+    loop {
+        ticks.tick().await;
+        let done = progress.done.get();
+        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let _ = write!(
+            stderr,
+            "\r\x1b[K{done} done, {} queued, {} errors, {rate:.1} pages/s",
+            progress.queued.get(),
+            progress.errors.get()
+        );
+        let _ = stderr.flush();
+    }
+}
+
+/// Clears the progress line, if one was drawn.
+pub fn clear_progress() {
+    let mut stderr = std::io::stderr();
+    if stderr.is_terminal() {
+        let _ = write!(stderr, "\r\x1b[K");
+    }
+}
+
+/// The end-of-crawl summary, as lines of text.
+pub fn summary_text(summary: &Summary, threads: Option<usize>) -> String {
+    let mut out = format!(
+        "pages: {}\nbytes: {}\nelapsed: {:.2} s\npages/s: {:.1}\nconnections opened: {}\n",
+        summary.pages,
+        summary.bytes,
+        summary.elapsed.as_secs_f64(),
+        summary.pages_per_second(),
+        summary.connections
+    );
+    let statuses: Vec<String> = summary
+        .statuses
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect();
+    out += &format!(
+        "status: {}\n",
+        if statuses.is_empty() {
+            "-".to_owned()
+        } else {
+            statuses.join(", ")
+        }
+    );
+    let errors: Vec<String> = summary
+        .errors
+        .iter()
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect();
+    out += &format!(
+        "errors: {}\n",
+        if errors.is_empty() {
+            "none".to_owned()
+        } else {
+            errors.join(", ")
+        }
+    );
+    if summary.off_scope_links > 0 {
+        out += &format!(
+            "links to other hosts not followed: {}\n",
+            summary.off_scope_links
+        );
+    }
+    if let Some(threads) = threads {
+        out += &format!("threads in this process: {threads}\n");
+    }
+    out
+}
