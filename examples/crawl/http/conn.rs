@@ -125,6 +125,11 @@ impl Conn {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
             let mut response = httparse::Response::new(&mut headers);
             match response.parse(self.available()) {
+                Ok(httparse::Status::Complete(len)) if len > max_bytes => {
+                    return Err(
+                        too_large(format!("response headers exceed {max_bytes} bytes")).into(),
+                    );
+                }
                 Ok(httparse::Status::Complete(len)) => {
                     let head = Head {
                         status: response.code.unwrap_or(0),

@@ -1,0 +1,258 @@
+//! The crawler example, end to end against the generated site: the discovered URLs, their
+//! statuses, errors, depths and referrers must equal what the site's known link graph says.
+
+#[allow(dead_code)]
+#[path = "../examples/crawl/mod.rs"]
+mod crawl;
+#[allow(dead_code)]
+#[path = "../examples/site/mod.rs"]
+mod site;
+
+use std::collections::{BTreeMap, HashSet};
+use std::rc::Rc;
+use std::time::Duration;
+
+use crawl::engine::{self, Config, Progress, Record, Scope, Summary};
+use site::{Site, SiteConfig};
+use url::Url;
+
+/// What the tests compare per URL: status, error kind, depth, referrer, redirect target.
+type Outcome = (
+    Option<u16>,
+    Option<String>,
+    usize,
+    Option<String>,
+    Option<String>,
+);
+
+fn outcome(record: &Record) -> Outcome {
+    (
+        record.status,
+        record.error.as_ref().map(|(kind, _)| kind.clone()),
+        record.depth,
+        record.referrer.clone(),
+        record.redirected_to.clone(),
+    )
+}
+
+/// Serves `site` in this thread, crawls it with `configure`d settings, and returns the
+/// records by URL, the summary and the port.
+fn crawl_site(
+    site: SiteConfig,
+    configure: impl FnOnce(&mut Config),
+) -> (BTreeMap<String, Record>, Summary, u16) {
+    weft::run(async move {
+        let port = Site::new(site).spawn_local().await.unwrap();
+        let mut config = Config::new(Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
+        config.concurrency = 16;
+        config.per_host = 4;
+        configure(&mut config);
+        let mut records = BTreeMap::new();
+        let summary = engine::crawl(config, Rc::new(Progress::default()), |record| {
+            let earlier = records.insert(record.url.clone(), record.clone());
+            assert!(earlier.is_none(), "{} was crawled twice", record.url);
+        })
+        .await;
+        (records, summary, port)
+    })
+}
+
+/// The crawl the site's graph predicts: breadth-first from `/`, links of the same host only,
+/// to `max_depth`; a redirect's target counts as seen.
+fn predicted(site: &Site, port: u16, max_depth: usize) -> BTreeMap<String, Outcome> {
+    let expected = site.expected(port, max_depth + 2);
+    let full = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let mut out = BTreeMap::new();
+    let mut seen: HashSet<String> = HashSet::from(["/".to_owned()]);
+    let mut level: Vec<(String, usize, Option<String>)> = vec![("/".to_owned(), 0, None)];
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for (path, depth, referrer) in &level {
+            let e = expected
+                .get(path)
+                .unwrap_or_else(|| panic!("the site has no {path}"));
+            let redirected_to = e.redirected_to.as_deref().map(full);
+            out.insert(
+                full(path),
+                (
+                    e.status,
+                    e.error.map(str::to_owned),
+                    *depth,
+                    referrer.as_deref().map(full),
+                    redirected_to,
+                ),
+            );
+            if let Some(target) = &e.redirected_to {
+                seen.insert(target.clone());
+            }
+            if *depth >= max_depth {
+                continue;
+            }
+            for link in e.links.iter().filter(|l| l.starts_with('/')) {
+                if seen.insert(link.clone()) {
+                    next.push((link.clone(), depth + 1, Some(path.clone())));
+                }
+            }
+        }
+        level = next;
+    }
+    out
+}
+
+#[test]
+fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
+    let mut site = SiteConfig::new(150);
+    site.errors = true;
+    site.other_host = Some("localhost".to_owned());
+    let depth = 4;
+    let (records, summary, port) = crawl_site(site.clone(), |config| {
+        config.max_depth = Some(depth);
+        config.limits.timeout = Duration::from_millis(800); // the slow-loris page's fate
+    });
+    let got: BTreeMap<String, Outcome> = records
+        .iter()
+        .map(|(url, r)| (url.clone(), outcome(r)))
+        .collect();
+    let want = predicted(&Site::new(site), port, depth);
+    for (url, outcome) in &want {
+        assert_eq!(got.get(url), Some(outcome), "{url}");
+    }
+    let extra: Vec<&String> = got.keys().filter(|url| !want.contains_key(*url)).collect();
+    assert!(
+        extra.is_empty(),
+        "crawled URLs the graph does not have: {extra:?}"
+    );
+    // Spot checks that say what the comparison covers.
+    let root = format!("http://127.0.0.1:{port}");
+    assert_eq!(records[&format!("{root}/trap/3")].depth, 3);
+    assert!(
+        !records.contains_key(&format!("{root}/trap/{}", depth + 1)),
+        "the depth limit stops the trap"
+    );
+    assert_eq!(
+        records[&format!("{root}/image.png")]
+            .content_type
+            .as_deref(),
+        Some("image/png")
+    );
+    assert!(
+        records.keys().all(|url| !url.contains("decoy")),
+        "links in comments, scripts or images"
+    );
+    assert_eq!(
+        summary.off_scope_links, 1,
+        "the link to localhost is another host"
+    );
+    assert_eq!(summary.pages, records.len());
+    for kind in [
+        "robots",
+        "redirect_loop",
+        "timeout",
+        "malformed",
+        "too_large",
+        "reset",
+    ] {
+        assert!(
+            summary.errors.contains_key(kind),
+            "{kind} missing from {:?}",
+            summary.errors
+        );
+    }
+}
+
+#[test]
+fn max_pages_takes_the_first_pages_in_breadth_first_order() {
+    let (records, summary, port) =
+        crawl_site(SiteConfig::new(1000), |config| config.max_pages = Some(57));
+    assert_eq!(records.len(), 57);
+    // Children of page i are 10i+1..=10i+10, so breadth-first order is numeric order.
+    for i in 0..57 {
+        let url = format!("http://127.0.0.1:{port}{}", site::page_path(i));
+        let depth = match i {
+            0 => 0,
+            1..=10 => 1,
+            _ => 2,
+        };
+        assert_eq!(records[&url].depth, depth, "{url}");
+        assert_eq!(records[&url].status, Some(200));
+    }
+    // Keep-alive: a handful of connections for 57 pages and robots.txt, not one per page.
+    assert!(
+        summary.connections <= 5,
+        "{} connections",
+        summary.connections
+    );
+}
+
+#[test]
+fn allow_lets_the_crawl_onto_another_host_with_its_own_robots() {
+    let mut site = SiteConfig::new(30);
+    site.errors = true;
+    site.other_host = Some("localhost".to_owned());
+    let (records, summary, port) = crawl_site(site, |config| {
+        config.max_depth = Some(2);
+        config.scope = Scope::Allow(vec!["localhost".to_owned()]);
+        config.limits.timeout = Duration::from_millis(300);
+    });
+    let elsewhere = &records[&format!("http://localhost:{port}/page/1")];
+    assert_eq!((elsewhere.status, elsewhere.depth), (Some(200), 1));
+    // Page 1 on localhost links to its children with full URLs under localhost.
+    assert_eq!(
+        records[&format!("http://localhost:{port}/page/11")].depth,
+        2
+    );
+    assert_eq!(summary.off_scope_links, 0);
+}
+
+#[test]
+fn robots_can_be_ignored() {
+    let mut site = SiteConfig::new(5);
+    site.errors = true;
+    let (records, _, port) = crawl_site(site, |config| {
+        config.max_depth = Some(1);
+        config.obey_robots = false;
+        config.limits.timeout = Duration::from_millis(300);
+    });
+    assert_eq!(
+        records[&format!("http://127.0.0.1:{port}/private/secret")].status,
+        Some(200)
+    );
+}
+
+#[test]
+fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
+    // `cargo test` builds the examples next to the test binaries' directory.
+    let exe = std::env::current_exe().unwrap();
+    let crawler = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join("crawler");
+    assert!(
+        crawler.exists(),
+        "{} is missing: run `cargo test` (which builds the examples)",
+        crawler.display()
+    );
+    let output = std::process::Command::new(&crawler)
+        .args(["--demo", "--pages", "150", "--latency-ms", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("concurrency   1: 150 pages"), "{stdout}");
+    assert!(stdout.contains("concurrency 100: 150 pages"), "{stdout}");
+    assert!(stdout.contains("on 1 thread(s)"), "{stdout}");
+    let speedup: f64 = stdout
+        .split("speedup: ")
+        .nth(1)
+        .and_then(|rest| rest.split('x').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no speedup in {stdout}"));
+    assert!(speedup > 1.0, "{stdout}");
+}
