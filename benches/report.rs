@@ -101,6 +101,7 @@ fn main() {
     let timers = read_json(&results::path("timers"));
     let memory = read_json(&results::path("memory"));
     let echo = read_json(&results::path("echo"));
+    let crawler = read_json(&results::path("crawler"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -138,6 +139,7 @@ fn main() {
     write_timers(&mut md, timers.as_ref(), &mut targets);
     write_memory(&mut md, memory.as_ref(), &mut targets);
     write_echo(&mut md, echo.as_ref(), &mut targets);
+    write_crawler(&mut md, crawler.as_ref());
 
     let mut head = String::new();
     let _ = writeln!(head, "## Targets\n\n| target | measured | |\n|---|---|---|");
@@ -502,4 +504,41 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             .unwrap_or_default(),
         met: weft.map(|w| w >= best_peer),
     });
+}
+
+fn write_crawler(md: &mut String, crawler: Option<&Value>) {
+    let rows = rows(crawler);
+    if rows.is_empty() {
+        return;
+    }
+    let pages = rows[0]["pages"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "## Crawler\n\nCommand: `cargo bench --bench crawler`. The crawler example's engine crawls a \
+         generated {pages}-page site (examples/site) served by weft on another thread, so the CPU time \
+         (CLOCK_THREAD_CPUTIME_ID of the crawler's thread) is the crawler's alone: HTTP, HTML \
+         tokenizing, URL handling and the runtime. Per-host limit = concurrency.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| latency per response | concurrency | pages/s | crawler CPU µs per page | wall s | connections |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    for r in &rows {
+        let _ = writeln!(
+            md,
+            "| {} ms | {} | {:.0} | {:.1} | {:.2} | {} |",
+            r["latency_ms"].as_u64().unwrap_or(0),
+            r["concurrency"].as_u64().unwrap_or(0),
+            r["pages_per_s"].as_f64().unwrap_or(0.0),
+            r["cpu_us_per_page"].as_f64().unwrap_or(0.0),
+            r["wall_s"].as_f64().unwrap_or(0.0),
+            r["connections"].as_u64().unwrap_or(0)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nWith latency, pages/s grows with concurrency until the crawl's breadth-first levels \
+         (1, 10, 100, then the rest of the pages) limit how many requests can be in flight; with none, \
+         the crawler is CPU-bound and more concurrency only adds connections.\n"
+    );
 }

@@ -130,7 +130,10 @@ pub async fn crawl(
     mut sink: impl FnMut(&Record),
 ) -> Summary {
     let started = Instant::now();
-    let client = Client::new(&config.user_agent, config.limits.clone());
+    // Keep as many idle connections per host as may be busy at once, so none is thrown away.
+    let mut limits = config.limits.clone();
+    limits.max_idle_per_host = limits.max_idle_per_host.max(config.per_host);
+    let client = Client::new(&config.user_agent, limits);
     let limiter = Limiter::new(config.concurrency, config.per_host);
     let mut hosts: HashSet<String> = config
         .seeds

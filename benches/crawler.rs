@@ -1,0 +1,100 @@
+//! The crawler against the generated site: pages/s and the crawler's CPU time per page at
+//! concurrency 1, 10, 100 and 1000, with latency per response (where concurrency pays) and
+//! with none (where the crawler's own CPU cost shows).
+//!
+//! The site runs on its own thread (its own weft runtime), so the CPU time measured on the
+//! crawler's thread (CLOCK_THREAD_CPUTIME_ID) is the crawler's alone.
+//! `cargo bench --bench crawler [-- --quick|--smoke]`.
+
+#![allow(missing_docs)]
+
+#[allow(dead_code)]
+#[path = "../examples/crawl/mod.rs"]
+mod crawl;
+#[path = "common/results.rs"]
+#[allow(dead_code)]
+mod results;
+#[allow(dead_code)]
+#[path = "../examples/site/mod.rs"]
+mod site;
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crawl::engine::{self, Config, Progress};
+use results::Mode;
+use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+use rustix::time::{ClockId, clock_gettime};
+use serde_json::json;
+use site::{Site, SiteConfig};
+use weft::net::TcpListener;
+
+fn thread_cpu() -> Duration {
+    let t = clock_gettime(ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Starts the site on a thread of its own; returns its port.
+fn start_site(pages: usize, latency: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the site");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        weft::run(async move {
+            let mut config = SiteConfig::new(pages);
+            config.latency = latency;
+            let listener = TcpListener::from_std(listener).expect("adopt the listener");
+            let _ = Site::new(config).serve(listener).await;
+        })
+    });
+    port
+}
+
+fn main() {
+    let mode = Mode::from_env();
+    // 1,000 connections each way live in this one process: lift the fd limit to the hard one.
+    let limit = getrlimit(Resource::Nofile);
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        },
+    )
+    .ok();
+
+    let pages = mode.pick(1000, 400, 60);
+    let latency = Duration::from_millis(mode.pick(10, 10, 2));
+    let mut rows = Vec::new();
+    for latency in [latency, Duration::ZERO] {
+        let port = start_site(pages, latency);
+        let seed = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        for concurrency in [1, 10, 100, 1000] {
+            let mut config = Config::new(seed.clone());
+            config.concurrency = concurrency;
+            config.per_host = concurrency;
+            config.max_pages = Some(pages);
+            let (wall, cpu, summary) = weft::run(async move {
+                let (started, cpu) = (Instant::now(), thread_cpu());
+                let summary = engine::crawl(config, Rc::new(Progress::default()), |_| {}).await;
+                (started.elapsed(), thread_cpu() - cpu, summary)
+            });
+            assert_eq!(summary.pages, pages, "every page crawled");
+            assert!(summary.errors.is_empty(), "errors: {:?}", summary.errors);
+            let row = json!({
+                "latency_ms": latency.as_millis() as u64,
+                "concurrency": concurrency,
+                "pages": pages,
+                "wall_s": wall.as_secs_f64(),
+                "pages_per_s": pages as f64 / wall.as_secs_f64(),
+                "cpu_us_per_page": cpu.as_secs_f64() * 1e6 / pages as f64,
+                "connections": summary.connections,
+            });
+            println!("{row}");
+            rows.push(row);
+        }
+    }
+    results::save(
+        "crawler",
+        &json!({ "mode": format!("{mode:?}"), "rows": rows }),
+    );
+}
