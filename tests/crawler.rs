@@ -219,9 +219,8 @@ fn robots_can_be_ignored() {
     );
 }
 
-#[test]
-fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
-    // `cargo test` builds the examples next to the test binaries' directory.
+/// The crawler example's binary, which `cargo test` builds next to the test binaries.
+fn crawler_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let crawler = exe
         .parent()
@@ -235,7 +234,86 @@ fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
         "{} is missing: run `cargo test` (which builds the examples)",
         crawler.display()
     );
-    let output = std::process::Command::new(&crawler)
+    crawler
+}
+
+#[test]
+fn the_command_line_writes_json_lines_and_a_summary_from_one_thread() {
+    // The site runs on a thread of this test process; the crawler is its own process.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        weft::run(async move {
+            let mut config = SiteConfig::new(40);
+            config.errors = true;
+            let listener = weft::net::TcpListener::from_std(listener).unwrap();
+            let _ = Site::new(config).serve(listener).await;
+        })
+    });
+    let output = std::process::Command::new(crawler_binary())
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .args([
+            "--depth",
+            "1",
+            "--timeout",
+            "0.5",
+            "--concurrency",
+            "8",
+            "--output",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The root, its ten children, 15 failure cases and 2 private pages.
+    assert_eq!(records.len(), 1 + 10 + 15 + 2, "{stdout}");
+    for field in [
+        "url",
+        "status",
+        "bytes",
+        "content_type",
+        "depth",
+        "referrer",
+        "elapsed_ms",
+        "error",
+    ] {
+        assert!(
+            records.iter().all(|r| r.get(field).is_some()),
+            "{field} missing"
+        );
+    }
+    let missing = records
+        .iter()
+        .find(|r| r["url"].as_str().unwrap().ends_with("/missing"))
+        .unwrap();
+    assert_eq!(
+        (missing["status"].as_u64(), missing["depth"].as_u64()),
+        (Some(404), Some(1))
+    );
+    assert!(stderr.contains("threads in this process: 1"), "{stderr}");
+    let errors =
+        "errors: malformed: 1, redirect_loop: 1, reset: 1, robots: 2, timeout: 1, too_large: 2";
+    assert!(stderr.contains(errors), "{stderr}");
+
+    let bad = std::process::Command::new(crawler_binary())
+        .arg("not a url")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("usage: crawler URL"));
+}
+
+#[test]
+fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
+    let output = std::process::Command::new(crawler_binary())
         .args(["--demo", "--pages", "150", "--latency-ms", "3"])
         .output()
         .unwrap();
