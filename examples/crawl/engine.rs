@@ -1,23 +1,26 @@
-//! The crawl: breadth-first, level by level, over normalized URLs.
+//! The crawl: breadth-first over normalized URLs, fetched concurrently, its results taken in
+//! breadth-first order.
 //!
-//! Each level (all URLs at one depth) is fetched concurrently, at most `concurrency` at once
-//! and `per_host` per host; its links become the next level once the whole level is done.
-//! Waiting for the level costs a little overlap, and buys exactness: every URL's depth is its
-//! true shortest-link distance from the seeds, and its referrer and the set of pages within
-//! `max_pages` are the same on every run, whatever order responses arrive in.
+//! Every URL taken into the crawl gets a place in one list, in the order it was found, and is
+//! fetched at once (as the concurrency limits allow: `concurrency` in all, `per_host` per host).
+//! Responses arrive in any order; like a CPU's reorder buffer, the engine takes them back in list
+//! order, and only then adds the page's links to the list. So when page `i` at depth `d` is
+//! taken, every page before it — all pages of depth below `d` among them — has been taken
+//! already: a link first found here truly is at depth `d + 1`. Depths, referrers and the pages
+//! kept within `max_pages` are exactly those of a one-at-a-time breadth-first crawl, the same on
+//! every run, while the fetches overlap. A slow page holds back the links of the pages after
+//! it in the list (not the fetches already under way) until it answers or times out.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use url::Url;
 use weft::channel::mpsc;
-use weft::sync::Semaphore;
 
-use super::html;
-use super::http::{Client, FetchError, Limits, Response, without_fragment};
-use super::robots::Robots;
+use super::fetch::{Fetched, Pending, Worker};
+use super::http::{Limits, without_fragment};
 
 /// Which hosts the crawl may visit.
 #[derive(Clone, Debug)]
@@ -109,20 +112,6 @@ impl Summary {
     }
 }
 
-/// A URL waiting in the current level.
-struct Pending {
-    url: Url,
-    depth: usize,
-    referrer: Option<Url>,
-}
-
-/// What fetching one URL gave: its record, the URL its links are relative to, and the links.
-struct Fetched {
-    record: Record,
-    final_url: Option<Url>,
-    links: Vec<Url>,
-}
-
 /// Crawls as `config` says, calling `sink` with each URL's record as it finishes.
 pub async fn crawl(
     config: Config,
@@ -130,152 +119,114 @@ pub async fn crawl(
     mut sink: impl FnMut(&Record),
 ) -> Summary {
     let started = Instant::now();
-    // Keep as many idle connections per host as may be busy at once, so none is thrown away.
-    let mut limits = config.limits.clone();
-    limits.max_idle_per_host = limits.max_idle_per_host.max(config.per_host);
-    let client = Client::new(&config.user_agent, limits);
-    let limiter = Limiter::new(config.concurrency, config.per_host);
-    let mut hosts: HashSet<String> = config
-        .seeds
-        .iter()
-        .filter_map(|u| u.host_str().map(str::to_owned))
-        .collect();
-    if let Scope::Allow(extra) = &config.scope {
-        hosts.extend(extra.iter().map(|h| h.to_ascii_lowercase()));
-    }
-    let mut robots: HashMap<String, Rc<Robots>> = HashMap::new();
-    let mut summary = Summary::default();
-    let mut seen: HashSet<Url> = HashSet::new();
-    let mut admitted = 0;
-    let mut level: Vec<Pending> = Vec::new();
+    let worker = Rc::new(Worker::new(&config));
+    let mut frontier = Frontier::new(&config);
     for seed in &config.seeds {
-        let url = without_fragment(seed.clone());
-        if seen.insert(url.clone()) && config.max_pages.is_none_or(|max| admitted < max) {
-            admitted += 1;
-            level.push(Pending {
-                url,
-                depth: 0,
-                referrer: None,
+        frontier.admit(without_fragment(seed.clone()), 0, None);
+    }
+    let mut summary = Summary::default();
+    let (done_tx, mut done_rx) = mpsc::unbounded::<(usize, Fetched)>();
+    let mut arrived: HashMap<usize, Fetched> = HashMap::new();
+    let (mut spawned, mut taken) = (0, 0);
+    loop {
+        // Everything admitted is fetching or waiting for the limiter's permission.
+        while let Some(pending) = frontier.list.get(spawned) {
+            let (worker, done_tx, pending, index) =
+                (worker.clone(), done_tx.clone(), pending.clone(), spawned);
+            weft::spawn(async move {
+                let fetched = worker.fetch(pending).await;
+                done_tx.send((index, fetched)).ok();
             });
+            spawned += 1;
         }
-    }
-    while !level.is_empty() {
-        progress.queued.set(level.len());
-        if config.obey_robots {
-            fetch_missing_robots(&client, &config.user_agent, &level, &mut robots).await;
+        progress
+            .queued
+            .set(frontier.list.len() - progress.done.get());
+        if taken == frontier.list.len() {
+            break;
         }
-        let results = fetch_level(
-            &client,
-            &limiter,
-            &level,
-            &robots,
-            &progress,
-            &mut sink,
-            &mut summary,
-        )
-        .await;
-        let mut next = Vec::new();
-        for (pending, fetched) in level.iter().zip(results) {
-            if let Some(final_url) = fetched.final_url {
-                seen.insert(final_url);
-            }
-            if config.max_depth.is_some_and(|max| pending.depth >= max) {
-                continue;
-            }
-            for link in fetched.links {
-                if !link.host_str().is_some_and(|h| hosts.contains(h)) {
-                    summary.off_scope_links += 1;
-                    continue;
-                }
-                if config.max_pages.is_some_and(|max| admitted >= max) {
-                    break;
-                }
-                if seen.insert(link.clone()) {
-                    admitted += 1;
-                    next.push(Pending {
-                        url: link,
-                        depth: pending.depth + 1,
-                        referrer: Some(pending.url.clone()),
-                    });
-                }
-            }
-        }
-        level = next;
-    }
-    progress.queued.set(0);
-    summary.connections = client.connections_opened();
-    summary.elapsed = started.elapsed();
-    summary
-}
-
-/// Fetches every URL of a level, at most as many at once as the limiter lets through, and
-/// returns what each gave, in the level's order.
-async fn fetch_level(
-    client: &Client,
-    limiter: &Limiter,
-    level: &[Pending],
-    robots: &HashMap<String, Rc<Robots>>,
-    progress: &Progress,
-    sink: &mut impl FnMut(&Record),
-    summary: &mut Summary,
-) -> Vec<Fetched> {
-    let (done_tx, mut done_rx) = mpsc::unbounded();
-    let mut results: Vec<Option<Fetched>> = (0..level.len()).map(|_| None).collect();
-    for (index, pending) in level.iter().enumerate() {
-        let allowed = robots
-            .get(&robot_key(&pending.url))
-            .is_none_or(|r| r.allows(path_and_query(&pending.url)));
-        if !allowed {
-            let mut record = new_record(pending);
-            record.error = Some(("robots".to_owned(), "disallowed by robots.txt".to_owned()));
-            done_tx
-                .send((
-                    index,
-                    Fetched {
-                        record,
-                        final_url: None,
-                        links: Vec::new(),
-                    },
-                ))
-                .ok();
-            continue;
-        }
-        let (client, limiter, done_tx) = (client.clone(), limiter.clone(), done_tx.clone());
-        let record = new_record(pending);
-        let url = pending.url.clone();
-        weft::spawn(async move {
-            let fetched = limiter.run(&url, fetch_one(&client, &url, record)).await;
-            done_tx.send((index, fetched)).ok();
-        });
-    }
-    drop(done_tx);
-    while let Some((index, fetched)) = done_rx.recv().await {
-        count(summary, &fetched.record);
+        let (index, fetched) = done_rx.recv().await.expect("the engine holds a sender");
+        count(&mut summary, &fetched.record);
         progress.done.set(progress.done.get() + 1);
-        progress.queued.set(progress.queued.get().saturating_sub(1));
         if fetched.record.error.is_some() {
             progress.errors.set(progress.errors.get() + 1);
         }
         sink(&fetched.record);
-        results[index] = Some(fetched);
+        arrived.insert(index, fetched);
+        // Take results back in list order: that order is what makes the crawl breadth-first.
+        while let Some(fetched) = arrived.remove(&taken) {
+            frontier.take(taken, fetched, &mut summary);
+            taken += 1;
+        }
     }
-    results
-        .into_iter()
-        .map(|r| r.expect("every URL of the level reports"))
-        .collect()
+    progress.queued.set(0);
+    summary.connections = worker.connections_opened();
+    summary.elapsed = started.elapsed();
+    summary
 }
 
-fn new_record(pending: &Pending) -> Record {
-    Record {
-        url: pending.url.to_string(),
-        depth: pending.depth,
-        referrer: pending.referrer.as_ref().map(Url::to_string),
-        status: None,
-        bytes: 0,
-        content_type: None,
-        elapsed_ms: 0,
-        redirected_to: None,
-        error: None,
+/// The URLs taken into the crawl, in the order they were found, and the rules for taking more.
+struct Frontier {
+    list: Vec<Pending>,
+    seen: HashSet<Url>,
+    hosts: HashSet<String>,
+    max_depth: Option<usize>,
+    max_pages: Option<usize>,
+}
+
+impl Frontier {
+    fn new(config: &Config) -> Frontier {
+        let mut hosts: HashSet<String> = config
+            .seeds
+            .iter()
+            .filter_map(|u| u.host_str().map(str::to_owned))
+            .collect();
+        if let Scope::Allow(extra) = &config.scope {
+            hosts.extend(extra.iter().map(|h| h.to_ascii_lowercase()));
+        }
+        Frontier {
+            list: Vec::new(),
+            seen: HashSet::new(),
+            hosts,
+            max_depth: config.max_depth,
+            max_pages: config.max_pages,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.max_pages.is_some_and(|max| self.list.len() >= max)
+    }
+
+    /// Adds `url` unless it was seen before or the crawl is full.
+    fn admit(&mut self, url: Url, depth: usize, referrer: Option<Url>) {
+        if !self.full() && self.seen.insert(url.clone()) {
+            self.list.push(Pending {
+                url,
+                depth,
+                referrer,
+            });
+        }
+    }
+
+    /// Takes the result of list entry `index`: its redirect target counts as seen, and its links
+    /// within scope and depth join the list.
+    fn take(&mut self, index: usize, fetched: Fetched, summary: &mut Summary) {
+        if let Some(final_url) = fetched.final_url {
+            self.seen.insert(final_url);
+        }
+        let (depth, url) = (self.list[index].depth, self.list[index].url.clone());
+        if self.max_depth.is_some_and(|max| depth >= max) {
+            return;
+        }
+        for link in fetched.links {
+            if !link.host_str().is_some_and(|h| self.hosts.contains(h)) {
+                summary.off_scope_links += 1;
+            } else if self.full() {
+                return;
+            } else {
+                self.admit(link, depth + 1, Some(url.clone()));
+            }
+        }
     }
 }
 
@@ -287,151 +238,5 @@ fn count(summary: &mut Summary, record: &Record) {
     }
     if let Some((kind, _)) = &record.error {
         *summary.errors.entry(kind.clone()).or_default() += 1;
-    }
-}
-
-/// Path endings of files that have no links: asked for with HEAD, not downloaded.
-const NOT_HTML: [&str; 12] = [
-    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".ico", ".pdf", ".zip", ".gz", ".mp4", ".mp3",
-];
-
-async fn fetch_one(client: &Client, url: &Url, mut record: Record) -> Fetched {
-    let started = Instant::now();
-    let path = url.path().to_ascii_lowercase();
-    let head_only = NOT_HTML.iter().any(|ext| path.ends_with(ext));
-    let result = if head_only {
-        client.head(url).await
-    } else {
-        client.get(url).await
-    };
-    record.elapsed_ms = started.elapsed().as_millis() as u64;
-    match result {
-        Ok(response) => {
-            record.status = Some(response.status);
-            record.bytes = match head_only {
-                true => response
-                    .header("content-length")
-                    .and_then(|l| l.trim().parse().ok())
-                    .unwrap_or(0),
-                false => response.body.len(),
-            };
-            record.content_type = response.header("content-type").map(str::to_owned);
-            record.redirected_to =
-                (!response.redirects.is_empty()).then(|| response.url.to_string());
-            let links = page_links(&response);
-            let final_url = Some(response.url);
-            Fetched {
-                record,
-                final_url,
-                links,
-            }
-        }
-        Err(FetchError { kind, message }) => {
-            record.error = Some((kind.as_str().to_owned(), message));
-            Fetched {
-                record,
-                final_url: None,
-                links: Vec::new(),
-            }
-        }
-    }
-}
-
-/// The http(s) links of an HTML page, resolved against its `<base>` and without fragments.
-/// Other bodies (images, PDFs, JSON) have no links to follow.
-fn page_links(response: &Response) -> Vec<Url> {
-    let is_html = matches!(
-        response.media_type().as_deref(),
-        Some("text/html" | "application/xhtml+xml")
-    );
-    if !is_html || !(200..300).contains(&response.status) {
-        return Vec::new();
-    }
-    let text = String::from_utf8_lossy(&response.body);
-    let (targets, base) = html::links(&text);
-    let base = base
-        .and_then(|b| response.url.join(&b).ok())
-        .unwrap_or_else(|| response.url.clone());
-    targets
-        .iter()
-        .filter_map(|t| base.join(t).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .map(without_fragment)
-        .collect()
-}
-
-fn robot_key(url: &Url) -> String {
-    format!(
-        "{}://{}:{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.port_or_known_default().unwrap_or(0)
-    )
-}
-
-fn path_and_query(url: &Url) -> &str {
-    &url[url::Position::BeforePath..url::Position::AfterQuery]
-}
-
-/// Fetches robots.txt for each host of `level` not yet known, all at once.
-async fn fetch_missing_robots(
-    client: &Client,
-    agent: &str,
-    level: &[Pending],
-    robots: &mut HashMap<String, Rc<Robots>>,
-) {
-    let mut wanted: Vec<(String, Url)> = Vec::new();
-    for pending in level {
-        let key = robot_key(&pending.url);
-        if !robots.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
-            if let Ok(url) = pending.url.join("/robots.txt") {
-                wanted.push((key, url));
-            }
-        }
-    }
-    let token = agent.split('/').next().unwrap_or(agent).to_owned();
-    let fetches = wanted.iter().map(|(_, url)| async {
-        match client.get(url).await {
-            Ok(r) if (200..300).contains(&r.status) => {
-                Robots::parse(&String::from_utf8_lossy(&r.body), &token)
-            }
-            Ok(r) if (400..500).contains(&r.status) => Robots::allow_all(),
-            _ => Robots::disallow_all(),
-        }
-    });
-    let rules = weft::future::join_all(fetches).await;
-    for ((key, _), rules) in wanted.into_iter().zip(rules) {
-        robots.insert(key, Rc::new(rules));
-    }
-}
-
-/// The concurrency limits: one semaphore for all requests, one per host.
-#[derive(Clone)]
-struct Limiter {
-    all: Rc<Semaphore>,
-    per_host: usize,
-    hosts: Rc<RefCell<HashMap<String, Rc<Semaphore>>>>,
-}
-
-impl Limiter {
-    fn new(all: usize, per_host: usize) -> Limiter {
-        Limiter {
-            all: Rc::new(Semaphore::new(all.max(1))),
-            per_host: per_host.max(1),
-            hosts: Rc::default(),
-        }
-    }
-
-    /// Runs `work` once both the host's and the global limit allow.
-    async fn run<T>(&self, url: &Url, work: impl Future<Output = T>) -> T {
-        let host = self
-            .hosts
-            .borrow_mut()
-            .entry(url.host_str().unwrap_or("").to_owned())
-            .or_insert_with(|| Rc::new(Semaphore::new(self.per_host)))
-            .clone();
-        let _host_permit = host.acquire().await;
-        let _permit = self.all.acquire().await;
-        work.await
     }
 }
