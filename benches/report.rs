@@ -424,6 +424,7 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
     };
     let mut cpu_ok = true;
     let mut rtps_ok = true;
+    let mut rtps_worst = f64::INFINITY;
     let mut cpu_worst: f64 = 0.0;
     let _ = writeln!(
         md,
@@ -464,7 +465,9 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             cpu_worst = cpu_worst.max(wc / mc);
             cpu_ok &= wc <= mc * 1.03;
         }
-        rtps_ok &= f(r, "round_trips_per_sec") >= f(&t, "round_trips_per_sec");
+        let rtps_ratio = f(r, "round_trips_per_sec") / f(&t, "round_trips_per_sec");
+        rtps_worst = rtps_worst.min(rtps_ratio);
+        rtps_ok &= rtps_ratio >= 1.0;
     }
     let _ = writeln!(md);
     let _ = writeln!(
@@ -488,7 +491,7 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
     });
     targets.push(Target {
         what: "echo round trips/s ≥ tokio at every C".into(),
-        measured: String::new(),
+        measured: format!("worst {rtps_worst:.3}× tokio's"),
         met: Some(rtps_ok),
     });
     let best_peer = stream
@@ -537,8 +540,12 @@ fn write_crawler(md: &mut String, crawler: Option<&Value>) {
     }
     let _ = writeln!(
         md,
-        "\nWith latency, pages/s grows with concurrency until the crawl's breadth-first levels \
-         (1, 10, 100, then the rest of the pages) limit how many requests can be in flight; with none, \
-         the crawler is CPU-bound and more concurrency only adds connections.\n"
+        "\nWith latency, pages/s grows with concurrency until the site's shape limits how many URLs \
+         are known at once (each page links to its ten children, so the crawl can only widen tenfold \
+         per depth); at 1,000, opening hundreds of connections costs more than it saves. CPU per page \
+         counts kernel time too: at concurrency 1 with latency, every response costs the loop a \
+         sleep in epoll_wait and a wakeup, which at higher concurrency are shared by many responses. \
+         With no latency, the CPU per page is the crawler's own cost: parsing, tokenizing, URL \
+         handling and the runtime.\n"
     );
 }
