@@ -334,3 +334,44 @@ fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
         .unwrap_or_else(|| panic!("no speedup in {stdout}"));
     assert!(speedup > 1.0, "{stdout}");
 }
+
+#[test]
+fn the_progress_line_counts_pages_queued_and_errors() {
+    let progress = Progress::default();
+    progress.done.set(150);
+    progress.queued.set(20);
+    progress.errors.set(3);
+    let line = crawl::report::progress_line(&progress, Duration::from_secs(3));
+    assert_eq!(line, "150 done, 20 queued, 3 errors, 50.0 pages/s");
+
+    // Drawn at once and then every 200 ms, each time from the start of the line.
+    let drawn = weft::run(async {
+        let screen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let progress = Rc::new(Progress::default());
+        let ticker = weft::spawn(crawl::report::show_progress(
+            progress.clone(),
+            Screen(screen.clone()),
+        ));
+        weft::task::yield_now().await;
+        ticker.abort();
+        String::from_utf8(screen.borrow().clone()).unwrap()
+    });
+    assert!(
+        drawn.starts_with("\r\x1b[K0 done, 0 queued, 0 errors"),
+        "{drawn:?}"
+    );
+}
+
+/// A terminal stand-in that keeps what is written to it.
+struct Screen(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Screen {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

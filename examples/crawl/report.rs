@@ -1,7 +1,7 @@
 //! What the crawler tells its user: a progress line while it runs (on a terminal), one JSON
 //! line per URL, and a summary at the end.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -28,34 +28,30 @@ pub fn json_line(record: &Record) -> String {
     .to_string()
 }
 
-/// Redraws a progress line on stderr every 200 ms while the crawl runs, if stderr is a
-/// terminal; returns at once otherwise. Cancel (drop) the task to stop it.
-pub async fn show_progress(progress: Rc<Progress>) {
-    let mut stderr = std::io::stderr();
-    if !stderr.is_terminal() {
-        return;
-    }
+/// The progress line: pages done and queued, errors, and the rate so far.
+pub fn progress_line(progress: &Progress, elapsed: Duration) -> String {
+    let done = progress.done.get();
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-9);
+    format!(
+        "{done} done, {} queued, {} errors, {rate:.1} pages/s",
+        progress.queued.get(),
+        progress.errors.get()
+    )
+}
+
+/// Redraws the progress line on `out` (a terminal: it returns to the line's start and clears
+/// it) now and every 200 ms, until the task is cancelled (dropped).
+pub async fn show_progress(progress: Rc<Progress>, mut out: impl Write) {
     let started = Instant::now();
     let mut ticks = weft::time::interval(Duration::from_millis(200));
     loop {
         ticks.tick().await;
-        let done = progress.done.get();
-        let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
         let _ = write!(
-            stderr,
-            "\r\x1b[K{done} done, {} queued, {} errors, {rate:.1} pages/s",
-            progress.queued.get(),
-            progress.errors.get()
+            out,
+            "\r\x1b[K{}",
+            progress_line(&progress, started.elapsed())
         );
-        let _ = stderr.flush();
-    }
-}
-
-/// Clears the progress line, if one was drawn.
-pub fn clear_progress() {
-    let mut stderr = std::io::stderr();
-    if stderr.is_terminal() {
-        let _ = write!(stderr, "\r\x1b[K");
+        let _ = out.flush();
     }
 }
 

@@ -19,7 +19,7 @@ mod site;
 mod threads;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -76,12 +76,17 @@ async fn crawl_to(config: Config, output: Option<&str>) -> io::Result<()> {
     Ok(())
 }
 
+/// Crawls with a progress line on stderr, when stderr is a terminal.
 async fn run_with_progress(config: Config, sink: impl FnMut(&engine::Record)) -> Summary {
     let progress = Rc::new(Progress::default());
-    let ticker = weft::spawn(report::show_progress(progress.clone()));
+    let on_terminal = io::stderr().is_terminal();
+    let ticker =
+        on_terminal.then(|| weft::spawn(report::show_progress(progress.clone(), io::stderr())));
     let summary = engine::crawl(config, progress, sink).await;
-    ticker.abort();
-    report::clear_progress();
+    if let Some(ticker) = ticker {
+        ticker.abort();
+        eprint!("\r\x1b[K");
+    }
     summary
 }
 

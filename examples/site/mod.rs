@@ -50,7 +50,8 @@ pub enum Special {
     Missing,
     /// 500.
     ServerError,
-    /// 301 → 302 → 307 → `/landing` (which links to `/page/1`).
+    /// 308 → 303 (relative Location) → 301 → 302 (absolute URL) → 307 → `/landing` (which links
+    /// to `/page/1`).
     RedirectChain,
     /// `/loop/a` ↔ `/loop/b`.
     RedirectLoop,
@@ -102,7 +103,7 @@ impl Special {
         match self {
             Special::Missing => "/missing",
             Special::ServerError => "/error",
-            Special::RedirectChain => "/redirect/3",
+            Special::RedirectChain => "/redirect/5",
             Special::RedirectLoop => "/loop/a",
             Special::Chunked => "/chunked",
             Special::Gzip => "/gzip",

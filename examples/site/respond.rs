@@ -143,6 +143,8 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
             )
             .await
         }
+        "/redirect/5" => redirect(conn, 308, "/redirect/4").await,
+        "/redirect/4" => redirect(conn, 303, "../redirect/3").await,
         "/redirect/3" => redirect(conn, 301, "/redirect/2").await,
         "/redirect/2" => redirect(conn, 302, &format!("http://{}/redirect/1", request.host)).await,
         "/redirect/1" => redirect(conn, 307, "/landing").await,
@@ -316,7 +318,9 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
         307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         404 => "Not Found",
         405 => "Method Not Allowed",
         500 => "Internal Server Error",
