@@ -1,6 +1,7 @@
 //! What the crawler tells its user: a progress line while it runs (on a terminal), one JSON
 //! line per URL, and a summary at the end.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -65,32 +66,8 @@ pub fn summary_text(summary: &Summary, threads: Option<usize>) -> String {
         summary.pages_per_second(),
         summary.connections
     );
-    let statuses: Vec<String> = summary
-        .statuses
-        .iter()
-        .map(|(s, n)| format!("{s}: {n}"))
-        .collect();
-    out += &format!(
-        "status: {}\n",
-        if statuses.is_empty() {
-            "-".to_owned()
-        } else {
-            statuses.join(", ")
-        }
-    );
-    let errors: Vec<String> = summary
-        .errors
-        .iter()
-        .map(|(k, n)| format!("{k}: {n}"))
-        .collect();
-    out += &format!(
-        "errors: {}\n",
-        if errors.is_empty() {
-            "none".to_owned()
-        } else {
-            errors.join(", ")
-        }
-    );
+    out += &format!("status: {}\n", histogram(&summary.statuses, "-"));
+    out += &format!("errors: {}\n", histogram(&summary.errors, "none"));
     if summary.off_scope_links > 0 {
         out += &format!(
             "links to other hosts not followed: {}\n",
@@ -101,4 +78,13 @@ pub fn summary_text(summary: &Summary, threads: Option<usize>) -> String {
         out += &format!("threads in this process: {threads}\n");
     }
     out
+}
+
+/// "key: count, key: count", or `empty` when there is nothing.
+fn histogram<K: std::fmt::Display>(counts: &BTreeMap<K, usize>, empty: &str) -> String {
+    if counts.is_empty() {
+        return empty.to_owned();
+    }
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    parts.join(", ")
 }

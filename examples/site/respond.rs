@@ -148,17 +148,7 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
         "/redirect/3" => redirect(conn, 301, "/redirect/2").await,
         "/redirect/2" => redirect(conn, 302, &format!("http://{}/redirect/1", request.host)).await,
         "/redirect/1" => redirect(conn, 307, "/landing").await,
-        "/landing" => {
-            send(
-                conn,
-                200,
-                "text/html",
-                &[],
-                simple_page("Landing", &["/page/1"]).as_bytes(),
-                head_only,
-            )
-            .await
-        }
+        "/landing" => send_page(conn, "Landing", &["/page/1"], head_only).await,
         "/loop/a" => redirect(conn, 302, "/loop/b").await,
         "/loop/b" => redirect(conn, 302, "/loop/a").await,
         "/chunked" => {
@@ -183,15 +173,7 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
             Ok(After::Close)
         }
         "/chunked-child" | "/gzip-child" | "/deflate-child" | "/close-child" => {
-            send(
-                conn,
-                200,
-                "text/html",
-                &[],
-                simple_page("Child", &[]).as_bytes(),
-                head_only,
-            )
-            .await
+            send_page(conn, "Child", &[], head_only).await
         }
         "/slow" => {
             conn.write_all(
@@ -244,32 +226,14 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
             png.extend_from_slice(b"<a href=\"/decoy/png\">not a link in an image</a>");
             send(conn, 200, "image/png", &[], &png, head_only).await
         }
-        _ if path.starts_with("/private/") => {
-            send(
-                conn,
-                200,
-                "text/html",
-                &[],
-                simple_page("Private", &[]).as_bytes(),
-                head_only,
-            )
-            .await
-        }
+        _ if path.starts_with("/private/") => send_page(conn, "Private", &[], head_only).await,
         _ => match path
             .strip_prefix("/trap/")
             .and_then(|n| n.parse::<u64>().ok())
         {
             Some(n) => {
                 let next = format!("/trap/{}", n + 1);
-                send(
-                    conn,
-                    200,
-                    "text/html",
-                    &[],
-                    simple_page("Trap", &[&next]).as_bytes(),
-                    head_only,
-                )
-                .await
+                send_page(conn, "Trap", &[&next], head_only).await
             }
             None => not_found(conn, head_only).await,
         },
@@ -408,6 +372,24 @@ async fn encoded(
         }
         None => send(conn, 200, "text/html", &[], body, head_only).await,
     }
+}
+
+/// Sends a small HTML page titled `title` with `links`.
+async fn send_page(
+    conn: &mut TcpStream,
+    title: &str,
+    links: &[&str],
+    head_only: bool,
+) -> io::Result<After> {
+    send(
+        conn,
+        200,
+        "text/html",
+        &[],
+        simple_page(title, links).as_bytes(),
+        head_only,
+    )
+    .await
 }
 
 fn simple_page(title: &str, links: &[&str]) -> String {

@@ -247,9 +247,15 @@ impl Resolver {
             for &server in &config.nameservers {
                 let id = self.next_id();
                 let query = wire::encode_query(id, name, rtype)?;
-                let mut answer = ask_udp(server, &query, id, name, rtype, config.timeout).await;
+                let question = Question {
+                    query: &query,
+                    id,
+                    name,
+                    rtype,
+                };
+                let mut answer = ask_udp(server, &question, config.timeout).await;
                 if matches!(&answer, Ok(reply) if reply.truncated) {
-                    answer = ask_tcp(server, &query, id, name, rtype, config.timeout).await;
+                    answer = ask_tcp(server, &question, config.timeout).await;
                 }
                 match answer {
                     Ok(reply) if reply.rcode == 0 || reply.rcode == NXDOMAIN => return Ok(reply),
@@ -314,14 +320,25 @@ fn follow_chain(reply: &Reply, name: &str) -> io::Result<(String, Vec<IpAddr>, u
     ))
 }
 
+/// One query on the wire, and what its reply must answer.
+struct Question<'a> {
+    query: &'a [u8],
+    id: u16,
+    name: &'a str,
+    rtype: RecordType,
+}
+
+impl Question<'_> {
+    fn decode(&self, reply: &[u8]) -> io::Result<Reply> {
+        wire::decode_reply(reply, self.id, self.name, self.rtype)
+    }
+}
+
 /// Asks `server` over UDP and waits `limit` for the reply. Datagrams that are not the reply
 /// to this query (wrong id) are ignored, as a spoofing attempt or a late answer would be.
 async fn ask_udp(
     server: SocketAddr,
-    query: &[u8],
-    id: u16,
-    name: &str,
-    rtype: RecordType,
+    question: &Question<'_>,
     limit: Duration,
 ) -> io::Result<Reply> {
     let local: SocketAddr = match server {
@@ -331,12 +348,12 @@ async fn ask_udp(
     let socket = UdpSocket::bind_addr(local)?;
     socket.connect_addr(server)?;
     let deadline = Instant::now() + limit;
-    socket.send(query).await?;
+    socket.send(question.query).await?;
     let mut buf = [0u8; 512];
     loop {
         let n = timeout_at(deadline, socket.recv(&mut buf)).await??;
-        if n >= 2 && buf[..2] == id.to_be_bytes() {
-            return wire::decode_reply(&buf[..n], id, name, rtype);
+        if n >= 2 && buf[..2] == question.id.to_be_bytes() {
+            return question.decode(&buf[..n]);
         }
     }
 }
@@ -344,22 +361,19 @@ async fn ask_udp(
 /// Asks `server` over TCP (two-byte length prefix, RFC 1035 §4.2.2), all within `limit`.
 async fn ask_tcp(
     server: SocketAddr,
-    query: &[u8],
-    id: u16,
-    name: &str,
-    rtype: RecordType,
+    question: &Question<'_>,
     limit: Duration,
 ) -> io::Result<Reply> {
     timeout(limit, async {
         let mut stream = crate::tcp::connect_one(server).await?;
-        let mut framed = (query.len() as u16).to_be_bytes().to_vec();
-        framed.extend_from_slice(query);
+        let mut framed = (question.query.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(question.query);
         stream.write_all(&framed).await?;
         let mut len = [0u8; 2];
         stream.read_exact(&mut len).await?;
         let mut reply = vec![0u8; usize::from(u16::from_be_bytes(len))];
         stream.read_exact(&mut reply).await?;
-        let reply = wire::decode_reply(&reply, id, name, rtype)?;
+        let reply = question.decode(&reply)?;
         if reply.truncated {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
