@@ -63,7 +63,7 @@ impl<Y, S, E> Co<Y, S, E> {
     /// sends next, or to an [`Interrupt`] if the caller throws or closes instead.
     pub fn yield_(&self, value: Y) -> Yield<'_, Y, S, E> {
         Yield {
-            co: self,
+            slot: &self.shared,
             value: Some(value),
         }
     }
@@ -76,7 +76,10 @@ impl<Y, S, E> Co<Y, S, E> {
     /// # Panics
     /// If `inner` fails for another reason (it was finished already, or awaited a foreign
     /// future), which is a bug in the program.
-    pub async fn yield_from<R>(&self, inner: &mut Gen<Y, S, R, E>) -> Result<R, Interrupt<E>> {
+    pub async fn yield_from<R, B>(&self, inner: &mut Gen<Y, S, R, E, B>) -> Result<R, Interrupt<E>>
+    where
+        B: Future<Output = Result<R, Interrupt<E>>> + ?Sized,
+    {
         let mut step = inner.start();
         loop {
             let resume = match step {
@@ -102,7 +105,7 @@ impl<Y, S, E> Co<Y, S, E> {
 
     async fn suspend(&self, value: Y) -> Resume<S, E> {
         Suspend {
-            co: self,
+            slot: &self.shared,
             value: Some(value),
         }
         .await
@@ -112,7 +115,8 @@ impl<Y, S, E> Co<Y, S, E> {
 /// The future of [`Co::yield_`].
 #[must_use = "a yield does nothing unless awaited"]
 pub struct Yield<'a, Y, S, E> {
-    co: &'a Co<Y, S, E>,
+    /// The slot itself rather than the `Co`: one pointer less to follow on every resume.
+    slot: &'a Slot<Y, S, E>,
     value: Option<Y>,
 }
 
@@ -122,9 +126,9 @@ impl<Y, S, E> Future for Yield<'_, Y, S, E> {
     type Output = Result<S, Interrupt<E>>;
 
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        let co = self.co;
+        let slot = self.slot;
         let value = &mut self.value;
-        poll_suspend(co, value).map(|resume| match resume {
+        poll_suspend(slot, value).map(|resume| match resume {
             Resume::Value(s) => Ok(s),
             Resume::Throw(e) => Err(Interrupt::Thrown(e)),
             Resume::Close => Err(Interrupt::Closed),
@@ -134,7 +138,7 @@ impl<Y, S, E> Future for Yield<'_, Y, S, E> {
 
 /// Like `Yield`, but hands back the raw resume (for `yield_from`).
 struct Suspend<'a, Y, S, E> {
-    co: &'a Co<Y, S, E>,
+    slot: &'a Slot<Y, S, E>,
     value: Option<Y>,
 }
 
@@ -144,19 +148,19 @@ impl<Y, S, E> Future for Suspend<'_, Y, S, E> {
     type Output = Resume<S, E>;
 
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Resume<S, E>> {
-        let co = self.co;
-        poll_suspend(co, &mut self.value)
+        let slot = self.slot;
+        poll_suspend(slot, &mut self.value)
     }
 }
 
 /// First poll: leave the value for the caller and suspend. Next poll (the caller resumed us):
 /// take what the caller left.
-fn poll_suspend<Y, S, E>(co: &Co<Y, S, E>, value: &mut Option<Y>) -> Poll<Resume<S, E>> {
+fn poll_suspend<Y, S, E>(slot: &Slot<Y, S, E>, value: &mut Option<Y>) -> Poll<Resume<S, E>> {
     if let Some(v) = value.take() {
-        co.shared.yielded.set(Some(v));
+        slot.yielded.set(Some(v));
         return Poll::Pending;
     }
-    match co.shared.resume.take() {
+    match slot.resume.take() {
         Some(resume) => Poll::Ready(resume),
         // Polled again without being resumed (say, by a combinator): stay suspended.
         None => Poll::Pending,
