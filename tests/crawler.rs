@@ -205,6 +205,26 @@ fn allow_lets_the_crawl_onto_another_host_with_its_own_robots() {
 }
 
 #[test]
+fn a_seed_that_redirects_to_another_host_brings_that_host_into_scope() {
+    let mut site = SiteConfig::new(30);
+    site.other_host = Some("localhost".to_owned());
+    let (records, summary, port) = crawl_site(site, |config| {
+        let seed = config.seeds[0].join("/elsewhere").unwrap();
+        config.seeds = vec![seed];
+        config.max_depth = Some(1);
+    });
+    let seed = &records[&format!("http://127.0.0.1:{port}/elsewhere")];
+    assert_eq!(
+        seed.redirected_to,
+        Some(format!("http://localhost:{port}/"))
+    );
+    // The landing page's links (full URLs and paths under localhost) are followed.
+    assert_eq!(records[&format!("http://localhost:{port}/page/3")].depth, 1);
+    assert_eq!(records.len(), 1 + 10);
+    assert_eq!(summary.off_scope_links, 0);
+}
+
+#[test]
 fn robots_can_be_ignored() {
     let mut site = SiteConfig::new(5);
     site.errors = true;

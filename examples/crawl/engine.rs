@@ -211,10 +211,15 @@ impl Frontier {
     /// Takes the result of list entry `index`: its redirect target counts as seen, and its links
     /// within scope and depth join the list.
     fn take(&mut self, index: usize, fetched: Fetched, summary: &mut Summary) {
+        let (depth, url) = (self.list[index].depth, self.list[index].url.clone());
         if let Some(final_url) = fetched.final_url {
+            // A seed that redirects to another host (example.com to www.example.com) brings
+            // that host into scope: it is the site the user asked for.
+            if let (0, Some(host)) = (depth, final_url.host_str()) {
+                self.hosts.insert(host.to_owned());
+            }
             self.seen.insert(final_url);
         }
-        let (depth, url) = (self.list[index].depth, self.list[index].url.clone());
         if self.max_depth.is_some_and(|max| depth >= max) {
             return;
         }

@@ -28,7 +28,8 @@ pub struct SiteConfig {
     pub latency: Duration,
     /// Whether `/` links to the failure cases and robots.txt disallows `/private/`.
     pub errors: bool,
-    /// Another name for this server (e.g. "localhost"), linked from `/` as an off-site host.
+    /// Another name for this server (e.g. "localhost"), linked from `/` as an off-site host;
+    /// `/elsewhere` (linked from nowhere) redirects to `/` under that name.
     pub other_host: Option<String>,
 }
 

@@ -131,6 +131,13 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
             };
             send(conn, 200, "text/plain", &[], rules.as_bytes(), head_only).await
         }
+        "/elsewhere" => match &site.config.other_host {
+            Some(other) => {
+                let port = request.host.rsplit(':').next().unwrap_or("80");
+                redirect(conn, 302, &format!("http://{other}:{port}/")).await
+            }
+            None => not_found(conn, head_only).await,
+        },
         _ if !errors => not_found(conn, head_only).await,
         "/error" => {
             send(
