@@ -34,19 +34,23 @@ fn thread_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-/// Starts the site on a thread of its own; returns its port.
+/// Starts the site on a thread of its own; returns its port. The listener has weft's backlog
+/// of 1,024 so that a burst of a thousand connects fits: a SYN dropped from a full backlog is
+/// retried only a second later, and the row would measure that.
 fn start_site(pages: usize, latency: Duration) -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the site");
-    let port = listener.local_addr().unwrap().port();
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         weft::run(async move {
             let mut config = SiteConfig::new(pages);
             config.latency = latency;
-            let listener = TcpListener::from_std(listener).expect("adopt the listener");
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind the site");
+            port_tx.send(listener.local_addr().unwrap().port()).unwrap();
             let _ = Site::new(config).serve(listener).await;
         })
     });
-    port
+    port_rx.recv().expect("the site's port")
 }
 
 fn main() {
