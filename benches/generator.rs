@@ -26,21 +26,6 @@ fn round_trips(c: &mut Criterion) {
             }
         })
     });
-    group.bench_function("weft Gen::new_typed", |b| {
-        b.iter(|| {
-            let mut g: weft::generator::Gen<u64, u64, (), std::convert::Infallible, _> =
-                weft::generator::Gen::new_typed(|co| async move {
-                    let mut total = 0u64;
-                    loop {
-                        total += co.yield_(total).await?;
-                    }
-                });
-            g.start().unwrap();
-            for i in 0..SENDS {
-                let _ = std::hint::black_box(g.send(i));
-            }
-        })
-    });
     group.bench_function("genawaiter rc::Gen", |b| {
         b.iter(|| {
             let mut g = genawaiter::rc::Gen::new(|co| async move {

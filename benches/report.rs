@@ -296,25 +296,11 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
             .unwrap_or_else(|| "–".into()),
         met: gen_ns.map(|ns| ns <= 20.0),
     });
-    // Both forms of weft's generator against genawaiter; the target is judged on the faster
-    // (`new_typed`, which like genawaiter's Gen carries the body's type).
-    let vs_genawaiter = |variant: &str| -> Option<f64> {
-        let peers = micro.get("generator_send")?;
-        let other = peers.iter().find(|(k, _)| k.starts_with("genawaiter"))?.1;
-        Some(peers.get(variant)? / other)
-    };
-    let (boxed, typed) = (
-        vs_genawaiter("weft Gen"),
-        vs_genawaiter("weft Gen::new_typed"),
-    );
-    targets.push(Target {
-        what: "generator send no slower than genawaiter".into(),
-        measured: match (boxed, typed) {
-            (Some(b), Some(t)) => format!("Gen::new_typed {t:.2}×, Gen::new {b:.2}×"),
-            _ => "–".into(),
-        },
-        met: typed.map(|t| t <= 1.0),
-    });
+    targets.push(target(
+        "generator send no slower than genawaiter",
+        ratio("generator_send", "genawaiter"),
+        |r| r <= 1.0,
+    ));
     for (group, peers) in [
         ("lock_uncontended", ["tokio", "async-lock"]),
         ("lock_handoff", ["tokio", "async-lock"]),

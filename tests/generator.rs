@@ -5,7 +5,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use weft::generator::{AsyncGen, Co, Gen, GenError, GenState, Interrupt};
+use weft::generator::{AsyncGen, Gen, GenError, GenState, Interrupt};
 
 /// Sets its flag when dropped: proves cleanup ran.
 struct Cleanup(Rc<Cell<bool>>);
@@ -251,54 +251,6 @@ fn yield_from_forwards_throws_to_the_inner_generator() {
     assert_eq!(outer.throw("handled"), Ok(GenState::Yielded("inner done")));
     assert!(inner_saw.get());
     assert_eq!(outer.send(()), Ok(GenState::Complete("outer done")));
-}
-
-#[test]
-fn a_typed_generator_speaks_the_whole_protocol() {
-    // Gen::new_typed keeps the body's type; the protocol is the same as Gen::new's.
-    let mut g = Gen::new_typed(move |co: Co<u32, u32, &str>| async move {
-        let mut total = 0;
-        loop {
-            match co.yield_(total).await {
-                Ok(n) => total += n,
-                Err(Interrupt::Thrown("reset")) => total = 0,
-                Err(interrupt) => return Err(interrupt),
-            }
-            if total > 100 {
-                return Ok(total);
-            }
-        }
-    });
-    assert_eq!(g.send(1), Err(GenError::NotStarted));
-    assert_eq!(g.start(), Ok(GenState::Yielded(0)));
-    assert_eq!(g.send(7), Ok(GenState::Yielded(7)));
-    assert_eq!(g.throw("reset"), Ok(GenState::Yielded(0)));
-    assert_eq!(g.send(200), Ok(GenState::Complete(200)));
-    assert_eq!(g.send(1), Err(GenError::Finished));
-
-    let cleaned = Rc::new(Cell::new(false));
-    let flag = cleaned.clone();
-    let mut closing = Gen::new_typed(move |co: Co<u32, u32, &str>| async move {
-        if let Err(Interrupt::Closed) = co.yield_(1).await {
-            flag.set(true); // cleanup code runs on close
-            return Err(Interrupt::Closed);
-        }
-        Ok(0u32)
-    });
-    assert_eq!(closing.start(), Ok(GenState::Yielded(1)));
-    assert_eq!(closing.close(), Ok(None));
-    assert!(closing.is_finished() && cleaned.get());
-
-    // A typed inner generator under yield_from.
-    let mut outer: Gen<u32, u32, usize> = Gen::new(|co| async move {
-        let mut inner = Gen::new_typed(|co: Co<u32, u32>| async move {
-            let n = co.yield_(5).await?;
-            Ok(n as usize)
-        });
-        co.yield_from(&mut inner).await
-    });
-    assert_eq!(outer.start(), Ok(GenState::Yielded(5)));
-    assert_eq!(outer.send(9), Ok(GenState::Complete(9)));
 }
 
 #[test]

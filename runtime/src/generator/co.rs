@@ -76,10 +76,7 @@ impl<Y, S, E> Co<Y, S, E> {
     /// # Panics
     /// If `inner` fails for another reason (it was finished already, or awaited a foreign
     /// future), which is a bug in the program.
-    pub async fn yield_from<R, B>(&self, inner: &mut Gen<Y, S, R, E, B>) -> Result<R, Interrupt<E>>
-    where
-        B: Future<Output = Result<R, Interrupt<E>>> + ?Sized,
-    {
+    pub async fn yield_from<R>(&self, inner: &mut Gen<Y, S, R, E>) -> Result<R, Interrupt<E>> {
         let mut step = inner.start();
         loop {
             let resume = match step {

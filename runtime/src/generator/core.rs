@@ -2,7 +2,6 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -10,63 +9,41 @@ use std::task::{Context, Poll};
 use super::co::{Co, Interrupt, Resume, Slot};
 use super::{GenError, GenState};
 
-/// The body future of a generator whose type does not name it: called through a vtable.
-pub type DynBody<R, E> = dyn Future<Output = Result<R, Interrupt<E>>>;
+type Body<R, E> = Pin<Box<dyn Future<Output = Result<R, Interrupt<E>>>>>;
 
-pub(crate) struct GenCore<Y, S, R, E, B: ?Sized = DynBody<R, E>> {
+pub(crate) struct GenCore<Y, S, R, E> {
     slot: Rc<Slot<Y, S, E>>,
     /// `None` once the body has finished (returned, failed, panicked or was closed).
-    body: Option<Pin<Box<B>>>,
+    body: Option<Body<R, E>>,
     started: bool,
     /// The caller asked to close and the body has not finished yet.
     closing: bool,
     /// Set while the body is being polled; still set afterwards means it panicked.
     poisoned: bool,
-    /// `R` appears only in `B`'s output, which a struct's fields cannot name.
-    returns: PhantomData<fn() -> R>,
 }
 
 impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
-    /// A core whose body is boxed as `dyn Future`.
     pub(crate) fn new<F, Fut>(body: F) -> Self
     where
         F: FnOnce(Co<Y, S, E>) -> Fut,
         Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
     {
-        let slot = Self::new_slot();
-        let body = body(Co::new(slot.clone()));
-        Self::with_body(slot, Box::pin(body))
-    }
-}
-
-impl<Y, S, R, E, B: Future<Output = Result<R, Interrupt<E>>>> GenCore<Y, S, R, E, B> {
-    /// A core that keeps the body's own type: polled without a vtable, so it can be inlined.
-    pub(crate) fn new_typed(body: impl FnOnce(Co<Y, S, E>) -> B) -> Self {
-        let slot = Self::new_slot();
-        let body = body(Co::new(slot.clone()));
-        Self::with_body(slot, Box::pin(body))
-    }
-}
-
-impl<Y, S, R, E, B: Future<Output = Result<R, Interrupt<E>>> + ?Sized> GenCore<Y, S, R, E, B> {
-    fn new_slot() -> Rc<Slot<Y, S, E>> {
-        Rc::new(Slot {
+        let slot = Rc::new(Slot {
             yielded: Cell::new(None),
             resume: Cell::new(None),
-        })
-    }
-
-    fn with_body(slot: Rc<Slot<Y, S, E>>, body: Pin<Box<B>>) -> Self {
+        });
+        let body = body(Co::new(slot.clone()));
         GenCore {
             slot,
-            body: Some(body),
+            body: Some(Box::pin(body)),
             started: false,
             closing: false,
             poisoned: false,
-            returns: PhantomData,
         }
     }
+}
 
+impl<Y, S, R, E> GenCore<Y, S, R, E> {
     pub(crate) fn is_finished(&self) -> bool {
         self.body.is_none() || self.poisoned
     }

@@ -17,9 +17,6 @@
 //!
 //! (The module is `generator`, not `gen`: `gen` is a reserved word in Rust 2024.)
 //!
-//! [`Gen::new`] boxes the body as `dyn Future` so that `Gen<Y, S, R, E>` is a type you can
-//! write down; [`Gen::new_typed`] keeps the body's own type for the fastest resumes.
-//!
 //! A `Gen` runs without any runtime: the caller drives it directly. Its body must await only
 //! `yield_`s; awaiting anything else (a sleep, a socket) is reported as
 //! [`GenError::ForeignAwait`] — use an [`AsyncGen`] for that. Re-entering a generator from its
@@ -55,7 +52,6 @@ use std::fmt;
 
 pub use async_gen::AsyncGen;
 pub use co::{Co, Interrupt, Yield};
-pub use core::DynBody;
 pub use sync_gen::Gen;
 
 /// What one step of a generator produced.

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use super::co::{Co, Interrupt, Resume};
-use super::core::{DynBody, GenCore};
+use super::core::GenCore;
 use super::{GenError, GenState};
 
 /// A generator: Python's generator function and generator-based coroutine. It yields values of
@@ -37,12 +37,8 @@ use super::{GenError, GenState};
 /// Dropping a suspended generator drops its body where it stands (its locals' destructors
 /// run); [`close`](Gen::close) instead resumes it with [`Interrupt::Closed`] so the body can run
 /// its own cleanup code first, like Python's `GeneratorExit`.
-///
-/// The last parameter, `B`, is the body's future type. [`Gen::new`] leaves it at its default,
-/// `dyn Future`, so that `Gen<Y, S, R, E>` can be written in a signature or a struct field;
-/// [`Gen::new_typed`] keeps the body's own type instead, for the fastest resumes.
-pub struct Gen<Y, S = (), R = (), E = Infallible, B: ?Sized = DynBody<R, E>> {
-    core: GenCore<Y, S, R, E, B>,
+pub struct Gen<Y, S = (), R = (), E = Infallible> {
+    core: GenCore<Y, S, R, E>,
     returned: Option<R>,
 }
 
@@ -60,36 +56,7 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> Gen<Y, S, R, E> {
     }
 }
 
-impl<Y, S, R, E, B: Future<Output = Result<R, Interrupt<E>>>> Gen<Y, S, R, E, B> {
-    /// Like [`Gen::new`], but the generator's type carries the body's future type `B`: each
-    /// resume calls the body directly instead of through a vtable, which lets the compiler
-    /// inline it into the caller (about twice as fast per `send`; see BENCHMARKS.md). The type
-    /// is then unnameable (an `async` block's), so such a generator lives in a local variable
-    /// or behind `impl Trait`.
-    ///
-    /// ```
-    /// use weft::generator::{Co, Gen, GenState};
-    ///
-    /// let mut running_total = Gen::new_typed(|co: Co<u64, u64>| async move {
-    ///     let mut total = 0;
-    ///     loop {
-    ///         total += co.yield_(total).await?;
-    ///     }
-    /// });
-    /// # let _: &Gen<u64, u64, (), _, _> = &running_total;
-    /// assert_eq!(running_total.start(), Ok(GenState::Yielded(0)));
-    /// assert_eq!(running_total.send(5), Ok(GenState::Yielded(5)));
-    /// assert_eq!(running_total.send(2), Ok(GenState::Yielded(7)));
-    /// ```
-    pub fn new_typed(body: impl FnOnce(Co<Y, S, E>) -> B) -> Self {
-        Gen {
-            core: GenCore::new_typed(body),
-            returned: None,
-        }
-    }
-}
-
-impl<Y, S, R, E, B: Future<Output = Result<R, Interrupt<E>>> + ?Sized> Gen<Y, S, R, E, B> {
+impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// Runs the body to its first yield: Python's priming `next(g)`.
     pub fn start(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
         self.step(None)
@@ -146,7 +113,7 @@ impl<Y, S, R, E, B: Future<Output = Result<R, Interrupt<E>>> + ?Sized> Gen<Y, S,
     }
 }
 
-impl<Y, R, E, B: Future<Output = Result<R, Interrupt<E>>> + ?Sized> Gen<Y, (), R, E, B> {
+impl<Y, R, E> Gen<Y, (), R, E> {
     /// The next step of a generator that is sent nothing: `start` the first time, then
     /// `send(())` — Python's `next(g)`.
     pub fn resume(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
@@ -162,11 +129,7 @@ impl<Y, R, E, B: Future<Output = Result<R, Interrupt<E>>> + ?Sized> Gen<Y, (), R
 ///
 /// # Panics
 /// If the body awaits something other than a yield (see [`GenError::ForeignAwait`]).
-impl<Y, R, E, B> Iterator for Gen<Y, (), R, E, B>
-where
-    E: fmt::Display,
-    B: Future<Output = Result<R, Interrupt<E>>> + ?Sized,
-{
+impl<Y, R, E: fmt::Display> Iterator for Gen<Y, (), R, E> {
     type Item = Y;
 
     fn next(&mut self) -> Option<Y> {
@@ -182,10 +145,7 @@ where
     }
 }
 
-impl<Y, S, R, E, B> fmt::Debug for Gen<Y, S, R, E, B>
-where
-    B: Future<Output = Result<R, Interrupt<E>>> + ?Sized,
-{
+impl<Y, S, R, E> fmt::Debug for Gen<Y, S, R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Gen")
             .field("started", &self.core.is_started())
