@@ -461,14 +461,8 @@ impl<T, S: Store<T>> Future for Join<'_, T, S> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let queue = self.queue;
         let mut state = queue.inner.borrow_mut();
-        if let Some(key) = self.key {
-            if state.joiners.is_notified(key) {
-                state.joiners.remove(key);
-                self.key = None;
-                return Poll::Ready(());
-            }
-            state.joiners.set_waker(key, cx.waker());
-            return Poll::Pending;
+        if self.key.is_some() {
+            return state.joiners.poll_notified(&mut self.key, cx.waker());
         }
         if state.unfinished == 0 {
             return Poll::Ready(());

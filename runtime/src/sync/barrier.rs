@@ -180,16 +180,9 @@ impl Future for Arrival<'_> {
     type Output = bool;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
-        let key = self.key.expect("polled after completion");
-        let mut state = self.barrier.inner.state.borrow_mut();
-        if state.waiters.is_notified(key) {
-            let (_, completed) = state.waiters.remove(key);
-            drop(state);
-            self.key = None;
-            return Poll::Ready(completed);
-        }
-        state.waiters.set_waker(key, cx.waker());
-        Poll::Pending
+        let barrier = self.barrier;
+        let mut state = barrier.inner.state.borrow_mut();
+        state.waiters.poll_notified(&mut self.key, cx.waker())
     }
 }
 

@@ -145,18 +145,12 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let Some(key) = self.key else {
-            return Poll::Ready(());
-        };
-        let mut waiters = self.condition.waiters.borrow_mut();
-        if waiters.is_notified(key) {
-            waiters.remove(key);
-            drop(waiters);
-            self.key = None;
+        if self.key.is_none() {
             return Poll::Ready(());
         }
-        waiters.set_waker(key, cx.waker());
-        Poll::Pending
+        let condition = self.condition;
+        let mut waiters = condition.waiters.borrow_mut();
+        waiters.poll_notified(&mut self.key, cx.waker())
     }
 }
 

@@ -98,15 +98,7 @@ impl Future for EventWait<'_> {
         let event = self.event;
         let mut state = event.inner.borrow_mut();
         match self.key {
-            Some(key) if state.waiters.is_notified(key) => {
-                state.waiters.remove(key);
-                self.key = None;
-                Poll::Ready(())
-            }
-            Some(key) => {
-                state.waiters.set_waker(key, cx.waker());
-                Poll::Pending
-            }
+            Some(_) => state.waiters.poll_notified(&mut self.key, cx.waker()),
             None if state.set => Poll::Ready(()),
             None => {
                 self.key = Some(state.waiters.push(Some(cx.waker()), ()));

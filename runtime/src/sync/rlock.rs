@@ -152,14 +152,11 @@ impl Future for Acquire<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let (lock, me) = (self.lock, self.me);
         let mut state = lock.state.borrow_mut();
-        if let Some(key) = self.key {
-            if state.waiters.is_notified(key) {
-                state.waiters.remove(key);
-                self.key = None;
-                return Poll::Ready(());
-            }
-            state.waiters.set_waker(key, cx.waker());
-            return Poll::Pending;
+        if self.key.is_some() {
+            return state
+                .waiters
+                .poll_notified(&mut self.key, cx.waker())
+                .map(drop);
         }
         match state.owner {
             Some(owner) if owner == me => {

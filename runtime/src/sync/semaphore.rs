@@ -97,7 +97,7 @@ impl Future for Acquire<'_> {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let core = self.core;
-        let Some(key) = self.key else {
+        if self.key.is_none() {
             if core.try_acquire(self.need) {
                 return Poll::Ready(());
             }
@@ -105,16 +105,9 @@ impl Future for Acquire<'_> {
             core.contended.set(true);
             self.key = Some(key);
             return Poll::Pending;
-        };
-        let mut waiters = core.waiters.borrow_mut();
-        if waiters.is_notified(key) {
-            waiters.remove(key);
-            drop(waiters);
-            self.key = None;
-            return Poll::Ready(());
         }
-        waiters.set_waker(key, cx.waker());
-        Poll::Pending
+        let mut waiters = core.waiters.borrow_mut();
+        waiters.poll_notified(&mut self.key, cx.waker()).map(drop)
     }
 }
 

@@ -8,7 +8,7 @@
 //! [`WaitList::remove`], so the primitive can pass what it was given to the next waiter — this
 //! is how every weft primitive stays consistent under cancellation.
 
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 use slab::Slab;
 
@@ -66,6 +66,20 @@ impl<M> WaitList<M> {
 
     pub(crate) fn is_notified(&self, key: usize) -> bool {
         self.nodes[key].notified
+    }
+
+    /// The poll of a waiter's future, whose key is in `key`: once notified, the waiter leaves
+    /// the list, `*key` becomes `None` (the future is done with the list) and its value comes
+    /// back; until then `waker` is the one to wake.
+    pub(crate) fn poll_notified(&mut self, key: &mut Option<usize>, waker: &Waker) -> Poll<M> {
+        let queued = key.expect("a waiter polled while in the list");
+        if self.nodes[queued].notified {
+            *key = None;
+            Poll::Ready(self.remove(queued).1)
+        } else {
+            self.set_waker(queued, waker);
+            Poll::Pending
+        }
     }
 
     /// Removes a waiter; returns whether it had been notified, and its value.
