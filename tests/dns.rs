@@ -344,6 +344,49 @@ fn a_refused_port_is_an_error_quickly() {
 }
 
 #[test]
+fn short_names_are_tried_in_the_search_domains_as_resolv_conf_says() {
+    weft::run(async {
+        let asked = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let log = asked.clone();
+        let (server, _) = fake_server(move |q| {
+            let (name, rtype) = question(q);
+            if rtype == 1 {
+                log.borrow_mut().push(name.clone());
+            }
+            match name.as_str() {
+                "db.corp.test" | "db.lab.test" => answers_a(q, 5, 60),
+                "x.y" => answers_a(q, 6, 60),
+                _ => vec![reply(q, 0x8183, &[])], // NXDOMAIN
+            }
+        })
+        .await;
+        let config =
+            ResolverConfig::with_nameservers([server]).search(["other.test", "corp.test"], 1);
+        let resolver = Resolver::new(config);
+        // No dot: the search domains first, in order; the first that exists answers.
+        assert_eq!(resolver.lookup_ip("db").await.unwrap(), [ip("10.0.0.5")]);
+        assert_eq!(*asked.borrow(), ["db.other.test", "db.corp.test"]);
+        // Enough dots: the name as it is first.
+        asked.borrow_mut().clear();
+        assert_eq!(resolver.lookup_ip("x.y").await.unwrap(), [ip("10.0.0.6")]);
+        assert_eq!(*asked.borrow(), ["x.y"]);
+        // A trailing dot: only the name itself.
+        asked.borrow_mut().clear();
+        let err = resolver.lookup_ip("db.").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        assert_eq!(*asked.borrow(), ["db"]);
+        // Nowhere: NotFound after every candidate.
+        asked.borrow_mut().clear();
+        let err = resolver.lookup_ip("nothing").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+        assert_eq!(
+            *asked.borrow(),
+            ["nothing.other.test", "nothing.corp.test", "nothing"]
+        );
+    });
+}
+
+#[test]
 fn literals_hosts_entries_and_localhost_need_no_server() {
     weft::run(async {
         let config = ResolverConfig::with_nameservers([]).host("db.internal", ip("10.9.9.9"));

@@ -10,7 +10,14 @@ pub(crate) struct ResolvConf {
     pub nameservers: Vec<SocketAddr>,
     pub timeout: Duration,
     pub attempts: u32,
+    /// Domains tried after (or before) a name, from `search` or `domain`.
+    pub search: Vec<String>,
+    /// Names with fewer dots than this are tried with the search domains first.
+    pub ndots: u32,
 }
+
+/// glibc keeps at most six search domains.
+const MAX_SEARCH: usize = 6;
 
 /// glibc reads at most three `nameserver` lines.
 const MAX_NAMESERVERS: usize = 3;
@@ -20,6 +27,8 @@ pub(crate) fn parse_resolv_conf(text: &str) -> ResolvConf {
         nameservers: Vec::new(),
         timeout: Duration::from_secs(5),
         attempts: 2,
+        search: Vec::new(),
+        ndots: 1,
     };
     for line in text.lines() {
         let line = line.split(['#', ';']).next().unwrap_or("");
@@ -33,6 +42,14 @@ pub(crate) fn parse_resolv_conf(text: &str) -> ResolvConf {
                     }
                 }
             }
+            // The last of `search` and `domain` wins, as in glibc.
+            Some("search") | Some("domain") => {
+                conf.search = words
+                    .map(|d| d.trim_end_matches('.').to_ascii_lowercase())
+                    .filter(|d| !d.is_empty())
+                    .take(MAX_SEARCH)
+                    .collect();
+            }
             Some("options") => {
                 for option in words {
                     let (key, value) = option.split_once(':').unwrap_or((option, ""));
@@ -42,6 +59,7 @@ pub(crate) fn parse_resolv_conf(text: &str) -> ResolvConf {
                             conf.timeout = Duration::from_secs(secs.clamp(1, 30))
                         }
                         ("attempts", Some(n)) => conf.attempts = n.clamp(1, 5) as u32,
+                        ("ndots", Some(n)) => conf.ndots = n.min(15) as u32,
                         _ => {}
                     }
                 }
@@ -84,11 +102,19 @@ mod tests {
     fn resolv_conf_lines_and_options() {
         let conf = parse_resolv_conf(
             "# comment\nnameserver 10.0.0.1\nnameserver ::1 ; trailing\nnameserver bogus\n\
-             nameserver 10.0.0.2\nnameserver 10.0.0.3\noptions ndots:2 timeout:1 attempts:3\n",
+             domain old.example\nnameserver 10.0.0.2\nnameserver 10.0.0.3\n\
+             search Corp.Example. lab.example\noptions ndots:2 timeout:1 attempts:3\n",
         );
         let ns: Vec<String> = conf.nameservers.iter().map(|a| a.to_string()).collect();
         assert_eq!(ns, ["10.0.0.1:53", "[::1]:53", "10.0.0.2:53"]);
         assert_eq!((conf.timeout, conf.attempts), (Duration::from_secs(1), 3));
+        assert_eq!(
+            (conf.search.as_slice(), conf.ndots),
+            (
+                &["corp.example".to_owned(), "lab.example".to_owned()][..],
+                2
+            )
+        );
     }
 
     #[test]

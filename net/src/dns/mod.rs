@@ -7,8 +7,9 @@
 //! truncated answer's question over TCP, follows CNAME chains (in the reply, or by asking
 //! again for the target) and caches answers for as long as their TTL says.
 //!
-//! Differences from glibc's resolver, on purpose: `search`/`domain` lists are not applied
-//! (every name is treated as fully qualified), and `localhost` and `*.localhost` always mean
+//! A short name is tried in the `search` (or `domain`) domains as glibc does: before the name
+//! itself when it has fewer than `ndots` dots, after it otherwise; only "no such name" moves on
+//! to the next. Difference from glibc, on purpose: `localhost` and `*.localhost` always mean
 //! the loopback addresses (RFC 6761) when `/etc/hosts` does not say otherwise.
 
 mod cache;
@@ -51,12 +52,15 @@ pub struct ResolverConfig {
     timeout: Duration,
     attempts: u32,
     hosts: HashMap<String, Vec<IpAddr>>,
+    search: Vec<String>,
+    ndots: u32,
 }
 
 impl ResolverConfig {
-    /// The machine's configuration: `/etc/resolv.conf` (nameservers, `options timeout:`
-    /// and `attempts:`) and `/etc/hosts`. A missing file counts as an empty one, which
-    /// means glibc's defaults: a nameserver on 127.0.0.1, 5 s timeout, 2 attempts.
+    /// The machine's configuration: `/etc/resolv.conf` (nameservers, `search`/`domain`,
+    /// `options timeout: attempts: ndots:`) and `/etc/hosts`. A missing file counts as an
+    /// empty one, which means glibc's defaults: a nameserver on 127.0.0.1, no search domains,
+    /// 5 s timeout, 2 attempts, ndots 1.
     pub fn system() -> ResolverConfig {
         let read = |path| std::fs::read_to_string(path).unwrap_or_default();
         let conf = config::parse_resolv_conf(&read("/etc/resolv.conf"));
@@ -65,6 +69,8 @@ impl ResolverConfig {
             timeout: conf.timeout,
             attempts: conf.attempts,
             hosts: config::parse_hosts(&read("/etc/hosts")),
+            search: conf.search,
+            ndots: conf.ndots,
         }
     }
 
@@ -75,6 +81,8 @@ impl ResolverConfig {
             timeout: Duration::from_secs(2),
             attempts: 2,
             hosts: HashMap::new(),
+            search: Vec::new(),
+            ndots: 1,
         }
     }
 
@@ -97,6 +105,36 @@ impl ResolverConfig {
             .or_default()
             .push(ip);
         self
+    }
+
+    /// Domains to try a name in, as resolv.conf's `search` line: a name with fewer than
+    /// `ndots` dots (default 1) is tried in each of them first and then as it is; any other
+    /// name as it is first. A name ending in `.` is only ever tried as it is.
+    pub fn search(
+        mut self,
+        domains: impl IntoIterator<Item = impl Into<String>>,
+        ndots: u32,
+    ) -> ResolverConfig {
+        self.search = domains
+            .into_iter()
+            .map(|d| d.into().trim_end_matches('.').to_ascii_lowercase())
+            .collect();
+        self.ndots = ndots;
+        self
+    }
+
+    /// The names to ask for, in order, for `name` (lower case, as given).
+    fn candidates(&self, name: &str) -> Vec<String> {
+        if let Some(absolute) = name.strip_suffix('.') {
+            return vec![absolute.to_owned()];
+        }
+        let searched = self.search.iter().map(|domain| format!("{name}.{domain}"));
+        let dots = name.matches('.').count() as u32;
+        if dots >= self.ndots {
+            std::iter::once(name.to_owned()).chain(searched).collect()
+        } else {
+            searched.chain(std::iter::once(name.to_owned())).collect()
+        }
     }
 
     /// The nameservers asked, in order.
@@ -170,16 +208,33 @@ impl Resolver {
         {
             return Ok(vec![ip]);
         }
-        let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
-        if let Some(ips) = self.inner.config.hosts.get(&name) {
+        let name = name.to_ascii_lowercase();
+        let bare = name.strip_suffix('.').unwrap_or(&name);
+        if let Some(ips) = self.inner.config.hosts.get(bare) {
             return Ok(ips.clone());
         }
-        if name == "localhost" || name.ends_with(".localhost") {
+        if bare == "localhost" || bare.ends_with(".localhost") {
             return Ok(vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()]);
         }
+        // Each candidate from the search list in turn; only "no such name" moves on (a
+        // timeout or a broken server would fail the next candidate just the same).
+        let mut not_found = None;
+        for candidate in self.inner.config.candidates(&name) {
+            match self.lookup_name(&candidate).await {
+                Err(err) if err.kind() == io::ErrorKind::NotFound => not_found = Some(err),
+                other => return other,
+            }
+        }
+        Err(not_found.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, format!("no such host: {bare}"))
+        }))
+    }
+
+    /// A and AAAA records of one fully qualified `name`.
+    async fn lookup_name(&self, name: &str) -> io::Result<Vec<IpAddr>> {
         let (v4, v6) = weft_runtime::join!(
-            self.lookup_type(&name, RecordType::A),
-            self.lookup_type(&name, RecordType::Aaaa)
+            self.lookup_type(name, RecordType::A),
+            self.lookup_type(name, RecordType::Aaaa)
         );
         match (v4, v6) {
             (Ok(mut v4), Ok(v6)) if !(v4.is_empty() && v6.is_empty()) => {
