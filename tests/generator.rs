@@ -213,6 +213,9 @@ fn a_panic_in_the_body_propagates_and_finishes_the_generator() {
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| g.send(99)));
     assert!(caught.is_err());
     assert!(g.is_finished());
+    // Python: a generator that raised is exhausted; resuming it is not a second panic.
+    assert_eq!(g.send(1), Err(GenError::Finished));
+    assert_eq!(g.close(), Ok(None));
 }
 
 #[test]
@@ -325,5 +328,68 @@ fn an_async_gen_speaks_the_send_protocol_and_is_a_stream() {
             items.push(v);
         }
         assert_eq!(items, [1, 2]);
+    });
+}
+
+#[test]
+fn a_cancelled_async_step_is_finished_by_the_next_one() {
+    use std::future::Future;
+    use std::task::Poll;
+    weft::run(async {
+        let gate = Rc::new(weft::sync::Event::new());
+        let opened = gate.clone();
+        let mut g: AsyncGen<u32, u32> = AsyncGen::new(move |co| async move {
+            let got = co.yield_(0).await?;
+            opened.wait().await;
+            co.yield_(got).await?;
+            Ok(())
+        });
+        assert_eq!(g.start().await, Ok(GenState::Yielded(0)));
+        {
+            // Polled once, the step hands 7 over and the body waits at the gate; then the
+            // step is dropped (a timeout or a race would do that).
+            let mut step = std::pin::pin!(g.send(7));
+            let first = std::future::poll_fn(|cx| Poll::Ready(step.as_mut().poll(cx))).await;
+            assert!(first.is_pending());
+        }
+        assert!(!g.is_finished());
+        gate.set();
+        // The body goes on from the gate with the 7 it already has; the 8 is not delivered.
+        assert_eq!(g.send(8).await, Ok(GenState::Yielded(7)));
+        assert_eq!(g.send(9).await, Ok(GenState::Complete(())));
+    });
+}
+
+#[test]
+fn an_async_gen_may_await_during_its_cleanup_on_close() {
+    weft::run(async {
+        let flushed = Rc::new(Cell::new(false));
+        let seen = flushed.clone();
+        let mut g: AsyncGen<u32, (), &str> = AsyncGen::new(move |co| async move {
+            match co.yield_(1).await {
+                Err(Interrupt::Closed) => {
+                    weft::task::yield_now().await; // say, flushing a socket
+                    seen.set(true);
+                    Ok("flushed")
+                }
+                _ => Ok("not closed"),
+            }
+        });
+        assert_eq!(g.start().await, Ok(GenState::Yielded(1)));
+        assert_eq!(g.close().await, Ok(Some("flushed")));
+        assert!(flushed.get());
+        assert!(g.is_finished());
+
+        // A body that awaits and then yields again while closing is still refused.
+        let mut stubborn: AsyncGen<u32> = AsyncGen::new(|co| async move {
+            if co.yield_(1).await.is_err() {
+                weft::task::yield_now().await;
+                co.yield_(2).await?;
+            }
+            Ok(())
+        });
+        assert_eq!(stubborn.start().await, Ok(GenState::Yielded(1)));
+        assert_eq!(stubborn.close().await, Err(GenError::IgnoredClose));
+        assert!(stubborn.is_finished());
     });
 }

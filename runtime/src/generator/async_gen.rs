@@ -6,8 +6,8 @@ use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::co::{Co, Interrupt, Resume};
-use super::core::GenCore;
+use super::co::{Co, Interrupt};
+use super::core::{self, GenCore, Request};
 use super::{GenError, GenState};
 
 /// An async generator: Python's `async def` with `yield`. Same protocol as
@@ -43,8 +43,6 @@ use super::{GenError, GenState};
 /// step may be lost.
 pub struct AsyncGen<Y, S = (), R = (), E = Infallible> {
     core: GenCore<Y, S, R, E>,
-    /// A step was prepared and the body has not reached a yield or its end yet.
-    mid_step: bool,
 }
 
 impl<Y: 'static, S: 'static, R: 'static, E: 'static> AsyncGen<Y, S, R, E> {
@@ -56,7 +54,6 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> AsyncGen<Y, S, R, E> {
     {
         AsyncGen {
             core: GenCore::new(body),
-            mid_step: false,
         }
     }
 }
@@ -64,17 +61,18 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> AsyncGen<Y, S, R, E> {
 impl<Y, S, R, E> AsyncGen<Y, S, R, E> {
     /// Runs the body to its first yield.
     pub async fn start(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(None).await
+        self.step(Request::Start).await
     }
 
     /// Resumes the body with `value` and waits for its next yield or its end.
     pub async fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(Some(Resume::Value(value))).await
+        self.step(Request::Send(value)).await
     }
 
     /// Resumes the body with an error; see [`Gen::throw`](super::Gen::throw).
     pub async fn throw(&mut self, error: E) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(Some(Resume::Throw(error))).await
+        self.step(Request::Interrupt(Interrupt::Thrown(error)))
+            .await
     }
 
     /// Closes the generator; see [`Gen::close`](super::Gen::close).
@@ -82,7 +80,7 @@ impl<Y, S, R, E> AsyncGen<Y, S, R, E> {
         if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        GenCore::<Y, S, R, E>::close_outcome(self.step(Some(Resume::Close)).await)
+        core::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)).await)
     }
 
     /// Whether the body has finished.
@@ -90,18 +88,16 @@ impl<Y, S, R, E> AsyncGen<Y, S, R, E> {
         self.core.is_finished()
     }
 
-    async fn step(&mut self, resume: Option<Resume<S, E>>) -> Result<GenState<Y, R>, GenError<E>> {
-        if !self.mid_step {
-            self.core.prepare(resume)?;
-            self.mid_step = true;
-        }
-        poll_fn(|cx| self.poll_step(cx)).await
-    }
-
-    fn poll_step(&mut self, cx: &mut Context<'_>) -> Poll<Result<GenState<Y, R>, GenError<E>>> {
-        let result = std::task::ready!(self.core.poll_step(cx));
-        self.mid_step = false;
-        Poll::Ready(result)
+    /// Makes `request` on the first poll and continues the step on later ones. If an earlier
+    /// step was cancelled while the body awaited something, the body first finishes that one
+    /// and `request` is dropped.
+    async fn step(&mut self, request: Request<S, E>) -> Result<GenState<Y, R>, GenError<E>> {
+        let mut request = Some(request);
+        poll_fn(|cx| {
+            let request = request.take().unwrap_or(Request::Continue);
+            self.core.step(request, cx)
+        })
+        .await
     }
 }
 
@@ -113,18 +109,12 @@ impl<Y, R, E> AsyncGen<Y, (), R, E> {
     }
 
     fn poll_next_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Y>> {
-        if !self.mid_step {
-            let resume = if self.core.is_started() {
-                Some(Resume::Value(()))
-            } else {
-                None
-            };
-            if self.core.prepare(resume).is_err() {
-                return Poll::Ready(None);
-            }
-            self.mid_step = true;
-        }
-        self.poll_step(cx).map(|step| match step {
+        let request = if self.core.is_started() {
+            Request::Send(())
+        } else {
+            Request::Start
+        };
+        self.core.step(request, cx).map(|step| match step {
             Ok(GenState::Yielded(y)) => Some(y),
             _ => None,
         })

@@ -9,18 +9,24 @@ use std::task::{Context, Poll};
 
 use super::{Gen, GenError, GenState};
 
-/// How the caller resumed a generator suspended at a yield.
-pub(crate) enum Resume<S, E> {
-    Value(S),
-    Throw(E),
-    Close,
-}
-
-/// The hand-off between the caller and the body: the value the body yielded, and the way the
-/// caller resumed it. Plain `Cell`s: each side only ever moves a value in or out.
+/// The hand-off between the caller and the body: the value the body yielded, and what the
+/// caller resumed it with. Plain `Cell`s: each side only ever moves a value in or out. A sent
+/// value and an interrupt have cells of their own so that the common case, a send, costs the
+/// body a single test.
 pub(crate) struct Slot<Y, S, E> {
     pub(crate) yielded: Cell<Option<Y>>,
-    pub(crate) resume: Cell<Option<Resume<S, E>>>,
+    pub(crate) sent: Cell<Option<S>>,
+    pub(crate) interrupt: Cell<Option<Interrupt<E>>>,
+}
+
+impl<Y, S, E> Slot<Y, S, E> {
+    pub(crate) fn new() -> Self {
+        Slot {
+            yielded: Cell::new(None),
+            sent: Cell::new(None),
+            interrupt: Cell::new(None),
+        }
+    }
 }
 
 pub(crate) type Shared<Y, S, E> = Rc<Slot<Y, S, E>>;
@@ -79,9 +85,9 @@ impl<Y, S, E> Co<Y, S, E> {
     pub async fn yield_from<R>(&self, inner: &mut Gen<Y, S, R, E>) -> Result<R, Interrupt<E>> {
         let mut step = inner.start();
         loop {
-            let resume = match step {
+            let resumed = match step {
                 Ok(GenState::Complete(r)) => return Ok(r),
-                Ok(GenState::Yielded(y)) => self.suspend(y).await,
+                Ok(GenState::Yielded(y)) => self.yield_(y).await,
                 Err(GenError::Thrown(e)) => return Err(Interrupt::Thrown(e)),
                 Err(GenError::Closed) => return Err(Interrupt::Closed),
                 Err(other) => panic!(
@@ -89,23 +95,15 @@ impl<Y, S, E> Co<Y, S, E> {
                     other.describe()
                 ),
             };
-            step = match resume {
-                Resume::Value(s) => inner.send(s),
-                Resume::Throw(e) => inner.throw(e),
-                Resume::Close => {
+            step = match resumed {
+                Ok(s) => inner.send(s),
+                Err(Interrupt::Thrown(e)) => inner.throw(e),
+                Err(Interrupt::Closed) => {
                     let _ = inner.close();
                     return Err(Interrupt::Closed);
                 }
             };
         }
-    }
-
-    async fn suspend(&self, value: Y) -> Resume<S, E> {
-        Suspend {
-            slot: &self.shared,
-            value: Some(value),
-        }
-        .await
     }
 }
 
@@ -122,44 +120,21 @@ impl<Y, S, E> Unpin for Yield<'_, Y, S, E> {}
 impl<Y, S, E> Future for Yield<'_, Y, S, E> {
     type Output = Result<S, Interrupt<E>>;
 
+    /// First poll: leave the value for the caller and suspend. Next poll (the caller resumed
+    /// the body): take what the caller left.
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        let slot = self.slot;
-        let value = &mut self.value;
-        poll_suspend(slot, value).map(|resume| match resume {
-            Resume::Value(s) => Ok(s),
-            Resume::Throw(e) => Err(Interrupt::Thrown(e)),
-            Resume::Close => Err(Interrupt::Closed),
-        })
-    }
-}
-
-/// Like `Yield`, but hands back the raw resume (for `yield_from`).
-struct Suspend<'a, Y, S, E> {
-    slot: &'a Slot<Y, S, E>,
-    value: Option<Y>,
-}
-
-impl<Y, S, E> Unpin for Suspend<'_, Y, S, E> {}
-
-impl<Y, S, E> Future for Suspend<'_, Y, S, E> {
-    type Output = Resume<S, E>;
-
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Resume<S, E>> {
-        let slot = self.slot;
-        poll_suspend(slot, &mut self.value)
-    }
-}
-
-/// First poll: leave the value for the caller and suspend. Next poll (the caller resumed us):
-/// take what the caller left.
-fn poll_suspend<Y, S, E>(slot: &Slot<Y, S, E>, value: &mut Option<Y>) -> Poll<Resume<S, E>> {
-    if let Some(v) = value.take() {
-        slot.yielded.set(Some(v));
-        return Poll::Pending;
-    }
-    match slot.resume.take() {
-        Some(resume) => Poll::Ready(resume),
-        // Polled again without being resumed (say, by a combinator): stay suspended.
-        None => Poll::Pending,
+        if let Some(v) = self.value.take() {
+            self.slot.yielded.set(Some(v));
+            return Poll::Pending;
+        }
+        if let Some(s) = self.slot.sent.take() {
+            return Poll::Ready(Ok(s));
+        }
+        match self.slot.interrupt.take() {
+            Some(interrupt) => Poll::Ready(Err(interrupt)),
+            // Polled again without being resumed (say, by a combinator): stay suspended.
+            None => Poll::Pending,
+        }
     }
 }

@@ -5,8 +5,8 @@ use std::fmt;
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-use super::co::{Co, Interrupt, Resume};
-use super::core::GenCore;
+use super::co::{Co, Interrupt};
+use super::core::{self, GenCore, Request, StepResult};
 use super::{GenError, GenState};
 
 /// A generator: Python's generator function and generator-based coroutine. It yields values of
@@ -44,6 +44,7 @@ pub struct Gen<Y, S = (), R = (), E = Infallible> {
 
 impl<Y: 'static, S: 'static, R: 'static, E: 'static> Gen<Y, S, R, E> {
     /// A generator running `body`, which has not started yet.
+    #[inline]
     pub fn new<F, Fut>(body: F) -> Self
     where
         F: FnOnce(Co<Y, S, E>) -> Fut,
@@ -59,14 +60,15 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> Gen<Y, S, R, E> {
 impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// Runs the body to its first yield: Python's priming `next(g)`.
     pub fn start(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(None)
+        self.step(Request::Start)
     }
 
     /// Resumes the body with `value` (the pending `yield_` evaluates to it) and runs it to
     /// its next yield or its end.
     #[inline]
     pub fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(Some(Resume::Value(value)))
+        let polled = self.core.send(value);
+        self.settle(polled)
     }
 
     /// Resumes the body with an error: the pending `yield_` evaluates to
@@ -74,7 +76,7 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// it lets it propagate, this returns `Err(GenError::Thrown(error))` and the generator is
     /// finished. Thrown into a generator that has not started, the error comes straight back.
     pub fn throw(&mut self, error: E) -> Result<GenState<Y, R>, GenError<E>> {
-        self.step(Some(Resume::Throw(error)))
+        self.step(Request::Interrupt(Interrupt::Thrown(error)))
     }
 
     /// Closes the generator: the pending `yield_` evaluates to `Err(Interrupt::Closed)`, the
@@ -86,7 +88,7 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
         if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        GenCore::<Y, S, R, E>::close_outcome(self.step(Some(Resume::Close)))
+        core::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)))
     }
 
     /// Whether the body has finished.
@@ -100,10 +102,17 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
         self.returned.take()
     }
 
+    fn step(&mut self, request: Request<S, E>) -> Result<GenState<Y, R>, GenError<E>> {
+        let polled = self
+            .core
+            .step(request, &mut Context::from_waker(Waker::noop()));
+        self.settle(polled)
+    }
+
+    /// A plain `Gen` has nothing to wait for: a step that did not yield or end is an error.
     #[inline(always)]
-    fn step(&mut self, resume: Option<Resume<S, E>>) -> Result<GenState<Y, R>, GenError<E>> {
-        self.core.prepare(resume)?;
-        match self.core.poll_step(&mut Context::from_waker(Waker::noop())) {
+    fn settle(&mut self, polled: StepResult<Y, R, E>) -> Result<GenState<Y, R>, GenError<E>> {
+        match polled {
             Poll::Ready(result) => result,
             Poll::Pending => {
                 self.core.abandon();
