@@ -65,7 +65,6 @@ pub enum GenState<Y, R> {
 
 /// Why a generator step failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[repr(u64)]
 pub enum GenError<E> {
     /// An error thrown in with `throw` was not handled by the body: it propagates, as in
     /// Python, and the generator is finished.
