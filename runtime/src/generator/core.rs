@@ -143,6 +143,17 @@ where
         self.end(ending)
     }
 
+    /// A send to a body that is not suspended at a yield: an error, kept out of `send` so
+    /// that its common path needs no stack frame.
+    #[cold]
+    #[inline(never)]
+    fn send_otherwise(self: Pin<&mut Self>, value: S) -> Stepped<Y> {
+        self.step(
+            Request::Send(value),
+            &mut Context::from_waker(Waker::noop()),
+        )
+    }
+
     /// Keeps `ending` for `take_ending`.
     #[cold]
     fn end(self: Pin<&mut Self>, ending: Result<R, GenError<E>>) -> Stepped<Y> {
@@ -188,12 +199,11 @@ where
 
     #[inline]
     fn send(self: Pin<&mut Self>, value: S) -> Stepped<Y> {
-        let mut cx = Context::from_waker(Waker::noop());
         if self.phase != Phase::Suspended {
-            return self.step(Request::Send(value), &mut cx);
+            return self.send_otherwise(value);
         }
         self.slot.sent.set(Some(value));
-        self.run(false, true, &mut cx)
+        self.run(false, true, &mut Context::from_waker(Waker::noop()))
     }
 
     fn take_ending(self: Pin<&mut Self>) -> Result<R, GenError<E>> {
