@@ -44,11 +44,16 @@ pub(crate) struct Header {
     /// The task's key in its runtime's owned-task list.
     owner_key: Cell<u32>,
     join_waker: UnsafeCell<Option<Waker>>,
-    /// Boxed twice on purpose: a thin pointer keeps the header at 64 bytes, and named tasks
+    /// Boxed twice on purpose: a thin pointer keeps the header at 56 bytes, and named tasks
     /// are rare enough that the extra allocation does not matter.
     #[allow(clippy::box_collection)]
     name: Option<Box<String>>,
 }
+
+// ARCHITECTURE.md and BENCHMARKS.md's memory figures count on this size: a change to the
+// header should be a deliberate one.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Header>() == 56);
 
 /// Functions that know the future's type, called through the header.
 struct TaskVtable {
