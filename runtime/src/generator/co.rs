@@ -79,6 +79,29 @@ impl<Y, S, E> Co<Y, S, E> {
     /// value. An error thrown into `inner` that it does not handle comes out here as
     /// `Interrupt::Thrown`.
     ///
+    /// ```
+    /// use weft::generator::{Gen, GenState};
+    ///
+    /// // def inner():
+    /// //     x = yield "inner asks"
+    /// //     return x * 10
+    /// //
+    /// // def outer():
+    /// //     r = yield from inner()
+    /// //     yield f"inner returned {r}"
+    /// let mut outer: Gen<String, u32> = Gen::new(|co| async move {
+    ///     let mut inner: Gen<String, u32, u32> = Gen::new(|co| async move {
+    ///         let x = co.yield_("inner asks".to_string()).await?;
+    ///         Ok(x * 10)
+    ///     });
+    ///     let r = co.yield_from(&mut inner).await?;
+    ///     co.yield_(format!("inner returned {r}")).await?;
+    ///     Ok(())
+    /// });
+    /// assert_eq!(outer.start(), Ok(GenState::Yielded("inner asks".to_string())));
+    /// assert_eq!(outer.send(4), Ok(GenState::Yielded("inner returned 40".to_string())));
+    /// ```
+    ///
     /// # Panics
     /// If `inner` fails for another reason (it was finished already, or awaited a foreign
     /// future), which is a bug in the program.

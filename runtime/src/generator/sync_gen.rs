@@ -75,6 +75,36 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// `Err(Interrupt::Thrown(error))`. If the body handles it, this returns its next yield; if
     /// it lets it propagate, this returns `Err(GenError::Thrown(error))` and the generator is
     /// finished. Thrown into a generator that has not started, the error comes straight back.
+    ///
+    /// ```
+    /// use weft::generator::{Gen, GenError, GenState, Interrupt};
+    ///
+    /// // def worker():
+    /// //     while True:
+    /// //         try:
+    /// //             yield "ready"
+    /// //         except ValueError as e:
+    /// //             if str(e) == "fatal":
+    /// //                 raise
+    /// //             yield f"recovered from {e}"
+    /// let mut worker: Gen<String, (), (), &str> = Gen::new(|co| async move {
+    ///     loop {
+    ///         match co.yield_("ready".to_string()).await {
+    ///             Err(Interrupt::Thrown(e)) if e != "fatal" => {
+    ///                 co.yield_(format!("recovered from {e}")).await?;
+    ///             }
+    ///             other => other?,
+    ///         }
+    ///     }
+    /// });
+    /// assert_eq!(worker.start(), Ok(GenState::Yielded("ready".to_string())));
+    /// assert_eq!(
+    ///     worker.throw("bad input"),
+    ///     Ok(GenState::Yielded("recovered from bad input".to_string()))
+    /// );
+    /// assert_eq!(worker.throw("fatal"), Err(GenError::Thrown("fatal")));
+    /// assert!(worker.is_finished());
+    /// ```
     pub fn throw(&mut self, error: E) -> Result<GenState<Y, R>, GenError<E>> {
         self.step(Request::Interrupt(Interrupt::Thrown(error)))
     }
@@ -84,6 +114,33 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// 3.13's `close()`), `Ok(None)` if it let the interrupt propagate or had not started, and
     /// [`GenError::IgnoredClose`] if it yielded again (it is dropped anyway). Closing a
     /// finished generator does nothing.
+    ///
+    /// ```
+    /// use weft::generator::{Gen, GenState, Interrupt};
+    ///
+    /// // def numbers():
+    /// //     try:
+    /// //         n = 0
+    /// //         while True:
+    /// //             yield n
+    /// //             n += 1
+    /// //     except GeneratorExit:
+    /// //         return "stopped"        # close() returns this, as in Python 3.13
+    /// let mut numbers: Gen<u32, (), &str> = Gen::new(|co| async move {
+    ///     let mut n = 0;
+    ///     loop {
+    ///         match co.yield_(n).await {
+    ///             Err(Interrupt::Closed) => return Ok("stopped"),
+    ///             other => other?,
+    ///         }
+    ///         n += 1;
+    ///     }
+    /// });
+    /// assert_eq!(numbers.start(), Ok(GenState::Yielded(0)));
+    /// assert_eq!(numbers.send(()), Ok(GenState::Yielded(1)));
+    /// assert_eq!(numbers.close(), Ok(Some("stopped")));
+    /// assert_eq!(numbers.close(), Ok(None)); // closing twice is fine
+    /// ```
     pub fn close(&mut self) -> Result<Option<R>, GenError<E>> {
         if self.core.close_needs_no_step() {
             return Ok(None);
