@@ -393,3 +393,25 @@ fn an_async_gen_may_await_during_its_cleanup_on_close() {
         assert!(stubborn.is_finished());
     });
 }
+
+#[test]
+fn a_yield_that_is_never_awaited_hands_over_nothing() {
+    let plain: Gen<u32> = Gen::new(|co| async move {
+        let _ = co.yield_(1); // made, never awaited
+        co.yield_(2).await?;
+        Ok(())
+    });
+    assert_eq!(plain.collect::<Vec<_>>(), [2]);
+
+    weft::run(async {
+        // Not even when the body then awaits something else: that is no yield either.
+        let mut stream: AsyncGen<u32> = AsyncGen::new(|co| async move {
+            let _ = co.yield_(1);
+            weft::task::yield_now().await;
+            co.yield_(2).await?;
+            Ok(())
+        });
+        assert_eq!(stream.next().await, Some(2));
+        assert_eq!(stream.next().await, None);
+    });
+}

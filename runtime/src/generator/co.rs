@@ -2,7 +2,7 @@
 
 use std::cell::Cell;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -67,10 +67,14 @@ impl<Y, S, E> Co<Y, S, E> {
 
     /// Suspends the body, handing `value` to the caller; evaluates to the value the caller
     /// sends next, or to an [`Interrupt`] if the caller throws or closes instead.
+    ///
+    /// Await it: `co.yield_(v).await`. Nothing happens until then — the value is handed over
+    /// when the yield is awaited (see [`Yield`]).
+    #[inline]
     pub fn yield_(&self, value: Y) -> Yield<'_, Y, S, E> {
         Yield {
             slot: &self.shared,
-            value: Some(value),
+            value,
         }
     }
 
@@ -130,25 +134,51 @@ impl<Y, S, E> Co<Y, S, E> {
     }
 }
 
-/// The future of [`Co::yield_`].
+/// A yield, not yet awaited: what [`Co::yield_`] returns.
+///
+/// It is [`IntoFuture`], not a future: `.await` hands the value over and turns it into a
+/// [`Resumed`], so a yield that is never awaited hands over nothing, and the value never has to
+/// be kept in the body's own state. (Write `co.yield_(v).into_future()` where a combinator
+/// wants a `Future`.)
 #[must_use = "a yield does nothing unless awaited"]
 pub struct Yield<'a, Y, S, E> {
     /// The slot itself rather than the `Co`: one pointer less to follow on every resume.
     slot: &'a Slot<Y, S, E>,
-    value: Option<Y>,
+    value: Y,
 }
 
-impl<Y, S, E> Unpin for Yield<'_, Y, S, E> {}
+impl<'a, Y, S, E> IntoFuture for Yield<'a, Y, S, E> {
+    type Output = Result<S, Interrupt<E>>;
+    type IntoFuture = Resumed<'a, Y, S, E>;
 
-impl<Y, S, E> Future for Yield<'_, Y, S, E> {
+    #[inline]
+    fn into_future(self) -> Resumed<'a, Y, S, E> {
+        self.slot.yielded.set(Some(self.value));
+        Resumed {
+            slot: self.slot,
+            suspended: false,
+        }
+    }
+}
+
+/// An awaited [`Yield`]: pending until the caller resumes the generator, then the value it
+/// sent, or the [`Interrupt`] it threw in.
+#[must_use = "a yield does nothing unless awaited"]
+pub struct Resumed<'a, Y, S, E> {
+    slot: &'a Slot<Y, S, E>,
+    /// Set by the first poll, which only suspends: the value is already with the caller.
+    suspended: bool,
+}
+
+impl<Y, S, E> Unpin for Resumed<'_, Y, S, E> {}
+
+impl<Y, S, E> Future for Resumed<'_, Y, S, E> {
     type Output = Result<S, Interrupt<E>>;
 
-    /// First poll: leave the value for the caller and suspend. Next poll (the caller resumed
-    /// the body): take what the caller left.
     #[inline]
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(v) = self.value.take() {
-            self.slot.yielded.set(Some(v));
+        if !self.suspended {
+            self.suspended = true;
             return Poll::Pending;
         }
         if let Some(s) = self.slot.sent.take() {

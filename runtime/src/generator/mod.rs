@@ -51,7 +51,7 @@ mod sync_gen;
 use std::fmt;
 
 pub use async_gen::AsyncGen;
-pub use co::{Co, Interrupt, Yield};
+pub use co::{Co, Interrupt, Resumed, Yield};
 pub use sync_gen::Gen;
 
 /// What one step of a generator produced.
