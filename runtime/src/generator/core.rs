@@ -277,22 +277,36 @@ impl<Y, S, R, E> GenCore<Y, S, R, E> {
         self.outcome(stepped)
     }
 
-    /// `step(Request::Send(value))` for a plain `Gen`, faster.
+    /// `step(Request::Send(value))` for a plain `Gen`, faster. A plain `Gen` has nothing to
+    /// wait for, so the result is final: a body that awaited something else is abandoned.
     #[inline(always)]
-    pub(crate) fn send(&mut self, value: S) -> StepResult<Y, R, E> {
-        let stepped = self.machine.as_mut().send(value);
-        self.outcome(stepped)
+    pub(crate) fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
+        match self.machine.as_mut().send(value) {
+            Stepped::Yielded(y) => Ok(GenState::Yielded(y)),
+            Stepped::Ended => self.take_ending(),
+            Stepped::Pending => self.foreign_await(),
+        }
     }
 
     #[inline(always)]
     fn outcome(&mut self, stepped: Stepped<Y>) -> StepResult<Y, R, E> {
         match stepped {
             Stepped::Yielded(y) => Poll::Ready(Ok(GenState::Yielded(y))),
-            Stepped::Ended => {
-                Poll::Ready(self.machine.as_mut().take_ending().map(GenState::Complete))
-            }
+            Stepped::Ended => Poll::Ready(self.take_ending()),
             Stepped::Pending => Poll::Pending,
         }
+    }
+
+    #[cold]
+    fn take_ending(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
+        self.machine.as_mut().take_ending().map(GenState::Complete)
+    }
+
+    /// A plain `Gen`'s body awaited something that is not a yield: it is dropped.
+    #[cold]
+    pub(crate) fn foreign_await(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
+        self.abandon();
+        Err(GenError::ForeignAwait)
     }
 
     /// Drops the body now (a `Gen` awaited something foreign).

@@ -67,8 +67,7 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// its next yield or its end.
     #[inline]
     pub fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
-        let polled = self.core.send(value);
-        self.settle(polled)
+        self.core.send(value)
     }
 
     /// Resumes the body with an error: the pending `yield_` evaluates to
@@ -171,10 +170,7 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     fn settle(&mut self, polled: StepResult<Y, R, E>) -> Result<GenState<Y, R>, GenError<E>> {
         match polled {
             Poll::Ready(result) => result,
-            Poll::Pending => {
-                self.core.abandon();
-                Err(GenError::ForeignAwait)
-            }
+            Poll::Pending => self.core.foreign_await(),
         }
     }
 }
