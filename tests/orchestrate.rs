@@ -453,6 +453,28 @@ mod joins_and_waits {
     }
 
     #[test]
+    fn join_macro_takes_one_to_eight_futures() {
+        weft::run(async {
+            let (one,) = weft::join!(async { 1 });
+            assert_eq!(one, 1);
+            let eight = weft::join!(
+                async { 1u8 },
+                async { 2u16 },
+                async { 3u32 },
+                async { 4u64 },
+                async { '5' },
+                async { "6" },
+                async { 7.0f64 },
+                async {
+                    yield_now().await;
+                    8i8
+                },
+            );
+            assert_eq!(eight, (1, 2, 3, 4, '5', "6", 7.0, 8));
+        });
+    }
+
+    #[test]
     fn try_join_macro_cancels_the_rest_on_the_first_error() {
         let drops = Rc::new(Cell::new(0));
         weft::run({

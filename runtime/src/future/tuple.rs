@@ -82,29 +82,21 @@ macro_rules! impl_join_tuple {
     };
 }
 
-impl_join_tuple!((A, OA, a));
-impl_join_tuple!((A, OA, a), (B, OB, b));
-impl_join_tuple!((A, OA, a), (B, OB, b), (C, OC, c));
-impl_join_tuple!((A, OA, a), (B, OB, b), (C, OC, c), (D, OD, d));
-impl_join_tuple!((A, OA, a), (B, OB, b), (C, OC, c), (D, OD, d), (F, OF, f));
-impl_join_tuple!(
-    (A, OA, a),
-    (B, OB, b),
-    (C, OC, c),
-    (D, OD, d),
-    (F, OF, f),
-    (G, OG, g)
-);
-impl_join_tuple!(
-    (A, OA, a),
-    (B, OB, b),
-    (C, OC, c),
-    (D, OD, d),
-    (F, OF, f),
-    (G, OG, g),
-    (H, OH, h)
-);
-impl_join_tuple!(
+/// `impl_join_tuple!` for every prefix of the list: tuples of 1 to 8 futures.
+macro_rules! impl_join_tuples {
+    (@ [$($done:tt),+]) => {
+        impl_join_tuple!($($done),+);
+    };
+    (@ [$($done:tt),+] $next:tt $(, $rest:tt)*) => {
+        impl_join_tuple!($($done),+);
+        impl_join_tuples!(@ [$($done,)+ $next] $($rest),*);
+    };
+    ($first:tt $(, $rest:tt)*) => {
+        impl_join_tuples!(@ [$first] $($rest),*);
+    };
+}
+
+impl_join_tuples!(
     (A, OA, a),
     (B, OB, b),
     (C, OC, c),
