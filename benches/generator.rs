@@ -5,26 +5,32 @@
 //! - `generator_send`: the generator is made where it is driven, so the compiler sees all of
 //!   it and may inline the body into the loop;
 //! - `generator_send_made_elsewhere`: it comes from a function that is not inlined, the way a
-//!   generator function (`def countdown(n): ...`) is usually written and called.
+//!   generator function (`def countdown(n): ...`) is usually written and called. weft's
+//!   generator is there twice: made with `Gen::new_typed`, whose type keeps the body's as
+//!   genawaiter's does, and with `Gen::new`, whose nameable type costs a dynamic call a step.
 //!
 //! `cargo bench --bench generator`; `scripts/bench` runs it with the rest.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use weft::generator::{Body, Co, Gen, Interrupt};
 
 const SENDS: u64 = 10_000;
 
 /// Yields the running total of what it is sent.
+async fn totals(co: Co<u64, u64>) -> Result<(), Interrupt<Infallible>> {
+    let mut total = 0u64;
+    loop {
+        total += co.yield_(total).await?;
+    }
+}
+
 #[inline(always)]
-fn weft_totals() -> weft::generator::Gen<u64, u64> {
-    weft::generator::Gen::new(|co| async move {
-        let mut total = 0u64;
-        loop {
-            total += co.yield_(total).await?;
-        }
-    })
+fn weft_totals() -> Gen<u64, u64> {
+    Gen::new(totals)
 }
 
 #[inline(always)]
@@ -38,8 +44,14 @@ fn genawaiter_totals() -> genawaiter::rc::Gen<u64, u64, impl Future<Output = ()>
 }
 
 #[inline(never)]
-fn weft_totals_elsewhere() -> weft::generator::Gen<u64, u64> {
+fn weft_totals_elsewhere() -> Gen<u64, u64> {
     weft_totals()
+}
+
+#[inline(never)]
+fn weft_typed_totals_elsewhere()
+-> Gen<u64, u64, (), Infallible, impl Body<u64, u64, (), Infallible>> {
+    Gen::new_typed(totals)
 }
 
 #[inline(never)]
@@ -48,7 +60,7 @@ fn genawaiter_totals_elsewhere() -> genawaiter::rc::Gen<u64, u64, impl Future<Ou
 }
 
 #[inline(always)]
-fn drive_weft(mut g: weft::generator::Gen<u64, u64>) {
+fn drive_weft<B: ?Sized + Body<u64, u64, (), Infallible>>(mut g: Gen<u64, u64, (), Infallible, B>) {
     g.start().unwrap();
     for i in 0..SENDS {
         let _ = black_box(g.send(i));
@@ -74,7 +86,10 @@ fn round_trips(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("generator_send_made_elsewhere");
     group.throughput(Throughput::Elements(SENDS));
-    group.bench_function("weft Gen", |b| {
+    group.bench_function("weft Gen::new_typed", |b| {
+        b.iter(|| drive_weft(weft_typed_totals_elsewhere()))
+    });
+    group.bench_function("weft Gen::new", |b| {
         b.iter(|| drive_weft(weft_totals_elsewhere()))
     });
     group.bench_function("genawaiter rc::Gen", |b| {

@@ -2,10 +2,11 @@
 //! errors, cleanup, `yield from`, and async generators on the runtime.
 
 use std::cell::Cell;
+use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
-use weft::generator::{AsyncGen, Gen, GenError, GenState, Interrupt};
+use weft::generator::{AsyncGen, Body, Co, Gen, GenError, GenState, Interrupt};
 
 /// Sets its flag when dropped: proves cleanup ran.
 struct Cleanup(Rc<Cell<bool>>);
@@ -17,21 +18,43 @@ impl Drop for Cleanup {
 }
 
 /// Echoes what it is sent, doubled; returns how many values it saw.
-fn doubler() -> Gen<u32, u32, usize> {
-    Gen::new(|co| async move {
-        let mut seen = 0;
-        let mut reply = 0;
-        loop {
-            match co.yield_(reply).await {
-                Ok(v) => {
-                    seen += 1;
-                    reply = v * 2;
-                }
-                Err(Interrupt::Closed) => return Ok(seen),
-                Err(thrown) => return Err(thrown),
+async fn doubling(co: Co<u32, u32>) -> Result<usize, Interrupt<Infallible>> {
+    let mut seen = 0;
+    let mut reply = 0;
+    loop {
+        match co.yield_(reply).await {
+            Ok(v) => {
+                seen += 1;
+                reply = v * 2;
             }
+            Err(Interrupt::Closed) => return Ok(seen),
+            Err(thrown) => return Err(thrown),
         }
-    })
+    }
+}
+
+fn doubler() -> Gen<u32, u32, usize> {
+    Gen::new(doubling)
+}
+
+/// The same generator, its type keeping the body's.
+fn typed_doubler() -> Gen<u32, u32, usize, Infallible, impl Body<u32, u32, usize, Infallible>> {
+    Gen::new_typed(doubling)
+}
+
+/// Steps a fresh doubler through the whole protocol, whichever way it was made.
+fn check_doubler_protocol<B: ?Sized + Body<u32, u32, usize, Infallible>>(
+    mut g: Gen<u32, u32, usize, Infallible, B>,
+) {
+    assert_eq!(g.send(1), Err(GenError::NotStarted));
+    assert_eq!(g.start(), Ok(GenState::Yielded(0)));
+    assert_eq!(g.start(), Err(GenError::AlreadyStarted));
+    assert_eq!(g.send(5), Ok(GenState::Yielded(10)));
+    assert_eq!(g.send(7), Ok(GenState::Yielded(14)));
+    assert_eq!(g.close(), Ok(Some(2)));
+    assert!(g.is_finished());
+    assert_eq!(g.close(), Ok(None));
+    assert_eq!(g.send(1), Err(GenError::Finished));
 }
 
 #[test]
@@ -68,6 +91,42 @@ fn protocol_misuse_is_an_error() {
     g.start().unwrap();
     assert_eq!(g.start(), Err(GenError::AlreadyStarted));
     assert!(GenError::<u8>::NotStarted.to_string().contains("start()"));
+}
+
+#[test]
+fn a_generator_keeping_its_body_type_speaks_the_same_protocol() {
+    check_doubler_protocol(doubler());
+    check_doubler_protocol(typed_doubler());
+}
+
+/// Yields the words of `text` without copying them: a typed generator may borrow.
+fn words(text: &str) -> Gen<&str, (), (), Infallible, impl Body<&str, (), (), Infallible>> {
+    Gen::new_typed(move |co| async move {
+        for word in text.split_whitespace() {
+            co.yield_(word).await?;
+        }
+        Ok(())
+    })
+}
+
+#[test]
+fn a_generator_keeping_its_body_type_may_borrow_and_cleans_up_on_drop() {
+    let text = String::from("the quick  brown fox");
+    assert_eq!(
+        words(&text).collect::<Vec<_>>(),
+        ["the", "quick", "brown", "fox"]
+    );
+
+    let cleaned = Rc::new(Cell::new(false));
+    let c = cleaned.clone();
+    let mut g = Gen::<u8>::new_typed(move |co| async move {
+        let _cleanup = Cleanup(c);
+        co.yield_(1).await?;
+        Ok(())
+    });
+    g.start().unwrap();
+    drop(g);
+    assert!(cleaned.get());
 }
 
 #[test]
@@ -231,6 +290,18 @@ fn yield_from_forwards_yields_sends_and_the_return_value() {
     assert_eq!(outer.send(0), Ok(GenState::Yielded(0))); // the inner's first yield
     assert_eq!(outer.send(4), Ok(GenState::Yielded(8)));
     // Closing the outer closes the inner first, which returns; the outer sees Closed.
+    assert_eq!(outer.close(), Ok(None));
+}
+
+#[test]
+fn yield_from_delegates_to_a_generator_keeping_its_body_type() {
+    let mut outer = Gen::<u32, u32, usize>::new_typed(|co| async move {
+        let mut inner = typed_doubler();
+        let seen = co.yield_from(&mut inner).await?;
+        Ok(seen * 100)
+    });
+    assert_eq!(outer.start(), Ok(GenState::Yielded(0)));
+    assert_eq!(outer.send(3), Ok(GenState::Yielded(6)));
     assert_eq!(outer.close(), Ok(None));
 }
 

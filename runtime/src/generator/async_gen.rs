@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::co::{Co, Interrupt};
-use super::core::{self, GenCore, Request};
-use super::{GenError, GenState};
+use super::core::{self, GenCore, Request, TypedCore};
+use super::{Body, GenError, GenState};
 
 /// An async generator: Python's `async def` with `yield`. Same protocol as
 /// [`Gen`](super::Gen), but the body may await sleeps, sockets and channels between yields, so
@@ -42,7 +42,7 @@ use super::{GenError, GenState};
 /// where it stands; the next step continues from there, and a value sent with the cancelled
 /// step may be lost.
 pub struct AsyncGen<Y, S = (), R = (), E = Infallible> {
-    core: GenCore<Y, S, R, E>,
+    core: GenCore<Y, S, R, E, dyn Body<Y, S, R, E>>,
 }
 
 impl<Y: 'static, S: 'static, R: 'static, E: 'static> AsyncGen<Y, S, R, E> {
@@ -53,7 +53,7 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> AsyncGen<Y, S, R, E> {
         Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
     {
         AsyncGen {
-            core: GenCore::new(body),
+            core: TypedCore::new(body).erase(),
         }
     }
 }

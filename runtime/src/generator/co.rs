@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::{Gen, GenError, GenState};
+use super::{Body, Gen, GenError, GenState};
 
 /// The hand-off between the caller and the body: the value the body yielded, and what the
 /// caller resumed it with. Plain `Cell`s: each side only ever moves a value in or out. A sent
@@ -109,7 +109,10 @@ impl<Y, S, E> Co<Y, S, E> {
     /// # Panics
     /// If `inner` fails for another reason (it was finished already, or awaited a foreign
     /// future), which is a bug in the program.
-    pub async fn yield_from<R>(&self, inner: &mut Gen<Y, S, R, E>) -> Result<R, Interrupt<E>> {
+    pub async fn yield_from<R, B>(&self, inner: &mut Gen<Y, S, R, E, B>) -> Result<R, Interrupt<E>>
+    where
+        B: ?Sized + Body<Y, S, R, E>,
+    {
         let mut step = inner.start();
         loop {
             let resumed = match step {

@@ -1,19 +1,21 @@
 //! The machinery shared by `Gen` and `AsyncGen`: the body future with its bookkeeping, boxed
 //! once, and one step of the protocol.
 //!
-//! A step is a single dynamic call into [`Step::step`], which is compiled for the body's own
-//! future type: the checks, the hand-off through the slot and the body's state machine are
+//! A step is a single call into [`Step::step`], which is compiled for the body's own future
+//! type — a dynamic call when the generator's type hides the body's, a direct one the compiler
+//! may inline when it keeps it (`Gen::new_typed`): the checks, the hand-off through the slot and the body's state machine are
 //! inlined into one function that reaches everything through one pointer. (An earlier layout
 //! kept the bookkeeping in the caller and called the body's `Future::poll` through the vtable;
 //! the call boundary in the middle of the step cost more than the step itself.)
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::co::{Co, Interrupt, Slot};
-use super::{GenError, GenState};
+use super::{Body, GenError, GenState};
 
 /// Where the body stands between steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +39,7 @@ enum Phase {
 /// What the caller asks one step to do: start the body, resume it from its yield with a value
 /// or an interrupt, or (for an `AsyncGen` whose body awaits something) go on with the step
 /// under way.
-pub(crate) enum Request<S, E> {
+pub enum Request<S, E> {
     Start,
     Send(S),
     Interrupt(Interrupt<E>),
@@ -46,7 +48,7 @@ pub(crate) enum Request<S, E> {
 
 /// One step's outcome as it crosses the vtable: small enough (for a small `Y`) to come back in
 /// registers. How the body ended is fetched with [`Step::take_ending`] only when it did.
-pub(crate) enum Stepped<Y> {
+pub enum Stepped<Y> {
     Yielded(Y),
     /// The body returned or failed, or the request was refused.
     Ended,
@@ -58,8 +60,9 @@ pub(crate) enum Stepped<Y> {
 pub(crate) type StepResult<Y, R, E> = Poll<Result<GenState<Y, R>, GenError<E>>>;
 
 /// A generator body and its bookkeeping behind one object-safe interface, so that `Gen` and
-/// `AsyncGen` can name their type without naming the body's.
-trait Step<Y, S, R, E> {
+/// `AsyncGen` can name their type without naming the body's. Public but unreachable from
+/// outside the crate: it is the sealed half of [`Body`].
+pub trait Step<Y, S, R, E> {
     /// Checks that `request` is allowed now, hands it to the body and runs the body until it
     /// yields, ends or awaits something else.
     fn step(self: Pin<&mut Self>, request: Request<S, E>, cx: &mut Context<'_>) -> Stepped<Y>;
@@ -82,7 +85,7 @@ trait Step<Y, S, R, E> {
 
 pin_project_lite::pin_project! {
     /// The boxed state of one generator.
-    struct Machine<Y, S, R, E, F> {
+    pub(crate) struct Machine<Y, S, R, E, F> {
         slot: Rc<Slot<Y, S, E>>,
         phase: Phase,
         // How the last step ended, until `take_ending`.
@@ -228,6 +231,11 @@ where
     }
 }
 
+impl<Y, S, R, E, F> Body<Y, S, R, E> for Machine<Y, S, R, E, F> where
+    F: Future<Output = Result<R, Interrupt<E>>>
+{
+}
+
 /// Marks the generator `Panicked` if dropped, which only happens when a poll of the body
 /// unwinds: on return it is forgotten, so the common path pays nothing for it.
 struct PanicGuard<'a>(&'a mut Phase);
@@ -238,24 +246,33 @@ impl Drop for PanicGuard<'_> {
     }
 }
 
-/// A generator's body behind its [`Step`] interface: what `Gen` and `AsyncGen` hold.
-pub(crate) struct GenCore<Y, S, R, E> {
-    machine: Pin<Box<dyn Step<Y, S, R, E>>>,
+/// A generator's body behind its [`Step`] interface: what `Gen` and `AsyncGen` hold. `M` is
+/// the body's own [`Machine`] type, or `dyn Body` when the generator's type hides it.
+pub(crate) struct GenCore<Y, S, R, E, M: ?Sized> {
+    // `Y`, `S`, `R` and `E` appear only in `M`'s bounds; the machine holds values of them.
+    types: PhantomData<(Y, S, R, E)>,
+    machine: Pin<Box<M>>,
 }
 
-impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
+/// The core of a generator whose type names its body's.
+pub(crate) type TypedCore<Y, S, R, E, F> = GenCore<Y, S, R, E, Machine<Y, S, R, E, F>>;
+
+impl<Y, S, R, E, F> TypedCore<Y, S, R, E, F>
+where
+    F: Future<Output = Result<R, Interrupt<E>>>,
+{
     /// Boxes `body`, handing it the `Co` that yields through a fresh slot. Inlined so that a
     /// caller that creates and drives a generator in one place can see the body's type and
-    /// call it directly.
+    /// call it directly even once it is hidden behind `dyn Body`.
     #[inline]
-    pub(crate) fn new<F, Fut>(body: F) -> Self
+    pub(crate) fn new<Make>(body: Make) -> Self
     where
-        F: FnOnce(Co<Y, S, E>) -> Fut,
-        Fut: Future<Output = Result<R, Interrupt<E>>> + 'static,
+        Make: FnOnce(Co<Y, S, E>) -> F,
     {
         let slot = Rc::new(Slot::new());
         let body = body(Co::new(slot.clone()));
         GenCore {
+            types: PhantomData,
             machine: Box::pin(Machine {
                 slot,
                 phase: Phase::Unstarted,
@@ -264,9 +281,25 @@ impl<Y: 'static, S: 'static, R: 'static, E: 'static> GenCore<Y, S, R, E> {
             }),
         }
     }
+
+    /// The same core behind `dyn Body`, so that its type no longer names the body's.
+    #[inline]
+    pub(crate) fn erase(self) -> GenCore<Y, S, R, E, dyn Body<Y, S, R, E>>
+    where
+        Y: 'static,
+        S: 'static,
+        R: 'static,
+        E: 'static,
+        F: 'static,
+    {
+        GenCore {
+            types: PhantomData,
+            machine: self.machine,
+        }
+    }
 }
 
-impl<Y, S, R, E> GenCore<Y, S, R, E> {
+impl<Y, S, R, E, M: ?Sized + Step<Y, S, R, E>> GenCore<Y, S, R, E, M> {
     /// One step; see [`Request`].
     pub(crate) fn step(
         &mut self,

@@ -54,6 +54,13 @@ pub use async_gen::AsyncGen;
 pub use co::{Co, Interrupt, Resumed, Yield};
 pub use sync_gen::Gen;
 
+/// A generator's body with its bookkeeping, as the last type parameter of [`Gen`] names it.
+///
+/// [`Gen::new`] hides the body behind `dyn Body`, so every generator with the same yield,
+/// send, return and error types has the same type; [`Gen::new_typed`] keeps the body's own
+/// type, written `impl Body<Y, S, R, E>` in a function's return type. Only weft implements it.
+pub trait Body<Y, S, R, E>: core::Step<Y, S, R, E> {}
+
 /// What one step of a generator produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GenState<Y, R> {
