@@ -330,19 +330,23 @@ impl<Y, S, R, E, M: ?Sized + Step<Y, S, R, E>> GenCore<Y, S, R, E, M> {
         }
     }
 
-    #[cold]
+    /// Inlined, as is `foreign_await`, though rare: a call that returned the whole result
+    /// would return it through memory, and the common path would then go through memory too.
+    /// What they call out to is small or cold.
+    #[inline(always)]
     fn take_ending(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
         self.machine.as_mut().take_ending().map(GenState::Complete)
     }
 
     /// A plain `Gen`'s body awaited something that is not a yield: it is dropped.
-    #[cold]
+    #[inline(always)]
     pub(crate) fn foreign_await(&mut self) -> Result<GenState<Y, R>, GenError<E>> {
         self.abandon();
         Err(GenError::ForeignAwait)
     }
 
-    /// Drops the body now (a `Gen` awaited something foreign).
+    /// Drops the body now (a `Gen` awaited something foreign, or is closed unstarted).
+    #[cold]
     pub(crate) fn abandon(&mut self) {
         self.machine.as_mut().abandon();
     }
