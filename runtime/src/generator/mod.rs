@@ -7,6 +7,7 @@
 //! | Python | weft |
 //! |---|---|
 //! | `def gen(): ... x = yield v ... return r` | `Gen::new(\|co\| async move { let x = co.yield_(v).await?; ...; Ok(r) })` |
+//! | a generator function over borrowed data, `def words(text): ...` | `fn words(text: &str) -> Gen<&str, (), (), Infallible, impl Body<...>>` made with [`Gen::new_typed`] |
 //! | `next(g)` (priming) | [`g.start()`](Gen::start) (or iterate: a `Gen<Y, ()>` is an `Iterator`) |
 //! | `g.send(x)` | [`g.send(x)`](Gen::send) |
 //! | `g.throw(exc)` | [`g.throw(e)`](Gen::throw): the `yield_` evaluates to `Err(Interrupt::Thrown(e))` |
