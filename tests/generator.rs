@@ -110,23 +110,14 @@ fn words(text: &str) -> Gen<&str, (), (), Infallible, impl Body<&str, (), (), In
 }
 
 #[test]
-fn a_generator_keeping_its_body_type_may_borrow_and_cleans_up_on_drop() {
+fn a_generator_keeping_its_body_type_may_borrow_and_drops_its_locals() {
     let text = String::from("the quick  brown fox");
     assert_eq!(
         words(&text).collect::<Vec<_>>(),
         ["the", "quick", "brown", "fox"]
     );
 
-    let cleaned = Rc::new(Cell::new(false));
-    let c = cleaned.clone();
-    let mut g = Gen::<u8>::new_typed(move |co| async move {
-        let _cleanup = Cleanup(c);
-        co.yield_(1).await?;
-        Ok(())
-    });
-    g.start().unwrap();
-    drop(g);
-    assert!(cleaned.get());
+    assert_drop_cleans_up(|cleanup| Gen::new_typed(|co| hold_across_a_yield(co, cleanup)));
 }
 
 #[test]
@@ -236,18 +227,27 @@ fn yielding_while_being_closed_is_an_error() {
     assert!(stubborn.is_finished());
 }
 
-#[test]
-fn dropping_a_suspended_generator_drops_its_locals() {
+/// Holds `cleanup` across its one yield.
+async fn hold_across_a_yield(co: Co<u8>, cleanup: Cleanup) -> Result<(), Interrupt<Infallible>> {
+    let _cleanup = cleanup;
+    co.yield_(1).await?;
+    Ok(())
+}
+
+/// Makes a generator whose body holds a `Cleanup`, suspends it and drops it: the cleanup runs.
+fn assert_drop_cleans_up<B: ?Sized + Body<u8, (), (), Infallible>>(
+    make: impl FnOnce(Cleanup) -> Gen<u8, (), (), Infallible, B>,
+) {
     let cleaned = Rc::new(Cell::new(false));
-    let c = cleaned.clone();
-    let mut g: Gen<u8> = Gen::new(move |co| async move {
-        let _cleanup = Cleanup(c);
-        co.yield_(1).await?;
-        Ok(())
-    });
+    let mut g = make(Cleanup(cleaned.clone()));
     g.start().unwrap();
     drop(g);
     assert!(cleaned.get());
+}
+
+#[test]
+fn dropping_a_suspended_generator_drops_its_locals() {
+    assert_drop_cleans_up(|cleanup| Gen::new(|co| hold_across_a_yield(co, cleanup)));
 }
 
 #[test]
