@@ -1,6 +1,6 @@
 //! `Co`: the generator body's handle for yielding.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -10,22 +10,41 @@ use std::task::{Context, Poll};
 use super::{Body, Gen, GenError, GenState};
 
 /// The hand-off between the caller and the body: the value the body yielded, and what the
-/// caller resumed it with. Plain `Cell`s: each side only ever moves a value in or out. A sent
-/// value and an interrupt have cells of their own so that the common case, a send, costs the
-/// body a single test.
+/// caller resumed it with (a sent value, or an interrupt).
+///
+/// `resume` is a `RefCell` so that a yield can look at it without writing it: the first poll
+/// of every yield finds it empty and suspends, and that look is a load, where taking from a
+/// `Cell` would store `None` over `None`, and a first-poll flag in the yield would be written
+/// twice. Neither side holds a borrow across code it does not control, so the borrows cannot
+/// conflict.
 pub(crate) struct Slot<Y, S, E> {
     pub(crate) yielded: Cell<Option<Y>>,
-    pub(crate) sent: Cell<Option<S>>,
-    pub(crate) interrupt: Cell<Option<Interrupt<E>>>,
+    resume: RefCell<Option<Result<S, Interrupt<E>>>>,
 }
 
 impl<Y, S, E> Slot<Y, S, E> {
     pub(crate) fn new() -> Self {
         Slot {
             yielded: Cell::new(None),
-            sent: Cell::new(None),
-            interrupt: Cell::new(None),
+            resume: RefCell::new(None),
         }
+    }
+
+    /// The caller's half: what the pending yield will evaluate to.
+    #[inline(always)]
+    pub(crate) fn resume_with(&self, resumed: Result<S, Interrupt<E>>) {
+        // Anything left over (from a yield a combinator never polled again) is dropped after
+        // the borrow ends.
+        drop(self.resume.replace(Some(resumed)));
+    }
+
+    /// The body's half: what the caller resumed the body with, if it has.
+    #[inline(always)]
+    fn take_resumed(&self) -> Option<Result<S, Interrupt<E>>> {
+        if self.resume.borrow().is_none() {
+            return None;
+        }
+        self.resume.take()
     }
 }
 
@@ -157,10 +176,7 @@ impl<'a, Y, S, E> IntoFuture for Yield<'a, Y, S, E> {
     #[inline]
     fn into_future(self) -> Resumed<'a, Y, S, E> {
         self.slot.yielded.set(Some(self.value));
-        Resumed {
-            slot: self.slot,
-            suspended: false,
-        }
+        Resumed { slot: self.slot }
     }
 }
 
@@ -169,8 +185,6 @@ impl<'a, Y, S, E> IntoFuture for Yield<'a, Y, S, E> {
 #[must_use = "a yield does nothing unless awaited"]
 pub struct Resumed<'a, Y, S, E> {
     slot: &'a Slot<Y, S, E>,
-    /// Set by the first poll, which only suspends: the value is already with the caller.
-    suspended: bool,
 }
 
 impl<Y, S, E> Unpin for Resumed<'_, Y, S, E> {}
@@ -179,18 +193,9 @@ impl<Y, S, E> Future for Resumed<'_, Y, S, E> {
     type Output = Result<S, Interrupt<E>>;
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
-        if !self.suspended {
-            self.suspended = true;
-            return Poll::Pending;
-        }
-        if let Some(s) = self.slot.sent.take() {
-            return Poll::Ready(Ok(s));
-        }
-        match self.slot.interrupt.take() {
-            Some(interrupt) => Poll::Ready(Err(interrupt)),
-            // Polled again without being resumed (say, by a combinator): stay suspended.
-            None => Poll::Pending,
-        }
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        // Empty on the first poll, which suspends: the value is already with the caller. Empty
+        // also if polled again without being resumed (say, by a combinator): stay suspended.
+        self.slot.take_resumed().map_or(Poll::Pending, Poll::Ready)
     }
 }

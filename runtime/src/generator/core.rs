@@ -172,12 +172,12 @@ where
     fn step(mut self: Pin<&mut Self>, request: Request<S, E>, cx: &mut Context<'_>) -> Stepped<Y> {
         let closing = match (self.phase, request) {
             (Phase::Suspended, Request::Send(value)) => {
-                self.slot.sent.set(Some(value));
+                self.slot.resume_with(Ok(value));
                 false
             }
             (Phase::Suspended, Request::Interrupt(interrupt)) => {
                 let closing = matches!(interrupt, Interrupt::Closed);
-                self.slot.interrupt.set(Some(interrupt));
+                self.slot.resume_with(Err(interrupt));
                 closing
             }
             (Phase::Unstarted, Request::Start) | (Phase::Awaiting, _) => false,
@@ -200,12 +200,12 @@ where
         self.run(closing, false, cx)
     }
 
-    #[inline]
+    #[inline(always)]
     fn send(self: Pin<&mut Self>, value: S) -> Stepped<Y> {
         if self.phase != Phase::Suspended {
             return self.send_otherwise(value);
         }
-        self.slot.sent.set(Some(value));
+        self.slot.resume_with(Ok(value));
         self.run(false, true, &mut Context::from_waker(Waker::noop()))
     }
 
