@@ -486,3 +486,22 @@ fn a_yield_that_is_never_awaited_hands_over_nothing() {
         assert_eq!(stream.next().await, None);
     });
 }
+
+#[test]
+fn a_yield_polled_again_before_it_is_resumed_stays_suspended() {
+    use std::future::{Future, IntoFuture, poll_fn};
+    use std::task::Poll;
+
+    let mut g: Gen<u8, u8, u8> = Gen::new(|co| async move {
+        let mut resumed = std::pin::pin!(co.yield_(1).into_future());
+        // A careless combinator: polls the yield a second time whenever the first is pending.
+        let sent = poll_fn(|cx| match resumed.as_mut().poll(cx) {
+            Poll::Ready(v) => Poll::Ready(v),
+            Poll::Pending => resumed.as_mut().poll(cx),
+        })
+        .await?;
+        Ok(sent)
+    });
+    assert_eq!(g.start(), Ok(GenState::Yielded(1)));
+    assert_eq!(g.send(7), Ok(GenState::Complete(7)));
+}
