@@ -3,10 +3,11 @@
 //!
 //! A step is a single call into [`Step::step`], which is compiled for the body's own future
 //! type — a dynamic call when the generator's type hides the body's, a direct one the compiler
-//! may inline when it keeps it (`Gen::new_typed`): the checks, the hand-off through the slot and the body's state machine are
-//! inlined into one function that reaches everything through one pointer. (An earlier layout
-//! kept the bookkeeping in the caller and called the body's `Future::poll` through the vtable;
-//! the call boundary in the middle of the step cost more than the step itself.)
+//! may inline when it keeps it (`Gen::new_typed`). The checks, the hand-off through the slot
+//! and the body's state machine are inlined into one function that reaches everything through
+//! one pointer. (An earlier layout kept the bookkeeping in the caller and called the body's
+//! `Future::poll` through the vtable; the call boundary in the middle of the step cost more
+//! than the step itself.)
 
 use std::future::Future;
 use std::marker::PhantomData;

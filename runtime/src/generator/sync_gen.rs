@@ -76,7 +76,9 @@ impl<Y, S, R, E> Gen<Y, S, R, E> {
     /// //     for n in numbers:
     /// //         if n % 2 == 0:
     /// //             yield n
-    /// fn evens(numbers: &[u32]) -> Gen<u32, (), (), Infallible, impl Body<u32, (), (), Infallible>> {
+    /// fn evens(
+    ///     numbers: &[u32],
+    /// ) -> Gen<u32, (), (), Infallible, impl Body<u32, (), (), Infallible>> {
     ///     Gen::new_typed(move |co| async move {
     ///         for &n in numbers {
     ///             if n % 2 == 0 {
