@@ -279,36 +279,54 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
         measured: r.map(|r| format!("{r:.2}×")).unwrap_or_else(|| "–".into()),
         met: r.map(ok),
     };
-    targets.push(target(
-        "spawn+await ≤ 0.3× tokio LocalSet",
-        ratio("spawn_await", "tokio LocalSet"),
-        |r| r <= 0.3,
-    ));
-    targets.push(target(
-        "spawn+await faster than smol LocalExecutor",
-        ratio("spawn_await", "smol"),
-        |r| r < 1.0,
-    ));
-    targets.push(target(
-        "yield (one task) no slower than LocalExecutor",
-        ratio("yield_one_task", "smol"),
-        |r| r <= 1.0,
-    ));
-    targets.push(target(
-        "yield (1,000 tasks) no slower than LocalExecutor",
-        ratio("yield_1000_tasks", "smol"),
-        |r| r <= 1.0,
-    ));
-    targets.push(target(
-        "channel ping-pong ≤ 0.3× tokio mpsc",
-        ratio("ping_pong_channel", "tokio"),
-        |r| r <= 0.3,
-    ));
-    targets.push(target(
-        "timer arm+cancel ≤ tokio",
-        ratio("timer_arm_cancel", "tokio"),
-        |r| r <= 1.0,
-    ));
+    // (target, group, peer, whether weft ÷ peer meets it)
+    type RatioTarget = (&'static str, &'static str, &'static str, fn(f64) -> bool);
+    let push_ratios = |targets: &mut Vec<Target>, rows: &[RatioTarget]| {
+        for &(what, group, peer, ok) in rows {
+            targets.push(target(what, ratio(group, peer), ok));
+        }
+    };
+    push_ratios(
+        targets,
+        &[
+            (
+                "spawn+await ≤ 0.3× tokio LocalSet",
+                "spawn_await",
+                "tokio LocalSet",
+                |r| r <= 0.3,
+            ),
+            (
+                "spawn+await faster than smol LocalExecutor",
+                "spawn_await",
+                "smol",
+                |r| r < 1.0,
+            ),
+            (
+                "yield (one task) no slower than LocalExecutor",
+                "yield_one_task",
+                "smol",
+                |r| r <= 1.0,
+            ),
+            (
+                "yield (1,000 tasks) no slower than LocalExecutor",
+                "yield_1000_tasks",
+                "smol",
+                |r| r <= 1.0,
+            ),
+            (
+                "channel ping-pong ≤ 0.3× tokio mpsc",
+                "ping_pong_channel",
+                "tokio",
+                |r| r <= 0.3,
+            ),
+            (
+                "timer arm+cancel ≤ tokio",
+                "timer_arm_cancel",
+                "tokio",
+                |r| r <= 1.0,
+            ),
+        ],
+    );
     let gen_ns = micro
         .get("generator_send")
         .and_then(|p| p.get("weft Gen"))
@@ -320,16 +338,23 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
             .unwrap_or_else(|| "–".into()),
         met: gen_ns.map(|ns| ns <= 20.0),
     });
-    targets.push(target(
-        "generator send no slower than genawaiter (made where driven)",
-        ratio("generator_send", "genawaiter"),
-        |r| r <= 1.0,
-    ));
-    targets.push(target(
-        "generator send no slower than genawaiter (made by a function, `Gen::new_typed`)",
-        ratio("generator_send_made_elsewhere", "genawaiter"),
-        |r| r <= 1.0,
-    ));
+    push_ratios(
+        targets,
+        &[
+            (
+                "generator send no slower than genawaiter (made where driven)",
+                "generator_send",
+                "genawaiter",
+                |r| r <= 1.0,
+            ),
+            (
+                "generator send no slower than genawaiter (made by a function, `Gen::new_typed`)",
+                "generator_send_made_elsewhere",
+                "genawaiter",
+                |r| r <= 1.0,
+            ),
+        ],
+    );
     for (group, peers) in [
         ("lock_uncontended", ["tokio", "async-lock"]),
         ("lock_handoff", ["tokio", "async-lock"]),
