@@ -52,6 +52,9 @@ impl HeldWakers {
     }
 }
 
+/// The run queue's capacity when a runtime starts, and the least it shrinks back to.
+const RUN_QUEUE_INITIAL: usize = 256;
+
 /// Everything a running runtime owns. Lives in an `Rc`: the `Runtime`, the thread-local
 /// context and (through their own `Rc`s) sockets and timers point at parts of it.
 pub(crate) struct Core {
@@ -85,7 +88,7 @@ impl Core {
     ) -> Core {
         Core {
             id: remote.id,
-            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            run_queue: RefCell::new(VecDeque::with_capacity(RUN_QUEUE_INITIAL)),
             owned: RefCell::new(Slab::with_capacity(256)),
             next_task_id: Cell::new(1),
             current: Cell::new(None),
@@ -168,6 +171,20 @@ impl Core {
         self.run_queue.borrow_mut().push_back(task);
     }
 
+    /// Gives the run queue's memory back after a burst: once fewer than a quarter of its slots
+    /// are in use, it shrinks to twice what it holds (never below its initial size). Called
+    /// before each look at the reactor, so a burst of a million wakes does not leave megabytes
+    /// behind for the life of the runtime. Growing doubles and shrinking halves at most to
+    /// twice the length, so a queue that hovers around one size does not reallocate back and
+    /// forth.
+    pub(crate) fn trim_run_queue(&self) {
+        let mut queue = self.run_queue.borrow_mut();
+        if queue.capacity() > RUN_QUEUE_INITIAL && queue.len() < queue.capacity() / 4 {
+            let keep = (queue.len() * 2).max(RUN_QUEUE_INITIAL);
+            queue.shrink_to(keep);
+        }
+    }
+
     pub(crate) fn has_ready_tasks(&self) -> bool {
         !self.run_queue.borrow().is_empty()
     }
@@ -239,5 +256,46 @@ impl Core {
         drop(queued);
         self.remote.unregister();
         drop(self.remote.take());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Runtime;
+
+    #[test]
+    fn the_run_queue_gives_its_memory_back_after_a_burst() {
+        let rt = Runtime::new().unwrap();
+        let core = rt.core.clone();
+        rt.block_on(async move {
+            let tasks: Vec<_> = (0..100_000).map(|_| crate::task::spawn(async {})).collect();
+            let peak = core.run_queue.borrow().capacity();
+            assert!(peak >= 100_000, "all the spawned tasks are queued: {peak}");
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let after = core.run_queue.borrow().capacity();
+            assert!(
+                after <= 1024,
+                "capacity {after} after the burst (peak {peak})"
+            );
+        });
+    }
+
+    #[test]
+    fn a_queue_that_stays_busy_keeps_its_capacity() {
+        let rt = Runtime::new().unwrap();
+        let core = rt.core.clone();
+        core.run_queue.borrow_mut().reserve_exact(8192);
+        let capacity = core.run_queue.borrow().capacity();
+        // Half full is more than a quarter: trimming leaves it alone.
+        let tasks: Vec<_> = (0..capacity / 2).map(|_| rt.spawn(async {})).collect();
+        core.trim_run_queue();
+        assert_eq!(core.run_queue.borrow().capacity(), capacity);
+        rt.block_on(async move {
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
     }
 }

@@ -8,7 +8,8 @@
 //! 4. If nothing is ready, or `event_interval` polls have passed since the last look, poll
 //!    the reactor: with timeout 0 if work is ready, else until the earliest timer, else forever
 //!    (an idle runtime sleeps in `epoll_wait` and uses no CPU). Each I/O event wakes the
-//!    registration's reader and/or writer.
+//!    registration's reader and/or writer. Just before, a run queue left mostly empty by a
+//!    burst gives its memory back ([`Core::trim_run_queue`](self::core::Core::trim_run_queue)).
 //! 5. Fire the timers whose deadline has passed, in deadline order.
 //!
 //! So I/O and timers are looked at after at most `event_interval` polls even if tasks keep
@@ -226,6 +227,7 @@ impl Runtime {
                 }
                 Wait::Forever
             };
+            core.trim_run_queue();
             core.reactor.turn(wait);
             core.timers.fire_expired(Instant::now());
         }
