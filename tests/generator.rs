@@ -1,7 +1,7 @@
 //! weft::generator through the public API: every step of Python's generator protocol, its
 //! errors, cleanup, `yield from`, and async generators on the runtime.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
@@ -259,6 +259,25 @@ fn awaiting_a_foreign_future_in_a_plain_gen_is_an_error_not_a_hang() {
     });
     assert_eq!(g.start(), Err(GenError::ForeignAwait));
     assert!(g.is_finished());
+}
+
+#[test]
+fn re_entering_a_generator_from_its_own_body_is_refused_not_a_hang() {
+    // Every resuming method takes `&mut self`, so a body can reach its own generator only
+    // through shared ownership, and the `RefCell` that gives it out refuses a second borrow
+    // while the first is stepping the generator (Python: "generator already executing").
+    let shared: Rc<RefCell<Option<Gen<bool>>>> = Rc::new(RefCell::new(None));
+    let reached = shared.clone();
+    let g: Gen<bool> = Gen::new(move |co| async move {
+        let refused = reached.try_borrow_mut().is_err();
+        co.yield_(refused).await?;
+        Ok(())
+    });
+    *shared.borrow_mut() = Some(g);
+    let mut running = shared.borrow_mut();
+    let g = running.as_mut().expect("stored above");
+    assert_eq!(g.start(), Ok(GenState::Yielded(true)));
+    assert_eq!(g.send(()), Ok(GenState::Complete(())));
 }
 
 #[test]
