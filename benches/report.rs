@@ -152,7 +152,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 17] = [
+const GROUPS: [(&str, &str); 18] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -212,9 +212,14 @@ const GROUPS: [(&str, &str); 17] = [
     ),
     (
         "generator_send_made_elsewhere",
-        "the same, the generator returned by a function that is not inlined; ratios are \
-         `Gen::new_typed`'s, whose type keeps the body's as genawaiter's does (ns per round \
-         trip)",
+        "the same, the generator returned by a function that is not inlined, its type naming \
+         the body's (weft's `Gen::new_typed`) (ns per round trip)",
+    ),
+    (
+        "generator_send_nameable",
+        "the same, with a type that does not name the body: weft's `Gen<Y, S>` from \
+         `Gen::new`, genawaiter's over a boxed `dyn Future`; each makes a dynamic call a step \
+         (ns per round trip)",
     ),
     (
         "gather_tasks",
@@ -226,20 +231,12 @@ const GROUPS: [(&str, &str); 17] = [
     ),
 ];
 
-/// Groups that measure weft more than one way, and the entry their ratios are taken from;
-/// elsewhere it is the group's one weft entry.
-const WEFT_ENTRY: [(&str, &str); 1] = [("generator_send_made_elsewhere", "weft Gen::new_typed")];
-
-/// The weft result that `group`'s ratios are taken from.
+/// The weft result that `group`'s ratios are taken from: its one weft entry.
 fn weft_ns(micro: &Micro, group: &str) -> Option<f64> {
-    let named = WEFT_ENTRY
-        .iter()
-        .find(|(g, _)| *g == group)
-        .map(|(_, entry)| *entry);
     micro
         .get(group)?
         .iter()
-        .find(|(k, _)| named.map_or(k.starts_with("weft"), |entry| k.as_str() == entry))
+        .find(|(k, _)| k.starts_with("weft"))
         .map(|(_, ns)| *ns)
 }
 
@@ -350,6 +347,12 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
             (
                 "generator send no slower than genawaiter (made by a function, `Gen::new_typed`)",
                 "generator_send_made_elsewhere",
+                "genawaiter",
+                |r| r <= 1.0,
+            ),
+            (
+                "generator send no slower than genawaiter (made by a function, nameable type)",
+                "generator_send_nameable",
                 "genawaiter",
                 |r| r <= 1.0,
             ),
