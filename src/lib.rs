@@ -43,8 +43,8 @@
 //!   `close`, `yield from`) on async/await.
 //! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, and `lookup_host`/`Resolver`: name
 //!   resolution that never blocks the loop (hosts file, then an async DNS stub client).
-//! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, and `Async`/`Registration` to plug in your own
-//!   mio sources.
+//! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, `BufReader` (asyncio's `StreamReader`: lines
+//!   and separators), and `Async`/`Registration` to plug in your own mio sources.
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
 pub use weft_runtime::{Deadlock, Runtime, join, run, select, try_join, try_run};
@@ -62,7 +62,9 @@ pub mod net {
 
 /// Async I/O: read/write extension traits, and the registration API for your own sources.
 pub mod io {
-    pub use weft_net::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+    pub use weft_net::io::{
+        AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+    };
     pub use weft_runtime::io::{Async, Interest, Registration};
 }
 

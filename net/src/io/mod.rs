@@ -1,4 +1,5 @@
-//! `async` read and write methods for every `futures_io::AsyncRead` / `AsyncWrite`.
+//! `async` read and write methods for every `futures_io::AsyncRead` / `AsyncWrite`, and
+//! [`BufReader`] for protocols read a line or a record at a time.
 //!
 //! weft's streams implement the `futures-io` traits that the ecosystem shares; these extension
 //! traits add the methods you await, as `tokio::io::AsyncReadExt` does:
@@ -22,11 +23,15 @@
 //! });
 //! ```
 
+mod buf_reader;
+
+pub use buf_reader::BufReader;
+
 use std::future::{Future, poll_fn};
 use std::io;
 use std::pin::Pin;
 
-pub use futures_io::{AsyncRead, AsyncWrite};
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 
 /// Awaitable reads on any [`AsyncRead`].
 pub trait AsyncReadExt: AsyncRead + Unpin {

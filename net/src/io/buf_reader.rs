@@ -1,0 +1,373 @@
+//! `BufReader`: a buffer in front of a byte stream, for protocols framed by lines or separators
+//! — asyncio's `StreamReader`.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite, IoSlice};
+
+/// How much a reader reads from its stream at a time, unless told otherwise.
+const DEFAULT_CAPACITY: usize = 8 * 1024;
+
+/// The longest record (line, or bytes up to a separator) a reader accepts unless told
+/// otherwise: asyncio's default stream limit.
+const DEFAULT_LIMIT: usize = 64 * 1024;
+
+/// Reads a stream through a buffer, so that a protocol can take it a line or a record at a
+/// time: asyncio's `StreamReader`, for any [`AsyncRead`] (a `TcpStream`, an `OwnedReadHalf`).
+///
+/// | asyncio `StreamReader` | weft `BufReader` |
+/// |---|---|
+/// | `open_connection(host, port)` | `BufReader::new(TcpStream::connect(addr).await?)` |
+/// | `line = await r.readline()` | `r.read_line(&mut line).await?` |
+/// | `async for line in r:` | `while let Some(line) = r.next_line().await? {` |
+/// | `await r.readuntil(b"\r\n\r\n")` | `r.read_until(b"\r\n\r\n", &mut head).await?` |
+/// | `await r.readexactly(n)` | `r.read_exact(&mut buf[..n]).await?` |
+/// | `await r.read(n)` | `r.read(&mut buf[..n]).await?` |
+/// | `open_connection(..., limit=2**16)` | `BufReader::new(stream).with_limit(1 << 16)` |
+/// | `r.at_eof()` | `r.at_eof()` |
+/// | `writer.write(data)` | `r.write_all(data).await?`: writes pass straight through |
+///
+/// (`read_exact` and `read` come from [`AsyncReadExt`](super::AsyncReadExt), as on any
+/// stream.)
+///
+/// A record longer than the limit (64 KiB unless set) is an error of kind `InvalidData`, so a
+/// peer that never sends a newline cannot make the buffer grow without end.
+///
+/// Two differences from asyncio, on purpose, both so that bad input loses nothing:
+/// - **An error consumes nothing.** When a line is too long or not UTF-8, or the stream fails
+///   or ends in the middle of a record, its bytes stay in the reader, to be read again or
+///   looked at with [`buffer`](BufReader::buffer). (asyncio's `readline` throws a too-long
+///   line away.)
+/// - **Cancelling a read consumes nothing either.** A `read_line` or `read_until` whose future
+///   is dropped — by a `timeout`, or by losing a `select!` — leaves every byte it had read in
+///   the buffer, so the next call starts where it would have.
+///
+/// ```
+/// use weft::io::{AsyncWriteExt, BufReader};
+/// use weft::net::{TcpListener, TcpStream};
+///
+/// weft::run(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+///     let addr = listener.local_addr()?;
+///     weft::spawn(async move {
+///         let (mut conn, _) = listener.accept().await?;
+///         conn.write_all(b"HELLO weft\r\nsecond line\nno newline at the end").await
+///     });
+///
+///     let mut reader = BufReader::new(TcpStream::connect(addr).await?);
+///     let mut lines = Vec::new();
+///     while let Some(line) = reader.next_line().await? {
+///         lines.push(line);
+///     }
+///     assert_eq!(lines, ["HELLO weft", "second line", "no newline at the end"]);
+///     std::io::Result::Ok(())
+/// })
+/// .unwrap();
+/// ```
+pub struct BufReader<R> {
+    inner: R,
+    /// Bytes read from `inner` live in `buf[start..end]`. Its length is the capacity: it grows
+    /// (up to `limit`) only when a record needs more room.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    limit: usize,
+    /// The last read from `inner` returned 0 bytes.
+    eof: bool,
+}
+
+/// Where a record ends in the buffered bytes.
+enum Record {
+    /// It ends after this many bytes, its separator included.
+    Complete(usize),
+    /// The stream ended after this many bytes without a separator.
+    Truncated(usize),
+}
+
+impl<R> BufReader<R> {
+    /// A reader of `inner` with an 8 KiB buffer and a 64 KiB limit on records.
+    pub fn new(inner: R) -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY, inner)
+    }
+
+    /// A reader of `inner` that reads up to `capacity` bytes at a time (at least one).
+    pub fn with_capacity(capacity: usize, inner: R) -> Self {
+        BufReader {
+            inner,
+            buf: vec![0; capacity.max(1)],
+            start: 0,
+            end: 0,
+            limit: DEFAULT_LIMIT,
+            eof: false,
+        }
+    }
+
+    /// Sets the longest record [`read_line`](Self::read_line), [`next_line`](Self::next_line)
+    /// and [`read_until`](Self::read_until) accept, separator included (at least one byte).
+    /// The buffer grows up to this size when a record needs it.
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit.max(1);
+        self
+    }
+
+    /// The longest record this reader accepts.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The bytes read from the stream and not consumed yet.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Marks `n` buffered bytes as read (at most all of them).
+    pub fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
+        }
+    }
+
+    /// Whether the stream has ended and every byte of it has been consumed (asyncio's
+    /// `at_eof`).
+    pub fn at_eof(&self) -> bool {
+        self.eof && self.start == self.end
+    }
+
+    /// The stream. Writing through it is fine; reading from it directly skips the buffered
+    /// bytes.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The stream, mutably; see [`get_ref`](Self::get_ref).
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The stream, and the bytes read from it that were not consumed.
+    pub fn into_parts(self) -> (R, Vec<u8>) {
+        let unread = self.buffer().to_vec();
+        (self.inner, unread)
+    }
+}
+
+impl<R: AsyncRead + Unpin> BufReader<R> {
+    /// Waits until there are buffered bytes, reading once if there are none, and returns them;
+    /// empty at the end of the stream. Mark what you use with [`consume`](Self::consume).
+    pub async fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.start == self.end {
+            poll_fn(|cx| self.poll_read_more(cx)).await?;
+        }
+        Ok(self.buffer())
+    }
+
+    /// Reads a line, up to and including `\n`, and appends it to `line`; returns its length in
+    /// bytes. At the end of the stream the line is what is left (asyncio's `readline` does the
+    /// same), and 0 means nothing was.
+    ///
+    /// A line longer than [`limit`](Self::limit), or not UTF-8, is an `InvalidData` error that
+    /// leaves its bytes in the reader and `line` as it was.
+    pub async fn read_line(&mut self, line: &mut String) -> io::Result<usize> {
+        let len = match self.record(b"\n").await? {
+            Record::Complete(len) | Record::Truncated(len) => len,
+        };
+        let text = std::str::from_utf8(&self.buffer()[..len]).map_err(|err| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the line is not UTF-8 ({err}); its bytes are still in the reader"),
+            )
+        })?;
+        line.push_str(text);
+        self.consume(len);
+        Ok(len)
+    }
+
+    /// The next line without its `\n` or `\r\n`; `None` at the end of the stream. Errors as
+    /// [`read_line`](Self::read_line).
+    pub async fn next_line(&mut self) -> io::Result<Option<String>> {
+        let mut line = String::new();
+        if self.read_line(&mut line).await? == 0 {
+            return Ok(None);
+        }
+        if line.ends_with('\n') {
+            line.pop();
+            if line.ends_with('\r') {
+                line.pop();
+            }
+        }
+        Ok(Some(line))
+    }
+
+    /// Reads up to and including `separator` (one byte or more: `b"\n"`, `b"\r\n\r\n"`) and
+    /// appends it to `buf`; returns how many bytes it appended. 0 means the stream had ended
+    /// with nothing left to read.
+    ///
+    /// As asyncio's `readuntil`, it fails if the stream ends in the middle of a record
+    /// (`UnexpectedEof`, asyncio's `IncompleteReadError`) or finds no separator within
+    /// [`limit`](Self::limit) bytes (`InvalidData`, asyncio's `LimitOverrunError`). Either way
+    /// the bytes stay in the reader. An empty separator is an `InvalidInput` error.
+    pub async fn read_until(&mut self, separator: &[u8], buf: &mut Vec<u8>) -> io::Result<usize> {
+        match self.record(separator).await? {
+            Record::Complete(len) | Record::Truncated(len @ 0) => {
+                buf.extend_from_slice(&self.buffer()[..len]);
+                self.consume(len);
+                Ok(len)
+            }
+            Record::Truncated(len) => Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the stream ended {len} bytes into a record, before its separator; the \
+                     bytes are still in the reader"
+                ),
+            )),
+        }
+    }
+
+    /// Reads until the buffered bytes hold a record ending in `separator` within the first
+    /// `limit` bytes, or the stream ends. Consumes nothing, so that an error or a cancellation
+    /// loses no bytes.
+    async fn record(&mut self, separator: &[u8]) -> io::Result<Record> {
+        if separator.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the separator is empty",
+            ));
+        }
+        // Bytes before `searched` hold no separator that ends inside the window seen so far.
+        let mut searched = 0;
+        loop {
+            let buffered = self.buffer();
+            let window = &buffered[..buffered.len().min(self.limit)];
+            if let Some(at) = find(&window[searched..], separator) {
+                return Ok(Record::Complete(searched + at + separator.len()));
+            }
+            if window.len() == self.limit {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "no separator within the reader's limit of {} bytes; the bytes are \
+                         still in the reader (with_limit raises the limit)",
+                        self.limit
+                    ),
+                ));
+            }
+            // A separator may straddle what is buffered and what comes next.
+            searched = window.len().saturating_sub(separator.len() - 1);
+            if poll_fn(|cx| self.poll_read_more(cx)).await? == 0 {
+                return Ok(Record::Truncated(self.end - self.start));
+            }
+        }
+    }
+
+    /// Reads once from the stream into the room after the buffered bytes, making room first
+    /// if there is none: by moving the buffered bytes to the front, or else by growing the
+    /// buffer up to `limit`. Callers read more only while fewer than `limit` bytes are
+    /// buffered, so there is always room to make.
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                (self.start, self.end) = (0, self.end - self.start);
+            } else {
+                let grown = (self.buf.len() * 2).min(self.limit.max(self.buf.len() + 1));
+                self.buf.resize(grown, 0);
+            }
+        }
+        let n = ready!(Pin::new(&mut self.inner).poll_read(cx, &mut self.buf[self.end..]))?;
+        self.end += n;
+        self.eof = n == 0;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// Where `needle` (not empty) first occurs in `haystack`.
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    match needle {
+        [byte] => haystack.iter().position(|b| b == byte),
+        _ => haystack.windows(needle.len()).position(|w| w == needle),
+    }
+}
+
+/// Reads come from the buffer first; a read at least as large as the buffer, with nothing
+/// buffered, goes straight to the stream.
+impl<R: AsyncRead + Unpin> AsyncRead for BufReader<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if out.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if this.start == this.end {
+            if out.len() >= this.buf.len() {
+                let n = ready!(Pin::new(&mut this.inner).poll_read(cx, out))?;
+                this.eof = n == 0;
+                return Poll::Ready(Ok(n));
+            }
+            ready!(this.poll_read_more(cx))?;
+        }
+        let n = out.len().min(this.end - this.start);
+        out[..n].copy_from_slice(&this.buffer()[..n]);
+        this.consume(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncBufRead for BufReader<R> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.get_mut();
+        if this.start == this.end {
+            ready!(this.poll_read_more(cx))?;
+        }
+        Poll::Ready(Ok(this.buffer()))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        self.get_mut().consume(amt);
+    }
+}
+
+/// Writes go straight to the stream, so one `BufReader<TcpStream>` serves both directions.
+impl<R: AsyncWrite + Unpin> AsyncWrite for BufReader<R> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_close(cx)
+    }
+}
+
+impl<R: fmt::Debug> fmt::Debug for BufReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BufReader")
+            .field("inner", &self.inner)
+            .field("buffered", &(self.end - self.start))
+            .field("capacity", &self.buf.len())
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
