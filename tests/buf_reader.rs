@@ -277,7 +277,7 @@ fn fill_buf_and_consume_walk_the_stream() {
             b"bc",
             "buffered bytes first"
         );
-        reader.consume(2);
+        reader.consume(usize::MAX); // all of it, from the middle of the buffer
         assert_eq!(reader.fill_buf().await.unwrap(), b"de");
         reader.consume(2);
         assert_eq!(reader.fill_buf().await.unwrap(), b"");
@@ -348,5 +348,37 @@ fn one_reader_over_a_tcp_stream_serves_a_line_protocol_both_ways() {
         client.close().await.unwrap();
         server.await.unwrap();
         assert_eq!(client.next_line().await.unwrap(), None);
+    });
+}
+
+#[test]
+fn read_more_adds_to_the_buffer_up_to_the_limit() {
+    weft::run(async {
+        let mut reader = BufReader::with_capacity(3, chunks(&[b"abc", b"def", b"ghi"]));
+        reader.set_limit(6);
+        assert_eq!(reader.read_more().await.unwrap(), 3);
+        assert_eq!(
+            reader.read_more().await.unwrap(),
+            3,
+            "the buffer grew to make room"
+        );
+        assert_eq!(reader.buffer(), b"abcdef");
+
+        // Six bytes buffered is the limit: nothing more is read until some are consumed.
+        let err = reader.read_more().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidData);
+        assert_eq!(reader.get_ref().reads, 2);
+        reader.consume(2);
+        assert_eq!(reader.read_more().await.unwrap(), 2, "room for two more");
+        assert_eq!(reader.buffer(), b"cdefgh");
+        reader.consume(usize::MAX);
+        assert_eq!(reader.read_more().await.unwrap(), 1);
+        assert_eq!(
+            reader.read_more().await.unwrap(),
+            0,
+            "the end of the stream"
+        );
+        assert_eq!(reader.buffer(), b"i");
+        assert!(!reader.at_eof(), "a byte is still to be read");
     });
 }

@@ -1,7 +1,9 @@
 //! One HTTP/1.1 connection: a `TcpStream` with a read buffer, and reading a response from it
 //! (head with httparse, then the body framed by Content-Length, chunked encoding, or close).
 
-use weft::io::{AsyncReadExt, AsyncWriteExt};
+use std::io;
+
+use weft::io::{AsyncWriteExt, BufReader};
 use weft::net::TcpStream;
 
 use super::error::{ErrorKind, FetchError};
@@ -11,11 +13,9 @@ const MAX_HEADERS: usize = 64;
 /// Longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
 
-/// A connection and the bytes read from it but not yet used.
+/// A connection, read through a buffer.
 pub struct Conn {
-    stream: TcpStream,
-    buf: Vec<u8>,
-    start: usize,
+    reader: BufReader<TcpStream>,
 }
 
 /// A response's status line and headers.
@@ -81,35 +81,28 @@ fn too_large(message: impl Into<String>) -> FetchError {
 impl Conn {
     pub fn new(stream: TcpStream) -> Conn {
         Conn {
-            stream,
-            buf: Vec::with_capacity(8192),
-            start: 0,
+            reader: BufReader::with_capacity(16 * 1024, stream),
         }
     }
 
     fn available(&self) -> &[u8] {
-        &self.buf[self.start..]
+        self.reader.buffer()
     }
 
     fn consume(&mut self, n: usize) {
-        self.start += n;
+        self.reader.consume(n);
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
     async fn fill(&mut self) -> Result<usize, FetchError> {
-        if self.start > 0 {
-            self.buf.drain(..self.start);
-            self.start = 0;
-        }
-        let len = self.buf.len();
-        self.buf.resize(len + 16 * 1024, 0);
-        let read = self.stream.read(&mut self.buf[len..]).await;
-        self.buf.truncate(len + *read.as_ref().unwrap_or(&0));
-        read.map_err(|err| FetchError::from_io(&err))
+        self.reader
+            .read_more()
+            .await
+            .map_err(|err| FetchError::from_io(&err))
     }
 
     pub async fn send(&mut self, request: &[u8]) -> Result<(), Failure> {
-        self.stream.write_all(request).await.map_err(|err| Failure {
+        self.reader.write_all(request).await.map_err(|err| Failure {
             error: FetchError::from_io(&err),
             stale: true,
         })
@@ -117,6 +110,9 @@ impl Conn {
 
     /// Reads the response head, skipping 1xx interim responses.
     pub async fn read_head(&mut self, max_bytes: usize) -> Result<Head, Failure> {
+        // A head is refused once more than `max_bytes` of it are buffered; until then the
+        // reader must be able to read more.
+        self.reader.set_limit(max_bytes.saturating_add(1));
         let mut first_byte_seen = false;
         loop {
             let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
@@ -200,16 +196,17 @@ impl Conn {
             }
             Framing::Chunked => self.read_chunked(max).await,
             Framing::Close => {
-                let mut body = self.available().to_vec();
-                self.start = self.buf.len();
-                while self.fill().await? > 0 {
+                let mut body = Vec::new();
+                loop {
                     body.extend_from_slice(self.available());
-                    self.start = self.buf.len();
+                    self.consume(usize::MAX);
                     if body.len() > max {
                         return Err(too_large(format!("body exceeds the {max}-byte limit")));
                     }
+                    if self.fill().await? == 0 {
+                        return Ok(body);
+                    }
                 }
-                Ok(body)
             }
         }
     }
@@ -233,21 +230,22 @@ impl Conn {
 
     /// One CRLF-terminated line, without the CRLF.
     async fn read_line(&mut self) -> Result<String, FetchError> {
-        loop {
-            if let Some(end) = self.available().windows(2).position(|w| w == b"\r\n") {
-                let line = String::from_utf8_lossy(&self.available()[..end]).into_owned();
-                self.consume(end + 2);
-                return Ok(line);
+        let closed = || {
+            FetchError::new(
+                ErrorKind::Reset,
+                "the connection closed in the middle of a chunked body",
+            )
+        };
+        self.reader.set_limit(MAX_LINE);
+        let mut line = Vec::new();
+        match self.reader.read_until(b"\r\n", &mut line).await {
+            Ok(0) => Err(closed()),
+            Ok(len) => Ok(String::from_utf8_lossy(&line[..len - 2]).into_owned()),
+            Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+                Err(malformed("a chunk line is too long"))
             }
-            if self.available().len() > MAX_LINE {
-                return Err(malformed("a chunk line is too long"));
-            }
-            if self.fill().await? == 0 {
-                return Err(FetchError::new(
-                    ErrorKind::Reset,
-                    "the connection closed in the middle of a chunked body",
-                ));
-            }
+            Err(err) if err.kind() == io::ErrorKind::UnexpectedEof => Err(closed()),
+            Err(err) => Err(FetchError::from_io(&err)),
         }
     }
 

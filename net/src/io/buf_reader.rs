@@ -110,13 +110,19 @@ impl<R> BufReader<R> {
     /// and [`read_until`](Self::read_until) accept, separator included (at least one byte).
     /// The buffer grows up to this size when a record needs it.
     pub fn with_limit(mut self, limit: usize) -> Self {
-        self.limit = limit.max(1);
+        self.set_limit(limit);
         self
     }
 
     /// The longest record this reader accepts.
     pub fn limit(&self) -> usize {
         self.limit
+    }
+
+    /// Changes the limit from now on: say, to allow longer lines in one part of a protocol
+    /// than in another.
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit.max(1);
     }
 
     /// The bytes read from the stream and not consumed yet.
@@ -126,7 +132,7 @@ impl<R> BufReader<R> {
 
     /// Marks `n` buffered bytes as read (at most all of them).
     pub fn consume(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.end);
+        self.start += n.min(self.end - self.start);
         if self.start == self.end {
             (self.start, self.end) = (0, 0);
         }
@@ -164,6 +170,59 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
             poll_fn(|cx| self.poll_read_more(cx)).await?;
         }
         Ok(self.buffer())
+    }
+
+    /// Reads once more from the stream and adds what came to the buffered bytes, where
+    /// [`fill_buf`](Self::fill_buf) reads only when nothing is buffered: for an incremental
+    /// parser that cannot consume anything until it has seen more. Returns how many bytes
+    /// came; 0 at the end of the stream. With [`limit`](Self::limit) bytes buffered already it
+    /// reads nothing and fails with `InvalidData`, so the buffer stays bounded.
+    ///
+    /// ```
+    /// use weft::io::{AsyncWriteExt, BufReader};
+    /// use weft::net::{TcpListener, TcpStream};
+    ///
+    /// /// The length-prefixed message at the front of `bytes`, once it is all there.
+    /// fn parse(bytes: &[u8]) -> Option<&[u8]> {
+    ///     let (&len, rest) = bytes.split_first()?;
+    ///     rest.get(..usize::from(len))
+    /// }
+    ///
+    /// weft::run(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ///     let addr = listener.local_addr()?;
+    ///     weft::spawn(async move {
+    ///         let (mut conn, _) = listener.accept().await?;
+    ///         conn.write_all(&[5]).await?;
+    ///         conn.write_all(b"hello").await
+    ///     });
+    ///     let mut reader = BufReader::new(TcpStream::connect(addr).await?);
+    ///     let message = loop {
+    ///         if let Some(message) = parse(reader.buffer()) {
+    ///             break message.to_vec();
+    ///         }
+    ///         if reader.read_more().await? == 0 {
+    ///             panic!("the stream ended inside a message");
+    ///         }
+    ///     };
+    ///     reader.consume(1 + message.len());
+    ///     assert_eq!(message, b"hello");
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn read_more(&mut self) -> io::Result<usize> {
+        if self.end - self.start >= self.limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the reader already holds its limit of {} bytes (with_limit or set_limit \
+                     raises it)",
+                    self.limit
+                ),
+            ));
+        }
+        poll_fn(|cx| self.poll_read_more(cx)).await
     }
 
     /// Reads a line, up to and including `\n`, and appends it to `line`; returns its length in
@@ -251,7 +310,7 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
                     io::ErrorKind::InvalidData,
                     format!(
                         "no separator within the reader's limit of {} bytes; the bytes are \
-                         still in the reader (with_limit raises the limit)",
+                         still in the reader (with_limit or set_limit raises the limit)",
                         self.limit
                     ),
                 ));
@@ -267,7 +326,7 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
     /// Reads once from the stream into the room after the buffered bytes, making room first
     /// if there is none: by moving the buffered bytes to the front, or else by growing the
     /// buffer up to `limit`. Callers read more only while fewer than `limit` bytes are
-    /// buffered, so there is always room to make.
+    /// buffered (or none, whatever the limit), so there is always room to make.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.end == self.buf.len() {
             if self.start > 0 {
