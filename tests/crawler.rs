@@ -13,6 +13,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crawl::engine::{self, Config, Progress, Record, Scope, Summary};
+use crawl::fetch::{Fetched, Pending};
 use site::{Site, SiteConfig};
 use url::Url;
 
@@ -394,4 +395,34 @@ impl std::io::Write for Screen {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+#[test]
+fn a_fetch_that_panics_gives_an_error_record_and_the_crawl_goes_on() {
+    weft::run(async {
+        let (done, mut results) = weft::channel::mpsc::unbounded();
+        let pending = Pending {
+            url: Url::parse("http://example.test/page").unwrap(),
+            depth: 2,
+            referrer: None,
+        };
+        let buggy = async { panic!("a bug in a parser") };
+        engine::spawn_fetch(7, pending.record(), buggy, done.clone());
+        let record = pending.record();
+        let fine = async move { Fetched::failed(record, "reset", "gone".into()) };
+        engine::spawn_fetch(8, pending.record(), fine, done);
+
+        let (index, fetched) = results
+            .recv()
+            .await
+            .expect("a result for the panicked fetch");
+        assert_eq!(index, 7);
+        let (kind, message) = fetched.record.error.expect("an error record");
+        assert_eq!(kind, "panic");
+        assert!(message.contains("a bug in a parser"), "{message}");
+        assert_eq!(fetched.record.url, "http://example.test/page");
+        assert_eq!(fetched.record.depth, 2);
+        let (index, _) = results.recv().await.expect("the next fetch's result");
+        assert_eq!(index, 8);
+    });
 }

@@ -13,6 +13,7 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -81,7 +82,8 @@ pub struct Record {
     /// Where redirects ended, if there were any.
     pub redirected_to: Option<String>,
     /// (kind, message) when the URL could not be fetched; kind is one of the fetch error
-    /// kinds, or "robots" for a URL robots.txt disallows.
+    /// kinds, "robots" for a URL robots.txt disallows, or "panic" for a fetch that panicked
+    /// (a bug in the crawler).
     pub error: Option<(String, String)>,
 }
 
@@ -131,12 +133,9 @@ pub async fn crawl(
     loop {
         // Everything admitted is fetching or waiting for the limiter's permission.
         while let Some(pending) = frontier.list.get(spawned) {
-            let (worker, done_tx, pending, index) =
-                (worker.clone(), done_tx.clone(), pending.clone(), spawned);
-            weft::spawn(async move {
-                let fetched = worker.fetch(pending).await;
-                done_tx.send((index, fetched)).ok();
-            });
+            let (worker, record, pending) = (worker.clone(), pending.record(), pending.clone());
+            let fetch = async move { worker.fetch(pending).await };
+            spawn_fetch(spawned, record, fetch, done_tx.clone());
             spawned += 1;
         }
         progress
@@ -163,6 +162,25 @@ pub async fn crawl(
     summary.connections = worker.connections_opened();
     summary.elapsed = started.elapsed();
     summary
+}
+
+/// Runs `fetch` in a task of its own and sends its result to `done` as number `index`. A
+/// fetch that panics (a bug) still sends one, `record` with an error of kind "panic": the
+/// crawl takes results back in order, and would otherwise wait forever for this one.
+pub fn spawn_fetch(
+    index: usize,
+    record: Record,
+    fetch: impl Future<Output = Fetched> + 'static,
+    done: mpsc::UnboundedSender<(usize, Fetched)>,
+) {
+    let task = weft::spawn(fetch);
+    weft::spawn(async move {
+        let fetched = match task.await {
+            Ok(fetched) => fetched,
+            Err(failure) => Fetched::failed(record, "panic", failure.to_string()),
+        };
+        done.send((index, fetched)).ok();
+    });
 }
 
 /// The URLs taken into the crawl, in the order they were found, and the rules for taking more.

@@ -22,11 +22,40 @@ pub struct Pending {
     pub referrer: Option<Url>,
 }
 
+impl Pending {
+    /// Its record before anything is known of the fetch.
+    pub fn record(&self) -> Record {
+        Record {
+            url: self.url.to_string(),
+            depth: self.depth,
+            referrer: self.referrer.as_ref().map(Url::to_string),
+            status: None,
+            bytes: 0,
+            content_type: None,
+            elapsed_ms: 0,
+            redirected_to: None,
+            error: None,
+        }
+    }
+}
+
 /// What fetching one URL gave: its record, where redirects ended, and the page's links.
 pub struct Fetched {
     pub record: Record,
     pub final_url: Option<Url>,
     pub links: Vec<Url>,
+}
+
+impl Fetched {
+    /// A URL that could not be fetched: `kind` and `message` go into its record.
+    pub fn failed(mut record: Record, kind: &str, message: String) -> Fetched {
+        record.error = Some((kind.to_owned(), message));
+        Fetched {
+            record,
+            final_url: None,
+            links: Vec::new(),
+        }
+    }
 }
 
 /// Path endings of files that have no links: asked for with HEAD, not downloaded.
@@ -65,17 +94,7 @@ impl Worker {
 
     /// Fetches `pending.url` when robots.txt and the limits allow.
     pub async fn fetch(&self, pending: Pending) -> Fetched {
-        let mut record = Record {
-            url: pending.url.to_string(),
-            depth: pending.depth,
-            referrer: pending.referrer.as_ref().map(Url::to_string),
-            status: None,
-            bytes: 0,
-            content_type: None,
-            elapsed_ms: 0,
-            redirected_to: None,
-            error: None,
-        };
+        let record = pending.record();
         if let Some(robots) = &self.robots {
             let path = &pending.url[url::Position::BeforePath..url::Position::AfterQuery];
             if !robots
@@ -83,12 +102,7 @@ impl Worker {
                 .await
                 .allows(path)
             {
-                record.error = Some(("robots".to_owned(), "disallowed by robots.txt".to_owned()));
-                return Fetched {
-                    record,
-                    final_url: None,
-                    links: Vec::new(),
-                };
+                return Fetched::failed(record, "robots", "disallowed by robots.txt".to_owned());
             }
         }
         self.limiter
