@@ -1,5 +1,6 @@
-//! One HTTP/1.1 connection: a `TcpStream` with a read buffer, and reading a response from it
-//! (head with httparse, then the body framed by Content-Length, chunked encoding, or close).
+//! One HTTP/1.1 connection: a `TcpStream` read through a `weft::io::BufReader`, and reading a
+//! response from it (head with httparse, then the body framed by Content-Length, chunked
+//! encoding, or close).
 
 use std::io;
 
