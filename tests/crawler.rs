@@ -426,3 +426,26 @@ fn a_fetch_that_panics_gives_an_error_record_and_the_crawl_goes_on() {
         assert_eq!(index, 8);
     });
 }
+
+#[test]
+fn the_site_answers_a_bad_or_endless_request_head_with_400() {
+    use weft::io::{AsyncReadExt, AsyncWriteExt};
+    use weft::net::TcpStream;
+
+    weft::run(async {
+        let port = Site::new(SiteConfig::new(3)).spawn_local().await.unwrap();
+        // A head that has not ended after the server's limit of 16 KiB. Exactly that much, so
+        // the server reads all of it and closes with a FIN: bytes left unread would make the
+        // close a reset, which may discard the reply before the test reads it.
+        let mut endless = b"GET / HTTP/1.1\r\nX-Filler: ".to_vec();
+        endless.resize(16 * 1024, b'a');
+        for request in [b"NOT HTTP AT ALL\r\n\r\n".to_vec(), endless] {
+            let mut conn = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+            conn.write_all(&request).await.unwrap();
+            let mut reply = Vec::new();
+            conn.read_to_end(&mut reply).await.unwrap();
+            let reply = String::from_utf8_lossy(&reply);
+            assert!(reply.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{reply}");
+        }
+    });
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
-use weft::io::{AsyncReadExt, AsyncWriteExt};
+use weft::io::{AsyncWriteExt, BufReader};
 use weft::net::TcpStream;
 
 use super::{Site, page_path};
@@ -30,18 +30,18 @@ enum After {
 }
 
 /// Serves requests on `conn` until the client closes it or a response ends it.
-pub async fn connection(site: Site, mut conn: TcpStream) -> io::Result<()> {
+pub async fn connection(site: Site, conn: TcpStream) -> io::Result<()> {
     conn.set_nodelay(true)?;
-    let mut buf = Vec::new();
+    let mut conn = BufReader::new(conn).with_limit(MAX_REQUEST);
     loop {
-        let Some(request) = read_request(&mut conn, &mut buf).await? else {
+        let Some(request) = read_request(&mut conn).await? else {
             return Ok(());
         };
         if !site.config.latency.is_zero() {
             weft::time::sleep(site.config.latency).await;
         }
         let close = request.close;
-        match respond(&site, &mut conn, request).await? {
+        match respond(&site, conn.get_mut(), request).await? {
             After::KeepAlive if !close => {}
             _ => return Ok(()),
         }
@@ -49,11 +49,11 @@ pub async fn connection(site: Site, mut conn: TcpStream) -> io::Result<()> {
 }
 
 /// Reads one request head into a `Request`; `None` when the client closed cleanly.
-async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<Request>> {
+async fn read_request(conn: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut parsed = httparse::Request::new(&mut headers);
-        match parsed.parse(buf) {
+        match parsed.parse(conn.buffer()) {
             Ok(httparse::Status::Complete(len)) => {
                 let header = |name: &str| {
                     parsed
@@ -72,22 +72,28 @@ async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Opt
                     deflate_ok: encodings.contains("deflate"),
                     close: header("connection").contains("close"),
                 };
-                buf.drain(..len);
+                conn.consume(len);
                 return Ok(Some(request));
             }
-            Ok(httparse::Status::Partial) if buf.len() < MAX_REQUEST => {}
-            _ => {
-                let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-                return Ok(None);
-            }
+            Ok(httparse::Status::Partial) => {}
+            Err(_) => return bad_request(conn).await,
         }
-        let mut chunk = [0u8; 4096];
-        let n = conn.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
+        // Fails with `InvalidData` once `MAX_REQUEST` bytes are buffered: the reader's limit.
+        match conn.read_more().await {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::InvalidData => return bad_request(conn).await,
+            Err(err) => return Err(err),
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Answers a request head that does not parse, or does not end within `MAX_REQUEST` bytes,
+/// and ends the connection.
+async fn bad_request(conn: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+    let refusal = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let _ = conn.write_all(refusal).await;
+    Ok(None)
 }
 
 async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Result<After> {
