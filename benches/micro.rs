@@ -137,6 +137,28 @@ fn spawn_await(c: &mut Criterion) {
     group.finish();
 }
 
+const LARGE_TASKS: u64 = 1_000;
+
+/// A task whose state is 16 KiB: a buffer it keeps across an await, as a task that reads into
+/// a stack buffer does. Spawning and joining it costs what a trivial task costs plus moving
+/// those bytes, as many times as the runtime moves the future and its result.
+async fn large_task() {
+    let buffer = [7u8; 16 * 1024];
+    std::future::ready(()).await;
+    std::hint::black_box(&buffer);
+}
+
+fn spawn_await_large(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_await_large");
+    group.throughput(Throughput::Elements(LARGE_TASKS));
+    bench_all(&mut group, |s| async move {
+        for _ in 0..LARGE_TASKS {
+            s.spawn(large_task()).await;
+        }
+    });
+    group.finish();
+}
+
 /// Runs `body` on weft, tokio's LocalSet and smol's LocalExecutor as three entries of `group`.
 fn bench_all<F, Fut>(group: &mut BenchmarkGroup<'_, WallTime>, body: F)
 where
@@ -359,5 +381,12 @@ fn timers(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, spawn_await, yields, ping_pong, timers);
+criterion_group!(
+    benches,
+    spawn_await,
+    spawn_await_large,
+    yields,
+    ping_pong,
+    timers
+);
 criterion_main!(benches);

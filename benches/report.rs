@@ -152,7 +152,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 18] = [
+const GROUPS: [(&str, &str); 19] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -160,6 +160,10 @@ const GROUPS: [(&str, &str); 18] = [
     (
         "spawn_all_then_await",
         "spawn 10,000 trivial tasks, then await them all (ns per task)",
+    ),
+    (
+        "spawn_await_large",
+        "spawn a task whose state is 16 KiB and await it, 1,000 times (ns per task)",
     ),
     (
         "yield_one_task",

@@ -323,19 +323,19 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
         }
     }
 
-    /// Reads once from the stream into the room after the buffered bytes, making room first
-    /// if there is none: by moving the buffered bytes to the front, or else by growing the
-    /// buffer up to `limit`. Callers read more only while fewer than `limit` bytes are
-    /// buffered (or none, whatever the limit), so there is always room to make.
+    /// Reads once from the stream into the room after the buffered bytes. The buffered bytes
+    /// move to the front first, so the read gets all the room there is (a read into a sliver
+    /// left at the end would cost a system call for a few bytes); a full buffer grows, up to
+    /// `limit`. Callers read more only while fewer than `limit` bytes are buffered (or none,
+    /// whatever the limit), so there is always room to make.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
+        }
         if self.end == self.buf.len() {
-            if self.start > 0 {
-                self.buf.copy_within(self.start..self.end, 0);
-                (self.start, self.end) = (0, self.end - self.start);
-            } else {
-                let grown = (self.buf.len() * 2).min(self.limit.max(self.buf.len() + 1));
-                self.buf.resize(grown, 0);
-            }
+            let grown = (self.buf.len() * 2).min(self.limit.max(self.buf.len() + 1));
+            self.buf.resize(grown, 0);
         }
         let n = ready!(Pin::new(&mut self.inner).poll_read(cx, &mut self.buf[self.end..]))?;
         self.end += n;

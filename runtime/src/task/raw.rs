@@ -77,10 +77,14 @@ struct TaskCell<F: Future> {
     stage: UnsafeCell<Stage<F>>,
 }
 
+/// The future while it runs, then its result until the `JoinHandle` takes it. `Finished(None)`
+/// once the future is dropped and no result is there: not stored yet, taken, or dropped.
+///
+/// The result sits in an `Option` of its own so that taking it moves the result alone: moving
+/// the whole stage out would copy as many bytes as the future has, kilobytes for a big one.
 enum Stage<F: Future> {
     Running(F),
-    Finished(Result<F::Output, TaskFailure>),
-    Consumed,
+    Finished(Option<Result<F::Output, TaskFailure>>),
 }
 
 /// What one run of a task ended with; tells the executor what to do with its queue reference.
@@ -116,8 +120,13 @@ pub(crate) fn allocate<F>(future: F, meta: TaskMeta) -> SpawnParts<F::Output>
 where
     F: Future + 'static,
 {
-    let cell = Box::new(TaskCell {
-        header: Header {
+    let mut cell = Box::<TaskCell<F>>::new_uninit();
+    let uninit = cell.as_mut_ptr();
+    // SAFETY: `uninit` points into the box's allocation, valid for writes of a whole
+    // `TaskCell<F>`, and each field is written once. Writing the fields in place, instead of
+    // moving a finished cell into the box, saves a copy of the future.
+    unsafe {
+        (&raw mut (*uninit).header).write(Header {
             state: State::new_spawned(3),
             vtable: vtable::<F>(),
             id: meta.id,
@@ -125,9 +134,11 @@ where
             owner_key: Cell::new(meta.owner_key),
             join_waker: UnsafeCell::new(None),
             name: meta.name.map(Box::new),
-        },
-        stage: UnsafeCell::new(Stage::Running(future)),
-    });
+        });
+        (&raw mut (*uninit).stage).write(UnsafeCell::new(Stage::Running(future)));
+    }
+    // SAFETY: both fields were written above.
+    let cell = unsafe { cell.assume_init() };
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
     SpawnParts {
         owned: TaskRef { ptr },
@@ -221,7 +232,9 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
     let stage = cell.stage.get();
     // SAFETY: exclusive access per this function's contract; this drops the future in place,
     // on the runtime thread (rule 5). A panic in its destructor is reported like a panic in poll.
-    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        *stage = Stage::Finished(None)
+    }));
     if let Err(payload) = dropped {
         if !matches!(result, Err(TaskFailure::Panicked(_))) {
             result = Err(TaskFailure::Panicked(Box::new(payload)));
@@ -229,7 +242,7 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
     }
     let panicked = matches!(result, Err(TaskFailure::Panicked(_)));
     // SAFETY: exclusive access per this function's contract.
-    unsafe { *stage = Stage::Finished(result) };
+    unsafe { *stage = Stage::Finished(Some(result)) };
     let header = &cell.header;
     let snapshot = header.state.complete();
     if snapshot.has_join_handle() {
@@ -253,7 +266,9 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
 /// Runtime thread, exclusive access to the stage.
 unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) {
     // SAFETY: exclusive access per this function's contract.
-    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe { *stage = Stage::Consumed }));
+    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+        *stage = Stage::Finished(None)
+    }));
     if dropped.is_err() {
         eprintln!("weft: a task's output panicked while being dropped; the panic was contained");
     }
@@ -265,7 +280,11 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: rule 1: COMPLETE is set (checked by the caller) so the executor is done with the
     // stage, and the JoinRef is on the runtime thread.
     let stage = unsafe { &mut *cell.stage.get() };
-    let Stage::Finished(result) = std::mem::replace(stage, Stage::Consumed) else {
+    let taken = match stage {
+        Stage::Finished(result) => result.take(),
+        Stage::Running(_) => None,
+    };
+    let Some(result) = taken else {
         panic!("a JoinHandle was polled again after it returned its task's result");
     };
     // SAFETY: `JoinRef<F::Output>` passes a `*mut Option<Result<F::Output, TaskFailure>>`.
@@ -277,7 +296,7 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     let cell = unsafe { cell::<F>(ptr) };
     let stage = cell.stage.get();
     // SAFETY: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
-    if let Stage::Finished(Err(TaskFailure::Panicked(_))) = unsafe { &*stage } {
+    if let Stage::Finished(Some(Err(TaskFailure::Panicked(_)))) = unsafe { &*stage } {
         super::report_unobserved_panic(
             cell.header.id,
             cell.header.name.as_deref().map(String::as_str),
@@ -289,13 +308,13 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone, so nothing else points at the cell; it was made by
-    // `Box::leak` in `allocate::<F>`. By rule 5 the stage is `Consumed` (or holds only a
-    // `Send` failure), so dropping it here is fine on any thread.
+    // `Box::leak` in `allocate::<F>`. By rule 5 the stage holds no result (or only a `Send`
+    // failure), so dropping it here is fine on any thread.
     let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
     debug_assert!(matches!(
         // SAFETY: we own the box.
         unsafe { &*cell.stage.get() },
-        Stage::Consumed | Stage::Finished(Err(_))
+        Stage::Finished(None | Some(Err(_)))
     ));
     drop(cell);
 }
