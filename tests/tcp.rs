@@ -236,3 +236,13 @@ fn ipv6_loopback_works_when_available() {
         assert!(client.is_ok() && accepted.is_ok());
     });
 }
+
+#[test]
+fn a_connect_future_stays_small_when_the_resolver_may_need_the_network() {
+    // The DNS query behind a host name is a future of kilobytes; it is boxed only when a query
+    // goes out, so that every future that connects (and every task awaiting one) does not carry
+    // those kilobytes for addresses and hosts-file names.
+    let connect = TcpStream::connect("example.com:80");
+    let size = std::mem::size_of_val(&connect);
+    assert!(size < 1024, "TcpStream::connect's future is {size} bytes");
+}

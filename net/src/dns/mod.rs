@@ -220,7 +220,12 @@ impl Resolver {
         // timeout or a broken server would fail the next candidate just the same).
         let mut not_found = None;
         for candidate in self.inner.config.candidates(&name) {
-            match self.lookup_name(&candidate).await {
+            // Boxed: a query's future is kilobytes (two questions at once, each with its
+            // buffers, timers and TCP fallback), and every future that may resolve a name —
+            // each `TcpStream::connect` — would otherwise be that large even when the name is
+            // an address or in the hosts file. The allocation is paid only when a query goes
+            // out on the network.
+            match Box::pin(self.lookup_name(&candidate)).await {
                 Err(err) if err.kind() == io::ErrorKind::NotFound => not_found = Some(err),
                 other => return other,
             }
