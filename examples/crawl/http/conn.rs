@@ -116,49 +116,12 @@ impl Conn {
         self.reader.set_limit(max_bytes.saturating_add(1));
         let mut first_byte_seen = false;
         loop {
-            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-            let mut response = httparse::Response::new(&mut headers);
-            match response.parse(self.available()) {
-                Ok(httparse::Status::Complete(len)) if len > max_bytes => {
-                    return Err(
-                        too_large(format!("response headers exceed {max_bytes} bytes")).into(),
-                    );
+            if let Some((head, len)) = parse_head(self.available(), max_bytes)? {
+                self.consume(len);
+                if (100..200).contains(&head.status) {
+                    continue;
                 }
-                Ok(httparse::Status::Complete(len)) => {
-                    let head = Head {
-                        status: response.code.unwrap_or(0),
-                        version: response.version.unwrap_or(1),
-                        headers: response
-                            .headers
-                            .iter()
-                            .map(|h| {
-                                (
-                                    h.name.to_owned(),
-                                    String::from_utf8_lossy(h.value).into_owned(),
-                                )
-                            })
-                            .collect(),
-                    };
-                    self.consume(len);
-                    if (100..200).contains(&head.status) {
-                        continue;
-                    }
-                    return Ok(head);
-                }
-                Ok(httparse::Status::Partial) => {
-                    if self.available().len() > max_bytes {
-                        return Err(too_large(format!(
-                            "response headers exceed {max_bytes} bytes"
-                        ))
-                        .into());
-                    }
-                }
-                Err(httparse::Error::TooManyHeaders) => {
-                    return Err(
-                        too_large(format!("more than {MAX_HEADERS} response headers")).into(),
-                    );
-                }
-                Err(err) => return Err(malformed(format!("invalid response head: {err}")).into()),
+                return Ok(head);
             }
             let fill = self.fill().await;
             let stale = !first_byte_seen && self.available().is_empty();
@@ -272,6 +235,44 @@ impl Conn {
                 return Err(malformed("a chunk is longer than its size says"));
             }
         }
+    }
+}
+
+/// The response head at the start of `bytes` and its length, or `None` if it has not all
+/// arrived. A plain function, not part of `read_head`'s future: its 2 KiB of parsed-header
+/// slots are then never held across an await, and so are not part of every fetch's state.
+fn parse_head(bytes: &[u8], max_bytes: usize) -> Result<Option<(Head, usize)>, FetchError> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut headers);
+    match response.parse(bytes) {
+        Ok(httparse::Status::Complete(len)) if len > max_bytes => Err(too_large(format!(
+            "response headers exceed {max_bytes} bytes"
+        ))),
+        Ok(httparse::Status::Complete(len)) => {
+            let head = Head {
+                status: response.code.unwrap_or(0),
+                version: response.version.unwrap_or(1),
+                headers: response
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_owned(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
+                    .collect(),
+            };
+            Ok(Some((head, len)))
+        }
+        Ok(httparse::Status::Partial) if bytes.len() > max_bytes => Err(too_large(format!(
+            "response headers exceed {max_bytes} bytes"
+        ))),
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(too_large(format!(
+            "more than {MAX_HEADERS} response headers"
+        ))),
+        Err(err) => Err(malformed(format!("invalid response head: {err}"))),
     }
 }
 
