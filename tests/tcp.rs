@@ -246,3 +246,15 @@ fn a_connect_future_stays_small_when_the_resolver_may_need_the_network() {
     let size = std::mem::size_of_val(&connect);
     assert!(size < 1024, "TcpStream::connect's future is {size} bytes");
 }
+
+#[test]
+fn read_to_end_keeps_no_buffer_in_its_future() {
+    weft::run(async {
+        let addr = echo_server().await;
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        let mut out = Vec::new();
+        let reading = stream.read_to_end(&mut out);
+        let size = std::mem::size_of_val(&reading);
+        assert!(size < 256, "read_to_end's future is {size} bytes");
+    });
+}

@@ -69,11 +69,15 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
     ) -> impl Future<Output = io::Result<usize>> + 'a {
         async move {
             let start = buf.len();
-            let mut chunk = [0u8; 8192];
             loop {
-                match self.read(&mut chunk).await? {
-                    0 => return Ok(buf.len() - start),
-                    n => buf.extend_from_slice(&chunk[..n]),
+                // Reads straight into `buf`'s tail. (A buffer on the stack would be held across
+                // the await, and make this future, and every future awaiting it, 8 KiB larger.)
+                let filled = buf.len();
+                buf.resize(filled + 8192, 0);
+                let read = self.read(&mut buf[filled..]).await;
+                buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+                if read? == 0 {
+                    return Ok(buf.len() - start);
                 }
             }
         }
