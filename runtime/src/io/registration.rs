@@ -79,6 +79,7 @@ impl Registration {
     }
 
     /// Waits for read readiness and runs `op` until it stops returning `WouldBlock`.
+    #[inline]
     pub fn poll_read_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -88,6 +89,7 @@ impl Registration {
     }
 
     /// Waits for write readiness and runs `op` until it stops returning `WouldBlock`.
+    #[inline]
     pub fn poll_write_io<R>(
         &self,
         cx: &mut Context<'_>,
@@ -96,6 +98,7 @@ impl Registration {
         self.poll_io(cx, Direction::Write, op)
     }
 
+    #[inline]
     fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
