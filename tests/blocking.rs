@@ -1,9 +1,7 @@
 //! spawn_blocking through the public API.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use weft::task::{MAX_THREADS, spawn_blocking};
 
@@ -33,10 +31,12 @@ fn a_panicking_job_is_an_error_value() {
 
 #[test]
 fn cancelling_the_await_does_not_stop_the_thread() {
+    let (go_tx, go_rx) = mpsc::channel::<()>();
     let (done_tx, done_rx) = mpsc::channel();
     weft::run(async move {
+        // The job cannot finish before it is let go, so the timeout always wins.
         let job = spawn_blocking(move || {
-            std::thread::sleep(Duration::from_millis(20));
+            let _ = go_rx.recv();
             done_tx.send("finished anyway").unwrap();
         });
         assert!(
@@ -45,33 +45,63 @@ fn cancelling_the_await_does_not_stop_the_thread() {
                 .is_err()
         );
     });
+    go_tx.send(()).unwrap();
     assert_eq!(
         done_rx.recv_timeout(Duration::from_secs(10)),
         Ok("finished anyway")
     );
 }
 
+/// Counts the jobs inside it and holds each until `MAX_THREADS` have been inside at once;
+/// from then on it lets every job through.
+struct FullHouse {
+    inside: Mutex<(usize, usize)>, // (now, most)
+    changed: Condvar,
+    /// Only turns a pool that never runs `MAX_THREADS` jobs at once into a failed assertion
+    /// instead of a hang.
+    give_up_at: Instant,
+}
+
+impl FullHouse {
+    fn new() -> FullHouse {
+        FullHouse {
+            inside: Mutex::new((0, 0)),
+            changed: Condvar::new(),
+            give_up_at: Instant::now() + Duration::from_secs(10),
+        }
+    }
+
+    fn enter_and_wait(&self) {
+        let mut inside = self.inside.lock().unwrap();
+        inside.0 += 1;
+        inside.1 = inside.1.max(inside.0);
+        self.changed.notify_all();
+        let patience = self.give_up_at.saturating_duration_since(Instant::now());
+        let (mut inside, _) = self
+            .changed
+            .wait_timeout_while(inside, patience, |(_, most)| *most < MAX_THREADS)
+            .unwrap();
+        inside.0 -= 1;
+    }
+
+    fn most(&self) -> usize {
+        self.inside.lock().unwrap().1
+    }
+}
+
 #[test]
 fn many_jobs_share_a_bounded_pool() {
-    let running = Arc::new(AtomicUsize::new(0));
-    let most = Arc::new(AtomicUsize::new(0));
-    let overlapped = Arc::new(AtomicBool::new(false));
+    let house = Arc::new(FullHouse::new());
     weft::run({
-        let (running, most, overlapped) = (running.clone(), most.clone(), overlapped.clone());
+        let house = house.clone();
         async move {
+            // A worker left idle by an earlier job must not make the pool run the next burst
+            // of jobs one at a time.
+            spawn_blocking(|| ()).await.unwrap();
             let jobs: Vec<_> = (0..3 * MAX_THREADS)
                 .map(|_| {
-                    let (running, most, overlapped) =
-                        (running.clone(), most.clone(), overlapped.clone());
-                    spawn_blocking(move || {
-                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
-                        most.fetch_max(now, Ordering::SeqCst);
-                        if now > 1 {
-                            overlapped.store(true, Ordering::SeqCst);
-                        }
-                        std::thread::sleep(Duration::from_millis(2));
-                        running.fetch_sub(1, Ordering::SeqCst);
-                    })
+                    let house = house.clone();
+                    spawn_blocking(move || house.enter_and_wait())
                 })
                 .collect();
             for job in weft::future::join_all(jobs).await {
@@ -79,9 +109,5 @@ fn many_jobs_share_a_bounded_pool() {
             }
         }
     });
-    assert!(most.load(Ordering::SeqCst) <= MAX_THREADS);
-    assert!(
-        overlapped.load(Ordering::SeqCst),
-        "jobs ran on several threads at once"
-    );
+    assert_eq!(house.most(), MAX_THREADS);
 }

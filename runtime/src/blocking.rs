@@ -35,6 +35,15 @@ struct PoolState {
     idle: usize,
 }
 
+impl PoolState {
+    /// Whether the queue holds more jobs than the idle workers will take, and the pool may
+    /// grow. An idle worker counts as idle until it wakes, so a burst of jobs while one worker
+    /// sleeps starts new workers instead of leaving the burst to that one.
+    fn wants_worker(&self) -> bool {
+        self.jobs.len() > self.idle && self.threads < MAX_THREADS
+    }
+}
+
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
     POOL.get_or_init(|| Pool {
@@ -54,7 +63,8 @@ impl Pool {
         state.jobs.push_back(job);
         if state.idle > 0 {
             self.job_ready.notify_one();
-        } else if state.threads < MAX_THREADS {
+        }
+        if state.wants_worker() {
             state.threads += 1;
             let spawned = std::thread::Builder::new()
                 .name("weft-blocking".into())
@@ -154,5 +164,25 @@ impl<T> Future for Blocking<T> {
             _ => shared.waker = Some(cx.waker().clone()),
         }
         Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(queued: usize, idle: usize, threads: usize) -> PoolState {
+        PoolState {
+            jobs: (0..queued).map(|_| Box::new(|| ()) as Job).collect(),
+            threads,
+            idle,
+        }
+    }
+
+    #[test]
+    fn a_burst_beyond_the_idle_workers_starts_more() {
+        assert!(state(2, 1, 1).wants_worker());
+        assert!(!state(1, 1, 1).wants_worker(), "the idle worker takes it");
+        assert!(!state(3, 0, MAX_THREADS).wants_worker(), "the pool is full");
     }
 }
