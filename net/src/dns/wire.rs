@@ -250,6 +250,81 @@ mod tests {
         }
     }
 
+    /// A reply to `encode_query(7, "www.example.com", A)`: a CNAME to `web.example.com` and
+    /// that name's address, both owner names compressed against the question.
+    fn sample_reply() -> Vec<u8> {
+        let mut msg = encode_query(7, "www.example.com", RecordType::A).unwrap();
+        msg[2..4].copy_from_slice(&(FLAG_RESPONSE | FLAG_RECURSION_DESIRED).to_be_bytes());
+        msg[6..8].copy_from_slice(&2u16.to_be_bytes()); // two answers
+        // www.example.com CNAME web.example.com: "web" then a pointer to "example.com".
+        msg.extend_from_slice(&[0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6]);
+        msg.extend_from_slice(&[3, b'w', b'e', b'b', 0xc0, 16]);
+        // web.example.com A 192.0.2.1, its owner a pointer to the CNAME's target.
+        msg.extend_from_slice(&[0xc0, 45, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1]);
+        msg
+    }
+
+    fn decode_sample(msg: &[u8]) -> io::Result<Reply> {
+        decode_reply(msg, 7, "www.example.com", RecordType::A)
+    }
+
+    #[test]
+    fn a_compressed_reply_decodes() {
+        let reply = decode_sample(&sample_reply()).unwrap();
+        let ip = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
+        assert_eq!(reply.addresses, [("web.example.com".to_string(), ip, 60)]);
+        let alias = (
+            "www.example.com".to_string(),
+            "web.example.com".to_string(),
+            60,
+        );
+        assert_eq!(reply.aliases, [alias]);
+    }
+
+    #[test]
+    fn every_cut_short_reply_is_malformed() {
+        let msg = sample_reply();
+        for len in 0..msg.len() {
+            let err = decode_sample(&msg[..len]).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "cut at {len}");
+        }
+    }
+
+    /// Random damage to a good reply — bytes overwritten, the end cut off or junk appended —
+    /// gives a reply or an error, never a panic, and nothing it returns breaks the limits.
+    #[test]
+    fn damaged_replies_never_panic() {
+        let good = sample_reply();
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move |below: usize| {
+            // xorshift64: deterministic, so a failure reproduces.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        for round in 0..20_000 {
+            let mut msg = good.clone();
+            for _ in 0..1 + random(4) {
+                let at = random(msg.len());
+                // Pointer bytes and small lengths are where the decoder's checks are.
+                msg[at] = [0xc0, 0x3f, 0, 1, 12, random(256) as u8][random(6)];
+            }
+            match random(3) {
+                0 => msg.truncate(random(msg.len() + 1)),
+                1 => msg.extend((0..random(8)).map(|_| random(256) as u8)),
+                _ => {}
+            }
+            if let Ok(reply) = decode_sample(&msg) {
+                let names = reply.addresses.iter().map(|(name, ..)| name);
+                let names = names.chain(reply.aliases.iter().flat_map(|(a, b, _)| [a, b]));
+                for name in names {
+                    assert!(name.len() <= MAX_NAME_LEN, "round {round}: {name:?}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn pointer_loops_are_malformed() {
         let mut msg = vec![0u8; 12];
