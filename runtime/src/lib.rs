@@ -21,5 +21,5 @@ pub use executor::{Deadlock, Runtime, TaskReport, run, try_run};
 
 /// Configuring a [`Runtime`].
 pub mod runtime {
-    pub use crate::executor::{Builder, Deadlock, Runtime, TaskReport};
+    pub use crate::executor::{Builder, Deadlock, DebugEvent, Runtime, TaskReport};
 }

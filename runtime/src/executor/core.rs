@@ -11,7 +11,9 @@ use std::task::{RawWakerVTable, Waker};
 
 use slab::Slab;
 
+use super::TaskReport;
 use super::budget;
+use super::debug::DebugMode;
 use super::remote::Remote;
 use crate::reactor::Reactor;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
@@ -23,6 +25,23 @@ use crate::time::driver::TimerDriver;
 pub(crate) struct OwnedTask {
     pub(crate) task: TaskRef,
     pub(crate) spawned_at: &'static Location<'static>,
+}
+
+impl OwnedTask {
+    /// The task as reports describe it; `awaited` as the caller counts it.
+    pub(crate) fn report(&self, awaited: bool) -> TaskReport {
+        TaskReport {
+            id: self.task.id(),
+            name: self.task.name().map(str::to_owned),
+            spawned_at: self.spawned_at,
+            awaited,
+        }
+    }
+
+    /// The report for a debug event, which counts any awaiter of the task's `JoinHandle`.
+    fn debug_report(&self) -> TaskReport {
+        self.report(self.task.waker_census(|_| true).1)
+    }
 }
 
 /// The wakers held inside weft's primitives, by the address of what they wake (a task
@@ -77,6 +96,8 @@ pub(crate) struct Core {
     /// The data and vtable pointers of the main future's waker during `block_on`, to
     /// recognise it (compared, never dereferenced).
     main_waker: Cell<Option<(*const (), *const RawWakerVTable)>>,
+    /// `Some` in debug mode.
+    pub(crate) debug: Option<DebugMode>,
 }
 
 impl Core {
@@ -85,6 +106,7 @@ impl Core {
         reactor: Reactor,
         event_interval: u32,
         budget: u32,
+        debug: Option<DebugMode>,
     ) -> Core {
         Core {
             id: remote.id,
@@ -99,6 +121,7 @@ impl Core {
             budget,
             held_wakers: Rc::new(HeldWakers::default()),
             main_waker: Cell::new(None),
+            debug,
         }
     }
 
@@ -191,21 +214,32 @@ impl Core {
 
     /// Polls up to `max` queued tasks; returns how many it polled.
     pub(crate) fn run_ready(&self, max: u32) -> u32 {
+        // Debug mode is looked at once per batch, not once per poll: each arm is its own
+        // copy of the loop.
+        match &self.debug {
+            None => self.run_ready_with(max, TaskRef::run),
+            Some(debug) => self.run_ready_with(max, |task| self.run_timed(debug, task)),
+        }
+    }
+
+    #[inline(always)]
+    fn run_ready_with(&self, max: u32, run: impl Fn(&TaskRef) -> RunOutcome) -> u32 {
         let mut polled = 0;
         while polled < max {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 break;
             };
-            self.run_task(task);
+            self.run_task(task, &run);
             polled += 1;
         }
         polled
     }
 
-    fn run_task(&self, task: TaskRef) {
+    #[inline(always)]
+    fn run_task(&self, task: TaskRef, run: impl Fn(&TaskRef) -> RunOutcome) {
         budget::reset(self.budget);
         self.current.set(Some(task.id()));
-        let outcome = task.run();
+        let outcome = run(&task);
         self.current.set(None);
         match outcome {
             RunOutcome::Idle => {}
@@ -219,6 +253,21 @@ impl Core {
                 drop(removed);
             }
         }
+    }
+
+    /// Runs `task` in debug mode: timed, and reported if slow.
+    #[inline(never)]
+    fn run_timed(&self, debug: &DebugMode, task: &TaskRef) -> RunOutcome {
+        debug.poll_starts();
+        let outcome = task.run();
+        debug.poll_ended(|| {
+            let owned = self.owned.borrow();
+            let entry = owned.get(task.owner_key());
+            entry
+                .filter(|o| o.task.id() == task.id())
+                .map(OwnedTask::debug_report)
+        });
+        outcome
     }
 
     /// Resets the budget before polling the main future.
@@ -247,6 +296,14 @@ impl Core {
             let tasks: Vec<OwnedTask> = self.owned.borrow_mut().drain().collect();
             if tasks.is_empty() {
                 break;
+            }
+            if let Some(debug) = &self.debug {
+                let mut reports: Vec<TaskReport> =
+                    tasks.iter().map(OwnedTask::debug_report).collect();
+                reports.sort_by_key(|report| report.id);
+                reports
+                    .into_iter()
+                    .for_each(|report| debug.dropped_pending(report));
             }
             for owned in &tasks {
                 owned.task.cancel_now();

@@ -28,7 +28,7 @@ pub struct Deadlock {
     tasks: Vec<TaskReport>,
 }
 
-/// One task's line in a [`Deadlock`] report.
+/// One task, as a [`Deadlock`] report or a [`DebugEvent`](super::DebugEvent) describes it.
 #[derive(Debug, Clone)]
 pub struct TaskReport {
     /// The task's id.
@@ -37,7 +37,9 @@ pub struct TaskReport {
     pub name: Option<String>,
     /// Where it was spawned.
     pub spawned_at: &'static Location<'static>,
-    /// True if some task (or the main future) is awaiting its `JoinHandle`.
+    /// True if some task (or the main future) is awaiting its `JoinHandle`. (A
+    /// [`DebugEvent`](super::DebugEvent) counts any awaiter, even one outside weft, as the
+    /// slow poll left it: a task that finished in it is awaited no more.)
     pub awaited: bool,
 }
 
@@ -63,11 +65,7 @@ impl fmt::Display for Deadlock {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "  task {}", task.id)?;
-            if let Some(name) = &task.name {
-                write!(f, " ({name})")?;
-            }
-            write!(f, " spawned at {}, waiting", task.spawned_at)?;
+            write!(f, "  {task}, waiting")?;
             if task.awaited {
                 write!(f, "; its JoinHandle is being awaited")?;
             }
@@ -77,6 +75,17 @@ impl fmt::Display for Deadlock {
 }
 
 impl std::error::Error for Deadlock {}
+
+/// `task #7 (fetch) spawned at src/main.rs:12:5`.
+impl fmt::Display for TaskReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.id)?;
+        if let Some(name) = &self.name {
+            write!(f, " ({name})")?;
+        }
+        write!(f, " spawned at {}", self.spawned_at)
+    }
+}
 
 /// `Some(report)` if the runtime provably can never make progress again. The caller has
 /// checked that nothing is queued and the main future was not woken.
@@ -95,12 +104,7 @@ pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -
         let (extra_refs, local_joiner) = task.waker_census(is_local);
         outside += extra_refs;
         held_by_weft += usize::from(local_joiner);
-        tasks.push(TaskReport {
-            id: task.id(),
-            name: task.name().map(str::to_owned),
-            spawned_at: owned.spawned_at,
-            awaited: local_joiner,
-        });
+        tasks.push(owned.report(local_joiner));
     });
     // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
     // only those of live tasks and of the main future are counted, as above.

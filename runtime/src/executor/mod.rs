@@ -20,6 +20,7 @@ pub(crate) mod budget;
 mod context;
 pub(crate) mod core;
 mod deadlock;
+mod debug;
 mod remote;
 pub(crate) mod spawn;
 
@@ -30,13 +31,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{Deadlock, TaskReport};
+pub use debug::DebugEvent;
 
 use self::core::Core;
 pub(crate) use self::core::HeldWakers;
+use self::debug::{DebugHook, DebugMode};
 use self::remote::Remote;
 use crate::reactor::{Reactor, Wait};
 use crate::task::JoinHandle;
@@ -72,11 +75,14 @@ pub(crate) fn local_waker_census(waker: &Waker) -> Option<Rc<HeldWakers>> {
 /// let rt = weft::runtime::Builder::new().event_interval(31).build().unwrap();
 /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Builder {
     event_interval: u32,
     budget: u32,
     events_capacity: usize,
+    debug: bool,
+    slow_poll: Duration,
+    debug_hook: Option<DebugHook>,
 }
 
 impl Default for Builder {
@@ -85,14 +91,105 @@ impl Default for Builder {
             event_interval: 61,
             budget: 128,
             events_capacity: 1024,
+            debug: debug::wanted_by_env(),
+            slow_poll: debug::DEFAULT_SLOW_POLL,
+            debug_hook: None,
         }
     }
 }
 
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("event_interval", &self.event_interval)
+            .field("budget", &self.budget)
+            .field("events_capacity", &self.events_capacity)
+            .field("debug", &self.debug)
+            .field("slow_poll_threshold", &self.slow_poll)
+            .field(
+                "debug_hook",
+                &self.debug_hook.as_ref().map(|_| "Fn(&DebugEvent)"),
+            )
+            .finish()
+    }
+}
+
 impl Builder {
-    /// The defaults: `event_interval` 61, `budget` 128, 1024 events per reactor poll.
+    /// The defaults: `event_interval` 61, `budget` 128, 1024 events per reactor poll, debug
+    /// mode off unless the `WEFT_DEBUG` environment variable is set (and not `0`), slow-poll
+    /// threshold 100 ms.
     pub fn new() -> Builder {
         Builder::default()
+    }
+
+    /// Debug mode, asyncio's `loop.set_debug(True)`: the runtime reports each poll that runs
+    /// longer than the [slow-poll threshold](Builder::slow_poll_threshold), naming the task,
+    /// and each task still pending when the runtime is dropped (see [`DebugEvent`]). Reports
+    /// go to standard error, or to [`on_debug_event`](Builder::on_debug_event)'s hook.
+    ///
+    /// Also turned on by setting `WEFT_DEBUG=1` in the environment (weft's
+    /// `PYTHONASYNCIODEBUG`), which reaches runtimes made by [`run`] too. Off, it costs a
+    /// branch per poll.
+    ///
+    /// ```
+    /// let rt = weft::runtime::Builder::new().debug(true).build().unwrap();
+    /// rt.block_on(async {
+    ///     weft::task::Builder::new()
+    ///         .name("forgotten")
+    ///         .spawn(std::future::pending::<()>());
+    /// });
+    /// // Prints: weft debug: task #2 (forgotten) spawned at <file:line:column> was still
+    /// // pending when the runtime was dropped; its future was dropped unfinished
+    /// drop(rt);
+    /// ```
+    pub fn debug(mut self, on: bool) -> Builder {
+        self.debug = on;
+        self
+    }
+
+    /// How long one poll may run before debug mode reports it: 100 ms by default, asyncio's
+    /// `slow_callback_duration`.
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Builder {
+        self.slow_poll = threshold;
+        self
+    }
+
+    /// Sends debug mode's reports to `hook` instead of standard error, to log them your way or
+    /// count them in a test; turns debug mode on. The hook runs on the runtime's thread, right
+    /// after the slow poll or while the runtime is being dropped; a panic in it propagates.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    /// use weft::runtime::{Builder, DebugEvent};
+    ///
+    /// let slow = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = Builder::new()
+    ///     .slow_poll_threshold(Duration::from_millis(5))
+    ///     .on_debug_event({
+    ///         let slow = slow.clone();
+    ///         move |event| {
+    ///             if let DebugEvent::SlowPoll { task: Some(task), .. } = event {
+    ///                 slow.lock().unwrap().push(task.name.clone());
+    ///             }
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     weft::task::Builder::new()
+    ///         .name("blocker")
+    ///         // A blocking call where an await belongs: the whole thread stops.
+    ///         .spawn(async { std::thread::sleep(Duration::from_millis(10)) })
+    ///         .await
+    ///         .unwrap();
+    /// });
+    /// assert_eq!(*slow.lock().unwrap(), [Some("blocker".to_string())]);
+    /// ```
+    pub fn on_debug_event(mut self, hook: impl Fn(&DebugEvent) + Send + Sync + 'static) -> Builder {
+        self.debug = true;
+        self.debug_hook = Some(Arc::new(hook));
+        self
     }
 
     /// How many task polls may run before the reactor and the timers are checked again
@@ -120,7 +217,10 @@ impl Builder {
     pub fn build(self) -> io::Result<Runtime> {
         let (reactor, waker) = Reactor::new(self.events_capacity)?;
         let remote = Remote::register(waker);
-        let core = Core::new(remote, reactor, self.event_interval, self.budget);
+        let debug = self
+            .debug
+            .then(|| DebugMode::new(self.slow_poll, self.debug_hook));
+        let core = Core::new(remote, reactor, self.event_interval, self.budget, debug);
         Ok(Runtime {
             core: Rc::new(core),
         })
@@ -200,8 +300,14 @@ impl Runtime {
             if main.woken.swap(false, Ordering::AcqRel) {
                 core.reset_budget();
                 let outer = core.set_current(Some(main_id));
+                if let Some(debug) = &core.debug {
+                    debug.poll_starts();
+                }
                 let polled = future.as_mut().poll(&mut cx);
                 core.set_current(outer);
+                if let Some(debug) = &core.debug {
+                    debug.poll_ended(|| None);
+                }
                 if let Poll::Ready(output) = polled {
                     return Ok(output);
                 }

@@ -1,0 +1,144 @@
+//! Debug mode: what asyncio's debug mode (`PYTHONASYNCIODEBUG=1`) reports, for weft.
+//!
+//! - **Slow polls.** One poll of a task that runs for long holds up every other task, timer
+//!   and socket of the thread: somewhere in it a blocking call (`std::thread::sleep`, a
+//!   synchronous read, a long computation) runs where an `.await` or `spawn_blocking`
+//!   belongs. asyncio logs `Executing <Task ...> took 0.153 seconds`; weft names the task and
+//!   where it was spawned.
+//! - **Tasks dropped while pending.** Dropping a runtime drops the tasks left in it, on
+//!   purpose (as `asyncio.run` cancels them); asyncio's "Task was destroyed but it is
+//!   pending!" says when that happened to a task nobody meant to leave behind.
+//!
+//! Off by default: a poll then costs one branch more, not a clock read.
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::TaskReport;
+
+/// Something a runtime in debug mode noticed; see [`Builder::debug`](super::Builder::debug).
+/// Its `Display` is the line weft prints when no hook was given.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum DebugEvent {
+    /// One poll ran for `took`, more than the threshold: it kept the thread from everything
+    /// else for that long. `task` is `None` for the main future (the one given to
+    /// `block_on` or `run`).
+    SlowPoll {
+        /// The task whose poll it was, or `None` for the main future.
+        task: Option<TaskReport>,
+        /// How long the poll ran.
+        took: Duration,
+        /// The runtime's threshold ([`Builder::slow_poll_threshold`](super::Builder)).
+        threshold: Duration,
+    },
+    /// The runtime was dropped while this task was still pending, so its future was dropped
+    /// unfinished (asyncio's "Task was destroyed but it is pending!").
+    DroppedPending {
+        /// The task.
+        task: TaskReport,
+    },
+}
+
+impl fmt::Display for DebugEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DebugEvent::SlowPoll {
+                task,
+                took,
+                threshold,
+            } => {
+                match task {
+                    Some(task) => write!(f, "weft debug: {task}")?,
+                    None => write!(f, "weft debug: the main future")?,
+                }
+                write!(
+                    f,
+                    ": one poll ran {took:.1?} (threshold {threshold:?}), and no other task, \
+                     timer or socket was served meanwhile; a blocking call belongs in \
+                     spawn_blocking"
+                )
+            }
+            DebugEvent::DroppedPending { task } => write!(
+                f,
+                "weft debug: {task} was still pending when the runtime was dropped; its future \
+                 was dropped unfinished"
+            ),
+        }
+    }
+}
+
+/// Where a debug-mode runtime sends its [`DebugEvent`]s.
+pub(crate) type DebugHook = Arc<dyn Fn(&DebugEvent) + Send + Sync>;
+
+/// asyncio's `slow_callback_duration` default.
+pub(crate) const DEFAULT_SLOW_POLL: Duration = Duration::from_millis(100);
+
+/// The environment variable that turns debug mode on for runtimes built with the defaults:
+/// weft's `PYTHONASYNCIODEBUG`.
+pub(crate) const ENV_VAR: &str = "WEFT_DEBUG";
+
+/// Whether [`ENV_VAR`] asks for debug mode: set, and neither empty nor `0`.
+pub(crate) fn wanted_by_env() -> bool {
+    std::env::var_os(ENV_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// A runtime's debug settings, present only when debug mode is on.
+pub(crate) struct DebugMode {
+    slow_poll: Duration,
+    hook: Option<DebugHook>,
+    /// When the poll under way started.
+    poll_started: Cell<Option<Instant>>,
+}
+
+impl DebugMode {
+    pub(crate) fn new(slow_poll: Duration, hook: Option<DebugHook>) -> DebugMode {
+        DebugMode {
+            slow_poll,
+            hook,
+            poll_started: Cell::new(None),
+        }
+    }
+
+    /// Notes the time a poll starts. Out of line, as is `poll_ended`: nothing of debug mode
+    /// stays live across the poll in the caller, which pays two branches when it is off.
+    #[cold]
+    pub(crate) fn poll_starts(&self) {
+        self.poll_started.set(Some(Instant::now()));
+    }
+
+    /// Reports the poll since [`poll_starts`](Self::poll_starts) if it ran too long. `task`
+    /// builds the report of what was polled (`None` for the main future); it runs only for a
+    /// slow poll.
+    #[cold]
+    pub(crate) fn poll_ended(&self, task: impl FnOnce() -> Option<TaskReport>) {
+        let Some(started) = self.poll_started.take() else {
+            return;
+        };
+        let took = started.elapsed();
+        if took > self.slow_poll {
+            self.emit(&DebugEvent::SlowPoll {
+                task: task(),
+                took,
+                threshold: self.slow_poll,
+            });
+        }
+    }
+
+    /// Reports a task dropped unfinished at shutdown. Not while the thread unwinds: a hook
+    /// that panicked then would abort the process.
+    pub(crate) fn dropped_pending(&self, task: TaskReport) {
+        if !std::thread::panicking() {
+            self.emit(&DebugEvent::DroppedPending { task });
+        }
+    }
+
+    fn emit(&self, event: &DebugEvent) {
+        match &self.hook {
+            Some(hook) => hook(event),
+            None => eprintln!("{event}"),
+        }
+    }
+}
