@@ -7,8 +7,6 @@
 
 #[path = "echo/args.rs"]
 mod args;
-#[path = "echo/ctrl_c.rs"]
-mod ctrl_c;
 #[path = "echo/server.rs"]
 mod server;
 #[path = "echo/threads.rs"]
@@ -34,7 +32,7 @@ fn main() {
         let server = StreamServer::new(listener).max_connections(max_connections);
         let stop = server.stop_handle();
         let serving = weft::spawn(server::serve(server, !quiet));
-        ctrl_c::ctrl_c().await?;
+        weft::signal::ctrl_c().await?;
         println!(
             "\nCtrl-C: closing the listener; {} connection(s) get 1 s to finish",
             stop.active_connections()

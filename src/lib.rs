@@ -45,6 +45,8 @@
 //!   resolution that never blocks the loop (hosts file, then an async DNS stub client).
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, `BufReader` (asyncio's `StreamReader`: lines
 //!   and separators), and `Async`/`Registration` to plug in your own mio sources.
+//! - [`signal`]: `ctrl_c` and `Signals`, Unix signals awaited like any event (asyncio's
+//!   `add_signal_handler`).
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
 pub use weft_runtime::{Deadlock, Runtime, join, run, select, try_join, try_run};
@@ -59,6 +61,8 @@ pub mod net {
         StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, lookup_host,
     };
 }
+
+pub use weft_net::signal;
 
 /// Async I/O: read/write extension traits, and the registration API for your own sources.
 pub mod io {

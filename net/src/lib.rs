@@ -9,6 +9,7 @@ mod addr;
 mod dns;
 pub mod io;
 mod server;
+pub mod signal;
 mod tcp;
 mod udp;
 
