@@ -233,6 +233,8 @@ impl Reader<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -290,36 +292,56 @@ mod tests {
         }
     }
 
-    /// Random damage to a good reply — bytes overwritten, the end cut off or junk appended —
-    /// gives a reply or an error, never a panic, and nothing it returns breaks the limits.
-    #[test]
-    fn damaged_replies_never_panic() {
-        let good = sample_reply();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut random = move |below: usize| {
-            // xorshift64: deterministic, so a failure reproduces.
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % below as u64) as usize
-        };
-        for round in 0..20_000 {
-            let mut msg = good.clone();
-            for _ in 0..1 + random(4) {
-                let at = random(msg.len());
-                // Pointer bytes and small lengths are where the decoder's checks are.
-                msg[at] = [0xc0, 0x3f, 0, 1, 12, random(256) as u8][random(6)];
-            }
-            match random(3) {
-                0 => msg.truncate(random(msg.len() + 1)),
-                1 => msg.extend((0..random(8)).map(|_| random(256) as u8)),
-                _ => {}
+    /// One way to damage a reply: overwrite a byte (pointer bytes and small lengths are
+    /// where the decoder's checks are), cut the end off, or append junk.
+    #[derive(Debug, Clone)]
+    enum Damage {
+        Overwrite(prop::sample::Index, u8),
+        Cut(prop::sample::Index),
+        Append(Vec<u8>),
+    }
+
+    fn damage() -> impl Strategy<Value = Damage> {
+        let byte = prop_oneof![
+            Just(0xc0u8),
+            Just(0x3f),
+            Just(0),
+            Just(1),
+            Just(12),
+            any::<u8>()
+        ];
+        prop_oneof![
+            3 => (any::<prop::sample::Index>(), byte).prop_map(|(at, b)| Damage::Overwrite(at, b)),
+            1 => any::<prop::sample::Index>().prop_map(Damage::Cut),
+            1 => prop::collection::vec(any::<u8>(), 1..8).prop_map(Damage::Append),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// A damaged reply gives a reply or an error, never a panic, and nothing it returns
+        /// breaks the limits.
+        #[test]
+        fn damaged_replies_never_panic(damages in prop::collection::vec(damage(), 1..5)) {
+            let mut msg = sample_reply();
+            for damage in damages {
+                match damage {
+                    Damage::Overwrite(at, byte) => {
+                        if !msg.is_empty() {
+                            let at = at.index(msg.len());
+                            msg[at] = byte;
+                        }
+                    }
+                    Damage::Cut(at) => msg.truncate(at.index(msg.len() + 1)),
+                    Damage::Append(junk) => msg.extend(junk),
+                }
             }
             if let Ok(reply) = decode_sample(&msg) {
                 let names = reply.addresses.iter().map(|(name, ..)| name);
                 let names = names.chain(reply.aliases.iter().flat_map(|(a, b, _)| [a, b]));
                 for name in names {
-                    assert!(name.len() <= MAX_NAME_LEN, "round {round}: {name:?}");
+                    prop_assert!(name.len() <= MAX_NAME_LEN, "{name:?}");
                 }
             }
         }

@@ -18,8 +18,8 @@ use std::panic::Location;
 use std::task::Waker;
 
 use super::core::Core;
-use crate::task::TaskId;
 use crate::task::raw::is_task_waker;
+use crate::task::{TaskId, TaskLabel};
 
 /// `run` found that the main future waits for something that can never happen: no task can
 /// run and nothing (timer, socket, other thread) can ever wake one. Lists every task.
@@ -79,11 +79,8 @@ impl std::error::Error for Deadlock {}
 /// `task #7 (fetch) spawned at src/main.rs:12:5`.
 impl fmt::Display for TaskReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.id)?;
-        if let Some(name) = &self.name {
-            write!(f, " ({name})")?;
-        }
-        write!(f, " spawned at {}", self.spawned_at)
+        let task = TaskLabel(self.id, self.name.as_deref());
+        write!(f, "{task} spawned at {}", self.spawned_at)
     }
 }
 

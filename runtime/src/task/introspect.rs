@@ -3,7 +3,7 @@
 use std::fmt;
 use std::panic::Location;
 
-use super::TaskId;
+use super::{TaskId, TaskLabel};
 use crate::executor::with_core;
 
 /// What [`current_task`] and [`all_tasks`] tell about a task.
@@ -32,11 +32,8 @@ pub enum TaskState {
 
 impl fmt::Display for TaskInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.id)?;
-        if let Some(name) = &self.name {
-            write!(f, " ({name})")?;
-        }
-        write!(f, ": {:?}", self.state)
+        let task = TaskLabel(self.id, self.name.as_deref());
+        write!(f, "{task}: {:?}", self.state)
     }
 }
 

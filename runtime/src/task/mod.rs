@@ -87,6 +87,19 @@ impl fmt::Display for TaskId {
     }
 }
 
+/// How reports name a task: `task #7 (fetch)`, or `task #7` if it has no name.
+pub(crate) struct TaskLabel<'a>(pub(crate) TaskId, pub(crate) Option<&'a str>);
+
+impl fmt::Display for TaskLabel<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.0)?;
+        match self.1 {
+            Some(name) => write!(f, " ({name})"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why a task produced no output. Kept one word wide so it adds nothing to a task's size.
 pub(crate) enum TaskFailure {
     Cancelled,
@@ -97,10 +110,8 @@ pub(crate) enum TaskFailure {
 /// "Task exception was never retrieved". (The panic message itself was already printed by the
 /// panic hook.)
 pub(crate) fn report_unobserved_panic(id: TaskId, name: Option<&str>) {
-    match name {
-        Some(name) => eprintln!("weft: task {id} ({name}) panicked and its JoinHandle was dropped"),
-        None => eprintln!("weft: task {id} panicked and its JoinHandle was dropped"),
-    }
+    let task = TaskLabel(id, name);
+    eprintln!("weft: {task} panicked and its JoinHandle was dropped");
 }
 
 #[cfg(test)]
