@@ -41,8 +41,9 @@
 //!   and `pipe()`.
 //! - [`generator`]: `Gen` and `AsyncGen`, Python's generator protocol (`send`, `throw`,
 //!   `close`, `yield from`) on async/await.
-//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, and `lookup_host`/`Resolver`: name
-//!   resolution that never blocks the loop (hosts file, then an async DNS stub client).
+//! - [`net`]: `TcpListener`, `TcpStream`, `UdpSocket`, `UnixListener`, `UnixStream`, and
+//!   `lookup_host`/`Resolver`: name resolution that never blocks the loop (hosts file, then an
+//!   async DNS stub client).
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, `BufReader` (asyncio's `StreamReader`: lines
 //!   and separators), and `Async`/`Registration` to plug in your own mio sources.
 //! - [`signal`]: `ctrl_c` and `Signals`, Unix signals awaited like any event (asyncio's
@@ -54,11 +55,13 @@ pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, t
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 
-/// Networking: TCP and UDP sockets and async name resolution (the `weft-net` crate).
+/// Networking: TCP, UDP and Unix domain sockets and async name resolution (the `weft-net`
+/// crate).
 pub mod net {
     pub use weft_net::{
         ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, Resolver, ResolverConfig, ReuniteError,
-        StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, lookup_host,
+        StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener,
+        UnixStream, lookup_host,
     };
 }
 

@@ -12,6 +12,7 @@ mod server;
 pub mod signal;
 mod tcp;
 mod udp;
+mod unix;
 
 pub use addr::{ToSocketAddrs, lookup_host};
 pub use dns::{Resolver, ResolverConfig};
@@ -20,3 +21,4 @@ pub use tcp::{
     ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,
 };
 pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};

@@ -10,7 +10,7 @@ pub use stream::TcpStream;
 pub(crate) use stream::connect_one;
 
 /// Implements `futures_io::AsyncRead` for `$ty` and `&$ty`, whose `$io` field derefs to an
-/// `Async<mio::net::TcpStream>`.
+/// `Async` of a mio stream (TCP or Unix).
 macro_rules! impl_async_read {
     ($ty:ty, $io:ident) => {
         impl_async_read!(@one $ty, $io);

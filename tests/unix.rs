@@ -1,0 +1,95 @@
+//! Unix domain sockets through the public API.
+
+use std::io;
+use std::net::Shutdown;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use weft::io::{AsyncReadExt, AsyncWriteExt};
+use weft::net::{UnixListener, UnixStream};
+use weft::time::timeout;
+
+/// A socket path of this test's own, with nothing at it yet.
+fn socket_path(test: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("weft-{}-{test}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[test]
+fn a_client_and_a_server_talk_and_half_close() {
+    let path = socket_path("talk");
+    weft::run(async {
+        let listener = UnixListener::bind(&path).unwrap();
+        assert_eq!(
+            listener.local_addr().unwrap().as_pathname(),
+            Some(path.as_path())
+        );
+        let server = weft::spawn(async move {
+            let (mut conn, _peer) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            conn.read_to_end(&mut request).await.unwrap(); // until the client half-closes
+            conn.write_all(&request).await.unwrap();
+            conn.write_all(b" back").await.unwrap();
+        });
+        let mut client = UnixStream::connect(&path).await.unwrap();
+        assert_eq!(
+            client.peer_addr().unwrap().as_pathname(),
+            Some(path.as_path())
+        );
+        client.write_all(b"hello").await.unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let mut reply = Vec::new();
+        timeout(Duration::from_secs(10), client.read_to_end(&mut reply))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply, b"hello back");
+        server.await.unwrap();
+    });
+}
+
+#[test]
+fn bind_replaces_a_stale_socket_file_but_never_another_file() {
+    let path = socket_path("stale");
+    // A socket file an earlier process left behind (std does not remove it on drop).
+    drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+    assert!(path.exists());
+    weft::run(async {
+        let refused = UnixStream::connect(&path).await.unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
+        drop(UnixListener::bind(&path).unwrap());
+
+        std::fs::write(&path, b"not a socket").unwrap();
+        let err = UnixListener::bind(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
+        assert_eq!(std::fs::read(&path).unwrap(), b"not a socket");
+        std::fs::remove_file(&path).unwrap();
+    });
+}
+
+#[test]
+fn dropping_the_listener_removes_its_file_unless_it_was_replaced() {
+    let path = socket_path("cleanup");
+    weft::run(async {
+        drop(UnixListener::bind(&path).unwrap());
+        assert!(!path.exists());
+
+        let first = UnixListener::bind(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let second = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        drop(first);
+        assert!(path.exists(), "the file is the second listener's now");
+        drop(second);
+        std::fs::remove_file(&path).unwrap();
+    });
+}
+
+#[test]
+fn connecting_where_nothing_is_gives_not_found() {
+    let path = socket_path("nothing");
+    weft::run(async {
+        let err = UnixStream::connect(&path).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+    });
+}
