@@ -75,7 +75,7 @@ fn every_watcher_of_a_signal_gets_it() {
 }
 
 #[test]
-fn signals_that_cannot_be_watched_are_refused() {
+fn signals_that_cannot_be_watched_and_an_empty_set_are_refused() {
     weft::run(async {
         for signal in [
             signal_hook::consts::SIGKILL,
@@ -86,6 +86,8 @@ fn signals_that_cannot_be_watched_are_refused() {
             let err = Signals::new([SIGUSR1, signal]).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "signal {signal}");
         }
+        let err = Signals::new([]).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "no signal at all");
     });
 }
 

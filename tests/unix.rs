@@ -50,7 +50,7 @@ fn a_client_and_a_server_talk_and_half_close() {
 }
 
 #[test]
-fn bind_replaces_a_stale_socket_file_but_never_another_file() {
+fn bind_replaces_a_stale_socket_file_but_not_a_live_one_nor_another_file() {
     let path = socket_path("stale");
     // A socket file an earlier process left behind (std does not remove it on drop).
     drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
@@ -59,6 +59,15 @@ fn bind_replaces_a_stale_socket_file_but_never_another_file() {
         let refused = UnixStream::connect(&path).await.unwrap_err();
         assert_eq!(refused.kind(), io::ErrorKind::ConnectionRefused);
         drop(UnixListener::bind(&path).unwrap());
+
+        let live = UnixListener::bind(&path).unwrap();
+        let err = UnixListener::bind(&path).unwrap_err();
+        assert_eq!(
+            err.kind(),
+            io::ErrorKind::AddrInUse,
+            "a live server keeps its path"
+        );
+        drop(live);
 
         std::fs::write(&path, b"not a socket").unwrap();
         let err = UnixListener::bind(&path).unwrap_err();

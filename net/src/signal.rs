@@ -74,7 +74,8 @@ struct Watched {
 }
 
 impl Signals {
-    /// Starts watching `signals`. Fails with `InvalidInput` for a number that is not a signal,
+    /// Starts watching `signals`. Fails with `InvalidInput` for an empty set (a `recv` would
+    /// wait forever), a number that is not a signal,
     /// a signal that cannot be caught (`SIGKILL`, `SIGSTOP`), or one after which a program
     /// cannot soundly go on (`SIGSEGV`, `SIGILL`, `SIGFPE`); with the OS error if the process
     /// is out of file descriptors.
@@ -93,6 +94,10 @@ impl Signals {
             }
             // Dropping `this` on an error undoes the signals watched so far.
             this.watched.push(Watched::start(signal, &writer)?);
+        }
+        if this.watched.is_empty() {
+            let none = "Signals::new was given no signal to watch";
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, none));
         }
         Ok(this)
     }

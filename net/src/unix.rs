@@ -111,6 +111,8 @@ impl AsRawFd for UnixStream {
 /// As asyncio's `start_unix_server` does, [`bind`](UnixListener::bind) first removes a socket
 /// file left at the path by an earlier process (never any other kind of file), and dropping
 /// the listener removes the socket file it made, unless something else has replaced it since.
+/// Unlike asyncio, it leaves a socket that a live server still listens on alone, and fails
+/// with `AddrInUse`.
 ///
 /// ```
 /// use weft::net::{UnixListener, UnixStream};
@@ -138,11 +140,23 @@ pub struct UnixListener {
 
 impl UnixListener {
     /// Binds and listens at `path`, replacing a stale socket file there. Fails with
-    /// `AddrInUse` if a file that is not a socket is in the way. Must run inside a runtime.
+    /// `AddrInUse` if a server listens there, or if a file that is not a socket is in the
+    /// way. Must run inside a runtime.
     pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
         let path = path.as_ref();
         if std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket()) {
-            std::fs::remove_file(path)?;
+            // Stale only if nobody answers at it. The probe is non-blocking: a live server
+            // with a full backlog answers `WouldBlock`, and counts as live.
+            match mio::net::UnixStream::connect(path) {
+                Err(err) if err.kind() == io::ErrorKind::ConnectionRefused => {
+                    std::fs::remove_file(path)?
+                }
+                Err(err) if err.kind() != io::ErrorKind::WouldBlock => return Err(err),
+                _ => {
+                    let what = format!("a server is listening at {}", path.display());
+                    return Err(io::Error::new(io::ErrorKind::AddrInUse, what));
+                }
+            }
         }
         let listener = mio::net::UnixListener::bind(path)?;
         let meta = std::fs::symlink_metadata(path)?;
