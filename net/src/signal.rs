@@ -117,7 +117,11 @@ impl Signals {
             // Each handler sets its flag before it writes, so once a byte is read, its flag
             // is seen above; bytes of arrivals already returned are read and let go.
             let mut bytes = [0u8; 64];
-            self.woken.read_with(|mut r| r.read(&mut bytes)).await?;
+            if self.woken.read_with(|mut r| r.read(&mut bytes)).await? == 0 {
+                // Only if every handler were gone, which `Signals` never lets happen; an error,
+                // not a loop that spins.
+                return Err(io::Error::other("the signal handlers' socket closed"));
+            }
         }
     }
 }
