@@ -59,9 +59,9 @@ pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 /// crate).
 pub mod net {
     pub use weft_net::{
-        ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, Resolver, ResolverConfig, ReuniteError,
-        StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener,
-        UnixStream, lookup_host,
+        Listener, ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, Resolver, ResolverConfig,
+        ReuniteError, StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
+        UnixListener, UnixStream, lookup_host,
     };
 }
 

@@ -102,3 +102,33 @@ fn connecting_where_nothing_is_gives_not_found() {
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
     });
 }
+
+#[test]
+fn a_stream_server_serves_a_unix_listener_and_stops() {
+    use weft::net::StreamServer;
+    let path = socket_path("server");
+    weft::run(async {
+        let server = StreamServer::new(UnixListener::bind(&path).unwrap()).max_connections(2);
+        assert_eq!(server.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+        let stop = server.stop_handle();
+        let serving = weft::spawn(server.serve(|mut conn: UnixStream, _peer| async move {
+            let mut buf = [0; 64];
+            while let Ok(n @ 1..) = conn.read(&mut buf).await {
+                conn.write_all(&buf[..n]).await.unwrap();
+            }
+        }));
+        for _ in 0..3 {
+            let mut client = UnixStream::connect(&path).await.unwrap();
+            client.write_all(b"ping").await.unwrap();
+            let mut reply = [0; 4];
+            timeout(Duration::from_secs(10), client.read_exact(&mut reply))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(&reply, b"ping");
+        }
+        stop.stop(Duration::from_secs(10));
+        serving.await.unwrap().unwrap();
+    });
+    assert!(!path.exists(), "stopping closed the listener, which removed its file");
+}

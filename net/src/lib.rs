@@ -16,7 +16,7 @@ mod unix;
 
 pub use addr::{ToSocketAddrs, lookup_host};
 pub use dns::{Resolver, ResolverConfig};
-pub use server::{StopHandle, StreamServer};
+pub use server::{Listener, StopHandle, StreamServer};
 pub use tcp::{
     ListenerBuilder, OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream,
 };

@@ -4,20 +4,61 @@
 use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::io;
-use std::net::SocketAddr;
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use weft_runtime::sync::{Event, Semaphore};
 use weft_runtime::task::{JoinHandle, spawn};
 use weft_runtime::time::{sleep, timeout};
 
-use crate::{TcpListener, TcpStream};
+use crate::{TcpListener, TcpStream, UnixListener, UnixStream};
+
+/// A listening socket that a [`StreamServer`] can serve: [`TcpListener`], [`UnixListener`],
+/// or your own (a TLS acceptor wrapping one of them, say).
+pub trait Listener {
+    /// The connections it accepts.
+    type Stream;
+    /// Its own and its peers' addresses.
+    type Addr;
+
+    /// Polls for a connection; an error leaves the listener usable.
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(Self::Stream, Self::Addr)>>;
+
+    /// The address it listens on.
+    fn local_addr(&self) -> io::Result<Self::Addr>;
+}
+
+impl Listener for TcpListener {
+    type Stream = TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, Self::Addr)>> {
+        TcpListener::poll_accept(self, cx)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        TcpListener::local_addr(self)
+    }
+}
+
+impl Listener for UnixListener {
+    type Stream = UnixStream;
+    type Addr = std::os::unix::net::SocketAddr;
+
+    fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, Self::Addr)>> {
+        UnixListener::poll_accept(self, cx)
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        UnixListener::local_addr(self)
+    }
+}
 
 /// Serves a handler per connection on one listener: gevent's `StreamServer`, asyncio's
-/// `start_server` with the limits asyncio lacks.
+/// `start_server` (and `start_unix_server`) with the limits asyncio lacks. It serves a
+/// [`TcpListener`] by default, or any other [`Listener`].
 ///
 /// - **Connection limit** ([`max_connections`](StreamServer::max_connections)): while that many
 ///   handlers run, the server stops accepting (new clients wait in the kernel's backlog) and
@@ -51,8 +92,8 @@ use crate::{TcpListener, TcpStream};
 ///     serving.await.unwrap().unwrap();
 /// });
 /// ```
-pub struct StreamServer {
-    listener: TcpListener,
+pub struct StreamServer<L = TcpListener> {
+    listener: L,
     max_connections: usize,
     shared: Rc<Shared>,
 }
@@ -106,9 +147,9 @@ impl Drop for Active {
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-impl StreamServer {
+impl<L: Listener> StreamServer<L> {
     /// A server on `listener`, with no connection limit.
-    pub fn new(listener: TcpListener) -> StreamServer {
+    pub fn new(listener: L) -> StreamServer<L> {
         let idle = Event::new();
         idle.set();
         StreamServer {
@@ -125,7 +166,7 @@ impl StreamServer {
     }
 
     /// At most `n` connections are served at once (at least 1).
-    pub fn max_connections(mut self, n: usize) -> StreamServer {
+    pub fn max_connections(mut self, n: usize) -> StreamServer<L> {
         self.max_connections = n.max(1);
         self
     }
@@ -138,7 +179,7 @@ impl StreamServer {
     }
 
     /// The address it listens on.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+    pub fn local_addr(&self) -> io::Result<L::Addr> {
         self.listener.local_addr()
     }
 
@@ -146,7 +187,7 @@ impl StreamServer {
     /// The connection is closed when the handler returns (it owns the stream).
     pub async fn serve<H, Fut>(self, mut handler: H) -> io::Result<()>
     where
-        H: FnMut(TcpStream, SocketAddr) -> Fut,
+        H: FnMut(L::Stream, L::Addr) -> Fut,
         Fut: Future<Output = ()> + 'static,
     {
         let StreamServer {
@@ -169,7 +210,8 @@ impl StreamServer {
                 },
                 None => None,
             };
-            match first(listener.accept(), shared.stopping.wait()).await {
+            let accept = poll_fn(|cx| listener.poll_accept(cx));
+            match first(accept, shared.stopping.wait()).await {
                 Either::Right(()) => {
                     if let Some(limit) = permit {
                         limit.release(1);
