@@ -109,7 +109,10 @@ fn a_stream_server_serves_a_unix_listener_and_stops() {
     let path = socket_path("server");
     weft::run(async {
         let server = StreamServer::new(UnixListener::bind(&path).unwrap()).max_connections(2);
-        assert_eq!(server.local_addr().unwrap().as_pathname(), Some(path.as_path()));
+        assert_eq!(
+            server.local_addr().unwrap().as_pathname(),
+            Some(path.as_path())
+        );
         let stop = server.stop_handle();
         let serving = weft::spawn(server.serve(|mut conn: UnixStream, _peer| async move {
             let mut buf = [0; 64];
@@ -130,5 +133,8 @@ fn a_stream_server_serves_a_unix_listener_and_stops() {
         stop.stop(Duration::from_secs(10));
         serving.await.unwrap().unwrap();
     });
-    assert!(!path.exists(), "stopping closed the listener, which removed its file");
+    assert!(
+        !path.exists(),
+        "stopping closed the listener, which removed its file"
+    );
 }

@@ -4,7 +4,6 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::os::unix::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,7 +11,7 @@ use std::task::{Context, Poll, ready};
 
 use weft_runtime::io::Async;
 
-use crate::tcp::{impl_async_read, impl_async_write};
+use crate::tcp::{impl_as_fd, impl_async_read, impl_async_write};
 
 /// A connected Unix domain stream socket: the local counterpart of
 /// [`TcpStream`](crate::TcpStream), read and written the same way (also through `&UnixStream`).
@@ -92,19 +91,8 @@ impl UnixStream {
 impl_async_read!(UnixStream, io);
 impl_async_write!(UnixStream, io);
 
-/// The socket's descriptor, for options weft does not wrap (`SO_PEERCRED`, say). weft keeps
-/// ownership: do not close it or change its blocking mode.
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+// The descriptor, for options weft does not wrap (`SO_PEERCRED`, say).
+impl_as_fd!(UnixStream, io);
 
 /// A listening Unix domain socket at a path in the file system.
 ///

@@ -70,4 +70,25 @@ macro_rules! impl_async_write {
     };
 }
 
-pub(crate) use {impl_async_read, impl_async_write};
+/// Implements `AsFd` and `AsRawFd` for `$ty`, lending its socket's descriptor for options
+/// weft does not wrap. weft keeps ownership: the caller must not close the descriptor or
+/// change its blocking mode.
+macro_rules! impl_as_fd {
+    ($ty:ty, $io:ident) => {
+        /// The socket's descriptor, for options weft does not wrap. weft keeps ownership: do
+        /// not close it or change its blocking mode.
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.$io.get_ref().as_fd()
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.$io.get_ref())
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_as_fd, impl_async_read, impl_async_write};

@@ -3,7 +3,6 @@
 use std::future::poll_fn;
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -11,7 +10,7 @@ use weft_runtime::io::Async;
 use weft_runtime::time::timeout;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use super::{impl_async_read, impl_async_write};
+use super::{impl_as_fd, impl_async_read, impl_async_write};
 use crate::addr::{ToSocketAddrs, try_each};
 
 /// A TCP connection: asyncio's `StreamReader`/`StreamWriter` pair, gevent's cooperative
@@ -141,16 +140,5 @@ pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
 impl_async_read!(TcpStream, io);
 impl_async_write!(TcpStream, io);
 
-/// The socket's descriptor, for options weft does not wrap (e.g. with socket2's `SockRef`).
-/// weft keeps ownership: do not close it or change its blocking mode.
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> std::os::fd::RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
+// The descriptor, for options weft does not wrap (e.g. with socket2's `SockRef`).
+impl_as_fd!(TcpStream, io);
