@@ -14,7 +14,9 @@ use weft_runtime::io::Async;
 use crate::tcp::{impl_as_fd, impl_async_read, impl_async_write};
 
 /// A connected Unix domain stream socket: the local counterpart of
-/// [`TcpStream`](crate::TcpStream), read and written the same way (also through `&UnixStream`).
+/// [`TcpStream`](crate::TcpStream), read and written the same way. Reads and writes work
+/// through `&UnixStream` too, so a reader task and a writer task can share one in an `Rc`
+/// (it has no `into_split` yet).
 ///
 /// ```
 /// use weft::io::{AsyncReadExt, AsyncWriteExt};
