@@ -8,26 +8,16 @@
 
 #![allow(missing_docs)]
 
-#[allow(dead_code)]
-#[path = "../examples/crawl/mod.rs"]
-mod crawl;
-#[path = "common/results.rs"]
-#[allow(dead_code)]
-mod results;
-#[allow(dead_code)]
-#[path = "../examples/site/mod.rs"]
-mod site;
-
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crawl::engine::{self, Config, Progress};
-use results::Mode;
+use demo_crawl::engine::{self, Config, Progress};
+use demo_site::{Site, SiteConfig};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use rustix::time::{ClockId, clock_gettime};
 use serde_json::json;
-use site::{Site, SiteConfig};
 use weft::net::TcpListener;
+use weft_benches::Mode;
 
 fn thread_cpu() -> Duration {
     let t = clock_gettime(ClockId::ThreadCPUTime);
@@ -71,7 +61,7 @@ fn main() {
     let mut rows = Vec::new();
     for latency in [latency, Duration::ZERO] {
         let port = start_site(pages, latency);
-        let seed = url::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
+        let seed = demo_crawl::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         for concurrency in [1, 10, 100, 1000] {
             let mut config = Config::new(seed.clone());
             config.concurrency = concurrency;
@@ -97,7 +87,7 @@ fn main() {
             rows.push(row);
         }
     }
-    results::save(
+    weft_benches::save(
         "crawler",
         &json!({ "mode": format!("{mode:?}"), "rows": rows }),
     );

@@ -5,15 +5,11 @@
 //!
 //! `cargo bench --bench memory [-- --quick | --smoke]`
 
-#[path = "common/results.rs"]
-#[allow(dead_code)] // shared by the bench targets; each uses part of it
-mod results;
-
 use std::future::pending;
 use std::process::Command;
 
-use results::Mode;
 use serde_json::json;
+use weft_benches::Mode;
 
 const PEERS: [&str; 3] = ["weft", "tokio", "smol"];
 
@@ -88,7 +84,7 @@ fn main() {
         println!("{peer:>6}: {n} parked tasks, {per_task:.0} bytes of RSS each");
         rows.push(json!({ "runtime": peer, "tasks": n, "rss_bytes_per_task": per_task }));
     }
-    results::save(
+    weft_benches::save(
         "memory",
         &json!({ "mode": format!("{mode:?}"), "rows": rows }),
     );

@@ -5,10 +5,6 @@
 //! `cargo bench --bench report [-- --out PATH]` (after the other benches ran; `scripts/bench`
 //! does all of it).
 
-#[path = "common/results.rs"]
-#[allow(dead_code)] // shared by the bench targets; each uses part of it
-mod results;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -91,17 +87,18 @@ fn mark(met: Option<bool>) -> &'static str {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: `--out` is relative to it, as BENCHMARKS.md is.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = args
         .iter()
         .position(|a| a == "--out")
-        .map(|i| PathBuf::from(&args[i + 1]))
+        .map(|i| root.join(&args[i + 1]))
         .unwrap_or_else(|| root.join("BENCHMARKS.md"));
-    let micro = micro_results(&root.join("target/criterion"));
-    let timers = read_json(&results::path("timers"));
-    let memory = read_json(&results::path("memory"));
-    let echo = read_json(&results::path("echo"));
-    let crawler = read_json(&results::path("crawler"));
+    let micro = micro_results(&weft_benches::target_dir().join("criterion"));
+    let timers = read_json(&weft_benches::path("timers"));
+    let memory = read_json(&weft_benches::path("memory"));
+    let echo = read_json(&weft_benches::path("echo"));
+    let crawler = read_json(&weft_benches::path("crawler"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())

@@ -7,16 +7,12 @@
 //!
 //! `cargo bench --bench timers [-- --quick | --smoke]`
 
-#[path = "common/results.rs"]
-#[allow(dead_code)] // shared by the bench targets; each uses part of it
-mod results;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use results::Mode;
 use serde_json::json;
+use weft_benches::Mode;
 
 /// Deterministic pseudo-random deadlines, the same for every runtime.
 fn offsets(n: usize) -> Vec<Duration> {
@@ -162,7 +158,7 @@ fn main() {
             "max_us": max.as_secs_f64() * 1e6,
         }));
     }
-    results::save(
+    weft_benches::save(
         "timers",
         &json!({ "mode": format!("{mode:?}"), "rows": rows }),
     );

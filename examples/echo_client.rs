@@ -3,21 +3,15 @@
 //!
 //! Every echoed byte is checked; prints round trips per second and latency percentiles.
 
-#[path = "echo/args.rs"]
-mod args;
-#[path = "echo/client.rs"]
-mod client;
-#[path = "echo/threads.rs"]
-mod threads;
-
+use demo_echo::client;
 use std::net::SocketAddr;
 
 fn main() {
     let load = client::Load {
-        addr: args::get("addr", "127.0.0.1:7000".parse::<SocketAddr>().unwrap()),
-        connections: args::get("connections", 100),
-        messages: args::get("messages", 1000),
-        size: args::get("size", 64),
+        addr: demo_cli::flag("addr", "127.0.0.1:7000".parse::<SocketAddr>().unwrap()),
+        connections: demo_cli::flag("connections", 100),
+        messages: demo_cli::flag("messages", 1000),
+        size: demo_cli::flag("size", 64),
     };
     println!(
         "{} connections x {} messages of {} bytes to {}",
@@ -28,7 +22,7 @@ fn main() {
             println!("{report}");
             println!(
                 "  threads in this process: {}",
-                threads::count().unwrap_or(1)
+                demo_cli::thread_count().unwrap_or(1)
             );
         }
         Err(err) => {

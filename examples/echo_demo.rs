@@ -4,23 +4,15 @@
 //! 1,000 messages over each connection, checks every byte, and shows that the process never
 //! used a second thread. (`echo_server` and `echo_client` are the same code as two processes.)
 
-#[path = "echo/args.rs"]
-mod args;
-#[path = "echo/client.rs"]
-mod client;
-#[path = "echo/server.rs"]
-mod server;
-#[path = "echo/threads.rs"]
-mod threads;
-
+use demo_echo::{client, server};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 fn main() {
-    let connections = args::get("connections", 100);
-    let messages = args::get("messages", 1000);
-    let size = args::get("size", 64);
+    let connections = demo_cli::flag("connections", 100);
+    let messages = demo_cli::flag("messages", 1000);
+    let size = demo_cli::flag("size", 64);
     let result = weft::run(async move {
         let listener = weft::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -43,7 +35,11 @@ fn main() {
                 loop {
                     every.tick().await;
                     peak_open.set(peak_open.get().max(open.active_connections()));
-                    peak_threads.set(peak_threads.get().max(threads::count().unwrap_or(1)));
+                    peak_threads.set(
+                        peak_threads
+                            .get()
+                            .max(demo_cli::thread_count().unwrap_or(1)),
+                    );
                 }
             }
         });

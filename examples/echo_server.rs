@@ -5,21 +5,15 @@
 //! stops gracefully: the listener closes, open connections get a second to finish, the rest are
 //! closed.
 
-#[path = "echo/args.rs"]
-mod args;
-#[path = "echo/server.rs"]
-mod server;
-#[path = "echo/threads.rs"]
-mod threads;
-
+use demo_echo::server;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use weft::net::{StreamServer, TcpListener};
 
 fn main() {
-    let addr: SocketAddr = args::get("addr", "127.0.0.1:7000".parse().unwrap());
-    let max_connections: usize = args::get("max-connections", 10_000);
+    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:7000".parse().unwrap());
+    let max_connections: usize = demo_cli::flag("max-connections", 10_000);
     let quiet = std::env::args().any(|a| a == "--quiet");
     let result = weft::run(async move {
         let listener = TcpListener::bind(addr).await?;
@@ -27,7 +21,7 @@ fn main() {
             "echo server listening on {} (pid {}, {} thread, at most {max_connections} connections); Ctrl-C to stop",
             listener.local_addr()?,
             std::process::id(),
-            threads::count().unwrap_or(1)
+            demo_cli::thread_count().unwrap_or(1)
         );
         let server = StreamServer::new(listener).max_connections(max_connections);
         let stop = server.stop_handle();

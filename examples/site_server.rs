@@ -7,24 +7,18 @@
 //! bodies, a reset, an image, an endless link trap, and a robots.txt that disallows
 //! `/private/`). `--other-host NAME` links `/` to the same server under another host name.
 
-#[path = "echo/args.rs"]
-mod args;
-#[allow(dead_code)] // the expected graph is for the tests
-#[path = "site/mod.rs"]
-mod site;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use site::{Site, SiteConfig};
+use demo_site::{Site, SiteConfig};
 use weft::net::TcpListener;
 
 fn main() {
-    let addr: SocketAddr = args::get("addr", "127.0.0.1:8000".parse().unwrap());
-    let mut config = SiteConfig::new(args::get("pages", 1000));
-    config.latency = Duration::from_millis(args::get("latency-ms", 0));
+    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:8000".parse().unwrap());
+    let mut config = SiteConfig::new(demo_cli::flag("pages", 1000));
+    config.latency = Duration::from_millis(demo_cli::flag("latency-ms", 0));
     config.errors = std::env::args().any(|a| a == "--errors");
-    config.other_host = args::get("other-host", String::new())
+    config.other_host = demo_cli::flag("other-host", String::new())
         .split(',')
         .find(|h| !h.is_empty())
         .map(str::to_owned);

@@ -1,21 +1,14 @@
 //! The crawler example, end to end against the generated site: the discovered URLs, their
 //! statuses, errors, depths and referrers must equal what the site's known link graph says.
 
-#[allow(dead_code)]
-#[path = "../examples/crawl/mod.rs"]
-mod crawl;
-#[allow(dead_code)]
-#[path = "../examples/site/mod.rs"]
-mod site;
-
 use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawl::engine::{self, Config, Progress, Record, Scope, Summary};
-use crawl::fetch::{Fetched, Pending};
-use site::{Site, SiteConfig};
-use url::Url;
+use demo_crawl::Url;
+use demo_crawl::engine::{self, Config, Progress, Record, Scope, Summary};
+use demo_crawl::fetch::{Fetched, Pending};
+use demo_site::{Site, SiteConfig};
 
 /// What the tests compare per URL: status, error kind, depth, referrer, redirect target.
 type Outcome = (
@@ -168,7 +161,7 @@ fn max_pages_takes_the_first_pages_in_breadth_first_order() {
     assert_eq!(records.len(), 57);
     // Children of page i are 10i+1..=10i+10, so breadth-first order is numeric order.
     for i in 0..57 {
-        let url = format!("http://127.0.0.1:{port}{}", site::page_path(i));
+        let url = format!("http://127.0.0.1:{port}{}", demo_site::page_path(i));
         let depth = match i {
             0 => 0,
             1..=10 => 1,
@@ -362,14 +355,14 @@ fn the_progress_line_counts_pages_queued_and_errors() {
     progress.done.set(150);
     progress.queued.set(20);
     progress.errors.set(3);
-    let line = crawl::report::progress_line(&progress, Duration::from_secs(3));
+    let line = demo_crawl::report::progress_line(&progress, Duration::from_secs(3));
     assert_eq!(line, "150 done, 20 queued, 3 errors, 50.0 pages/s");
 
     // Drawn at once and then every 200 ms, each time from the start of the line.
     let drawn = weft::run(async {
         let screen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
         let progress = Rc::new(Progress::default());
-        let ticker = weft::spawn(crawl::report::show_progress(
+        let ticker = weft::spawn(demo_crawl::report::show_progress(
             progress.clone(),
             Screen(screen.clone()),
         ));
@@ -460,9 +453,9 @@ proptest::proptest! {
         pieces in proptest::collection::vec(proptest::sample::select(TRICKY_PIECES), 0..30)
     ) {
         let text = pieces.concat();
-        let _ = crawl::html::links(&text);
-        let _ = crawl::html::decode_references(&text);
-        let _ = crawl::robots::Robots::parse(&text, "weft").allows(&text);
+        let _ = demo_crawl::html::links(&text);
+        let _ = demo_crawl::html::decode_references(&text);
+        let _ = demo_crawl::robots::Robots::parse(&text, "weft").allows(&text);
     }
 }
 

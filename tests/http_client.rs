@@ -1,19 +1,12 @@
 //! The crawler's HTTP client, HTML tokenizer and robots.txt rules, each against the inputs a
 //! misbehaving server or page gives.
 
-#[allow(dead_code)]
-#[path = "../examples/crawl/mod.rs"]
-mod crawl;
-#[allow(dead_code)]
-#[path = "../examples/site/mod.rs"]
-mod site;
-
 use std::time::Duration;
 
-use crawl::html;
-use crawl::http::{Client, ErrorKind, FetchError, Limits, Response};
-use crawl::robots::Robots;
-use url::Url;
+use demo_crawl::Url;
+use demo_crawl::html;
+use demo_crawl::http::{Client, ErrorKind, FetchError, Limits, Response};
+use demo_crawl::robots::Robots;
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::TcpListener;
 
@@ -196,9 +189,9 @@ fn keep_alive_reuses_connections_and_replaces_ones_the_server_closed() {
 #[test]
 fn redirects_are_followed_bounded_and_loops_caught() {
     weft::run(async {
-        let mut site = site::SiteConfig::new(3);
+        let mut site = demo_site::SiteConfig::new(3);
         site.errors = true;
-        let port = site::Site::new(site).spawn_local().await.unwrap();
+        let port = demo_site::Site::new(site).spawn_local().await.unwrap();
         let at = |path: &str| Url::parse(&format!("http://127.0.0.1:{port}{path}")).unwrap();
         let r = client().get(&at("/redirect/5")).await.unwrap();
         assert_eq!(

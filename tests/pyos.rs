@@ -1,11 +1,7 @@
 //! The pyos example's kernel: its echo server serving concurrent clients, and killing a task
 //! that waits on I/O (the case Beazley's pyos gets wrong).
 
-#[path = "../examples/pyos/echo.rs"]
-mod echo;
-#[path = "../examples/pyos/os.rs"]
-mod os;
-
+use demo_pyos::{echo, os};
 use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::sync::mpsc;

@@ -11,20 +11,15 @@
 
 mod load;
 mod raw_mio;
-#[path = "../common/results.rs"]
-#[allow(dead_code)] // shared by the bench targets; each uses part of it
-mod results;
 mod tokio_server;
-#[path = "../../examples/echo/server.rs"]
-mod weft_server;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use results::Mode;
 use serde_json::json;
+use weft_benches::Mode;
 
 const SERVERS: [&str; 3] = ["weft", "tokio", "mio"];
 
@@ -134,7 +129,7 @@ fn main() {
         rows.push(json!({ "test": "stream", "server": server, "write_size": stream_size, "connections": 10, "bytes_per_sec": bytes_per_sec }));
     }
 
-    results::save(
+    weft_benches::save(
         "echo",
         &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
                  "measure_ms": measure.as_millis() as u64, "rows": rows }),
@@ -199,7 +194,7 @@ fn serve(server: &str) {
         "weft" => weft::run(async move {
             let listener = weft::net::TcpListener::bind(addr).await?;
             ready(listener.local_addr()?);
-            weft_server::serve(weft::net::StreamServer::new(listener), false).await
+            demo_echo::server::serve(weft::net::StreamServer::new(listener), false).await
         }),
         "tokio" => tokio_server::serve(addr, ready),
         "mio" => raw_mio::serve(addr, ready),

@@ -35,6 +35,7 @@ pub enum Scope {
 /// What to crawl and how hard.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Where the crawl starts (depth 0).
     pub seeds: Vec<Url>,
     /// Requests in flight at once, in all.
     pub concurrency: usize,
@@ -44,10 +45,13 @@ pub struct Config {
     pub max_depth: Option<usize>,
     /// URLs taken into the crawl at most (records written, robots-refused ones included).
     pub max_pages: Option<usize>,
+    /// Which hosts links may lead to.
     pub scope: Scope,
     /// Fetch and obey each host's robots.txt.
     pub obey_robots: bool,
+    /// The `User-Agent` header, whose first word is also the robots.txt token.
     pub user_agent: String,
+    /// The HTTP client's limits: sizes, times, idle connections.
     pub limits: Limits,
 }
 
@@ -71,13 +75,19 @@ impl Config {
 /// One URL's outcome: a line of the JSON Lines report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record {
+    /// The URL, normalized.
     pub url: String,
+    /// Links from the nearest seed.
     pub depth: usize,
+    /// The page it was first found on (none for a seed).
     pub referrer: Option<String>,
+    /// The final response status, if a response came.
     pub status: Option<u16>,
     /// Body bytes, after decoding.
     pub bytes: usize,
+    /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
+    /// Time from the first request to the last byte, redirects included.
     pub elapsed_ms: u64,
     /// Where redirects ended, if there were any.
     pub redirected_to: Option<String>,
@@ -90,25 +100,35 @@ pub struct Record {
 /// Live counters for a progress line.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// URLs whose record is written.
     pub done: Cell<usize>,
+    /// URLs taken into the crawl so far.
     pub queued: Cell<usize>,
+    /// Records with an error.
     pub errors: Cell<usize>,
 }
 
 /// Totals at the end of a crawl.
 #[derive(Debug, Default)]
 pub struct Summary {
+    /// Records written.
     pub pages: usize,
+    /// Body bytes, after decoding.
     pub bytes: usize,
+    /// How many responses had each status.
     pub statuses: BTreeMap<u16, usize>,
+    /// How many records had each error kind.
     pub errors: BTreeMap<String, usize>,
     /// Links not followed because their host is out of scope.
     pub off_scope_links: usize,
+    /// TCP connections opened.
     pub connections: u64,
+    /// Wall time of the whole crawl.
     pub elapsed: Duration,
 }
 
 impl Summary {
+    /// Records written per second of wall time.
     pub fn pages_per_second(&self) -> f64 {
         self.pages as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }

@@ -9,9 +9,13 @@ use weft::net::TcpStream;
 
 /// What load to put on the server.
 pub struct Load {
+    /// The echo server.
     pub addr: SocketAddr,
+    /// Connections open at once, one task each.
     pub connections: usize,
+    /// Round trips per connection.
     pub messages: usize,
+    /// Bytes per message.
     pub size: usize,
 }
 

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::crawl::engine::{Config, Scope};
+use crate::engine::{Config, Scope};
 
+/// The usage text printed with a command-line error.
 pub const USAGE: &str = "\
 usage: crawler URL [--concurrency 64] [--per-host 8] [--depth 16] [--max-pages 10000]
                [--timeout 10] [--same-host | --allow HOST...] [--ignore-robots]
@@ -14,12 +15,18 @@ usage: crawler URL [--concurrency 64] [--per-host 8] [--depth 16] [--max-pages 1
 
 /// What the command line asks for.
 pub enum Command {
+    /// Crawl from a URL.
     Crawl {
+        /// What to crawl and how hard.
         config: Config,
+        /// Where the JSON Lines records go (`-` for stdout), if anywhere.
         output: Option<String>,
     },
+    /// Serve a generated site in this process and crawl it at concurrency 1, then 100.
     Demo {
+        /// Pages in the generated site.
         pages: usize,
+        /// The delay before each of its responses.
         latency: Duration,
     },
 }

@@ -38,9 +38,15 @@ impl Mode {
     }
 }
 
+/// The workspace's `target/` directory, where criterion and the harnesses leave their results
+/// (this package sits one level below the workspace root).
+pub fn target_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target")
+}
+
 /// `target/bench-results/<name>.json`, creating the directory.
 pub fn path(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench-results");
+    let dir = target_dir().join("bench-results");
     std::fs::create_dir_all(&dir).expect("create target/bench-results");
     dir.join(format!("{name}.json"))
 }

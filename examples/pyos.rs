@@ -1,27 +1,15 @@
 //! pyos, Beazley's generator operating system, serving echo: `cargo run --example pyos -- --addr 127.0.0.1:7001`
 //!
-//! The whole OS is in `os.rs`; the echo server in `echo.rs`. See the README's "pyos and weft
+//! The whole OS is in `examples/crates/pyos/src/os.rs`; the echo server in `echo.rs` beside it. See the README's "pyos and weft
 //! side by side" for how each part maps onto weft's real executor. Load it with
 //! `cargo run --release --example echo_client -- --addr 127.0.0.1:7001`; Ctrl-C stops it.
 
-mod echo;
-mod os;
-
+use demo_pyos::{echo, os};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
 fn main() -> std::io::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let addr: SocketAddr = match args.iter().position(|a| a == "--addr") {
-        Some(i) => args
-            .get(i + 1)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| {
-                eprintln!("--addr needs an address like 127.0.0.1:7001");
-                std::process::exit(2)
-            }),
-        None => "127.0.0.1:7001".parse().unwrap(),
-    };
+    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:7001".parse().unwrap());
     let mut kernel = os::Scheduler::new()?;
 
     // First, pyos5's KillTask on a task blocked on I/O — the case where Beazley's pyos leaves a

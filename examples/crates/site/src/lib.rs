@@ -34,6 +34,7 @@ pub struct SiteConfig {
 }
 
 impl SiteConfig {
+    /// A site of `pages` pages, no latency, no failure cases.
     pub fn new(pages: usize) -> SiteConfig {
         SiteConfig {
             pages: pages.max(1),
@@ -81,6 +82,7 @@ pub enum Special {
 }
 
 impl Special {
+    /// Every failure case, in the order `/` links to them.
     pub const ALL: [Special; 15] = [
         Special::Missing,
         Special::ServerError,
@@ -141,6 +143,7 @@ pub struct Site {
 }
 
 impl Site {
+    /// Generates the site: its pages and what each URL should give.
     pub fn new(config: SiteConfig) -> Site {
         Site {
             config: Rc::new(config),

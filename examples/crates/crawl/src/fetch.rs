@@ -17,8 +17,11 @@ use super::robots::Robots;
 /// A URL taken into the crawl.
 #[derive(Clone, Debug)]
 pub struct Pending {
+    /// The URL to fetch.
     pub url: Url,
+    /// Links from the nearest seed.
     pub depth: usize,
+    /// The page it was first found on.
     pub referrer: Option<Url>,
 }
 
@@ -41,8 +44,11 @@ impl Pending {
 
 /// What fetching one URL gave: its record, where redirects ended, and the page's links.
 pub struct Fetched {
+    /// The URL's line of the report.
     pub record: Record,
+    /// Where redirects ended, if there were any.
     pub final_url: Option<Url>,
+    /// The page's links, resolved, in document order.
     pub links: Vec<Url>,
 }
 
@@ -71,6 +77,7 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// A worker with the crawl's client, limits and robots.txt cache.
     pub fn new(config: &Config) -> Worker {
         // Keep as many idle connections per host as may be busy at once, so none is thrown away.
         let mut limits = config.limits.clone();
@@ -88,6 +95,7 @@ impl Worker {
         }
     }
 
+    /// TCP connections its client has opened so far.
     pub fn connections_opened(&self) -> u64 {
         self.client.connections_opened()
     }

@@ -54,8 +54,11 @@ impl Default for Limits {
 pub struct Response {
     /// The URL that answered, after redirects.
     pub url: Url,
+    /// The status code.
     pub status: u16,
+    /// The headers in the order received, names lower-cased.
     pub headers: Vec<(String, String)>,
+    /// The body, decoded from its transfer and content encodings.
     pub body: Vec<u8>,
     /// Each URL redirected from, in order (empty when there was no redirect).
     pub redirects: Vec<Url>,
@@ -94,6 +97,7 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client that sends `user_agent` and keeps to `limits`.
     pub fn new(user_agent: &str, limits: Limits) -> Client {
         Client {
             limits: Rc::new(limits),

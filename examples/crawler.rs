@@ -9,37 +9,30 @@
 //! timeout, malformed response, redirect loop, oversized body) is recorded for its URL and the
 //! crawl goes on. Only plain http is fetched: https URLs are recorded as `unsupported`.
 
-mod args;
-#[path = "../crawl/mod.rs"]
-mod crawl;
-#[allow(dead_code)] // the tests use the site's expected graph; the demo only serves it
-#[path = "../site/mod.rs"]
-mod site;
-#[path = "../echo/threads.rs"]
-mod threads;
-
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use crawl::engine::{self, Config, Progress, Summary};
-use crawl::report;
-use site::{Site, SiteConfig};
+use demo_crawl::engine::{self, Config, Progress, Summary};
+use demo_crawl::report;
+use demo_site::{Site, SiteConfig};
 
 fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let command = match args::parse(&argv) {
+    let command = match demo_crawl::args::parse(&argv) {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("crawler: {message}\n{}", args::USAGE);
+            eprintln!("crawler: {message}\n{}", demo_crawl::args::USAGE);
             std::process::exit(2);
         }
     };
     let result = weft::run(async move {
         match command {
-            args::Command::Crawl { config, output } => crawl_to(config, output.as_deref()).await,
-            args::Command::Demo { pages, latency } => demo(pages, latency).await,
+            demo_crawl::args::Command::Crawl { config, output } => {
+                crawl_to(config, output.as_deref()).await
+            }
+            demo_crawl::args::Command::Demo { pages, latency } => demo(pages, latency).await,
         }
     });
     if let Err(err) = result {
@@ -67,7 +60,7 @@ async fn crawl_to(config: Config, output: Option<&str>) -> io::Result<()> {
         return Err(err);
     }
     // With the report on stdout, the summary goes to stderr so the JSON stays clean.
-    let text = report::summary_text(&summary, threads::count());
+    let text = report::summary_text(&summary, demo_cli::thread_count());
     if output == Some("-") {
         eprint!("{text}")
     } else {
@@ -96,7 +89,7 @@ async fn demo(pages: usize, latency: Duration) -> io::Result<()> {
     let mut site = SiteConfig::new(pages);
     site.latency = latency;
     let port = Site::new(site).spawn_local().await?;
-    let seed = url::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("a valid URL");
+    let seed = demo_crawl::Url::parse(&format!("http://127.0.0.1:{port}/")).expect("a valid URL");
     println!(
         "Serving a {pages}-page site on {seed} with {latency:?} latency per response, in this thread."
     );
@@ -122,7 +115,7 @@ async fn demo(pages: usize, latency: Duration) -> io::Result<()> {
         "\nspeedup: {:.1}x from concurrency alone, on {} thread(s): the crawler spends its time waiting,\n\
          and one thread can wait for a hundred responses as cheaply as for one.",
         times[0] / times[1].max(1e-9),
-        threads::count().unwrap_or(1)
+        demo_cli::thread_count().unwrap_or(1)
     );
     Ok(())
 }

@@ -25,19 +25,28 @@ pub type Task = Gen<SysCall, SysResult, (), Infallible>;
 
 /// What a task asks the kernel for (pyos4–pyos7).
 pub enum SysCall {
+    /// pyos4: my task id.
     GetTid,
+    /// pyos4: start a task; answers its id.
     NewTask(Task),
+    /// pyos4: close a task's generator and drop it from every list.
     KillTask(Tid),
+    /// pyos5: sleep until a task exits.
     WaitTask(Tid),
+    /// pyos6: sleep until an fd is readable.
     ReadWait(RawFd),
+    /// pyos6: sleep until an fd is writable.
     WriteWait(RawFd),
 }
 
 /// What the kernel answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SysResult {
+    /// No value (the waits).
     Nothing,
+    /// A task id (`GetTid`, `NewTask`).
     Tid(Tid),
+    /// Whether the task existed (`KillTask`, `WaitTask`).
     Done(bool),
 }
 
@@ -49,6 +58,7 @@ pub struct Sys(pub Co<SysCall, SysResult>);
 type Trap<T> = Result<T, Interrupt<Infallible>>;
 
 impl Sys {
+    /// This task's id.
     pub async fn get_tid(&self) -> Trap<Tid> {
         match self.0.yield_(SysCall::GetTid).await? {
             SysResult::Tid(tid) => Ok(tid),
@@ -56,6 +66,7 @@ impl Sys {
         }
     }
 
+    /// Starts `task` and returns its id.
     pub async fn new_task(&self, task: Task) -> Trap<Tid> {
         match self.0.yield_(SysCall::NewTask(task)).await? {
             SysResult::Tid(tid) => Ok(tid),
@@ -73,10 +84,12 @@ impl Sys {
         Ok(self.0.yield_(SysCall::WaitTask(tid)).await? == SysResult::Done(true))
     }
 
+    /// Sleeps until `fd` is readable.
     pub async fn read_wait(&self, fd: RawFd) -> Trap<()> {
         self.0.yield_(SysCall::ReadWait(fd)).await.map(drop)
     }
 
+    /// Sleeps until `fd` is writable.
     pub async fn write_wait(&self, fd: RawFd) -> Trap<()> {
         self.0.yield_(SysCall::WriteWait(fd)).await.map(drop)
     }
@@ -112,6 +125,7 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
+    /// A kernel with no tasks, and its epoll instance.
     pub fn new() -> io::Result<Scheduler> {
         Ok(Scheduler {
             tasks: HashMap::new(),

@@ -7,7 +7,9 @@
 /// A start tag's name (lower case) and attributes (names lower case, values decoded).
 #[derive(Debug, PartialEq, Eq)]
 pub struct StartTag {
+    /// The tag name, lower-cased.
     pub name: String,
+    /// Its attributes: names lower-cased, values with character references decoded.
     pub attrs: Vec<(String, String)>,
 }
 
