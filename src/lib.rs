@@ -50,7 +50,7 @@
 //!   `add_signal_handler`).
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
-pub use weft_runtime::{Deadlock, Runtime, join, run, select, try_join, try_run};
+pub use weft_runtime::{DeadlockError, Runtime, join, run, select, try_join, try_run};
 pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};

@@ -144,7 +144,7 @@ fn pipe_is_duplex_and_ends_with_eof() {
     weft::run(async {
         let (mut a, mut b) = pipe::<&str, usize>();
         a.send("four").unwrap();
-        assert!(b.poll());
+        assert!(b.has_message());
         let word = b.recv().await.unwrap();
         b.send(word.len()).unwrap();
         assert_eq!(a.recv().await, Ok(4));

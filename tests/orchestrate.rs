@@ -207,7 +207,7 @@ fn introspection_names_tasks_and_their_states() {
 
 mod task_group {
     use super::*;
-    use weft::task::{Failure, GroupFinished, TaskGroup};
+    use weft::task::{Failure, GroupFinishedError, TaskGroup};
 
     #[test]
     fn all_children_succeed_and_outputs_come_in_spawn_order() {
@@ -222,7 +222,7 @@ mod task_group {
                     .unwrap();
             }
             assert_eq!(group.join().await.unwrap(), [3, 1, 2]);
-            assert_eq!(group.spawn(async { Ok(9) }), Err(GroupFinished));
+            assert_eq!(group.spawn(async { Ok(9) }), Err(GroupFinishedError));
         });
     }
 
@@ -278,9 +278,9 @@ mod task_group {
                 .unwrap();
             yield_now().await; // the first child finishes
             let canceller = group.clone();
-            weft::spawn(async move { canceller.cancel() });
+            weft::spawn(async move { canceller.abort() });
             assert_eq!(group.join().await.unwrap(), [1]);
-            assert_eq!(group.spawn(async { Ok(3) }), Err(GroupFinished));
+            assert_eq!(group.spawn(async { Ok(3) }), Err(GroupFinishedError));
         });
     }
 

@@ -116,10 +116,10 @@ macro_rules! exercise_queue {
                 _ => {}
             }
             if $maxsize > 0 {
-                prop_assert!(q.qsize() <= $maxsize);
+                prop_assert!(q.len() <= $maxsize);
             }
         }
-        let (queued, waiting_getters) = (q.qsize(), gets.len());
+        let (queued, waiting_getters) = (q.len(), gets.len());
         let got = poll_all(&mut gets);
         prop_assert!(
             got.len() >= queued.min(waiting_getters),
@@ -130,7 +130,7 @@ macro_rules! exercise_queue {
         let room = if $maxsize == 0 {
             usize::MAX
         } else {
-            $maxsize - q.qsize()
+            $maxsize - q.len()
         };
         let waiting_putters = puts.len();
         let put = poll_all(&mut puts);

@@ -5,7 +5,9 @@ mod support;
 use std::task::Poll;
 
 use support::poll_once;
-use weft::queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDown, TaskDoneError};
+use weft::queue::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDownError, TaskDoneError,
+};
 use weft::task::yield_now;
 
 #[test]
@@ -82,7 +84,7 @@ fn graceful_shutdown_drains_then_fails_and_wakes_putters() {
         assert_eq!(blocked_putter.await.unwrap(), Err(PutError::ShutDown(2)));
         assert_eq!(q.try_put(3), Err(PutError::ShutDown(3)));
         assert_eq!(q.get().await, Ok(1)); // still drains
-        assert_eq!(q.get().await, Err(ShutDown));
+        assert_eq!(q.get().await, Err(ShutDownError));
         assert_eq!(q.try_get(), Err(GetError::ShutDown));
     });
 }
@@ -103,10 +105,10 @@ fn immediate_shutdown_drops_items_and_unblocks_join() {
         yield_now().await;
         assert!(!joiner.is_finished());
         q.shutdown(true);
-        assert_eq!(q.qsize(), 0);
+        assert_eq!(q.len(), 0);
         joiner.await.unwrap(); // the two dropped items no longer count
         assert_eq!(q.unfinished_tasks(), 0);
-        assert_eq!(q.get().await, Err(ShutDown));
+        assert_eq!(q.get().await, Err(ShutDownError));
     });
 }
 
@@ -120,7 +122,7 @@ fn immediate_shutdown_fails_waiting_getters() {
         });
         yield_now().await;
         q.shutdown(true);
-        assert_eq!(getter.await.unwrap(), Err(ShutDown));
+        assert_eq!(getter.await.unwrap(), Err(ShutDownError));
     });
 }
 

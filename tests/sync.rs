@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use support::poll_once;
 use weft::sync::{
-    Barrier, BoundedSemaphore, BrokenBarrier, Condition, Event, Mutex, RLock, RLockError, RwLock,
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Mutex, RLock, RwLock,
     Semaphore,
 };
 use weft::task::yield_now;
@@ -112,11 +112,18 @@ fn semaphore_permits_granted_to_a_cancelled_waiter_come_back() {
 #[test]
 fn bounded_semaphore_refuses_over_release() {
     let sem = BoundedSemaphore::new(2);
-    assert!(sem.release().is_err());
-    let p = sem.try_acquire().unwrap();
+    assert!(sem.release(1).is_err());
+    let p = sem.try_acquire_many(2).unwrap();
     p.forget();
-    assert!(sem.release().is_ok());
-    let err = sem.release().unwrap_err();
+    assert!(sem.release(3).is_err(), "3 would exceed the bound of 2");
+    assert_eq!(
+        sem.available_permits(),
+        0,
+        "a refused release changes nothing"
+    );
+    assert!(sem.release(1).is_ok());
+    assert!(sem.release(1).is_ok());
+    let err = sem.release(1).unwrap_err();
     assert!(err.to_string().contains("released too many times"));
     assert_eq!(sem.available_permits(), 2);
 }
@@ -206,9 +213,9 @@ fn barrier_abort_breaks_waiters_until_reset() {
         yield_now().await;
         assert_eq!(barrier.n_waiting(), 1);
         barrier.abort();
-        assert_eq!(waiter.await.unwrap(), Err(BrokenBarrier));
+        assert_eq!(waiter.await.unwrap(), Err(BrokenBarrierError));
         assert!(barrier.is_broken());
-        assert_eq!(barrier.wait().await, Err(BrokenBarrier));
+        assert_eq!(barrier.wait().await, Err(BrokenBarrierError));
         barrier.reset();
         assert!(!barrier.is_broken());
         let parties: Vec<_> = (0..3)
@@ -237,34 +244,34 @@ fn a_cancelled_barrier_waiter_breaks_the_barrier() {
 }
 
 #[test]
-fn rlock_is_reentrant_for_its_owner_and_refuses_others() {
+fn rlock_is_reentrant_for_its_owner_and_released_by_its_guards() {
     weft::run(async {
         let lock = Rc::new(RLock::new());
-        assert_eq!(lock.release(), Err(RLockError::NotLocked));
-        lock.acquire().await;
-        lock.acquire().await;
+        let outer = lock.acquire().await;
+        let inner = lock.acquire().await;
         assert!(lock.is_owned());
         let other = weft::spawn({
             let lock = lock.clone();
             async move {
-                let refused = lock.release();
-                let locked_out = !lock.try_acquire();
-                lock.acquire().await; // waits for main to release twice
-                lock.release().unwrap();
-                (refused, locked_out)
+                let locked_out = lock.try_acquire().is_none();
+                let held = lock.acquire().await; // waits for main to drop both guards
+                let owned = lock.is_owned();
+                drop(held);
+                (locked_out, owned)
             }
         });
         yield_now().await;
-        lock.release().unwrap();
+        drop(inner);
         yield_now().await;
         assert!(
             !other.is_finished(),
-            "one release must not free a twice-acquired lock"
+            "dropping one guard must not free a twice-acquired lock"
         );
-        lock.release().unwrap();
-        let (refused, locked_out) = other.await.unwrap();
-        assert_eq!(refused, Err(RLockError::NotOwner));
-        assert!(locked_out);
+        assert!(lock.is_locked() && lock.is_owned());
+        drop(outer);
+        let (locked_out, owned) = other.await.unwrap();
+        assert!(locked_out, "another task cannot take a held lock");
+        assert!(owned, "the lock was handed to the waiting task");
         assert!(!lock.is_locked());
     });
 }
@@ -398,4 +405,27 @@ fn a_stale_waker_left_by_a_finished_task_does_not_fake_a_deadlock() {
         .await;
     });
     helper.join().unwrap();
+}
+
+#[test]
+fn a_barrier_whose_action_panics_is_broken_for_every_party() {
+    weft::run(async {
+        let barrier = Barrier::with_action(2, || panic!("the action failed"));
+        let first = weft::spawn({
+            let barrier = barrier.clone();
+            async move { barrier.wait().await }
+        });
+        yield_now().await; // the first party waits
+        assert_eq!(barrier.n_waiting(), 1);
+        let last = weft::spawn({
+            let barrier = barrier.clone();
+            async move { barrier.wait().await }
+        });
+        let last = last.await.unwrap_err();
+        assert!(last.is_panic(), "the action's panic goes on in the last party's task");
+        assert_eq!(first.await.unwrap(), Err(BrokenBarrierError));
+        assert!(barrier.is_broken());
+        assert_eq!(barrier.n_waiting(), 0);
+        assert_eq!(barrier.wait().await, Err(BrokenBarrierError));
+    });
 }

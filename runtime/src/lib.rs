@@ -4,8 +4,6 @@
 //!
 //! Most users depend on the `weft` facade crate instead of this one.
 
-#[cfg(feature = "blocking")]
-mod blocking;
 pub mod channel;
 mod executor;
 pub mod future;
@@ -16,10 +14,11 @@ mod reactor;
 pub mod sync;
 pub mod task;
 pub mod time;
+mod waiters;
 
-pub use executor::{Deadlock, Runtime, TaskReport, run, try_run};
+pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 
 /// Configuring a [`Runtime`].
 pub mod runtime {
-    pub use crate::executor::{Builder, Deadlock, DebugEvent, Runtime, TaskReport};
+    pub use crate::executor::{Builder, DeadlockError, DebugEvent, Runtime, TaskReport};
 }

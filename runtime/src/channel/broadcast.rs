@@ -9,8 +9,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use super::SendError;
-use crate::sync::wait_list::WaitList;
 use crate::task::poll_budget;
+use crate::waiters::WaitList;
 
 /// A channel whose every receiver sees every value sent after it subscribed (publish and
 /// subscribe; Python's standard library has no counterpart — its nearest is a list of queues). The channel keeps

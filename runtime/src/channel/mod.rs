@@ -14,7 +14,7 @@ pub mod watch;
 
 use std::fmt;
 
-pub use pipe::{Connection, PipeClosed, pipe};
+pub use pipe::{Connection, PipeClosedError, pipe};
 
 /// The sending side is gone and nothing is left to receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,15 +3,15 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
 use super::{SendError, TryRecvError, TrySendError};
-use crate::sync::wait_list::WaitList;
-use crate::sync::waker_slot::WakerSlot;
 use crate::task::poll_budget;
+use crate::waiters::WaitList;
+use crate::waiters::WakerSlot;
 
 /// A channel holding up to `capacity` values; senders wait while it is full. Senders are
 /// cloned for more producers; the receiver sees the end (`None`) once every sender is gone and
@@ -204,8 +204,8 @@ impl<T> Drop for UnboundedSender<T> {
 
 impl<T> Receiver<T> {
     /// The next value, or `None` once every sender is gone and nothing is left.
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
+    pub fn recv(&mut self) -> Recv<'_, T> {
+        Recv { receiver: self }
     }
 
     /// Polls for the next value.
@@ -371,5 +371,20 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("mpsc::Receiver")
             .field("buffered", &self.len())
             .finish()
+    }
+}
+
+/// The future of [`Receiver::recv`]. Dropping it takes nothing from the channel.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Recv<'a, T> {
+    receiver: &'a mut Receiver<T>,
+}
+
+impl<T> Future for Recv<'_, T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.receiver.poll_recv(cx)
     }
 }

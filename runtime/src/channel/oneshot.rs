@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::{RecvError, TryRecvError};
-use crate::sync::waker_slot::WakerSlot;
+use crate::waiters::WakerSlot;
 
 /// A channel that carries one value, from one task to another: the shape of an asyncio
 /// `Future` you resolve with `set_result`, or gevent's `AsyncResult`.

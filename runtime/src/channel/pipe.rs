@@ -1,13 +1,16 @@
 //! `pipe()`: two connected ends, like multiprocessing's duplex `Pipe`.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use super::mpsc::{self, Receiver, UnboundedSender};
 
 /// Two connected ends, each able to send to and receive from the other: Python's
 /// `multiprocessing.Pipe(duplex=True)`, between tasks. When one end is dropped (or
 /// [`close`](Connection::close)d), the other end's [`recv`](Connection::recv) returns what
-/// was already sent and then [`PipeClosed`] — Python's `EOFError`. The two directions may carry
+/// was already sent and then [`PipeClosedError`] — Python's `EOFError`. The two directions may carry
 /// different types. (For Python's one-way `Pipe(duplex=False)`, use
 /// [`mpsc::unbounded`](super::mpsc::unbounded).)
 ///
@@ -48,19 +51,22 @@ pub struct Connection<S, R = S> {
 
 impl<S, R> Connection<S, R> {
     /// Sends to the other end (never waits); gives the value back if it is closed.
-    pub fn send(&self, value: S) -> Result<(), PipeClosed<S>> {
-        self.tx.send(value).map_err(|e| PipeClosed(e.0))
+    pub fn send(&self, value: S) -> Result<(), PipeClosedError<S>> {
+        self.tx.send(value).map_err(|e| PipeClosedError(e.0))
     }
 
-    /// The next value from the other end; [`PipeClosed`] once it is closed and everything it
+    /// The next value from the other end; [`PipeClosedError`] once it is closed and everything it
     /// sent was received.
-    pub async fn recv(&mut self) -> Result<R, PipeClosed<()>> {
-        self.rx.recv().await.ok_or(PipeClosed(()))
+    pub fn recv(&mut self) -> Recv<'_, R> {
+        Recv {
+            inner: self.rx.recv(),
+        }
     }
 
-    /// Whether a value is waiting (Python's `poll()` with no timeout); for `poll(timeout)`,
-    /// wrap [`recv`](Connection::recv) in [`timeout`](crate::time::timeout).
-    pub fn poll(&self) -> bool {
+    /// Whether a value is waiting: Python's `poll()` with no timeout (renamed, since every
+    /// Rust reader takes `poll` for `Future::poll`). For `poll(timeout)`, wrap
+    /// [`recv`](Connection::recv) in [`timeout`](crate::time::timeout).
+    pub fn has_message(&self) -> bool {
         !self.rx.is_empty()
     }
 
@@ -78,18 +84,35 @@ impl<S, R> fmt::Debug for Connection<S, R> {
 
 /// The other end of the pipe is closed. For a failed send, holds the value.
 #[derive(PartialEq, Eq)]
-pub struct PipeClosed<T>(pub T);
+pub struct PipeClosedError<T>(pub T);
 
-impl<T> fmt::Debug for PipeClosed<T> {
+impl<T> fmt::Debug for PipeClosedError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PipeClosed")
+        f.write_str("PipeClosedError")
     }
 }
 
-impl<T> fmt::Display for PipeClosed<T> {
+impl<T> fmt::Display for PipeClosedError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the other end of the pipe is closed")
     }
 }
 
-impl<T> std::error::Error for PipeClosed<T> {}
+impl<T> std::error::Error for PipeClosedError<T> {}
+
+/// The future of [`Connection::recv`]. Dropping it takes nothing from the pipe.
+#[must_use = "futures do nothing unless awaited"]
+#[derive(Debug)]
+pub struct Recv<'a, R> {
+    inner: mpsc::Recv<'a, R>,
+}
+
+impl<R> Future for Recv<'_, R> {
+    type Output = Result<R, PipeClosedError<()>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.inner)
+            .poll(cx)
+            .map(|value| value.ok_or(PipeClosedError(())))
+    }
+}

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::RecvError;
-use crate::sync::wait_list::WaitList;
+use crate::waiters::WaitList;
 
 /// A channel holding one value that the sender replaces; receivers read the latest and can
 /// wait for the next change (configuration, status, "shutting down" flags). Receivers that

@@ -17,18 +17,18 @@ use std::fmt;
 use std::panic::Location;
 use std::task::Waker;
 
-use super::core::Core;
+use super::local::Core;
 use crate::task::raw::is_task_waker;
 use crate::task::{TaskId, TaskLabel};
 
 /// `run` found that the main future waits for something that can never happen: no task can
 /// run and nothing (timer, socket, other thread) can ever wake one. Lists every task.
 #[derive(Debug, Clone)]
-pub struct Deadlock {
+pub struct DeadlockError {
     tasks: Vec<TaskReport>,
 }
 
-/// One task, as a [`Deadlock`] report or a [`DebugEvent`](super::DebugEvent) describes it.
+/// One task, as a [`DeadlockError`] report or a [`DebugEvent`](super::DebugEvent) describes it.
 #[derive(Debug, Clone)]
 pub struct TaskReport {
     /// The task's id.
@@ -43,14 +43,14 @@ pub struct TaskReport {
     pub awaited: bool,
 }
 
-impl Deadlock {
+impl DeadlockError {
     /// The tasks that were waiting, in spawn order.
     pub fn tasks(&self) -> &[TaskReport] {
         &self.tasks
     }
 }
 
-impl fmt::Display for Deadlock {
+impl fmt::Display for DeadlockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
@@ -74,7 +74,7 @@ impl fmt::Display for Deadlock {
     }
 }
 
-impl std::error::Error for Deadlock {}
+impl std::error::Error for DeadlockError {}
 
 /// `task #7 (fetch) spawned at src/main.rs:12:5`.
 impl fmt::Display for TaskReport {
@@ -86,7 +86,11 @@ impl fmt::Display for TaskReport {
 
 /// `Some(report)` if the runtime provably can never make progress again. The caller has
 /// checked that nothing is queued and the main future was not woken.
-pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -> Option<Deadlock> {
+pub(crate) fn check(
+    core: &Core,
+    main_waker: &Waker,
+    main_outside_refs: usize,
+) -> Option<DeadlockError> {
     if core.timers.armed() > 0 || core.reactor.registrations() > 0 || core.remote.is_notified() {
         return None;
     }
@@ -110,5 +114,5 @@ pub(crate) fn check(core: &Core, main_waker: &Waker, main_outside_refs: usize) -
         return None;
     }
     tasks.sort_by_key(|t| t.id);
-    Some(Deadlock { tasks })
+    Some(DeadlockError { tasks })
 }

@@ -16,13 +16,11 @@
 //! waking each other forever, while tasks handing work to each other do not pay a system call
 //! per hand-off.
 
-pub(crate) mod budget;
-mod context;
-pub(crate) mod core;
+pub(crate) mod context;
 mod deadlock;
 mod debug;
+pub(crate) mod local;
 mod remote;
-pub(crate) mod spawn;
 
 use std::future::Future;
 use std::io;
@@ -34,12 +32,12 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 pub(crate) use context::{expect_core, with_core};
-pub use deadlock::{Deadlock, TaskReport};
+pub use deadlock::{DeadlockError, TaskReport};
 pub use debug::DebugEvent;
 
-use self::core::Core;
-pub(crate) use self::core::HeldWakers;
 use self::debug::{DebugHook, DebugMode};
+use self::local::Core;
+pub(crate) use self::local::HeldWakers;
 use self::remote::Remote;
 use crate::reactor::{Reactor, Wait};
 use crate::task::JoinHandle;
@@ -61,7 +59,7 @@ pub(crate) fn schedule(task: TaskRef) {
 }
 
 /// The counter of weft-held wakers of the runtime that owns `waker`, if that runtime is the one
-/// running on this thread (see `sync/waker_slot.rs`).
+/// running on this thread (see `waiters/waker_slot.rs`).
 pub(crate) fn local_waker_census(waker: &Waker) -> Option<Rc<HeldWakers>> {
     with_core(|core| {
         core.filter(|c| c.owns_waker(waker))
@@ -271,7 +269,7 @@ impl Runtime {
     /// # Panics
     /// - Inside a running runtime (use `.await` or `spawn` instead).
     /// - If the runtime deadlocks (see [`try_block_on`](Runtime::try_block_on) to get the
-    ///   [`Deadlock`] report as an error instead).
+    ///   [`DeadlockError`] report as an error instead).
     /// - If `future` panics (the panic propagates).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.try_block_on(future)
@@ -280,7 +278,7 @@ impl Runtime {
 
     /// Like [`block_on`](Runtime::block_on), but a deadlock is returned as an error listing the
     /// waiting tasks instead of panicking.
-    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, Deadlock> {
+    pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, DeadlockError> {
         let core = &self.core;
         let _enter = context::enter(core.clone());
         let _budget = BudgetGuard;
@@ -369,7 +367,7 @@ struct BudgetGuard;
 
 impl Drop for BudgetGuard {
     fn drop(&mut self) {
-        budget::reset(u32::MAX);
+        crate::task::budget::reset(u32::MAX);
     }
 }
 
@@ -413,7 +411,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
     try_run(future).unwrap_or_else(|deadlock| panic!("{deadlock}"))
 }
 
-/// Like [`run`], but returns a [`Deadlock`] report as an error instead of panicking.
+/// Like [`run`], but returns a [`DeadlockError`] report as an error instead of panicking.
 ///
 /// ```
 /// let err = weft::try_run(async {
@@ -425,7 +423,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// .unwrap_err();
 /// assert_eq!(err.tasks()[0].name.as_deref(), Some("stuck"));
 /// ```
-pub fn try_run<F: Future>(future: F) -> Result<F::Output, Deadlock> {
+pub fn try_run<F: Future>(future: F) -> Result<F::Output, DeadlockError> {
     let runtime = Runtime::new()
         .unwrap_or_else(|err| panic!("weft::run could not create its runtime: {err}"));
     runtime.try_block_on(future)

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::co::{Co, Interrupt};
-use super::core::{self, GenCore, Request, TypedCore};
+use super::machine::{self, GenCore, Request, TypedCore};
 use super::{Body, GenError, GenState};
 
 /// An async generator: Python's `async def` with `yield`. Same protocol as
@@ -80,7 +80,7 @@ impl<Y, S, R, E> AsyncGen<Y, S, R, E> {
         if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        core::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)).await)
+        machine::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)).await)
     }
 
     /// Whether the body has finished.

@@ -46,7 +46,7 @@
 
 mod async_gen;
 mod co;
-mod core;
+mod machine;
 mod sync_gen;
 
 use std::fmt;
@@ -60,7 +60,7 @@ pub use sync_gen::Gen;
 /// [`Gen::new`] hides the body behind `dyn Body`, so every generator with the same yield,
 /// send, return and error types has the same type; [`Gen::new_typed`] keeps the body's own
 /// type, written `impl Body<Y, S, R, E>` in a function's return type. Only weft implements it.
-pub trait Body<Y, S, R, E>: core::Step<Y, S, R, E> {}
+pub trait Body<Y, S, R, E>: machine::Step<Y, S, R, E> {}
 
 /// What one step of a generator produced.
 #[derive(Debug, Clone, PartialEq, Eq)]

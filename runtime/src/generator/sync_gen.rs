@@ -6,7 +6,7 @@ use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
 use super::co::{Co, Interrupt};
-use super::core::{self, GenCore, Request, StepResult, TypedCore};
+use super::machine::{self, GenCore, Request, StepResult, TypedCore};
 use super::{Body, GenError, GenState};
 
 /// A generator: Python's generator function and generator-based coroutine. It yields values of
@@ -191,7 +191,7 @@ impl<Y, S, R, E, B: ?Sized + Body<Y, S, R, E>> Gen<Y, S, R, E, B> {
         if self.core.close_needs_no_step() {
             return Ok(None);
         }
-        core::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)))
+        machine::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)))
     }
 
     /// Whether the body has finished.

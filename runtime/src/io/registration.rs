@@ -4,8 +4,9 @@ use std::io;
 use std::rc::Rc;
 use std::task::{Context, Poll, ready};
 
-use crate::executor::{budget, expect_core};
+use crate::executor::expect_core;
 use crate::reactor::{Direction, Reactor};
+use crate::task::budget;
 
 /// A mio source registered with the current runtime's reactor, with one waiting reader and one
 /// waiting writer (two tasks may wait at once, one per direction; a second reader replaces the

@@ -11,189 +11,249 @@ mod store;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 pub use store::{Fifo, Lifo, Priority, Store};
 
-use crate::sync::wait_list::WaitList;
+use crate::waiters::WaitList;
 
-/// Defines one public queue type over `QueueCore` with the store `$store`; every method's
-/// documentation is written once, here.
-macro_rules! queue_type {
-    ($(#[$doc:meta])* $name:ident, $store:ident, $($bound:tt)*) => {
-        $(#[$doc])*
-        pub struct $name<T: $($bound)*> {
-            core: Rc<QueueCore<T, $store<T>>>,
-        }
-
-        impl<T: $($bound)*> $name<T> {
-            /// A queue holding at most `maxsize` items; 0 means no limit (Python's
-            /// `maxsize <= 0`).
-            pub fn new(maxsize: usize) -> Self {
-                $name { core: Rc::new(QueueCore::new(maxsize)) }
-            }
-
-            /// Adds `item`, waiting while the queue is full. Fails, giving the item back in
-            /// [`PutError::ShutDown`], once the queue is shut down.
-            pub fn put(&self, item: T) -> Put<'_, T, $store<T>> {
-                self.core.put(item)
-            }
-
-            /// Adds `item` now, or gives it back in [`PutError::Full`] (Python's `put_nowait`
-            /// raising `queue.Full`) or [`PutError::ShutDown`].
-            pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
-                self.core.try_put(item)
-            }
-
-            /// Removes the next item, waiting while the queue is empty. After
-            /// [`shutdown`](Self::shutdown) it still hands out what is left (unless the
-            /// shutdown was immediate), then fails with [`ShutDown`].
-            pub fn get(&self) -> Get<'_, T, $store<T>> {
-                self.core.get()
-            }
-
-            /// Removes the next item now, or fails with [`GetError::Empty`] (Python's
-            /// `get_nowait` raising `queue.Empty`) or [`GetError::ShutDown`].
-            pub fn try_get(&self) -> Result<T, GetError> {
-                self.core.try_get()
-            }
-
-            /// Marks one item taken earlier as processed. Calling it more often than items
-            /// were put is an error ([`TaskDoneError`]), as Python's `ValueError`.
-            pub fn task_done(&self) -> Result<(), TaskDoneError> {
-                self.core.task_done()
-            }
-
-            /// Waits until every item put so far has been marked done.
-            pub fn join(&self) -> Join<'_, T, $store<T>> {
-                self.core.join()
-            }
-
-            /// Shuts the queue down (Python 3.13): puts fail from now on and waiting putters
-            /// are woken with an error. `immediate == false`: gets drain what is left, then
-            /// fail. `immediate == true`: the items are dropped now, the unfinished count
-            /// drops by as many (so `join` can return), and waiting getters fail.
-            pub fn shutdown(&self, immediate: bool) {
-                self.core.shutdown(immediate)
-            }
-
-            /// Whether [`shutdown`](Self::shutdown) was called.
-            pub fn is_shut_down(&self) -> bool {
-                self.core.is_shut_down()
-            }
-
-            /// How many items are queued.
-            pub fn qsize(&self) -> usize {
-                self.core.qsize()
-            }
-
-            /// Whether no item is queued.
-            pub fn is_empty(&self) -> bool {
-                self.core.qsize() == 0
-            }
-
-            /// Whether the queue holds `maxsize` items (never, when unbounded).
-            pub fn is_full(&self) -> bool {
-                self.core.is_full()
-            }
-
-            /// The limit given to [`new`](Self::new); 0 is unbounded.
-            pub fn maxsize(&self) -> usize {
-                self.core.maxsize()
-            }
-
-            /// How many items were put but not yet marked done.
-            pub fn unfinished_tasks(&self) -> usize {
-                self.core.unfinished_tasks()
-            }
-        }
-
-        impl<T: $($bound)*> Clone for $name<T> {
-            fn clone(&self) -> Self {
-                $name { core: self.core.clone() }
-            }
-        }
-
-        impl<T: $($bound)*> fmt::Debug for $name<T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", stringify!($name))?;
-                fmt::Debug::fmt(&*self.core, f)
-            }
-        }
-    };
+/// A first-in, first-out queue of items between tasks: Python's `queue.Queue` /
+/// `asyncio.Queue`, gevent's `Queue`. A clone is another handle to the same queue.
+///
+/// [`put`](Queue::put) waits while the queue is full and [`get`](Queue::get) while it is
+/// empty. Each put counts one unfinished item until a consumer calls
+/// [`task_done`](Queue::task_done); [`join`](Queue::join) waits until none is unfinished.
+///
+/// Producers and consumers, the Python idiom:
+///
+/// ```
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+/// use weft::queue::Queue;
+///
+/// weft::run(async {
+///     let jobs = Queue::new(4);
+///     let done = Rc::new(RefCell::new(Vec::new()));
+///     for _ in 0..3 {
+///         let (jobs, done) = (jobs.clone(), done.clone());
+///         weft::spawn(async move {
+///             while let Ok(n) = jobs.get().await {
+///                 done.borrow_mut().push(n * n);
+///                 jobs.task_done().unwrap();
+///             }
+///         });
+///     }
+///     for n in 0..10 {
+///         jobs.put(n).await.unwrap();
+///     }
+///     jobs.join().await; // every job was processed
+///     jobs.shutdown(false); // the workers' get() now ends their loops
+///     assert_eq!(done.borrow().len(), 10);
+/// });
+/// ```
+///
+/// The item order comes from the store `S`: [`Fifo`] here, [`Lifo`] in [`LifoQueue`],
+/// [`Priority`] in [`PriorityQueue`]. Every method is written once, here, for all three.
+pub struct Queue<T, S: Store<T> = Fifo<T>> {
+    core: Rc<QueueCore<T, S>>,
 }
 
-queue_type! {
-    /// A first-in, first-out queue of items between tasks: Python's `queue.Queue` /
-    /// `asyncio.Queue`, gevent's `Queue`. A clone is another handle to the same queue.
-    ///
-    /// [`put`](Queue::put) waits while the queue is full and [`get`](Queue::get) while it is
-    /// empty. Each put counts one unfinished item until a consumer calls
-    /// [`task_done`](Queue::task_done); [`join`](Queue::join) waits until none is unfinished.
-    ///
-    /// Producers and consumers, the Python idiom:
-    ///
-    /// ```
-    /// use std::cell::RefCell;
-    /// use std::rc::Rc;
-    /// use weft::queue::Queue;
-    ///
-    /// weft::run(async {
-    ///     let jobs = Queue::new(4);
-    ///     let done = Rc::new(RefCell::new(Vec::new()));
-    ///     for _ in 0..3 {
-    ///         let (jobs, done) = (jobs.clone(), done.clone());
-    ///         weft::spawn(async move {
-    ///             while let Ok(n) = jobs.get().await {
-    ///                 done.borrow_mut().push(n * n);
-    ///                 jobs.task_done().unwrap();
-    ///             }
-    ///         });
-    ///     }
-    ///     for n in 0..10 {
-    ///         jobs.put(n).await.unwrap();
-    ///     }
-    ///     jobs.join().await; // every job was processed
-    ///     jobs.shutdown(false); // the workers' get() now ends their loops
-    ///     assert_eq!(done.borrow().len(), 10);
-    /// });
-    /// ```
-    Queue, Fifo, Sized
+impl<T> Queue<T> {
+    /// A first-in, first-out queue holding at most `maxsize` items; 0 means no limit (Python's
+    /// `maxsize <= 0`).
+    pub fn new(maxsize: usize) -> Self {
+        Queue::with_store(maxsize)
+    }
 }
 
-queue_type! {
-    /// A last-in, first-out queue: Python's `LifoQueue`. Same methods as [`Queue`].
-    ///
-    /// ```
-    /// weft::run(async {
-    ///     let stack = weft::queue::LifoQueue::new(0);
-    ///     for n in 1..=3 {
-    ///         stack.try_put(n).unwrap();
-    ///     }
-    ///     assert_eq!(stack.get().await, Ok(3));
-    /// });
-    /// ```
-    LifoQueue, Lifo, Sized
+impl<T, S: Store<T>> Queue<T, S> {
+    /// A queue over the store `S`, holding at most `maxsize` items; 0 means no limit.
+    /// [`Queue::new`], [`LifoQueue::new`] and [`PriorityQueue::new`] name the store for you.
+    pub fn with_store(maxsize: usize) -> Self {
+        Queue {
+            core: Rc::new(QueueCore::new(maxsize)),
+        }
+    }
+
+    /// Adds `item`, waiting while the queue is full. Fails, giving the item back in
+    /// [`PutError::ShutDown`], once the queue is shut down.
+    pub fn put(&self, item: T) -> Put<'_, T, S> {
+        self.core.put(item)
+    }
+
+    /// Adds `item` now, or gives it back in [`PutError::Full`] (Python's `put_nowait`
+    /// raising `queue.Full`) or [`PutError::ShutDown`].
+    pub fn try_put(&self, item: T) -> Result<(), PutError<T>> {
+        self.core.try_put(item)
+    }
+
+    /// Removes the next item, waiting while the queue is empty. After
+    /// [`shutdown`](Self::shutdown) it still hands out what is left (unless the
+    /// shutdown was immediate), then fails with [`ShutDownError`].
+    pub fn get(&self) -> Get<'_, T, S> {
+        self.core.get()
+    }
+
+    /// Removes the next item now, or fails with [`GetError::Empty`] (Python's
+    /// `get_nowait` raising `queue.Empty`) or [`GetError::ShutDown`].
+    pub fn try_get(&self) -> Result<T, GetError> {
+        self.core.try_get()
+    }
+
+    /// Marks one item taken earlier as processed. Calling it more often than items
+    /// were put is an error ([`TaskDoneError`]), as Python's `ValueError`.
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        self.core.task_done()
+    }
+
+    /// Waits until every item put so far has been marked done.
+    pub fn join(&self) -> Join<'_, T, S> {
+        self.core.join()
+    }
+
+    /// Shuts the queue down (Python 3.13): puts fail from now on and waiting putters
+    /// are woken with an error. `immediate == false`: gets drain what is left, then
+    /// fail. `immediate == true`: the items are dropped now, the unfinished count
+    /// drops by as many (so `join` can return), and waiting getters fail.
+    pub fn shutdown(&self, immediate: bool) {
+        self.core.shutdown(immediate)
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.core.is_shut_down()
+    }
+
+    /// How many items are queued: Python's `qsize()`.
+    pub fn len(&self) -> usize {
+        self.core.len()
+    }
+
+    /// Whether no item is queued.
+    pub fn is_empty(&self) -> bool {
+        self.core.len() == 0
+    }
+
+    /// Whether the queue holds `maxsize` items (never, when unbounded).
+    pub fn is_full(&self) -> bool {
+        self.core.is_full()
+    }
+
+    /// The limit the queue was made with; 0 is unbounded.
+    pub fn maxsize(&self) -> usize {
+        self.core.maxsize()
+    }
+
+    /// How many items were put but not yet marked done.
+    pub fn unfinished_tasks(&self) -> usize {
+        self.core.unfinished_tasks()
+    }
 }
 
-queue_type! {
-    /// A queue that hands out its lowest item first: Python's `PriorityQueue` (put
-    /// `(priority, value)` tuples). Same methods as [`Queue`].
-    ///
-    /// ```
-    /// weft::run(async {
-    ///     let todo = weft::queue::PriorityQueue::new(0);
-    ///     todo.try_put((2, "write")).unwrap();
-    ///     todo.try_put((1, "plan")).unwrap();
-    ///     assert_eq!(todo.get().await, Ok((1, "plan")));
-    /// });
-    /// ```
-    PriorityQueue, Priority, Ord
+impl<T, S: Store<T>> Clone for Queue<T, S> {
+    fn clone(&self) -> Self {
+        Queue {
+            core: self.core.clone(),
+        }
+    }
 }
 
-/// The queue itself, shared by the three queue types through an `Rc`.
+impl<T, S: Store<T>> fmt::Debug for Queue<T, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Queue")?;
+        fmt::Debug::fmt(&*self.core, f)
+    }
+}
+
+/// A last-in, first-out queue: Python's `LifoQueue`. It is a [`Queue`] over the [`Lifo`] store, and derefs to it for every method.
+///
+/// ```
+/// weft::run(async {
+///     let stack = weft::queue::LifoQueue::new(0);
+///     for n in 1..=3 {
+///         stack.try_put(n).unwrap();
+///     }
+///     assert_eq!(stack.get().await, Ok(3));
+/// });
+/// ```
+pub struct LifoQueue<T>(Queue<T, Lifo<T>>);
+
+impl<T> LifoQueue<T> {
+    /// A last-in, first-out queue holding at most `maxsize` items; 0 means no limit.
+    pub fn new(maxsize: usize) -> Self {
+        LifoQueue(Queue::with_store(maxsize))
+    }
+}
+
+// Written by hand: a derive would ask `T: Clone` and `T: Debug`, which a handle does not need.
+impl<T> Clone for LifoQueue<T> {
+    fn clone(&self) -> Self {
+        LifoQueue(self.0.clone())
+    }
+}
+
+impl<T> fmt::Debug for LifoQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LifoQueue")?;
+        fmt::Debug::fmt(&*self.0.core, f)
+    }
+}
+
+impl<T> Deref for LifoQueue<T> {
+    type Target = Queue<T, Lifo<T>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// A queue that hands out its lowest item first: Python's `PriorityQueue` (put
+/// `(priority, value)` tuples). It is a [`Queue`] over the [`Priority`] store, and derefs to
+/// it for every method.
+///
+/// ```
+/// weft::run(async {
+///     let todo = weft::queue::PriorityQueue::new(0);
+///     todo.try_put((2, "write")).unwrap();
+///     todo.try_put((1, "plan")).unwrap();
+///     assert_eq!(todo.get().await, Ok((1, "plan")));
+/// });
+/// ```
+pub struct PriorityQueue<T: Ord>(Queue<T, Priority<T>>);
+
+impl<T: Ord> PriorityQueue<T> {
+    /// A lowest-first queue holding at most `maxsize` items; 0 means no limit.
+    pub fn new(maxsize: usize) -> Self {
+        PriorityQueue(Queue::with_store(maxsize))
+    }
+}
+
+// Written by hand: a derive would ask `T: Clone` and `T: Debug`, which a handle does not need.
+impl<T: Ord> Clone for PriorityQueue<T> {
+    fn clone(&self) -> Self {
+        PriorityQueue(self.0.clone())
+    }
+}
+
+impl<T: Ord> fmt::Debug for PriorityQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PriorityQueue")?;
+        fmt::Debug::fmt(&*self.0.core, f)
+    }
+}
+
+impl<T: Ord> Deref for PriorityQueue<T> {
+    type Target = Queue<T, Priority<T>>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// The queue itself, shared by the handles through an `Rc`.
 struct QueueCore<T, S: Store<T>> {
     inner: RefCell<State<T, S>>,
 }
@@ -298,7 +358,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         self.inner.borrow().shut_down
     }
 
-    fn qsize(&self) -> usize {
+    fn len(&self) -> usize {
         self.inner.borrow().store.len()
     }
 
@@ -413,7 +473,7 @@ pub struct Get<'a, T, S: Store<T>> {
 }
 
 impl<T, S: Store<T>> Future for Get<'_, T, S> {
-    type Output = Result<T, ShutDown>;
+    type Output = Result<T, ShutDownError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let queue = self.queue;
@@ -430,7 +490,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
             return Poll::Ready(Ok(item));
         }
         if state.shut_down {
-            return Poll::Ready(Err(ShutDown));
+            return Poll::Ready(Err(ShutDownError));
         }
         self.key = Some(state.getters.push(Some(cx.waker()), ()));
         Poll::Pending
@@ -540,15 +600,15 @@ impl std::error::Error for GetError {}
 
 /// [`Queue::get`] after a shutdown left nothing to get.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShutDown;
+pub struct ShutDownError;
 
-impl fmt::Display for ShutDown {
+impl fmt::Display for ShutDownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the queue is shut down")
     }
 }
 
-impl std::error::Error for ShutDown {}
+impl std::error::Error for ShutDownError {}
 
 /// [`Queue::task_done`] was called more times than items were put.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

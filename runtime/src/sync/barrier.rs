@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::wait_list::WaitList;
+use crate::waiters::WaitList;
 
 /// Lets `parties` tasks wait for each other: Python's `threading.Barrier` /
 /// `asyncio.Barrier`. Each [`wait`](Barrier::wait) returns a distinct arrival index in
@@ -15,7 +15,7 @@ use super::wait_list::WaitList;
 /// released and the barrier is ready for the next round.
 ///
 /// [`abort`](Barrier::abort) breaks the barrier: waiters, and later callers of `wait`, get
-/// [`BrokenBarrier`] until [`reset`](Barrier::reset). As a Python thread's `wait(timeout)` that
+/// [`BrokenBarrierError`] until [`reset`](Barrier::reset). As a Python thread's `wait(timeout)` that
 /// times out breaks the barrier, so does a waiting future that is dropped (cancelled), since the
 /// others could otherwise wait forever for a party that left.
 ///
@@ -93,38 +93,43 @@ impl Barrier {
     }
 
     /// Arrives and waits for the others; returns this party's arrival index.
-    pub async fn wait(&self) -> Result<usize, BrokenBarrier> {
+    ///
+    /// The last party to arrive runs the action. If the action panics, the barrier breaks
+    /// first (the others get [`BrokenBarrierError`], as Python's parties do), then the panic
+    /// goes on in the last party's task.
+    pub fn wait(&self) -> Wait<'_> {
+        Wait {
+            barrier: self,
+            arrival: None,
+        }
+    }
+
+    /// One party arrives: the last one runs the action and releases the round.
+    fn arrive(&self) -> Result<Arrived, BrokenBarrierError> {
         let index = {
             let mut state = self.inner.state.borrow_mut();
             if state.broken {
-                return Err(BrokenBarrier);
+                return Err(BrokenBarrierError);
             }
             state.arrived += 1;
             state.arrived - 1
         };
-        if index + 1 == self.inner.parties {
-            if let Some(action) = self.inner.action.borrow_mut().as_mut() {
-                action();
+        if index + 1 < self.inner.parties {
+            return Ok(Arrived::Waits(index));
+        }
+        if let Some(action) = self.inner.action.borrow_mut().as_mut() {
+            if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(action)) {
+                self.abort();
+                std::panic::resume_unwind(panic);
             }
-            let mut state = self.inner.state.borrow_mut();
-            state.arrived = 0;
-            state.waiters.notify_all_with(|completed| *completed = true);
-            return Ok(index);
         }
-        let key = self.inner.state.borrow_mut().waiters.push(None, false);
-        let completed = Arrival {
-            barrier: self,
-            key: Some(key),
-        }
-        .await;
-        if completed {
-            Ok(index)
-        } else {
-            Err(BrokenBarrier)
-        }
+        let mut state = self.inner.state.borrow_mut();
+        state.arrived = 0;
+        state.waiters.notify_all_with(|completed| *completed = true);
+        Ok(Arrived::Last(index))
     }
 
-    /// Breaks the barrier: current and future waiters get [`BrokenBarrier`].
+    /// Breaks the barrier: current and future waiters get [`BrokenBarrierError`].
     pub fn abort(&self) {
         let mut state = self.inner.state.borrow_mut();
         state.broken = true;
@@ -134,7 +139,7 @@ impl Barrier {
             .notify_all_with(|completed| *completed = false);
     }
 
-    /// Back to the empty, unbroken state; tasks waiting now get [`BrokenBarrier`].
+    /// Back to the empty, unbroken state; tasks waiting now get [`BrokenBarrierError`].
     pub fn reset(&self) {
         let mut state = self.inner.state.borrow_mut();
         state
@@ -170,25 +175,51 @@ impl fmt::Debug for Barrier {
     }
 }
 
-/// One party waiting for its round to complete.
-struct Arrival<'a> {
-    barrier: &'a Barrier,
-    key: Option<usize>,
+/// How a party's arrival went, with its arrival index.
+enum Arrived {
+    /// It completed the round.
+    Last(usize),
+    /// It waits for the others.
+    Waits(usize),
 }
 
-impl Future for Arrival<'_> {
-    type Output = bool;
+/// The future of [`Barrier::wait`]: arrives when first polled, then waits for the round.
+/// Dropping it while it waits breaks the barrier (a party left mid-round).
+#[must_use = "futures do nothing unless awaited"]
+pub struct Wait<'a> {
+    barrier: &'a Barrier,
+    /// After arriving: this party's index and its place in the waiter list.
+    arrival: Option<(usize, Option<usize>)>,
+}
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<bool> {
+impl Future for Wait<'_> {
+    type Output = Result<usize, BrokenBarrierError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let barrier = self.barrier;
+        let (index, key) = match &mut self.arrival {
+            Some((index, key)) => (*index, key),
+            None => match barrier.arrive()? {
+                Arrived::Last(index) => return Poll::Ready(Ok(index)),
+                Arrived::Waits(index) => {
+                    let key = barrier.inner.state.borrow_mut().waiters.push(None, false);
+                    let (_, key) = self.arrival.insert((index, Some(key)));
+                    (index, key)
+                }
+            },
+        };
         let mut state = barrier.inner.state.borrow_mut();
-        state.waiters.poll_notified(&mut self.key, cx.waker())
+        match state.waiters.poll_notified(key, cx.waker()) {
+            Poll::Ready(true) => Poll::Ready(Ok(index)),
+            Poll::Ready(false) => Poll::Ready(Err(BrokenBarrierError)),
+            Poll::Pending => Poll::Pending,
+        }
     }
 }
 
-impl Drop for Arrival<'_> {
+impl Drop for Wait<'_> {
     fn drop(&mut self) {
-        if let Some(key) = self.key {
+        if let Some((_, Some(key))) = self.arrival {
             let released = self.barrier.inner.state.borrow_mut().waiters.remove(key).0;
             if !released {
                 self.barrier.abort(); // a party left mid-round: nobody may wait for it forever
@@ -199,12 +230,12 @@ impl Drop for Arrival<'_> {
 
 /// The barrier was aborted, reset while waiting, or a waiting party was cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BrokenBarrier;
+pub struct BrokenBarrierError;
 
-impl fmt::Display for BrokenBarrier {
+impl fmt::Display for BrokenBarrierError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the barrier is broken")
     }
 }
 
-impl std::error::Error for BrokenBarrier {}
+impl std::error::Error for BrokenBarrierError {}

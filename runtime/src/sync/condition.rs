@@ -4,11 +4,12 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use super::mutex::MutexGuard;
-use super::wait_list::WaitList;
+use super::mutex::{Lock, Mutex, MutexGuard};
+use crate::time::Sleep;
+use crate::waiters::WaitList;
 
 /// A condition variable: Python's `threading.Condition` / `asyncio.Condition`. Tasks holding
 /// a [`Mutex`](super::Mutex) guard wait for another task to change the protected data and
@@ -68,39 +69,37 @@ impl Condition {
     }
 
     /// Releases the guard's lock, waits for a notification, and re-locks.
-    pub async fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let mutex = MutexGuard::mutex(&guard);
-        // Registered before the lock is released, so a notify in between is not lost.
-        let notified = self.register();
-        drop(guard);
-        notified.await;
-        mutex.lock().await
+    pub fn wait<'c, 'a, T: ?Sized>(&'c self, guard: MutexGuard<'a, T>) -> Wait<'c, 'a, T> {
+        Wait {
+            cycle: Cycle::new(self, guard),
+        }
     }
 
     /// Like [`wait`](Condition::wait), giving up after `timeout`: returns the re-locked guard
     /// and whether a notification came (Python's `wait(timeout)` returning `False`).
-    pub async fn wait_timeout<'a, T: ?Sized>(
-        &self,
+    pub fn wait_timeout<'c, 'a, T: ?Sized>(
+        &'c self,
         guard: MutexGuard<'a, T>,
         timeout: Duration,
-    ) -> (MutexGuard<'a, T>, bool) {
-        let mutex = MutexGuard::mutex(&guard);
-        let notified = self.register();
-        drop(guard);
-        let in_time = crate::time::timeout(timeout, notified).await.is_ok();
-        (mutex.lock().await, in_time)
+    ) -> WaitTimeout<'c, 'a, T> {
+        WaitTimeout {
+            cycle: Cycle::new(self, guard),
+            timer: Some(crate::time::sleep(timeout)),
+            in_time: true,
+        }
     }
 
     /// Waits until `condition` holds for the protected value; returns the guard with it true.
-    pub async fn wait_for<'a, T: ?Sized>(
-        &self,
-        mut guard: MutexGuard<'a, T>,
-        mut condition: impl FnMut(&mut T) -> bool,
-    ) -> MutexGuard<'a, T> {
-        while !condition(&mut guard) {
-            guard = self.wait(guard).await;
+    /// The condition is checked first, under the lock, and again after every notification.
+    pub fn wait_for<'c, 'a, T: ?Sized, P: FnMut(&mut T) -> bool>(
+        &'c self,
+        guard: MutexGuard<'a, T>,
+        condition: P,
+    ) -> WaitFor<'c, 'a, T, P> {
+        WaitFor {
+            cycle: Cycle::new(self, guard),
+            condition,
         }
-        guard
     }
 
     /// Wakes up to `n` waiters, longest waiting first.
@@ -134,6 +133,138 @@ impl fmt::Debug for Condition {
             .finish()
     }
 }
+
+/// One round of a condition wait: release the lock, wait for a notification, re-lock.
+struct Cycle<'c, 'a, T: ?Sized> {
+    condition: &'c Condition,
+    mutex: &'a Mutex<T>,
+    phase: Phase<'c, 'a, T>,
+}
+
+enum Phase<'c, 'a, T: ?Sized> {
+    /// Holding the lock, not yet registered as a waiter.
+    Holding(MutexGuard<'a, T>),
+    /// Registered, lock released, waiting for a notification.
+    Waiting(Notified<'c>),
+    /// Notified (or given up): taking the lock again.
+    Relocking(Lock<'a, T>),
+    /// The guard went back to the caller.
+    Done,
+}
+
+impl<'c, 'a, T: ?Sized> Cycle<'c, 'a, T> {
+    fn new(condition: &'c Condition, guard: MutexGuard<'a, T>) -> Self {
+        Cycle {
+            condition,
+            mutex: MutexGuard::mutex(&guard),
+            phase: Phase::Holding(guard),
+        }
+    }
+
+    /// Drives the round; `give_up` is asked while waiting, and `true` stops waiting early.
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut give_up: impl FnMut(&mut Context<'_>) -> bool,
+    ) -> Poll<MutexGuard<'a, T>> {
+        loop {
+            match &mut self.phase {
+                Phase::Holding(_) => {
+                    // Registered before the lock is released, so a notify in between is not
+                    // lost; replacing the phase drops the guard.
+                    self.phase = Phase::Waiting(self.condition.register());
+                }
+                Phase::Waiting(notified) => {
+                    if Pin::new(notified).poll(cx).is_pending() && !give_up(cx) {
+                        return Poll::Pending;
+                    }
+                    self.phase = Phase::Relocking(self.mutex.lock());
+                }
+                Phase::Relocking(lock) => {
+                    let guard = ready!(Pin::new(lock).poll(cx));
+                    self.phase = Phase::Done;
+                    return Poll::Ready(guard);
+                }
+                Phase::Done => panic!("a condition wait polled after it completed"),
+            }
+        }
+    }
+}
+
+/// The future of [`Condition::wait`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Wait<'c, 'a, T: ?Sized> {
+    cycle: Cycle<'c, 'a, T>,
+}
+
+impl<'a, T: ?Sized> Future for Wait<'_, 'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        self.cycle.poll(cx, |_| false)
+    }
+}
+
+/// The future of [`Condition::wait_timeout`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitTimeout<'c, 'a, T: ?Sized> {
+    cycle: Cycle<'c, 'a, T>,
+    timer: Option<Sleep>,
+    in_time: bool,
+}
+
+impl<'a, T: ?Sized> Future for WaitTimeout<'_, 'a, T> {
+    type Output = (MutexGuard<'a, T>, bool);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let (timer, in_time) = (&mut this.timer, &mut this.in_time);
+        let guard = ready!(this.cycle.poll(cx, |cx| {
+            let expired = timer
+                .as_mut()
+                .is_some_and(|t| Pin::new(t).poll(cx).is_ready());
+            if expired {
+                *timer = None;
+                *in_time = false;
+            }
+            expired
+        }));
+        Poll::Ready((guard, *in_time))
+    }
+}
+
+/// The future of [`Condition::wait_for`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitFor<'c, 'a, T: ?Sized, P> {
+    cycle: Cycle<'c, 'a, T>,
+    condition: P,
+}
+
+impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> Future for WaitFor<'_, 'a, T, P> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let this = self.get_mut();
+        loop {
+            if let Phase::Holding(guard) = &mut this.cycle.phase {
+                if (this.condition)(guard) {
+                    let Phase::Holding(guard) =
+                        std::mem::replace(&mut this.cycle.phase, Phase::Done)
+                    else {
+                        unreachable!("the phase was just matched as Holding")
+                    };
+                    return Poll::Ready(guard);
+                }
+            }
+            let guard = ready!(this.cycle.poll(cx, |_| false));
+            this.cycle.phase = Phase::Holding(guard);
+        }
+    }
+}
+
+// Nothing in a `WaitFor` is ever pinned: the condition is called through `&mut`, so the
+// future may move whatever closure it holds.
+impl<T: ?Sized, P> Unpin for WaitFor<'_, '_, T, P> {}
 
 /// Waits for one notification. Dropped after being notified, it passes the notification on.
 struct Notified<'a> {

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::wait_list::WaitList;
+use crate::waiters::WaitList;
 
 /// A flag that tasks wait for: Python's `threading.Event` / `asyncio.Event`, gevent's
 /// `Event`. [`set`](Event::set) wakes every waiter; [`wait`](Event::wait) returns at once
@@ -68,8 +68,8 @@ impl Event {
 
     /// Waits until the flag is set (at once if it is). Compose with
     /// [`timeout`](crate::time::timeout) for Python's `wait(timeout)`.
-    pub fn wait(&self) -> EventWait<'_> {
-        EventWait {
+    pub fn wait(&self) -> Wait<'_> {
+        Wait {
             event: self,
             key: None,
         }
@@ -86,12 +86,12 @@ impl fmt::Debug for Event {
 
 /// The future of [`Event::wait`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct EventWait<'a> {
+pub struct Wait<'a> {
     event: &'a Event,
     key: Option<usize>,
 }
 
-impl Future for EventWait<'_> {
+impl Future for Wait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -108,7 +108,7 @@ impl Future for EventWait<'_> {
     }
 }
 
-impl Drop for EventWait<'_> {
+impl Drop for Wait<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             self.event.inner.borrow_mut().waiters.remove(key);

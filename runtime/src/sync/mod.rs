@@ -10,6 +10,11 @@
 //! | `Barrier` | [`Barrier`] |
 //! | — | [`RwLock<T>`] |
 //!
+//! Each primitive has its module, which also holds the futures its methods return, named after
+//! the method: `mutex::Lock`, `semaphore::Acquire`, `event::Wait`, `condition::Wait`,
+//! `barrier::Wait`, `rwlock::{Read, Write}`, `rlock::Acquire`. The primitives, their guards and
+//! errors are re-exported here.
+//!
 //! Everything here is single-threaded by design: state lives in `Rc`/`RefCell`, no atomics
 //! and no OS locks, and the types are `!Send` — they coordinate tasks of one runtime, the way
 //! asyncio's primitives coordinate coroutines of one loop. Waiters are served first come,
@@ -17,20 +22,18 @@
 //! through [`timeout`](crate::time::timeout)); whatever it had been granted is passed on, so
 //! nothing is lost. Misuse (over-release, releasing a lock you do not hold) returns an error.
 
-mod barrier;
-mod condition;
-mod event;
-mod mutex;
-mod rlock;
-mod rwlock;
-mod semaphore;
-pub(crate) mod wait_list;
-pub(crate) mod waker_slot;
+pub mod barrier;
+pub mod condition;
+pub mod event;
+pub mod mutex;
+pub mod rlock;
+pub mod rwlock;
+pub mod semaphore;
 
-pub use barrier::{Barrier, BrokenBarrier};
+pub use barrier::{Barrier, BrokenBarrierError};
 pub use condition::Condition;
-pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard};
-pub use rlock::{Acquire as RLockAcquire, RLock, RLockError};
+pub use event::Event;
+pub use mutex::{Mutex, MutexGuard};
+pub use rlock::{RLock, RLockGuard};
 pub use rwlock::{ReadGuard, RwLock, WriteGuard};
-pub use semaphore::{AcquirePermit, BoundedSemaphore, Permit, Semaphore, TooManyReleases};
+pub use semaphore::{BoundedSemaphore, Permit, Semaphore, TooManyReleasesError};

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::semaphore::{Acquire, SemaphoreCore};
+use super::semaphore::{Permits, SemaphoreCore};
 
 /// An async mutual-exclusion lock around a value: Python's `threading.Lock` /
 /// `asyncio.Lock` (use `Mutex<()>` for a bare lock), gevent's `Semaphore(1)`.
@@ -112,7 +112,7 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Lock<'a, T: ?Sized> {
     mutex: &'a Mutex<T>,
-    acquire: Acquire<'a>,
+    acquire: Permits<'a>,
 }
 
 impl<'a, T: ?Sized> Future for Lock<'a, T> {

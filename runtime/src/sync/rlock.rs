@@ -6,14 +6,18 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::wait_list::WaitList;
 use crate::task::{self, TaskId};
+use crate::waiters::WaitList;
 
 /// A re-entrant lock: Python's `threading.RLock`. The task that holds it may
-/// [`acquire`](RLock::acquire) it again; each acquire needs one [`release`](RLock::release),
-/// and the lock is free when the count is back to zero. Ownership belongs to the *task* (or
-/// the main future) — the async counterpart of Python's thread. Releasing a lock the current
-/// task does not hold is an error ([`RLockError::NotOwner`]), not a panic.
+/// [`acquire`](RLock::acquire) it again; each acquire gives an [`RLockGuard`], and the lock
+/// is free when every guard is dropped. Ownership belongs to the *task* (or the main future),
+/// the async counterpart of Python's thread.
+///
+/// Like [`Mutex`](super::Mutex), the lock is released by dropping its guard, so a release can
+/// neither be forgotten nor done by a task that does not hold the lock. Python's
+/// `with lock:` is a block that holds the guard; its `acquire()`/`release()` pair is
+/// `let guard = lock.acquire().await;` ... `drop(guard);`.
 ///
 /// Waiters are served first come, first served; the lock is handed directly to the next one.
 ///
@@ -21,25 +25,31 @@ use crate::task::{self, TaskId};
 /// use std::rc::Rc;
 /// use weft::sync::RLock;
 ///
+/// // Python:                              weft:
+/// //   def log_twice(lock):
+/// //       with lock:                     let _held = lock.acquire().await;
+/// //           log_once(lock)             log_once(lock).await;
 /// async fn log_twice(lock: &RLock) {
-///     lock.acquire().await;
+///     let _held = lock.acquire().await;
 ///     log_once(lock).await; // takes the lock again: fine for the same task
-///     lock.release().unwrap();
 /// }
 ///
 /// async fn log_once(lock: &RLock) {
-///     lock.acquire().await;
-///     lock.release().unwrap();
+///     let _held = lock.acquire().await;
+///     assert!(lock.is_owned());
 /// }
 ///
 /// weft::run(async {
 ///     let lock = Rc::new(RLock::new());
 ///     log_twice(&lock).await;
+///     assert!(!lock.is_locked()); // both guards are gone
 ///     let other = weft::spawn({
 ///         let lock = lock.clone();
-///         async move { lock.release() } // not the owner (nobody is)
+///         async move { lock.try_acquire().is_some() }
 ///     });
-///     assert!(other.await.unwrap().is_err());
+///     let held = lock.acquire().await;
+///     assert!(!other.await.unwrap()); // another task cannot take it while we hold it
+///     drop(held);
 /// });
 /// ```
 #[derive(Default)]
@@ -73,8 +83,8 @@ impl RLock {
         }
     }
 
-    /// Takes the lock now if it is free or ours; false otherwise.
-    pub fn try_acquire(&self) -> bool {
+    /// Takes the lock now if it is free or ours; `None` otherwise.
+    pub fn try_acquire(&self) -> Option<RLockGuard<'_>> {
         let me = task::id();
         let mut state = self.state.borrow_mut();
         match state.owner {
@@ -83,26 +93,9 @@ impl RLock {
                 state.owner = Some(me);
                 state.count = 1;
             }
-            _ => return false,
+            _ => return None,
         }
-        true
-    }
-
-    /// Releases one level; at zero the lock goes to the longest waiting task.
-    pub fn release(&self) -> Result<(), RLockError> {
-        let me = task::id();
-        let mut state = self.state.borrow_mut();
-        match state.owner {
-            None => Err(RLockError::NotLocked),
-            Some(owner) if owner != me => Err(RLockError::NotOwner),
-            Some(_) => {
-                state.count -= 1;
-                if state.count == 0 {
-                    state.hand_over();
-                }
-                Ok(())
-            }
-        }
+        Some(RLockGuard { lock: self })
     }
 
     /// Whether the current task holds the lock.
@@ -146,27 +139,27 @@ pub struct Acquire<'a> {
     key: Option<usize>,
 }
 
-impl Future for Acquire<'_> {
-    type Output = ();
+impl<'a> Future for Acquire<'a> {
+    type Output = RLockGuard<'a>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RLockGuard<'a>> {
         let (lock, me) = (self.lock, self.me);
         let mut state = lock.state.borrow_mut();
         if self.key.is_some() {
             return state
                 .waiters
                 .poll_notified(&mut self.key, cx.waker())
-                .map(drop);
+                .map(|_| RLockGuard { lock });
         }
         match state.owner {
             Some(owner) if owner == me => {
                 state.count += 1;
-                Poll::Ready(())
+                Poll::Ready(RLockGuard { lock })
             }
             None if state.waiters.is_empty() => {
                 state.owner = Some(me);
                 state.count = 1;
-                Poll::Ready(())
+                Poll::Ready(RLockGuard { lock })
             }
             _ => {
                 self.key = Some(state.waiters.push(Some(cx.waker()), me));
@@ -187,22 +180,25 @@ impl Drop for Acquire<'_> {
     }
 }
 
-/// Misuse of an [`RLock`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RLockError {
-    /// Released while nobody holds it.
-    NotLocked,
-    /// Released by a task that does not hold it.
-    NotOwner,
+/// One level of an [`RLock`], held by the task that acquired it; dropping it releases that
+/// level, and the last one frees the lock for the longest waiting task.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RLockGuard<'a> {
+    lock: &'a RLock,
 }
 
-impl fmt::Display for RLockError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RLockError::NotLocked => f.write_str("cannot release an RLock that is not locked"),
-            RLockError::NotOwner => f.write_str("cannot release an RLock held by another task"),
+impl Drop for RLockGuard<'_> {
+    fn drop(&mut self) {
+        let mut state = self.lock.state.borrow_mut();
+        state.count -= 1;
+        if state.count == 0 {
+            state.hand_over();
         }
     }
 }
 
-impl std::error::Error for RLockError {}
+impl fmt::Debug for RLockGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RLockGuard").finish_non_exhaustive()
+    }
+}

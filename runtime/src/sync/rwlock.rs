@@ -2,9 +2,12 @@
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::fmt;
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use super::semaphore::SemaphoreCore;
+use super::semaphore::{Permits, SemaphoreCore};
 
 /// Readers each take one permit; a writer takes them all.
 const MAX_READERS: usize = u32::MAX as usize;
@@ -48,20 +51,18 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access.
-    pub async fn read(&self) -> ReadGuard<'_, T> {
-        self.semaphore.acquire(1).await;
-        ReadGuard {
+    pub fn read(&self) -> Read<'_, T> {
+        Read {
             lock: self,
-            value: self.value.borrow(),
+            permits: self.semaphore.acquire(1),
         }
     }
 
     /// Waits for exclusive access.
-    pub async fn write(&self) -> WriteGuard<'_, T> {
-        self.semaphore.acquire(MAX_READERS).await;
-        WriteGuard {
+    pub fn write(&self) -> Write<'_, T> {
+        Write {
             lock: self,
-            value: self.value.borrow_mut(),
+            permits: self.semaphore.acquire(MAX_READERS),
         }
     }
 
@@ -90,6 +91,46 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> fmt::Debug for RwLock<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RwLock").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`RwLock::read`]. Dropping it before it completes gives back what it was
+/// granted.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Read<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    permits: Permits<'a>,
+}
+
+impl<'a, T: ?Sized> Future for Read<'a, T> {
+    type Output = ReadGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ReadGuard<'a, T>> {
+        let lock = self.lock;
+        Pin::new(&mut self.permits).poll(cx).map(|()| ReadGuard {
+            lock,
+            value: lock.value.borrow(),
+        })
+    }
+}
+
+/// The future of [`RwLock::write`]. Dropping it before it completes gives back what it was
+/// granted, so a cancelled writer does not hold readers back.
+#[must_use = "futures do nothing unless awaited"]
+pub struct Write<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    permits: Permits<'a>,
+}
+
+impl<'a, T: ?Sized> Future for Write<'a, T> {
+    type Output = WriteGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<WriteGuard<'a, T>> {
+        let lock = self.lock;
+        Pin::new(&mut self.permits).poll(cx).map(|()| WriteGuard {
+            lock,
+            value: lock.value.borrow_mut(),
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::wait_list::WaitList;
+use crate::waiters::WaitList;
 
 /// Permits and the FIFO of tasks waiting for them. The permit count and a "someone waits"
 /// flag live in `Cell`s, so taking and returning permits while nobody waits touches no
@@ -47,8 +47,8 @@ impl SemaphoreCore {
     }
 
     #[inline]
-    pub(crate) fn acquire(&self, n: usize) -> Acquire<'_> {
-        Acquire {
+    pub(crate) fn acquire(&self, n: usize) -> Permits<'_> {
+        Permits {
             core: self,
             need: n,
             key: None,
@@ -85,13 +85,13 @@ impl SemaphoreCore {
 }
 
 /// Waits for permits. Dropping it gives back permits it was granted but did not report yet.
-pub(crate) struct Acquire<'a> {
+pub(crate) struct Permits<'a> {
     core: &'a SemaphoreCore,
     need: usize,
     key: Option<usize>,
 }
 
-impl Future for Acquire<'_> {
+impl Future for Permits<'_> {
     type Output = ();
 
     #[inline]
@@ -111,7 +111,7 @@ impl Future for Acquire<'_> {
     }
 }
 
-impl Drop for Acquire<'_> {
+impl Drop for Permits<'_> {
     #[inline]
     fn drop(&mut self) {
         if let Some(key) = self.key {
@@ -176,14 +176,14 @@ impl Semaphore {
 
     /// Waits for a permit.
     #[inline]
-    pub fn acquire(&self) -> AcquirePermit<'_> {
+    pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
     }
 
     /// Waits for `n` permits at once (taken together, never piecemeal).
     #[inline]
-    pub fn acquire_many(&self, n: usize) -> AcquirePermit<'_> {
-        AcquirePermit {
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        Acquire {
             semaphore: self,
             acquire: self.core.acquire(n),
         }
@@ -226,12 +226,12 @@ impl fmt::Debug for Semaphore {
 /// The future of [`Semaphore::acquire`] and [`Semaphore::acquire_many`]. Dropping it before it
 /// completes gives back any permits it was granted.
 #[must_use = "futures do nothing unless awaited"]
-pub struct AcquirePermit<'a> {
+pub struct Acquire<'a> {
     semaphore: &'a Semaphore,
-    acquire: Acquire<'a>,
+    acquire: Permits<'a>,
 }
 
-impl<'a> Future for AcquirePermit<'a> {
+impl<'a> Future for Acquire<'a> {
     type Output = Permit<'a>;
 
     #[inline]
@@ -282,7 +282,7 @@ impl fmt::Debug for Permit<'_> {
 
 /// A [`Semaphore`] that refuses to be released above its initial value: Python's
 /// `BoundedSemaphore`, whose over-release raises `ValueError`. Here
-/// [`release`](BoundedSemaphore::release) returns [`TooManyReleases`] and changes nothing.
+/// [`release`](BoundedSemaphore::release) returns [`TooManyReleasesError`] and changes nothing.
 ///
 /// The classic use is a pool of connections, where releasing more than was taken is a bug:
 ///
@@ -294,8 +294,8 @@ impl fmt::Debug for Permit<'_> {
 ///     let conn = pool.acquire().await;
 ///     assert_eq!(pool.available_permits(), 2);
 ///     conn.forget(); // keep it checked out, Python style...
-///     pool.release().unwrap(); // ...and check it back in
-///     assert!(pool.release().is_err()); // a fourth connection never existed
+///     pool.release(1).unwrap(); // ...and check it back in
+///     assert!(pool.release(1).is_err()); // a fourth connection never existed
 /// });
 /// ```
 #[derive(Clone, Debug)]
@@ -315,13 +315,13 @@ impl BoundedSemaphore {
 
     /// Waits for a permit.
     #[inline]
-    pub fn acquire(&self) -> AcquirePermit<'_> {
+    pub fn acquire(&self) -> Acquire<'_> {
         self.semaphore.acquire()
     }
 
     /// Waits for `n` permits at once.
     #[inline]
-    pub fn acquire_many(&self, n: usize) -> AcquirePermit<'_> {
+    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
         self.semaphore.acquire_many(n)
     }
 
@@ -331,16 +331,18 @@ impl BoundedSemaphore {
         self.semaphore.try_acquire()
     }
 
-    /// Gives back one permit taken with [`Permit::forget`].
-    pub fn release(&self) -> Result<(), TooManyReleases> {
-        self.release_many(1)
+    /// `n` permits now, or `None`.
+    #[inline]
+    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
+        self.semaphore.try_acquire_many(n)
     }
 
-    /// Gives back `n` permits; an error (and no change) if that would exceed the bound.
-    pub fn release_many(&self, n: usize) -> Result<(), TooManyReleases> {
+    /// Gives back `n` permits taken with [`Permit::forget`] (Python's `release(n)`); an error,
+    /// and no change, if that would exceed the bound.
+    pub fn release(&self, n: usize) -> Result<(), TooManyReleasesError> {
         let available = self.semaphore.available_permits();
         if available + n > self.bound - self.held_by_waiters() {
-            return Err(TooManyReleases { bound: self.bound });
+            return Err(TooManyReleasesError { bound: self.bound });
         }
         self.semaphore.release(n);
         Ok(())
@@ -359,11 +361,11 @@ impl BoundedSemaphore {
 
 /// [`BoundedSemaphore::release`] would have raised the count above its initial value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TooManyReleases {
+pub struct TooManyReleasesError {
     bound: usize,
 }
 
-impl fmt::Display for TooManyReleases {
+impl fmt::Display for TooManyReleasesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -373,4 +375,4 @@ impl fmt::Display for TooManyReleases {
     }
 }
 
-impl std::error::Error for TooManyReleases {}
+impl std::error::Error for TooManyReleasesError {}

@@ -75,16 +75,16 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
         }
     }
 
-    /// Starts `child` in the group. Fails with [`GroupFinished`] once the group's `join` has
+    /// Starts `child` in the group. Fails with [`GroupFinishedError`] once the group's `join` has
     /// returned (and after a failure or `cancel`, when new children would only be cancelled).
     #[track_caller]
-    pub fn spawn<F>(&self, child: F) -> Result<(), GroupFinished>
+    pub fn spawn<F>(&self, child: F) -> Result<(), GroupFinishedError>
     where
         F: Future<Output = Result<T, E>> + 'static,
     {
         let mut state = self.inner.borrow_mut();
         if state.finished || state.cancelled || !state.failures.is_empty() {
-            return Err(GroupFinished);
+            return Err(GroupFinishedError);
         }
         state.children.push(Child {
             handle: Some(spawn(child)),
@@ -93,9 +93,10 @@ impl<T: 'static, E: 'static> TaskGroup<T, E> {
         Ok(())
     }
 
-    /// Ends the group early: every child still running is cancelled, and `join` returns the
-    /// outputs of those that had finished, with no error.
-    pub fn cancel(&self) {
+    /// Ends the group early: every child still running is aborted (as
+    /// [`JoinHandle::abort`](crate::task::JoinHandle::abort) does; trio's `cancel_scope.cancel()`),
+    /// and `join` returns the outputs of those that had finished, with no error.
+    pub fn abort(&self) {
         let mut state = self.inner.borrow_mut();
         state.cancelled = true;
         state.abort_all();
@@ -246,12 +247,12 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for GroupError<E> {}
 
 /// [`TaskGroup::spawn`] on a group that has finished, failed or been cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GroupFinished;
+pub struct GroupFinishedError;
 
-impl fmt::Display for GroupFinished {
+impl fmt::Display for GroupFinishedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the task group has finished; it takes no new tasks")
     }
 }
 
-impl std::error::Error for GroupFinished {}
+impl std::error::Error for GroupFinishedError {}

@@ -16,12 +16,16 @@
 //! The rules that make the unsafe cell sound are written at the top of `task/raw.rs`; the flags
 //! of the state word in `task/state.rs`.
 
+#[cfg(feature = "blocking")]
+mod blocking;
+pub(crate) mod budget;
 mod gather;
 mod group;
 mod introspect;
 mod join;
 mod pool;
 pub(crate) mod raw;
+mod spawn;
 pub(crate) mod state;
 mod wait;
 mod yield_now;
@@ -31,14 +35,14 @@ use std::fmt;
 use std::num::NonZeroU64;
 
 #[cfg(feature = "blocking")]
-pub use crate::blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
-pub use crate::executor::budget::{consume_budget, poll_budget};
-pub use crate::executor::spawn::{Builder, spawn};
+pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
+pub use budget::{consume_budget, poll_budget};
 pub use gather::{gather, gather_or_fail};
-pub use group::{Failure, GroupError, GroupFinished, TaskGroup};
+pub use group::{Failure, GroupError, GroupFinishedError, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
+pub use spawn::{Builder, spawn};
 pub use wait::{ReturnWhen, Waited, as_completed, wait};
 pub use yield_now::yield_now;
 

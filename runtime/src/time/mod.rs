@@ -13,4 +13,4 @@ pub use interval::{Interval, MissedTickBehavior, interval, interval_at};
 pub use scope::{Scoped, TimeoutScope};
 pub use sleep::{Sleep, sleep, sleep_until};
 pub use std::time::{Duration, Instant};
-pub use timeout::{Elapsed, Timeout, timeout, timeout_at};
+pub use timeout::{Timeout, TimeoutError, timeout, timeout_at};

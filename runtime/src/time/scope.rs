@@ -9,7 +9,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use super::sleep::{Sleep, deadline_after, sleep_until};
-use super::timeout::Elapsed;
+use super::timeout::TimeoutError;
 
 /// A deadline for a piece of work that the work itself (or anyone holding a clone) can move:
 /// asyncio's `async with asyncio.timeout(delay) as scope: ... scope.reschedule(when)`, gevent's
@@ -81,7 +81,7 @@ impl TimeoutScope {
         self.inner.expired.get()
     }
 
-    /// Runs `work` under this scope: its output, or [`Elapsed`] (and `work` dropped) if the
+    /// Runs `work` under this scope: its output, or [`TimeoutError`] (and `work` dropped) if the
     /// deadline passes first.
     pub fn run<F: Future>(&self, work: F) -> Scoped<F> {
         Scoped {
@@ -113,7 +113,7 @@ pin_project_lite::pin_project! {
 }
 
 impl<F: Future> Future for Scoped<F> {
-    type Output = Result<F::Output, Elapsed>;
+    type Output = Result<F::Output, TimeoutError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
@@ -133,7 +133,7 @@ impl<F: Future> Future for Scoped<F> {
         match Pin::new(this.sleep).poll(cx) {
             Poll::Ready(()) => {
                 inner.expired.set(true);
-                Poll::Ready(Err(Elapsed::new()))
+                Poll::Ready(Err(TimeoutError::new()))
             }
             Poll::Pending => Poll::Pending,
         }

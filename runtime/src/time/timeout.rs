@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::sleep::{Sleep, deadline_after, sleep_until};
 
-/// Runs `future` for at most `duration`: `Ok(output)` if it finished in time, `Err(Elapsed)`
+/// Runs `future` for at most `duration`: `Ok(output)` if it finished in time, `Err(TimeoutError)`
 /// if not, in which case the future is dropped (cancelled) at that point. asyncio's
 /// `wait_for(aw, timeout)`; gevent's `with_timeout`.
 ///
@@ -65,37 +65,39 @@ impl<F> Timeout<F> {
 }
 
 impl<F: Future> Future for Timeout<F> {
-    type Output = Result<F::Output, Elapsed>;
+    type Output = Result<F::Output, TimeoutError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        Pin::new(this.sleep).poll(cx).map(|()| Err(Elapsed(())))
+        Pin::new(this.sleep)
+            .poll(cx)
+            .map(|()| Err(TimeoutError(())))
     }
 }
 
 /// The error of a [`timeout`] whose deadline passed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed(());
+pub struct TimeoutError(());
 
-impl Elapsed {
-    pub(crate) fn new() -> Elapsed {
-        Elapsed(())
+impl TimeoutError {
+    pub(crate) fn new() -> TimeoutError {
+        TimeoutError(())
     }
 }
 
-impl fmt::Display for Elapsed {
+impl fmt::Display for TimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("deadline has elapsed")
     }
 }
 
-impl std::error::Error for Elapsed {}
+impl std::error::Error for TimeoutError {}
 
-impl From<Elapsed> for std::io::Error {
-    fn from(_: Elapsed) -> std::io::Error {
+impl From<TimeoutError> for std::io::Error {
+    fn from(_: TimeoutError) -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::TimedOut, "deadline has elapsed")
     }
 }

@@ -3,8 +3,8 @@
 use std::future::Future;
 use std::panic::Location;
 
-use super::context;
-use crate::task::JoinHandle;
+use super::JoinHandle;
+use crate::executor::context;
 
 /// Starts `future` as a new task on the current runtime and returns its [`JoinHandle`]:
 /// asyncio's `create_task`, gevent's `spawn`.

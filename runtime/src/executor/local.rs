@@ -12,10 +12,10 @@ use std::task::{RawWakerVTable, Waker};
 use slab::Slab;
 
 use super::TaskReport;
-use super::budget;
 use super::debug::DebugMode;
 use super::remote::Remote;
 use crate::reactor::Reactor;
+use crate::task::budget;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
