@@ -50,6 +50,8 @@
 //!   `add_signal_handler`).
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
 
+#![forbid(unsafe_code)]
+
 pub use weft_runtime::{DeadlockError, Runtime, join, run, select, try_join, try_run};
 pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time};
 

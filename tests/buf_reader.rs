@@ -9,8 +9,6 @@ use std::task::{Context, Poll};
 use weft::io::{AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use weft::net::{TcpListener, TcpStream};
 
-mod support;
-
 /// One thing the scripted stream does when read.
 enum Step {
     Data(&'static [u8]),
@@ -312,7 +310,7 @@ fn a_cancelled_read_line_loses_nothing() {
         // One poll reads the first half and stops at the pending read; dropping the future
         // then cancels it, as a timeout or a lost `select!` would.
         let read = std::pin::pin!(reader.read_line(&mut line));
-        assert!(support::poll_once(read).is_pending());
+        assert!(test_support::poll_once(read).is_pending());
     }
     assert_eq!(line, "");
     assert_eq!(reader.buffer(), b"the first half, ");

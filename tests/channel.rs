@@ -1,12 +1,10 @@
 //! weft::channel through the public API.
 
-mod support;
-
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use support::poll_once;
+use test_support::poll_once;
 use weft::channel::{RecvError, TryRecvError, TrySendError, broadcast, mpsc, oneshot, pipe, watch};
 use weft::task::yield_now;
 use weft::time::timeout;

@@ -6,16 +6,8 @@ use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
+use test_support::DropProbe;
 use weft::generator::{AsyncGen, Body, Co, Gen, GenError, GenState, Interrupt};
-
-/// Sets its flag when dropped: proves cleanup ran.
-struct Cleanup(Rc<Cell<bool>>);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        self.0.set(true);
-    }
-}
 
 /// Echoes what it is sent, doubled; returns how many values it saw.
 async fn doubling(co: Co<u32, u32>) -> Result<usize, Interrupt<Infallible>> {
@@ -186,18 +178,18 @@ fn throwing_into_an_unstarted_generator_never_runs_the_body() {
 
 #[test]
 fn close_runs_the_bodys_cleanup_and_is_idempotent() {
-    let cleaned = Rc::new(Cell::new(false));
+    let cleaned = Rc::new(Cell::new(0));
     let c = cleaned.clone();
     let mut g: Gen<u8> = Gen::new(move |co| async move {
-        let _cleanup = Cleanup(c);
+        let _cleanup = DropProbe::new(&c);
         loop {
             co.yield_(1).await?; // Closed propagates; `_cleanup` drops on the way out
         }
     });
     g.start().unwrap();
-    assert!(!cleaned.get());
+    assert_eq!(cleaned.get(), 0);
     assert_eq!(g.close(), Ok(None));
-    assert!(cleaned.get());
+    assert_eq!(cleaned.get(), 1);
     assert_eq!(g.close(), Ok(None));
     assert_eq!(g.start(), Err(GenError::Finished));
 }
@@ -228,21 +220,21 @@ fn yielding_while_being_closed_is_an_error() {
 }
 
 /// Holds `cleanup` across its one yield.
-async fn hold_across_a_yield(co: Co<u8>, cleanup: Cleanup) -> Result<(), Interrupt<Infallible>> {
+async fn hold_across_a_yield(co: Co<u8>, cleanup: DropProbe) -> Result<(), Interrupt<Infallible>> {
     let _cleanup = cleanup;
     co.yield_(1).await?;
     Ok(())
 }
 
-/// Makes a generator whose body holds a `Cleanup`, suspends it and drops it: the cleanup runs.
+/// Makes a generator whose body holds a `DropProbe`, suspends it and drops it: the cleanup runs.
 fn assert_drop_cleans_up<B: ?Sized + Body<u8, (), (), Infallible>>(
-    make: impl FnOnce(Cleanup) -> Gen<u8, (), (), Infallible, B>,
+    make: impl FnOnce(DropProbe) -> Gen<u8, (), (), Infallible, B>,
 ) {
-    let cleaned = Rc::new(Cell::new(false));
-    let mut g = make(Cleanup(cleaned.clone()));
+    let cleaned = Rc::new(Cell::new(0));
+    let mut g = make(DropProbe::new(&cleaned));
     g.start().unwrap();
     drop(g);
-    assert!(cleaned.get());
+    assert_eq!(cleaned.get(), 1);
 }
 
 #[test]

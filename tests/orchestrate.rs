@@ -5,18 +5,11 @@ use std::future::pending;
 use std::rc::Rc;
 use std::time::Duration;
 
+use test_support::DropProbe;
 use weft::future::{join_all, race, shield};
+use weft::sync::Event;
 use weft::task::{self, TaskState, all_tasks, current_task, gather, gather_or_fail, yield_now};
 use weft::time::{sleep, timeout};
-
-/// Counts drops, to prove cancelled futures are dropped.
-struct Probe(Rc<Cell<usize>>);
-
-impl Drop for Probe {
-    fn drop(&mut self) {
-        self.0.set(self.0.get() + 1);
-    }
-}
 
 #[test]
 fn join_all_keeps_list_order_and_runs_concurrently() {
@@ -54,7 +47,7 @@ fn dropping_join_all_midway_drops_every_future() {
         async move {
             let futures: Vec<_> = (0..3)
                 .map(|_| {
-                    let probe = Probe(drops.clone());
+                    let probe = DropProbe::new(&drops);
                     async move {
                         let _probe = probe;
                         pending::<()>().await
@@ -80,7 +73,7 @@ fn race_returns_the_first_and_drops_the_rest() {
             let racers: Vec<_> = [50u64, 1, 30]
                 .into_iter()
                 .map(|ms| {
-                    let probe = Probe(drops.clone());
+                    let probe = DropProbe::new(&drops);
                     async move {
                         let _probe = probe;
                         sleep(Duration::from_millis(ms)).await;
@@ -107,23 +100,24 @@ fn race_of_nothing_is_refused() {
 #[test]
 fn shielded_work_survives_the_outer_cancel() {
     weft::run(async {
-        let finished = Rc::new(Cell::new(false));
+        let (go, done) = (Event::new(), Event::new());
         let work = {
-            let finished = finished.clone();
+            let (go, done) = (go.clone(), done.clone());
             async move {
-                sleep(Duration::from_millis(3)).await;
-                finished.set(true);
+                go.wait().await;
+                done.set();
                 7
             }
         };
+        // The work cannot finish before `go`, so the timeout is sure to win.
         assert!(
             timeout(Duration::from_millis(1), shield(work))
                 .await
                 .is_err()
         );
-        assert!(!finished.get());
-        sleep(Duration::from_millis(10)).await;
-        assert!(finished.get());
+        assert!(!done.is_set());
+        go.set();
+        done.wait().await; // the shielded work went on after its waiter gave up
         // Awaited to the end, a shielded future gives the output.
         assert_eq!(shield(async { 5 }).await.unwrap(), 5);
     });
@@ -149,19 +143,19 @@ fn gather_returns_failures_as_values_in_order() {
 #[test]
 fn gather_or_fail_fails_fast_without_cancelling_the_others() {
     weft::run(async {
-        let survived = Rc::new(Cell::new(false));
+        let (release, survived) = (Event::new(), Event::new());
         let slow = weft::spawn({
-            let survived = survived.clone();
+            let (release, survived) = (release.clone(), survived.clone());
             async move {
-                sleep(Duration::from_millis(5)).await;
-                survived.set(true);
+                release.wait().await;
+                survived.set();
             }
         });
         let bad = weft::spawn(async { panic!("expected in this test") });
         assert!(gather_or_fail([slow, bad]).await.unwrap_err().is_panic());
-        assert!(!survived.get(), "reported before the slow task finished");
-        sleep(Duration::from_millis(10)).await;
-        assert!(survived.get(), "the sibling was not cancelled");
+        assert!(!survived.is_set(), "reported before the slow task finished");
+        release.set();
+        survived.wait().await; // the sibling was not cancelled
         let all = gather_or_fail((1..=3).map(|n| weft::spawn(async move { n }))).await;
         assert_eq!(all.unwrap(), [1, 2, 3]);
     });
@@ -234,7 +228,7 @@ mod task_group {
             async move {
                 let group: TaskGroup<(), &str> = TaskGroup::new();
                 for _ in 0..3 {
-                    let probe = Probe(drops.clone());
+                    let probe = DropProbe::new(&drops);
                     group
                         .spawn(async move {
                             let _probe = probe;
@@ -311,7 +305,7 @@ mod task_group {
             let drops = drops.clone();
             async move {
                 let group: TaskGroup<(), ()> = TaskGroup::new();
-                let probe = Probe(drops.clone());
+                let probe = DropProbe::new(&drops);
                 group
                     .spawn(async move {
                         let _probe = probe;
@@ -480,7 +474,7 @@ mod joins_and_waits {
         weft::run({
             let drops = drops.clone();
             async move {
-                let probe = Probe(drops.clone());
+                let probe = DropProbe::new(&drops);
                 let slow = async move {
                     let _probe = probe;
                     pending::<Result<u8, &str>>().await
@@ -521,17 +515,23 @@ mod joins_and_waits {
                     ms
                 })
             };
-            let waited = wait(
-                [spawn_sleep(20), spawn_sleep(1)],
-                None,
-                ReturnWhen::FirstCompleted,
-            )
-            .await;
+            // The first task waits for an event that only the test sets, so the second is
+            // sure to finish first, however loaded the machine.
+            let go = Event::new();
+            let held = weft::spawn({
+                let go = go.clone();
+                async move {
+                    go.wait().await;
+                    20
+                }
+            });
+            let waited = wait([held, spawn_sleep(1)], None, ReturnWhen::FirstCompleted).await;
             assert_eq!(waited.done.len(), 1);
             assert_eq!(waited.done[0].0, 1);
             assert_eq!(waited.pending.len(), 1);
             let (index, still_running) = waited.pending.into_iter().next().unwrap();
             assert_eq!(index, 0);
+            go.set();
             assert_eq!(still_running.await.unwrap(), 20, "not cancelled");
 
             let failing = weft::spawn(async { panic!("expected in this test") });
@@ -589,7 +589,7 @@ mod select_macro {
         weft::run({
             let drops = drops.clone();
             async move {
-                let probe = Probe(drops.clone());
+                let probe = DropProbe::new(&drops);
                 let slow = async move {
                     let _probe = probe;
                     sleep(Duration::from_secs(3600)).await;

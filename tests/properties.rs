@@ -2,14 +2,12 @@
 //! including waiting operations that are cancelled at random points, against a sequential
 //! model (FIFO order, nothing lost, nothing duplicated, nobody left waiting while work is there).
 
-mod support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
 use proptest::prelude::*;
-use support::poll_once;
+use test_support::poll_once;
 use weft::channel::mpsc;
 use weft::queue::{LifoQueue, PriorityQueue, Queue};
 use weft::sync::{Permit, Semaphore};

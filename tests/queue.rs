@@ -1,10 +1,8 @@
 //! weft::queue through the public API.
 
-mod support;
-
 use std::task::Poll;
 
-use support::poll_once;
+use test_support::poll_once;
 use weft::queue::{
     GetError, LifoQueue, PriorityQueue, PutError, Queue, ShutDownError, TaskDoneError,
 };

@@ -1,13 +1,11 @@
 //! weft::sync through the public API: fairness, cancellation, misuse errors.
 
-mod support;
-
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::Duration;
 
-use support::poll_once;
+use test_support::{DropProbe, poll_once};
 use weft::sync::{
     Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Mutex, RLock, RwLock,
     Semaphore,
@@ -297,23 +295,36 @@ fn rwlock_readers_share_and_a_waiting_writer_is_not_starved() {
 }
 
 #[test]
-fn runtime_shutdown_with_tasks_waiting_on_primitives_is_clean() {
-    weft::run(async {
-        let mutex = Rc::new(Mutex::new(()));
-        let held = mutex.lock().await;
-        let event = Event::new();
-        let sem = Semaphore::new(0);
-        for _ in 0..3 {
-            let (m, e, s) = (mutex.clone(), event.clone(), sem.clone());
-            drop(weft::spawn(async move {
-                let _g = m.lock().await;
-                e.wait().await;
-                s.acquire().await.forget();
-            }));
+fn runtime_shutdown_drops_tasks_waiting_on_primitives_once_each_on_its_thread() {
+    let drops = Rc::new(Cell::new(0));
+    weft::run({
+        let drops = drops.clone();
+        async move {
+            let mutex = Rc::new(Mutex::new(()));
+            let held = mutex.lock().await;
+            let event = Event::new();
+            let sem = Semaphore::new(0);
+            for _ in 0..3 {
+                let (m, e, s) = (mutex.clone(), event.clone(), sem.clone());
+                let probe = DropProbe::new(&drops);
+                drop(weft::spawn(async move {
+                    let _probe = probe;
+                    let _g = m.lock().await;
+                    e.wait().await;
+                    s.acquire().await.forget();
+                }));
+            }
+            yield_now().await;
+            assert_eq!(drops.get(), 0, "the tasks are parked, not dropped");
+            std::mem::forget(held); // the tasks stay parked: shutdown must drop them cleanly
         }
-        yield_now().await;
-        std::mem::forget(held); // the tasks stay parked: shutdown must drop them cleanly
     });
+    // Each probe checks that it was dropped on the runtime's thread.
+    assert_eq!(
+        drops.get(),
+        3,
+        "shutdown drops every parked task exactly once"
+    );
 }
 
 #[test]
@@ -422,7 +433,10 @@ fn a_barrier_whose_action_panics_is_broken_for_every_party() {
             async move { barrier.wait().await }
         });
         let last = last.await.unwrap_err();
-        assert!(last.is_panic(), "the action's panic goes on in the last party's task");
+        assert!(
+            last.is_panic(),
+            "the action's panic goes on in the last party's task"
+        );
         assert_eq!(first.await.unwrap(), Err(BrokenBarrierError));
         assert!(barrier.is_broken());
         assert_eq!(barrier.n_waiting(), 0);

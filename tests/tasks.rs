@@ -11,34 +11,9 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Duration;
 
+use test_support::DropProbe;
 use weft::task::{self, yield_now};
 use weft::time::sleep;
-
-/// Counts how many times it was dropped, and on which thread.
-struct DropProbe {
-    drops: Rc<Cell<usize>>,
-    thread: thread::ThreadId,
-}
-
-impl DropProbe {
-    fn new(drops: &Rc<Cell<usize>>) -> DropProbe {
-        DropProbe {
-            drops: drops.clone(),
-            thread: thread::current().id(),
-        }
-    }
-}
-
-impl Drop for DropProbe {
-    fn drop(&mut self) {
-        assert_eq!(
-            thread::current().id(),
-            self.thread,
-            "dropped on another thread"
-        );
-        self.drops.set(self.drops.get() + 1);
-    }
-}
 
 #[test]
 fn run_returns_the_main_futures_output() {
@@ -268,20 +243,36 @@ fn a_wake_from_another_thread_reaches_the_main_future() {
 #[test]
 fn wakers_dropped_on_another_thread_after_shutdown_free_nothing_twice() {
     let (tx, rx) = std::sync::mpsc::channel::<Waker>();
-    weft::run(async move {
-        drop(weft::spawn(poll_fn(move |cx| {
-            tx.send(cx.waker().clone()).unwrap();
-            Poll::<()>::Pending
-        })));
-        yield_now().await;
+    let drops = Rc::new(Cell::new(0));
+    weft::run({
+        let drops = drops.clone();
+        async move {
+            let probe = DropProbe::new(&drops);
+            drop(weft::spawn(poll_fn(move |cx| {
+                let _alive = &probe;
+                tx.send(cx.waker().clone()).unwrap();
+                Poll::<()>::Pending
+            })));
+            yield_now().await;
+        }
     });
+    assert_eq!(
+        drops.get(),
+        1,
+        "shutdown dropped the future, on this thread"
+    );
     let waker = rx.recv().unwrap();
     thread::spawn(move || {
         waker.wake_by_ref(); // the task is gone: a no-op
-        waker.wake();
+        waker.wake(); // the last reference: frees the cell, which holds no future any more
     })
     .join()
-    .unwrap();
+    .expect("waking a finished task from another thread must not panic");
+    assert_eq!(
+        drops.get(),
+        1,
+        "the future was dropped once, not again with the cell"
+    );
 }
 
 #[test]

@@ -5,6 +5,8 @@
 //!
 //! Sockets are `!Send`: they belong to the runtime of the thread that created them.
 
+#![forbid(unsafe_code)]
+
 mod addr;
 mod dns;
 pub mod io;

@@ -1,14 +1,14 @@
 //! `StreamServer`: gevent's server helper — a handler task per connection, a connection limit,
 //! accept-error backoff, and a graceful stop.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::io;
-use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use weft_runtime::select;
 use weft_runtime::sync::{Event, Semaphore};
 use weft_runtime::task::{JoinHandle, spawn};
 use weft_runtime::time::{sleep, timeout};
@@ -196,51 +196,54 @@ impl<L: Listener> StreamServer<L> {
             shared,
         } = self;
         let limit = (max_connections != usize::MAX).then(|| Semaphore::new(max_connections));
-        let handlers: RefCell<Vec<JoinHandle<()>>> = RefCell::new(Vec::new());
+        let mut handlers = Handlers::default();
         let mut backoff = MIN_BACKOFF;
         loop {
             // Wait for a free slot (or the stop) before accepting.
             let permit = match &limit {
-                Some(limit) => match first(limit.acquire(), shared.stopping.wait()).await {
-                    Either::Left(permit) => {
+                Some(limit) => select! {
+                    biased;
+                    permit = limit.acquire() => {
                         permit.forget();
                         Some(limit.clone())
-                    }
-                    Either::Right(()) => break,
+                    },
+                    () = shared.stopping.wait() => break,
                 },
                 None => None,
             };
-            let accept = poll_fn(|cx| listener.poll_accept(cx));
-            match first(accept, shared.stopping.wait()).await {
-                Either::Right(()) => {
+            let accepted = select! {
+                biased;
+                accepted = poll_fn(|cx| listener.poll_accept(cx)) => accepted,
+                () = shared.stopping.wait() => {
                     if let Some(limit) = permit {
                         limit.release(1);
                     }
                     break;
-                }
-                Either::Left(Ok((stream, peer))) => {
+                },
+            };
+            match accepted {
+                Ok((stream, peer)) => {
                     backoff = MIN_BACKOFF;
                     shared.active.set(shared.active.get() + 1);
                     shared.idle.clear();
                     let active = Active(shared.clone());
                     let connection = handler(stream, peer);
-                    let task = spawn(async move {
+                    handlers.push(spawn(async move {
                         let _active = active;
                         let _slot = permit.map(SlotRelease);
                         connection.await;
-                    });
-                    let mut handlers = handlers.borrow_mut();
-                    handlers.retain(|h| !h.is_finished());
-                    handlers.push(task);
+                    }));
                 }
-                Either::Left(Err(_)) => {
+                Err(_) => {
                     if let Some(limit) = permit {
                         limit.release(1);
                     }
                     shared.accept_errors.set(shared.accept_errors.get() + 1);
                     // Out of fds (or another transient error): pause, doubling while it lasts.
-                    if let Either::Right(()) = first(sleep(backoff), shared.stopping.wait()).await {
-                        break;
+                    select! {
+                        biased;
+                        () = sleep(backoff) => {},
+                        () = shared.stopping.wait() => break,
                     }
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
@@ -251,9 +254,7 @@ impl<L: Listener> StreamServer<L> {
             .await
             .is_err()
         {
-            for handler in handlers.borrow().iter() {
-                handler.abort();
-            }
+            handlers.abort_all();
             shared.idle.wait().await;
         }
         Ok(())
@@ -269,19 +270,30 @@ impl Drop for SlotRelease {
     }
 }
 
-enum Either<A, B> {
-    Left(A),
-    Right(B),
+/// The handles of the connection tasks, kept to abort whatever is still running when the
+/// grace period ends. Finished ones are pruned once the list has doubled since the last prune,
+/// so an accept costs O(1) amortized, not a walk over every live connection.
+#[derive(Default)]
+struct Handlers {
+    tasks: Vec<JoinHandle<()>>,
+    prune_at: usize,
 }
 
-/// Whichever of `a` and `b` finishes first (`a` on a tie); the other is dropped.
-async fn first<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    poll_fn(|cx| {
-        if let Poll::Ready(v) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(v));
+impl Handlers {
+    /// Fewest handles worth a prune.
+    const MIN_PRUNE: usize = 64;
+
+    fn push(&mut self, task: JoinHandle<()>) {
+        if self.tasks.len() >= self.prune_at {
+            self.tasks.retain(|task| !task.is_finished());
+            self.prune_at = (self.tasks.len() * 2).max(Self::MIN_PRUNE);
         }
-        b.as_mut().poll(cx).map(Either::Right)
-    })
-    .await
+        self.tasks.push(task);
+    }
+
+    fn abort_all(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
 }

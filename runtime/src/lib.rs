@@ -4,6 +4,9 @@
 //!
 //! Most users depend on the `weft` facade crate instead of this one.
 
+// Unsafe code is confined to the task cell (task/raw.rs, which alone allows it).
+#![deny(unsafe_code)]
+
 pub mod channel;
 mod executor;
 pub mod future;

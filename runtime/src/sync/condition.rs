@@ -12,7 +12,7 @@ use crate::time::Sleep;
 use crate::waiters::WaitList;
 
 /// A condition variable: Python's `threading.Condition` / `asyncio.Condition`. Tasks holding
-/// a [`Mutex`](super::Mutex) guard wait for another task to change the protected data and
+/// a [`Mutex`] guard wait for another task to change the protected data and
 /// [`notify`](Condition::notify) them.
 ///
 /// Python binds the lock at construction and requires holding it to wait; here

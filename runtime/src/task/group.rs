@@ -13,7 +13,7 @@ use super::{JoinError, JoinHandle, spawn};
 ///
 /// Spawn children with [`spawn`](TaskGroup::spawn); [`join`](TaskGroup::join) waits for every
 /// one of them. The first child that fails — returns `Err` or panics — cancels all the others,
-/// and `join` then returns every failure together ([`GroupError`]). [`cancel`](TaskGroup::cancel)
+/// and `join` then returns every failure together ([`GroupError`]). [`abort`](TaskGroup::abort)
 /// ends the group early *without* an error. Once `join` has returned, spawning into the group is
 /// an error, and dropping a group that was not joined cancels its children: no child outlives
 /// its group. A clone is another handle to the same group (children may spawn siblings).

@@ -24,6 +24,8 @@ mod group;
 mod introspect;
 mod join;
 mod pool;
+// The one module allowed unsafe code: its rules are at its top.
+#[allow(unsafe_code)]
 pub(crate) mod raw;
 mod spawn;
 pub(crate) mod state;

@@ -20,6 +20,19 @@
 //!    alive the runtime's owned-task list holds a reference, and it lets go only after the
 //!    executor dropped the future. An output is dropped by the executor at completion (no
 //!    `JoinHandle`) or by the `JoinHandle`, before each releases its reference.
+//! 6. **A cell's vtable knows its type.** The vtable is installed only by `allocate::<F>`, for
+//!    the cell's own `F`, so a vtable function may cast the header pointer to `TaskCell<F>`
+//!    (`repr(C)` puts the header first, at the same address), and a `JoinRef<T>` reads an
+//!    output of the type `T` names.
+//! 7. **A reference keeps the cell alive.** Whoever owns a reference (rule 4) may dereference
+//!    the header for as long as it owns it. The cell is written in full before the first
+//!    reference is handed out.
+//! 8. **The future is pinned in its cell.** It is written into the heap cell once and dropped
+//!    there in place; it never moves, so pinning it is sound.
+//!
+//! Every `unsafe` block below names the rules it relies on in its `// SAFETY:` comment. This is
+//! the only module of weft allowed to contain `unsafe` (the crate denies `unsafe_code` and
+//! allows it here alone).
 
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
@@ -122,7 +135,7 @@ where
 {
     let mut cell = Box::<TaskCell<F>>::new_uninit();
     let uninit = cell.as_mut_ptr();
-    // SAFETY: `uninit` points into the box's allocation, valid for writes of a whole
+    // SAFETY: rule 7: `uninit` points into the box's allocation, valid for writes of a whole
     // `TaskCell<F>`, and each field is written once. Writing the fields in place, instead of
     // moving a finished cell into the box, saves a copy of the future.
     unsafe {
@@ -137,7 +150,7 @@ where
         });
         (&raw mut (*uninit).stage).write(UnsafeCell::new(Stage::Running(future)));
     }
-    // SAFETY: both fields were written above.
+    // SAFETY: rule 7: both fields were written above.
     let cell = unsafe { cell.assume_init() };
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
     SpawnParts {
@@ -166,17 +179,17 @@ fn vtable<F: Future + 'static>() -> &'static TaskVtable {
 /// `ptr` must come from [`allocate`] with future type `F`, and the cell must still be alive
 /// (the caller owns a reference).
 unsafe fn cell<'a, F: Future>(ptr: NonNull<Header>) -> &'a TaskCell<F> {
-    // SAFETY: per this function's contract the pointer is a live `TaskCell<F>`; `repr(C)`
+    // SAFETY: rule 6: per this function's contract the pointer is a live `TaskCell<F>`; `repr(C)`
     // makes the header pointer and the cell pointer the same address.
     unsafe { ptr.cast::<TaskCell<F>>().as_ref() }
 }
 
 unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
-    // SAFETY: the vtable for `F` is only installed by `allocate::<F>`; the executor calls
+    // SAFETY: rules 6 and 7: the vtable for `F` is only installed by `allocate::<F>`; the executor calls
     // `run` through a `TaskRef` it owns, so the cell is alive.
     let cell = unsafe { cell::<F>(ptr) };
     if cell.header.state.start_run() == StartAction::Cancel {
-        // SAFETY: runtime thread, and the task is RUNNING: no one else touches the stage.
+        // SAFETY: rule 1: runtime thread, and the task is RUNNING: no one else touches the stage.
         unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
         return RunOutcome::Complete;
     }
@@ -189,7 +202,7 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
         let Stage::Running(future) = stage else {
             unreachable!("a task is only run while its future is alive")
         };
-        // SAFETY: the future is never moved: it stays inside the heap cell until it is
+        // SAFETY: rule 8: the future is never moved: it stays inside the heap cell until it is
         // dropped in place by `finish` or `cancel`.
         unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
     }));
@@ -198,18 +211,18 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
             EndAction::Idle => RunOutcome::Idle,
             EndAction::Requeue => RunOutcome::Requeue,
             EndAction::Cancel => {
-                // SAFETY: as above: runtime thread, still RUNNING.
+                // SAFETY: rule 1: as above: runtime thread, still RUNNING.
                 unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
                 RunOutcome::Complete
             }
         },
         Ok(Poll::Ready(output)) => {
-            // SAFETY: as above.
+            // SAFETY: rule 1: as above.
             unsafe { finish(cell, Ok(output)) };
             RunOutcome::Complete
         }
         Err(payload) => {
-            // SAFETY: as above.
+            // SAFETY: rule 1: as above.
             unsafe { finish(cell, Err(TaskFailure::Panicked(Box::new(payload)))) };
             RunOutcome::Complete
         }
@@ -217,9 +230,9 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
 }
 
 unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: installed only by `allocate::<F>`; the caller owns a reference.
+    // SAFETY: rules 6 and 7: installed only by `allocate::<F>`; the caller owns a reference.
     let cell = unsafe { cell::<F>(ptr) };
-    // SAFETY: shutdown runs on the runtime thread and never while the task is running.
+    // SAFETY: rule 1: shutdown runs on the runtime thread and never while the task is running.
     unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
 }
 
@@ -230,7 +243,7 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
 /// Runtime thread only, with no other access to the stage in progress (rule 1).
 unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, TaskFailure>) {
     let stage = cell.stage.get();
-    // SAFETY: exclusive access per this function's contract; this drops the future in place,
+    // SAFETY: rules 1 and 5: exclusive access per this function's contract; this drops the future in place,
     // on the runtime thread (rule 5). A panic in its destructor is reported like a panic in poll.
     let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
         *stage = Stage::Finished(None)
@@ -241,7 +254,7 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
         }
     }
     let panicked = matches!(result, Err(TaskFailure::Panicked(_)));
-    // SAFETY: exclusive access per this function's contract.
+    // SAFETY: rule 1: exclusive access per this function's contract.
     unsafe { *stage = Stage::Finished(Some(result)) };
     let header = &cell.header;
     let snapshot = header.state.complete();
@@ -255,7 +268,7 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
         if panicked {
             super::report_unobserved_panic(header.id, header.name.as_deref().map(String::as_str));
         }
-        // SAFETY: COMPLETE is set and there is no JoinHandle to read the output (rule 5).
+        // SAFETY: rule 5: COMPLETE is set and there is no JoinHandle to read the output (rule 5).
         unsafe { drop_stage::<F>(stage) };
     }
 }
@@ -265,7 +278,7 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
 /// # Safety
 /// Runtime thread, exclusive access to the stage.
 unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) {
-    // SAFETY: exclusive access per this function's contract.
+    // SAFETY: rule 1: exclusive access per this function's contract.
     let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
         *stage = Stage::Finished(None)
     }));
@@ -275,7 +288,7 @@ unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) {
 }
 
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
-    // SAFETY: installed only by `allocate::<F>`; the JoinRef owns a reference.
+    // SAFETY: rules 6 and 7: installed only by `allocate::<F>`; the JoinRef owns a reference.
     let cell = unsafe { cell::<F>(ptr) };
     // SAFETY: rule 1: COMPLETE is set (checked by the caller) so the executor is done with the
     // stage, and the JoinRef is on the runtime thread.
@@ -287,32 +300,32 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     let Some(result) = taken else {
         panic!("a JoinHandle was polled again after it returned its task's result");
     };
-    // SAFETY: `JoinRef<F::Output>` passes a `*mut Option<Result<F::Output, TaskFailure>>`.
+    // SAFETY: rule 6: `JoinRef<F::Output>` passes a `*mut Option<Result<F::Output, TaskFailure>>`.
     unsafe { *dst.cast::<Option<Result<F::Output, TaskFailure>>>() = Some(result) };
 }
 
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: installed only by `allocate::<F>`; the JoinRef owns a reference.
+    // SAFETY: rules 6 and 7: installed only by `allocate::<F>`; the JoinRef owns a reference.
     let cell = unsafe { cell::<F>(ptr) };
     let stage = cell.stage.get();
-    // SAFETY: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
+    // SAFETY: rule 1: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
     if let Stage::Finished(Some(Err(TaskFailure::Panicked(_)))) = unsafe { &*stage } {
         super::report_unobserved_panic(
             cell.header.id,
             cell.header.name.as_deref().map(String::as_str),
         );
     }
-    // SAFETY: as above.
+    // SAFETY: rule 1: as above.
     unsafe { drop_stage::<F>(stage) };
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the last reference is gone, so nothing else points at the cell; it was made by
+    // SAFETY: rules 4 and 5: the last reference is gone, so nothing else points at the cell; it was made by
     // `Box::leak` in `allocate::<F>`. By rule 5 the stage holds no result (or only a `Send`
     // failure), so dropping it here is fine on any thread.
     let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
     debug_assert!(matches!(
-        // SAFETY: we own the box.
+        // SAFETY: rule 4: we own the box.
         unsafe { &*cell.stage.get() },
         Stage::Finished(None | Some(Err(_)))
     ));
@@ -329,7 +342,7 @@ pub(crate) struct TaskRef {
 
 impl TaskRef {
     fn header(&self) -> &Header {
-        // SAFETY: we own a reference, so the cell is alive.
+        // SAFETY: rule 7: we own a reference, so the cell is alive.
         unsafe { self.ptr.as_ref() }
     }
 
@@ -361,7 +374,7 @@ impl TaskRef {
     /// Polls (or cancels) the task once. Called by the executor on the runtime thread with the
     /// reference it popped from the run queue.
     pub(crate) fn run(&self) -> RunOutcome {
-        // SAFETY: the vtable matches the cell; we own a reference; the executor calls this
+        // SAFETY: rules 1, 6 and 7: the vtable matches the cell; we own a reference; the executor calls this
         // only on the runtime thread for a task it popped from its run queue (SCHEDULED).
         unsafe { (self.header().vtable.run)(self.ptr) }
     }
@@ -371,7 +384,7 @@ impl TaskRef {
         if self.snapshot().is_complete() {
             return;
         }
-        // SAFETY: the vtable matches the cell; the runtime calls this on its own thread, and
+        // SAFETY: rules 1 and 6: the vtable matches the cell; the runtime calls this on its own thread, and
         // never while the task is running.
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
@@ -403,7 +416,7 @@ impl Clone for TaskRef {
 impl Drop for TaskRef {
     fn drop(&mut self) {
         if self.header().state.ref_dec() {
-            // SAFETY: that was the last reference (rule 4).
+            // SAFETY: rule 4: that was the last reference (rule 4).
             unsafe { (self.header().vtable.dealloc)(self.ptr) }
         }
     }
@@ -413,7 +426,7 @@ impl Drop for TaskRef {
 /// dropped, or turned back into a [`TaskRef`] by the runtime that owns it.
 pub(crate) struct Notified(TaskRef);
 
-// SAFETY: a `Notified` exposes no way to run, cancel or read the task; it only carries a
+// SAFETY: rules 3, 4 and 5: a `Notified` exposes no way to run, cancel or read the task; it only carries a
 // reference, and reference counting is atomic (rule 3). Dropping it may free the cell, which
 // rule 5 allows on any thread.
 unsafe impl Send for Notified {}
@@ -462,7 +475,7 @@ impl<T> JoinRef<T> {
             return Poll::Pending;
         }
         let mut out: Option<Result<T, TaskFailure>> = None;
-        // SAFETY: COMPLETE is set; `T` is the future's output type (see the type's doc), so
+        // SAFETY: rules 1 and 6: COMPLETE is set; `T` is the future's output type (see the type's doc), so
         // the destination has the type `take_output::<F>` writes.
         unsafe { (header.vtable.take_output)(self.task.ptr, (&raw mut out).cast()) };
         Poll::Ready(out.expect("take_output always writes the result"))
@@ -481,7 +494,7 @@ impl<T> Drop for JoinRef<T> {
         let header = self.task.header();
         let before = header.state.drop_join_handle();
         if before.is_complete() {
-            // SAFETY: COMPLETE: the output (if not taken) is ours to drop, on the runtime thread.
+            // SAFETY: rules 1 and 5: COMPLETE: the output (if not taken) is ours to drop, on the runtime thread.
             unsafe { (header.vtable.drop_output)(self.task.ptr) };
         } else {
             // SAFETY: rule 2, as in `poll_result`.
@@ -508,7 +521,7 @@ pub(crate) fn task_waker_runtime(waker: &Waker) -> Option<u32> {
     if !is_task_waker(waker) {
         return None;
     }
-    // SAFETY: a waker with our vtable was made by `borrowed_waker` or `waker_clone`, so its data
+    // SAFETY: rules 3, 4 and 7: a waker with our vtable was made by `borrowed_waker` or `waker_clone`, so its data
     // pointer is a task header, alive because the waker owns (or borrows) a reference (rule 4);
     // `runtime_id` never changes after allocation (rule 3).
     Some(unsafe { header_ptr(waker.data()).as_ref() }.runtime_id)
@@ -516,7 +529,7 @@ pub(crate) fn task_waker_runtime(waker: &Waker) -> Option<u32> {
 
 /// A waker for a poll, borrowing the executor's reference (wrap it in `ManuallyDrop`).
 fn borrowed_waker(ptr: NonNull<Header>) -> Waker {
-    // SAFETY: the vtable functions below uphold the `RawWaker` contract: clone takes a
+    // SAFETY: rules 3 and 4: the vtable functions below uphold the `RawWaker` contract: clone takes a
     // reference, drop releases one, and all of them are thread-safe (atomic state only).
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)) }
 }
@@ -527,7 +540,7 @@ fn header_ptr(data: *const ()) -> NonNull<Header> {
 
 unsafe fn waker_clone(data: *const ()) -> RawWaker {
     let ptr = header_ptr(data);
-    // SAFETY: the waker being cloned owns (or borrows) a live reference.
+    // SAFETY: rule 7: the waker being cloned owns (or borrows) a live reference.
     unsafe { ptr.as_ref() }.state.ref_inc();
     RawWaker::new(data, &WAKER_VTABLE)
 }
@@ -544,7 +557,7 @@ unsafe fn waker_wake(data: *const ()) {
 
 unsafe fn waker_wake_by_ref(data: *const ()) {
     let ptr = header_ptr(data);
-    // SAFETY: the waker owns a live reference for the duration of this call.
+    // SAFETY: rule 7: the waker owns a live reference for the duration of this call.
     if unsafe { ptr.as_ref() }.state.wake_by_ref() == WakeAction::Push {
         // `wake_by_ref` took a reference for the queue entry.
         crate::executor::schedule(TaskRef { ptr });
