@@ -576,7 +576,7 @@ fn write_crawler(md: &mut String, crawler: Option<&Value>) {
     let _ = writeln!(
         md,
         "## Crawler\n\nCommand: `cargo bench --bench crawler`. The crawler example's engine crawls a \
-         generated {pages}-page site (examples/site) served by weft on another thread, so the CPU time \
+         generated {pages}-page site (examples/crates/site) served by weft on another thread, so the CPU time \
          (CLOCK_THREAD_CPUTIME_ID of the crawler's thread) is the crawler's alone: HTTP, HTML \
          tokenizing, URL handling and the runtime. Per-host limit = concurrency.\n"
     );
