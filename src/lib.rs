@@ -31,7 +31,7 @@
 //! another thread can wake a task; that wake goes through a queue and an eventfd.
 //!
 //! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`, `gather`, `current_task`,
-//!   `all_tasks`.
+//!   `all_tasks`, and a `Spawner` for libraries that spawn through futures-task's traits.
 //! - [`future`]: `join_all`, `race`, `shield`.
 //! - [`time`]: `sleep`, `timeout`, `interval`.
 //! - [`sync`]: `Mutex`, `RLock`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`,

@@ -262,6 +262,13 @@ impl Runtime {
         self.core.spawn(future, None, location)
     }
 
+    /// A [`Spawner`](crate::task::Spawner) for this runtime: futures-task's `Spawn` and
+    /// `LocalSpawn`, for libraries that take a spawner instead of calling `weft::spawn`.
+    #[track_caller]
+    pub fn spawner(&self) -> crate::task::Spawner {
+        crate::task::Spawner::new_on(&self.core)
+    }
+
     /// Runs `future` to completion on this thread, driving every task of this runtime
     /// meanwhile, and returns its output. Tasks still alive afterwards stay parked until the
     /// next `block_on` or until the runtime is dropped.

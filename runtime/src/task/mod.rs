@@ -28,6 +28,7 @@ mod pool;
 #[allow(unsafe_code)]
 pub(crate) mod raw;
 mod spawn;
+mod spawner;
 pub(crate) mod state;
 mod wait;
 mod yield_now;
@@ -45,6 +46,7 @@ pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
 pub use spawn::{Builder, spawn};
+pub use spawner::{Spawner, spawner};
 pub use wait::{ReturnWhen, Waited, as_completed, wait};
 pub use yield_now::yield_now;
 
