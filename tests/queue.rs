@@ -154,3 +154,42 @@ fn a_putter_woken_for_a_slot_and_then_cancelled_passes_the_slot_on() {
     assert_eq!(poll_once(second.as_mut()), Poll::Ready(Ok(())));
     assert_eq!(q.try_get(), Ok(2));
 }
+
+#[test]
+fn a_shutdown_leaves_an_item_to_the_getter_it_was_handed_to() {
+    // asyncio 3.13: getters A and B wait; an item arrives and wakes A; then shutdown().
+    // First come, first served: A gets the item, B gets ShutDown.
+    weft::run(async {
+        let q: Queue<&str> = Queue::new(0);
+        let getter = |q: Queue<&'static str>| weft::spawn(async move { q.get().await });
+        let (a, b) = (getter(q.clone()), getter(q.clone()));
+        weft::task::yield_now().await; // both wait on the empty queue
+        q.try_put("item").unwrap();
+        q.shutdown(false);
+        assert_eq!(b.await.unwrap(), Err(ShutDownError));
+        assert_eq!(a.await.unwrap(), Ok("item"));
+        assert_eq!(q.len(), 0);
+    });
+}
+
+#[test]
+fn a_granted_getter_that_is_cancelled_passes_its_item_to_the_next() {
+    weft::run(async {
+        let q: Queue<u8> = Queue::new(0);
+        let mut first = Box::pin(q.get());
+        assert!(test_support::poll_once(first.as_mut()).is_pending());
+        let second = weft::spawn({
+            let q = q.clone();
+            async move { q.get().await }
+        });
+        weft::task::yield_now().await; // the second getter waits behind the first
+        q.try_put(7).unwrap(); // granted to the first
+        assert_eq!(
+            q.try_get(),
+            Err(GetError::Empty),
+            "reserved for a waiting getter"
+        );
+        drop(first); // cancelled: the item goes on
+        assert_eq!(second.await.unwrap(), Ok(7));
+    });
+}

@@ -261,10 +261,14 @@ struct QueueCore<T, S: Store<T>> {
 struct State<T, S> {
     store: S,
     maxsize: usize,
-    getters: WaitList,
+    /// Each getter's value says whether it was granted an item (rather than woken by a
+    /// shutdown); a granted item is reserved for it until it runs.
+    getters: WaitList<bool>,
     putters: WaitList,
     joiners: WaitList,
     unfinished: usize,
+    /// Items in the store reserved for getters that were granted one and have not run yet.
+    reserved: usize,
     shut_down: bool,
     _items: std::marker::PhantomData<T>,
 }
@@ -279,6 +283,7 @@ impl<T, S: Store<T>> QueueCore<T, S> {
                 putters: WaitList::default(),
                 joiners: WaitList::default(),
                 unfinished: 0,
+                reserved: 0,
                 shut_down: false,
                 _items: std::marker::PhantomData,
             }),
@@ -345,13 +350,16 @@ impl<T, S: Store<T>> QueueCore<T, S> {
         state.shut_down = true;
         if immediate {
             let dropped = state.store.clear();
+            state.reserved = 0; // granted getters find nothing left, and fail
             state.unfinished = state.unfinished.saturating_sub(dropped);
             if state.unfinished == 0 {
                 state.joiners.notify_all();
             }
         }
         state.putters.notify_all();
-        state.getters.notify_all();
+        // Getters already granted an item keep it (first come, first served, as asyncio 3.13
+        // does); the others are woken to find the queue empty and shut down.
+        state.getters.notify_all_with(|granted| *granted = false);
     }
 
     fn is_shut_down(&self) -> bool {
@@ -387,15 +395,27 @@ impl<T, S: Store<T>> State<T, S> {
     fn push(&mut self, item: T) {
         self.store.push(item);
         self.unfinished += 1;
-        self.getters.notify_one();
+        self.grant_one();
     }
 
-    /// The next item, beyond those reserved for getters that were woken and have not run yet
-    /// (a woken getter takes itself off the list before asking, so it finds its own).
+    /// Reserves an item for the first getter still waiting, if any, and wakes it.
+    fn grant_one(&mut self) {
+        if self.getters.notify_one_with(|granted| *granted = true) {
+            self.reserved += 1;
+        }
+    }
+
+    /// The next item, beyond those reserved for getters that were granted one and have not
+    /// run yet, so a newcomer never takes what a waiting getter was promised.
     fn take(&mut self) -> Option<T> {
-        if self.store.len() <= self.getters.notified() {
+        if self.store.len() <= self.reserved {
             return None;
         }
+        self.pop()
+    }
+
+    /// Takes the next item from the store and wakes a putter for the freed slot.
+    fn pop(&mut self) -> Option<T> {
         let item = self.store.pop()?;
         if self.maxsize > 0 {
             self.putters.notify_one();
@@ -483,8 +503,14 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
                 state.getters.set_waker(key, cx.waker());
                 return Poll::Pending;
             }
-            state.getters.remove(key);
             self.key = None;
+            let (_, granted) = state.getters.remove(key);
+            if granted && state.reserved > 0 {
+                // An item was reserved for this getter: it is in the store, whatever came
+                // since (a shutdown, newcomers).
+                state.reserved -= 1;
+                return Poll::Ready(state.pop().ok_or(ShutDownError));
+            }
         }
         if let Some(item) = state.take() {
             return Poll::Ready(Ok(item));
@@ -492,7 +518,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         if state.shut_down {
             return Poll::Ready(Err(ShutDownError));
         }
-        self.key = Some(state.getters.push(Some(cx.waker()), ()));
+        self.key = Some(state.getters.push(Some(cx.waker()), false));
         Poll::Pending
     }
 }
@@ -501,8 +527,11 @@ impl<T, S: Store<T>> Drop for Get<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key {
             let mut state = self.queue.inner.borrow_mut();
-            if state.getters.remove(key).0 {
-                state.getters.notify_one(); // the item it was woken for goes to the next getter
+            let (_, granted) = state.getters.remove(key);
+            if granted && state.reserved > 0 {
+                // The item reserved for it goes to the next getter, or back to the store.
+                state.reserved -= 1;
+                state.grant_one();
             }
         }
     }

@@ -124,8 +124,15 @@ impl<M> WaitList<M> {
 
     /// Notifies the first waiting waiter, if any; true if there was one.
     pub(crate) fn notify_one(&mut self) -> bool {
+        self.notify_one_with(|_| {})
+    }
+
+    /// Notifies the first waiting waiter, if any, first letting `f` update its value; true if
+    /// there was one.
+    pub(crate) fn notify_one_with(&mut self, f: impl FnOnce(&mut M)) -> bool {
         match self.first_waiting() {
             Some((key, _)) => {
+                f(&mut self.nodes[key].data);
                 self.notify(key);
                 true
             }
