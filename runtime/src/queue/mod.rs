@@ -116,7 +116,8 @@ impl<T, S: Store<T>> Queue<T, S> {
 
     /// Shuts the queue down (Python 3.13): puts fail from now on and waiting putters
     /// are woken with an error. `immediate == false`: gets drain what is left, then
-    /// fail. `immediate == true`: the items are dropped now, the unfinished count
+    /// fail; a waiting getter that was already handed an item keeps it, as in asyncio
+    /// (first come, first served). `immediate == true`: the items are dropped now, the unfinished count
     /// drops by as many (so `join` can return), and waiting getters fail.
     pub fn shutdown(&self, immediate: bool) {
         self.core.shutdown(immediate)
