@@ -204,45 +204,98 @@ mod task_group {
     use weft::task::{Failure, GroupFinishedError, TaskGroup};
 
     #[test]
-    fn all_children_succeed_and_outputs_come_in_spawn_order() {
+    fn children_of_different_types_hand_their_outputs_to_their_handles() {
         weft::run(async {
-            let group: TaskGroup<u32, ()> = TaskGroup::new();
-            for n in [3u32, 1, 2] {
-                group
-                    .spawn(async move {
-                        sleep(Duration::from_millis(n.into())).await;
-                        Ok(n)
-                    })
-                    .unwrap();
-            }
-            assert_eq!(group.join().await.unwrap(), [3, 1, 2]);
-            assert_eq!(group.spawn(async { Ok(9) }), Err(GroupFinishedError));
+            let group: TaskGroup<()> = TaskGroup::new();
+            let number = group
+                .spawn(async {
+                    yield_now().await;
+                    Ok(3u32)
+                })
+                .unwrap();
+            let text = group.spawn(async { Ok("three") }).unwrap();
+            group.join().await.unwrap();
+            assert_eq!(number.await, Some(3));
+            assert_eq!(text.await, Some("three"));
+            assert_eq!(
+                group.spawn(async { Ok(9) }).unwrap_err(),
+                GroupFinishedError
+            );
         });
     }
 
     #[test]
-    fn the_first_failure_cancels_the_siblings_and_all_failures_are_returned() {
+    fn the_first_failure_cancels_the_siblings_and_failures_are_returned() {
         let drops = Rc::new(Cell::new(0));
         weft::run({
             let drops = drops.clone();
             async move {
-                let group: TaskGroup<(), &str> = TaskGroup::new();
+                let group: TaskGroup<&str> = TaskGroup::new();
+                let mut siblings = Vec::new();
                 for _ in 0..3 {
                     let probe = DropProbe::new(&drops);
-                    group
-                        .spawn(async move {
-                            let _probe = probe;
-                            pending::<()>().await;
-                            Ok(())
-                        })
-                        .unwrap();
+                    siblings.push(
+                        group
+                            .spawn(async move {
+                                let _probe = probe;
+                                pending::<()>().await;
+                                Ok(())
+                            })
+                            .unwrap(),
+                    );
                 }
-                group.spawn(async { Err("first") }).unwrap();
-                group.spawn(async { Err("second") }).unwrap(); // fails in the same turn
+                group.spawn(async { Err::<(), _>("first") }).unwrap();
+                // Cancelled by the first failure before it ever runs, as in asyncio.
+                group.spawn(async { Err::<(), _>("second") }).unwrap();
                 let err = group.join().await.unwrap_err();
-                assert_eq!(err.failed(), [&"first", &"second"]);
+                assert_eq!(err.failed(), [&"first"]);
                 assert_eq!(drops.get(), 3, "the siblings were cancelled");
-                assert!(err.to_string().starts_with("2 task(s) of the group failed"));
+                assert!(err.to_string().starts_with("1 task(s) of the group failed"));
+                for sibling in siblings {
+                    assert_eq!(sibling.await, None, "a cancelled child has no output");
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn a_failure_cancels_the_siblings_at_once_even_while_nobody_joins() {
+        // asyncio cancels the siblings when the failure happens, not when join next runs.
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let group: TaskGroup<&str> = TaskGroup::new();
+                let probe = DropProbe::new(&drops);
+                let ticks = Rc::new(Cell::new(0));
+                group
+                    .spawn({
+                        let ticks = ticks.clone();
+                        async move {
+                            let _probe = probe;
+                            loop {
+                                ticks.set(ticks.get() + 1);
+                                yield_now().await;
+                            }
+                            #[allow(unreachable_code)]
+                            Ok(())
+                        }
+                    })
+                    .unwrap();
+                group.spawn(async { Err::<(), _>("boom") }).unwrap();
+                // The owner is busy elsewhere and does not poll join.
+                yield_now().await;
+                yield_now().await;
+                assert_eq!(drops.get(), 1, "the sibling was cancelled without a join");
+                let after_cancel = ticks.get();
+                yield_now().await;
+                assert_eq!(ticks.get(), after_cancel, "the sibling no longer runs");
+                assert_eq!(
+                    group.spawn(async { Ok(()) }).unwrap_err(),
+                    GroupFinishedError,
+                    "a failed group refuses new children"
+                );
+                assert_eq!(group.join().await.unwrap_err().failed(), [&"boom"]);
             }
         });
     }
@@ -250,51 +303,64 @@ mod task_group {
     #[test]
     fn a_panicking_child_counts_as_a_failure() {
         weft::run(async {
-            let group: TaskGroup<(), ()> = TaskGroup::new();
-            group
+            let group: TaskGroup<()> = TaskGroup::new();
+            let child: weft::task::GroupChild<()> = group
                 .spawn(async { panic!("expected in this test") })
                 .unwrap();
             let err = group.join().await.unwrap_err();
             assert!(matches!(err.failures(), [Failure::Panicked(e)] if e.is_panic()));
+            assert_eq!(child.await, None);
         });
     }
 
     #[test]
-    fn cancel_ends_the_group_without_an_error() {
+    fn abort_ends_the_group_without_an_error() {
         weft::run(async {
-            let group: TaskGroup<u8, ()> = TaskGroup::new();
-            group.spawn(async { Ok(1) }).unwrap();
-            group
+            let group: TaskGroup<()> = TaskGroup::new();
+            let done = group.spawn(async { Ok(1u8) }).unwrap();
+            let stuck = group
                 .spawn(async {
                     pending::<()>().await;
-                    Ok(2)
+                    Ok(2u8)
                 })
                 .unwrap();
             yield_now().await; // the first child finishes
-            let canceller = group.clone();
-            weft::spawn(async move { canceller.abort() });
-            assert_eq!(group.join().await.unwrap(), [1]);
-            assert_eq!(group.spawn(async { Ok(3) }), Err(GroupFinishedError));
+            let aborter = group.clone();
+            weft::spawn(async move { aborter.abort() });
+            group.join().await.unwrap();
+            assert_eq!((done.await, stuck.await), (Some(1), None));
+            assert_eq!(
+                group.spawn(async { Ok(3) }).unwrap_err(),
+                GroupFinishedError
+            );
         });
     }
 
     #[test]
     fn children_may_spawn_siblings_and_join_waits_for_them() {
         weft::run(async {
-            let group: TaskGroup<&str, ()> = TaskGroup::new();
+            let group: TaskGroup<()> = TaskGroup::new();
             let inner = group.clone();
+            let grandchild = Rc::new(Cell::new(false));
             group
-                .spawn(async move {
-                    inner
-                        .spawn(async {
-                            sleep(Duration::from_millis(2)).await;
-                            Ok("grandchild")
-                        })
-                        .unwrap();
-                    Ok("child")
+                .spawn({
+                    let grandchild = grandchild.clone();
+                    async move {
+                        let g = inner
+                            .spawn(async move {
+                                yield_now().await;
+                                yield_now().await;
+                                grandchild.set(true);
+                                Ok(())
+                            })
+                            .unwrap();
+                        drop(g);
+                        Ok("child")
+                    }
                 })
                 .unwrap();
-            assert_eq!(group.join().await.unwrap(), ["child", "grandchild"]);
+            group.join().await.unwrap();
+            assert!(grandchild.get(), "join waited for the grandchild");
         });
     }
 
@@ -304,15 +370,17 @@ mod task_group {
         weft::run({
             let drops = drops.clone();
             async move {
-                let group: TaskGroup<(), ()> = TaskGroup::new();
+                let group: TaskGroup<()> = TaskGroup::new();
                 let probe = DropProbe::new(&drops);
-                group
-                    .spawn(async move {
-                        let _probe = probe;
-                        pending::<()>().await;
-                        Ok(())
-                    })
-                    .unwrap();
+                drop(
+                    group
+                        .spawn(async move {
+                            let _probe = probe;
+                            pending::<()>().await;
+                            Ok(())
+                        })
+                        .unwrap(),
+                );
                 drop(group);
                 yield_now().await;
                 yield_now().await;

@@ -3,54 +3,74 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::Poll;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use pin_project_lite::pin_project;
 
 use super::{JoinError, JoinHandle, spawn};
+use crate::channel::oneshot;
 
 /// A scope for tasks that live and die together: asyncio's `TaskGroup`, trio's nursery.
 ///
 /// Spawn children with [`spawn`](TaskGroup::spawn); [`join`](TaskGroup::join) waits for every
-/// one of them. The first child that fails — returns `Err` or panics — cancels all the others,
-/// and `join` then returns every failure together ([`GroupError`]). [`abort`](TaskGroup::abort)
-/// ends the group early *without* an error. Once `join` has returned, spawning into the group is
-/// an error, and dropping a group that was not joined cancels its children: no child outlives
-/// its group. A clone is another handle to the same group (children may spawn siblings).
+/// one of them. The first child that fails (returns `Err` or panics) cancels all the others
+/// *at once*, as asyncio does, and from then on the group refuses new children; `join` then
+/// returns every failure together ([`GroupError`]). [`abort`](TaskGroup::abort) ends the group
+/// early *without* an error. Once `join` has returned, spawning into the group is an error, and
+/// dropping a group that was not joined cancels its children: no child outlives its group. A
+/// clone is another handle to the same group (children may spawn siblings).
 ///
-/// Unlike asyncio, failure cancels the children but not the code that awaits `join` — it simply
-/// gets the error when it awaits.
+/// Children may return different types, as asyncio's can: `spawn` gives a [`GroupChild`]
+/// whose await yields that child's output (`None` if it failed or was cancelled), like
+/// asyncio's `task.result()` after the `async with` block. They share the error type `E`.
+///
+/// Unlike asyncio, a failure cancels the children but not the code that awaits `join`: it
+/// simply gets the error when it awaits.
 ///
 /// ```
 /// use std::time::Duration;
 /// use weft::task::TaskGroup;
 ///
+/// // Python:
+/// //   async with asyncio.TaskGroup() as tg:
+/// //       size = tg.create_task(fetch_size())
+/// //       name = tg.create_task(fetch_name())
+/// //   print(size.result(), name.result())
 /// weft::run(async {
-///     let group: TaskGroup<u32, String> = TaskGroup::new();
-///     group.spawn(async { Ok(1) }).unwrap();
-///     group.spawn(async {
+///     let group: TaskGroup<String> = TaskGroup::new();
+///     let size = group.spawn(async { Ok(42u64) }).unwrap();
+///     let name = group.spawn(async { Ok("index.html") }).unwrap();
+///     group.join().await.unwrap();
+///     assert_eq!((size.await, name.await), (Some(42), Some("index.html")));
+///
+///     let group: TaskGroup<String> = TaskGroup::new();
+///     let slow = group.spawn(async {
 ///         weft::time::sleep(Duration::from_secs(3600)).await; // cancelled by the failure below
 ///         Ok(2)
 ///     }).unwrap();
-///     group.spawn(async { Err("disk full".to_string()) }).unwrap();
+///     group.spawn(async { Err::<(), _>("disk full".to_string()) }).unwrap();
 ///     let err = group.join().await.unwrap_err();
 ///     assert_eq!(err.failed(), [&"disk full".to_string()]);
+///     assert_eq!(slow.await, None);
 /// });
 /// ```
-pub struct TaskGroup<T, E> {
-    inner: Rc<RefCell<State<T, E>>>,
+pub struct TaskGroup<E> {
+    inner: Rc<RefCell<State<E>>>,
 }
 
-struct State<T, E> {
-    children: Vec<Child<T, E>>,
+struct State<E> {
+    /// Every child's task, to cancel the ones still running.
+    tasks: Vec<JoinHandle<()>>,
+    /// Children whose task has not ended yet.
+    live: usize,
     failures: Vec<Failure<E>>,
-    cancelled: bool,
+    aborted: bool,
     finished: bool,
-}
-
-struct Child<T, E> {
-    handle: Option<JoinHandle<Result<T, E>>>,
-    output: Option<T>,
+    /// The task awaiting `join`.
+    joiner: Option<Waker>,
 }
 
 /// One failed child.
@@ -62,93 +82,81 @@ pub enum Failure<E> {
     Panicked(JoinError),
 }
 
-impl<T: 'static, E: 'static> TaskGroup<T, E> {
+impl<E: 'static> TaskGroup<E> {
     /// An empty group.
     pub fn new() -> Self {
         TaskGroup {
             inner: Rc::new(RefCell::new(State {
-                children: Vec::new(),
+                tasks: Vec::new(),
+                live: 0,
                 failures: Vec::new(),
-                cancelled: false,
+                aborted: false,
                 finished: false,
+                joiner: None,
             })),
         }
     }
 
-    /// Starts `child` in the group. Fails with [`GroupFinishedError`] once the group's `join` has
-    /// returned (and after a failure or `cancel`, when new children would only be cancelled).
+    /// Starts `child` in the group and returns a handle to its output. Fails with
+    /// [`GroupFinishedError`] once the group's `join` has returned, and after a failure or an
+    /// `abort`, when a new child would only be cancelled.
     #[track_caller]
-    pub fn spawn<F>(&self, child: F) -> Result<(), GroupFinishedError>
+    pub fn spawn<T, F>(&self, child: F) -> Result<GroupChild<T>, GroupFinishedError>
     where
+        T: 'static,
         F: Future<Output = Result<T, E>> + 'static,
     {
         let mut state = self.inner.borrow_mut();
-        if state.finished || state.cancelled || !state.failures.is_empty() {
+        if state.finished || state.aborted || !state.failures.is_empty() {
             return Err(GroupFinishedError);
         }
-        state.children.push(Child {
-            handle: Some(spawn(child)),
-            output: None,
-        });
-        Ok(())
+        let (output, receiver) = oneshot::channel();
+        state.live += 1;
+        state.tasks.push(spawn(Member {
+            child,
+            output: Some(output),
+            group: Rc::downgrade(&self.inner),
+        }));
+        Ok(GroupChild { receiver })
     }
 
     /// Ends the group early: every child still running is aborted (as
-    /// [`JoinHandle::abort`](crate::task::JoinHandle::abort) does; trio's `cancel_scope.cancel()`),
-    /// and `join` returns the outputs of those that had finished, with no error.
+    /// [`JoinHandle::abort`] does; trio's `cancel_scope.cancel()`), and `join` returns with no
+    /// error unless a child had failed before.
     pub fn abort(&self) {
         let mut state = self.inner.borrow_mut();
-        state.cancelled = true;
+        state.aborted = true;
         state.abort_all();
     }
 
-    /// Waits until every child has finished (or been cancelled). `Ok` with the outputs of the
-    /// children that succeeded, in spawn order; `Err` with every failure if any child failed.
-    pub async fn join(&self) -> Result<Vec<T>, GroupError<E>> {
+    /// Waits until every child has ended. `Ok` if none failed; `Err` with every failure, in
+    /// the order they happened, if any did.
+    pub async fn join(&self) -> Result<(), GroupError<E>> {
         poll_fn(|cx| {
             let mut state = self.inner.borrow_mut();
-            let mut running = false;
-            // Children may spawn siblings while we poll, so index instead of iterating.
-            let mut i = 0;
-            while i < state.children.len() {
-                if let Some(handle) = state.children[i].handle.as_mut() {
-                    match Pin::new(handle).poll(cx) {
-                        Poll::Pending => running = true,
-                        Poll::Ready(result) => {
-                            state.children[i].handle = None;
-                            match result {
-                                Ok(Ok(value)) => state.children[i].output = Some(value),
-                                Ok(Err(error)) => state.fail(Failure::Failed(error)),
-                                Err(join_error) if join_error.is_panic() => {
-                                    state.fail(Failure::Panicked(join_error))
-                                }
-                                Err(_) => {} // cancelled by the group: not a failure
-                            }
-                        }
-                    }
-                }
-                i += 1;
-            }
-            if running {
-                Poll::Pending
-            } else {
+            if state.live == 0 {
                 Poll::Ready(())
+            } else {
+                state.joiner = Some(cx.waker().clone());
+                Poll::Pending
             }
         })
         .await;
         let mut state = self.inner.borrow_mut();
         state.finished = true;
+        state.joiner = None;
+        state.tasks.clear();
         let failures = std::mem::take(&mut state.failures);
-        let outputs = state.children.drain(..).filter_map(|c| c.output).collect();
         if failures.is_empty() {
-            Ok(outputs)
+            Ok(())
         } else {
             Err(GroupError { failures })
         }
     }
 }
 
-impl<T, E> State<T, E> {
+impl<E> State<E> {
+    /// Records a failure; the first one cancels every other child at once.
     fn fail(&mut self, failure: Failure<E>) {
         if self.failures.is_empty() {
             self.abort_all();
@@ -157,21 +165,99 @@ impl<T, E> State<T, E> {
     }
 
     fn abort_all(&self) {
-        for child in &self.children {
-            if let Some(handle) = &child.handle {
-                handle.abort();
+        let current = super::try_id();
+        for task in &self.tasks {
+            // The failing child is finishing on its own; the others are dropped at their
+            // await points at the next turn.
+            if Some(task.id()) != current {
+                task.abort();
             }
         }
     }
 }
 
-impl<T: 'static, E: 'static> Default for TaskGroup<T, E> {
+pin_project! {
+    /// A child's future, as its task runs it: reports a failure to the group the moment it
+    /// happens, hands a success to the child's handle, and counts itself out when it ends,
+    /// however it ends (a cancelled child is dropped).
+    struct Member<F, T, E> {
+        #[pin]
+        child: F,
+        output: Option<oneshot::Sender<T>>,
+        group: Weak<RefCell<State<E>>>,
+    }
+
+    impl<F, T, E> PinnedDrop for Member<F, T, E> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(group) = this.group.upgrade() {
+                let mut state = group.borrow_mut();
+                state.live -= 1;
+                if state.live == 0 {
+                    if let Some(joiner) = state.joiner.take() {
+                        joiner.wake();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<F, T, E> Future for Member<F, T, E>
+where
+    F: Future<Output = Result<T, E>>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let child = this.child;
+        let failure = match catch_unwind(AssertUnwindSafe(|| child.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(Ok(value))) => {
+                if let Some(output) = this.output.take() {
+                    let _ = output.send(value); // the handle may have been dropped
+                }
+                return Poll::Ready(());
+            }
+            Ok(Poll::Ready(Err(error))) => Failure::Failed(error),
+            Err(panic) => Failure::Panicked(JoinError::panicked(super::id(), panic)),
+        };
+        if let Some(group) = this.group.upgrade() {
+            group.borrow_mut().fail(failure);
+        }
+        Poll::Ready(())
+    }
+}
+
+/// A child of a [`TaskGroup`]: await it for the child's output, `Some` if it succeeded and
+/// `None` if it failed, panicked or was cancelled (the group's [`GroupError`] says why).
+/// Dropping it does not cancel the child.
+#[must_use = "await it for the child's output, or drop it if only the group's result matters"]
+pub struct GroupChild<T> {
+    receiver: oneshot::Receiver<T>,
+}
+
+impl<T> Future for GroupChild<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        Pin::new(&mut self.receiver).poll(cx).map(Result::ok)
+    }
+}
+
+impl<T> fmt::Debug for GroupChild<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupChild").finish_non_exhaustive()
+    }
+}
+
+impl<E: 'static> Default for TaskGroup<E> {
     fn default() -> Self {
         TaskGroup::new()
     }
 }
 
-impl<T, E> Clone for TaskGroup<T, E> {
+impl<E> Clone for TaskGroup<E> {
     fn clone(&self) -> Self {
         TaskGroup {
             inner: self.inner.clone(),
@@ -179,7 +265,7 @@ impl<T, E> Clone for TaskGroup<T, E> {
     }
 }
 
-impl<T, E> Drop for TaskGroup<T, E> {
+impl<E> Drop for TaskGroup<E> {
     fn drop(&mut self) {
         // The last handle going away without a join: no child may outlive its group.
         if Rc::strong_count(&self.inner) == 1 {
@@ -190,17 +276,16 @@ impl<T, E> Drop for TaskGroup<T, E> {
     }
 }
 
-impl<T, E> fmt::Debug for TaskGroup<T, E> {
+impl<E> fmt::Debug for TaskGroup<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.inner.borrow();
         f.debug_struct("TaskGroup")
-            .field("children", &state.children.len())
+            .field("running", &state.live)
             .field("failures", &state.failures.len())
-            .field("cancelled", &state.cancelled)
+            .field("aborted", &state.aborted)
             .finish()
     }
 }
-
 /// Every failure of a [`TaskGroup`]'s children (asyncio's `ExceptionGroup`).
 #[derive(Debug)]
 pub struct GroupError<E> {

@@ -105,6 +105,14 @@ enum Kind {
 }
 
 impl JoinError {
+    /// A panic of task `id`, caught by code that drives the task's future (a `TaskGroup`).
+    pub(crate) fn panicked(id: TaskId, payload: Box<dyn Any + Send>) -> JoinError {
+        JoinError {
+            id,
+            kind: Kind::Panicked(payload),
+        }
+    }
+
     /// The task was aborted, or dropped by the runtime's shutdown.
     pub fn is_cancelled(&self) -> bool {
         matches!(self.kind, Kind::Cancelled)

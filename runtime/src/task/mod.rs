@@ -41,7 +41,7 @@ use std::num::NonZeroU64;
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};
 pub use gather::{gather, gather_or_fail};
-pub use group::{Failure, GroupError, GroupFinishedError, TaskGroup};
+pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
