@@ -232,7 +232,6 @@ where
 /// A child of a [`TaskGroup`]: await it for the child's output, `Some` if it succeeded and
 /// `None` if it failed, panicked or was cancelled (the group's [`GroupError`] says why).
 /// Dropping it does not cancel the child.
-#[must_use = "await it for the child's output, or drop it if only the group's result matters"]
 pub struct GroupChild<T> {
     receiver: oneshot::Receiver<T>,
 }
