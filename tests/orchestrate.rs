@@ -699,3 +699,113 @@ mod select_macro {
         });
     }
 }
+
+/// Two tasks that finish in the same turn of the loop, the second in the list first.
+fn finish_in_reverse_order_in_one_turn() -> (Vec<weft::JoinHandle<&'static str>>, Event, Event) {
+    let (a_go, b_go) = (Event::new(), Event::new());
+    let spawn_after = |go: &Event, name| {
+        let go = go.clone();
+        weft::spawn(async move {
+            go.wait().await;
+            name
+        })
+    };
+    let tasks = vec![spawn_after(&a_go, "a"), spawn_after(&b_go, "b")];
+    (tasks, a_go, b_go)
+}
+
+#[test]
+fn as_completed_reports_tasks_finishing_in_one_turn_in_finishing_order() {
+    weft::run(async {
+        let (tasks, a_go, b_go) = finish_in_reverse_order_in_one_turn();
+        let mut finished = task::as_completed(tasks);
+        yield_now().await; // both wait
+        b_go.set(); // b is woken, and so finishes, first
+        a_go.set();
+        let mut order = Vec::new();
+        while let Some((index, result)) = finished.next().await {
+            order.push((index, result.unwrap()));
+        }
+        assert_eq!(order, [(1, "b"), (0, "a")]);
+    });
+}
+
+#[test]
+fn wait_reports_done_tasks_in_finishing_order() {
+    weft::run(async {
+        let (tasks, a_go, b_go) = finish_in_reverse_order_in_one_turn();
+        yield_now().await;
+        b_go.set();
+        a_go.set();
+        let waited = task::wait(tasks, None, task::ReturnWhen::AllCompleted).await;
+        let done: Vec<_> = waited
+            .done
+            .into_iter()
+            .map(|(i, r)| (i, r.unwrap()))
+            .collect();
+        assert_eq!(done, [(1, "b"), (0, "a")]);
+    });
+}
+
+#[test]
+fn cancelling_a_gather_cancels_the_children_it_still_waits_for() {
+    for fail_fast in [false, true] {
+        let drops = Rc::new(Cell::new(0));
+        weft::run({
+            let drops = drops.clone();
+            async move {
+                let done = weft::spawn(async { 1 });
+                let probe = DropProbe::new(&drops);
+                let stuck = weft::spawn(async move {
+                    let _probe = probe;
+                    pending::<u32>().await
+                });
+                yield_now().await; // `done` finishes, `stuck` waits forever
+                let tasks = [done, stuck];
+                let timed_out = if fail_fast {
+                    timeout(Duration::from_millis(1), gather_or_fail(tasks))
+                        .await
+                        .is_err()
+                } else {
+                    timeout(Duration::from_millis(1), gather(tasks))
+                        .await
+                        .is_err()
+                };
+                assert!(timed_out);
+                yield_now().await;
+                assert_eq!(
+                    drops.get(),
+                    1,
+                    "the unfinished child was cancelled (fail_fast: {fail_fast})"
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn wait_and_as_completed_cancel_nothing_when_dropped() {
+    weft::run(async {
+        let go = Event::new();
+        let spawn_waiter = || {
+            let go = go.clone();
+            weft::spawn(async move { go.wait().await })
+        };
+        let (a, b) = (spawn_waiter(), spawn_waiter());
+        let (a_id, b_id) = (a.id(), b.id());
+        drop(task::as_completed([a]));
+        let waited = timeout(
+            Duration::from_millis(1),
+            task::wait([b], None, task::ReturnWhen::AllCompleted),
+        )
+        .await;
+        assert!(waited.is_err());
+        yield_now().await;
+        let alive: Vec<_> = all_tasks().iter().map(|t| t.id).collect();
+        assert!(
+            alive.contains(&a_id) && alive.contains(&b_id),
+            "both still run"
+        );
+        go.set();
+    });
+}

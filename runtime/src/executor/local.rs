@@ -1,7 +1,7 @@
 //! The runtime's state on its own thread: run queue, owned tasks, reactor, timers.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::num::NonZeroU64;
 use std::panic::Location;
@@ -98,6 +98,11 @@ pub(crate) struct Core {
     main_waker: Cell<Option<(*const (), *const RawWakerVTable)>>,
     /// `Some` in debug mode.
     pub(crate) debug: Option<DebugMode>,
+    /// Completion order, for the tasks `wait` and `as_completed` watch: task id -> 0 while it
+    /// runs, then its place among the completions seen. Empty (one untaken branch per
+    /// completion) unless something watches.
+    completions: RefCell<HashMap<TaskId, u64>>,
+    completion_count: Cell<u64>,
 }
 
 impl Core {
@@ -122,6 +127,8 @@ impl Core {
             held_wakers: Rc::new(HeldWakers::default()),
             main_waker: Cell::new(None),
             debug,
+            completions: RefCell::new(HashMap::new()),
+            completion_count: Cell::new(0),
         }
     }
 
@@ -245,6 +252,7 @@ impl Core {
             RunOutcome::Idle => {}
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {
+                self.stamp_completion(task.id());
                 let key = task.owner_key();
                 let mut owned = self.owned.borrow_mut();
                 let ours = owned.get(key).is_some_and(|o| o.task.id() == task.id());
@@ -253,6 +261,36 @@ impl Core {
                 drop(removed);
             }
         }
+    }
+
+    /// Records `id`'s place in the order of completions, if someone watches it.
+    #[inline]
+    fn stamp_completion(&self, id: TaskId) {
+        let mut completions = self.completions.borrow_mut();
+        if completions.is_empty() {
+            return;
+        }
+        if let Some(stamp) = completions.get_mut(&id) {
+            let n = self.completion_count.get() + 1;
+            self.completion_count.set(n);
+            *stamp = n;
+        }
+    }
+
+    /// Starts recording when task `id` completes (see [`Core::completion_stamp`]).
+    pub(crate) fn watch_completion(&self, id: TaskId) {
+        self.completions.borrow_mut().entry(id).or_insert(0);
+    }
+
+    /// Stops recording for task `id`.
+    pub(crate) fn unwatch_completion(&self, id: TaskId) {
+        self.completions.borrow_mut().remove(&id);
+    }
+
+    /// A number that orders the watched tasks by when they completed: 0 for a task that had
+    /// completed before it was watched (or is not watched), larger for later completions.
+    pub(crate) fn completion_stamp(&self, id: TaskId) -> u64 {
+        self.completions.borrow().get(&id).copied().unwrap_or(0)
     }
 
     /// Runs `task` in debug mode: timed, and reported if slow.

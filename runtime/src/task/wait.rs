@@ -1,11 +1,15 @@
 //! `wait` and `as_completed`: concurrent.futures' ways to watch many tasks.
 
+use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::task::Poll;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::{JoinError, JoinHandle};
+use crate::executor::local::Core;
+use crate::executor::with_core;
 use crate::generator::AsyncGen;
 
 /// When [`wait`] returns (concurrent.futures' `return_when`).
@@ -30,8 +34,9 @@ pub struct Waited<T> {
 }
 
 /// Waits until `return_when` holds or `timeout` passes, whichever comes first, and returns
-/// which tasks finished and which did not: concurrent.futures' `wait` (and asyncio's). It never
-/// fails on timeout and cancels nothing.
+/// which tasks finished (in the order they finished, also within one turn of the loop) and
+/// which did not: concurrent.futures' `wait` (and asyncio's). It never fails on timeout and
+/// cancels nothing, as in asyncio: dropping it leaves every task running.
 ///
 /// ```
 /// use std::time::Duration;
@@ -52,17 +57,11 @@ pub async fn wait<T>(
     timeout: Option<Duration>,
     return_when: ReturnWhen,
 ) -> Waited<T> {
-    let mut pending: Vec<Option<JoinHandle<T>>> = handles.into_iter().map(Some).collect();
+    let mut watch = Watch::new(handles);
     let mut done = Vec::new();
-    let watch = poll_fn(|cx| {
-        for (index, slot) in pending.iter_mut().enumerate() {
-            let Some(handle) = slot else { continue };
-            if let Poll::Ready(result) = Pin::new(handle).poll(cx) {
-                done.push((index, result));
-                *slot = None;
-            }
-        }
-        let all = pending.iter().all(Option::is_none);
+    let watching = poll_fn(|cx| {
+        done.extend(watch.poll_finished(cx));
+        let all = watch.is_empty();
         let finished = match return_when {
             ReturnWhen::FirstCompleted => !done.is_empty() || all,
             ReturnWhen::FirstException => all || done.iter().any(|(_, r)| r.is_err()),
@@ -76,20 +75,20 @@ pub async fn wait<T>(
     });
     match timeout {
         Some(limit) => {
-            let _ = crate::time::timeout(limit, watch).await;
+            let _ = crate::time::timeout(limit, watching).await;
         }
-        None => watch.await,
+        None => watching.await,
     }
-    let pending = pending
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, h)| h.map(|h| (i, h)))
-        .collect();
-    Waited { done, pending }
+    Waited {
+        done,
+        pending: watch.into_pending(),
+    }
 }
 
 /// A stream of the tasks' results in the order they finish, each with its index in the list:
-/// concurrent.futures' and asyncio's `as_completed`.
+/// concurrent.futures' and asyncio's `as_completed`. Tasks that finish in the same turn of the
+/// loop come out in the order they finished, not in list order. Dropping the stream cancels
+/// nothing (as in asyncio): the tasks not yet reported keep running, detached.
 ///
 /// ```
 /// use std::time::Duration;
@@ -108,22 +107,95 @@ pub async fn wait<T>(
 pub fn as_completed<T: 'static>(
     handles: impl IntoIterator<Item = JoinHandle<T>>,
 ) -> AsyncGen<(usize, Result<T, JoinError>)> {
-    let mut pending: Vec<Option<JoinHandle<T>>> = handles.into_iter().map(Some).collect();
+    let mut watch = Watch::new(handles);
     AsyncGen::new(move |co| async move {
-        while pending.iter().any(Option::is_some) {
-            let next = poll_fn(|cx| {
-                for (index, slot) in pending.iter_mut().enumerate() {
-                    let Some(handle) = slot else { continue };
-                    if let Poll::Ready(result) = Pin::new(handle).poll(cx) {
-                        *slot = None;
-                        return Poll::Ready((index, result));
-                    }
+        let mut ready = VecDeque::new();
+        loop {
+            if ready.is_empty() {
+                if watch.is_empty() {
+                    return Ok(());
                 }
-                Poll::Pending
-            })
-            .await;
-            co.yield_(next).await?;
+                ready.extend(
+                    poll_fn(|cx| match watch.poll_finished(cx) {
+                        finished if finished.is_empty() => Poll::Pending,
+                        finished => Poll::Ready(finished),
+                    })
+                    .await,
+                );
+            }
+            if let Some(next) = ready.pop_front() {
+                co.yield_(next).await?;
+            }
         }
-        Ok(())
     })
+}
+
+/// Tasks being watched for completion, reported in the order they completed (the runtime
+/// stamps each watched task when it completes: see `Core::watch_completion`).
+struct Watch<T> {
+    handles: Vec<Option<JoinHandle<T>>>,
+    /// The runtime that stamps completions, if the handles were made inside one.
+    core: Option<Rc<Core>>,
+}
+
+impl<T> Watch<T> {
+    fn new(handles: impl IntoIterator<Item = JoinHandle<T>>) -> Watch<T> {
+        let handles: Vec<_> = handles.into_iter().map(Some).collect();
+        let core = with_core(|core| core.cloned());
+        if let Some(core) = &core {
+            for handle in handles.iter().flatten() {
+                core.watch_completion(handle.id());
+            }
+        }
+        Watch { handles, core }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.handles.iter().all(Option::is_none)
+    }
+
+    /// The tasks found finished by this poll, each with its index, in the order they
+    /// completed. Every one still running will wake the current task when it does.
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Vec<(usize, Result<T, JoinError>)> {
+        let mut finished = Vec::new();
+        for (index, slot) in self.handles.iter_mut().enumerate() {
+            let Some(handle) = slot else { continue };
+            if let Poll::Ready(result) = Pin::new(&mut *handle).poll(cx) {
+                let id = handle.id();
+                let stamp = self
+                    .core
+                    .as_ref()
+                    .map_or(0, |core| core.completion_stamp(id));
+                if let Some(core) = &self.core {
+                    core.unwatch_completion(id);
+                }
+                finished.push((stamp, index, result));
+                *slot = None;
+            }
+        }
+        finished.sort_by_key(|&(stamp, index, _)| (stamp, index));
+        finished
+            .into_iter()
+            .map(|(_, index, result)| (index, result))
+            .collect()
+    }
+
+    /// The handles of the tasks not reported yet, with their indexes.
+    fn into_pending(mut self) -> Vec<(usize, JoinHandle<T>)> {
+        std::mem::take(&mut self.handles)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.map(|h| (i, h)))
+            .collect()
+    }
+}
+
+impl<T> Drop for Watch<T> {
+    fn drop(&mut self) {
+        if let Some(core) = &self.core {
+            for handle in self.handles.iter().flatten() {
+                core.unwatch_completion(handle.id());
+            }
+        }
+    }
 }
