@@ -516,3 +516,54 @@ fn a_yield_polled_again_before_it_is_resumed_stays_suspended() {
     assert_eq!(g.start(), Ok(GenState::Yielded(1)));
     assert_eq!(g.send(7), Ok(GenState::Complete(7)));
 }
+
+#[test]
+fn yield_from_resumes_a_generator_that_already_started_where_it_stands() {
+    // def inner():
+    //     yield 1          # taken by hand below
+    //     yield 2
+    //     return "done"
+    // def outer(g):
+    //     r = yield from g  # send(None) resumes g after its first yield
+    //     yield r
+    let mut inner: Gen<u32, (), &str> = Gen::new(|co| async move {
+        co.yield_(1).await?;
+        co.yield_(2).await?;
+        Ok("done")
+    });
+    assert_eq!(inner.start(), Ok(GenState::Yielded(1)));
+    let mut outer: Gen<u32> = Gen::new(move |co| async move {
+        let r = co.yield_from(&mut inner).await?;
+        co.yield_(r.len() as u32).await?;
+        Ok(())
+    });
+    assert_eq!(outer.start(), Ok(GenState::Yielded(2)));
+    assert_eq!(outer.send(()), Ok(GenState::Yielded(4)));
+    assert_eq!(outer.send(()), Ok(GenState::Complete(())));
+}
+
+#[test]
+fn send_of_unit_starts_a_fresh_generator_and_a_real_value_is_refused() {
+    let mut counter: Gen<u32> = Gen::new(|co| async move {
+        co.yield_(7).await?;
+        Ok(())
+    });
+    assert!(!counter.is_started());
+    assert_eq!(
+        counter.send(()),
+        Ok(GenState::Yielded(7)),
+        "Python's send(None)"
+    );
+    assert!(counter.is_started());
+
+    let mut echo: Gen<u32, u32> = Gen::new(|co| async move {
+        let v = co.yield_(0).await?;
+        co.yield_(v).await?;
+        Ok(())
+    });
+    assert_eq!(
+        echo.send(5),
+        Err(GenError::NotStarted),
+        "Python's TypeError"
+    );
+}

@@ -125,14 +125,23 @@ impl<Y, S, E> Co<Y, S, E> {
     /// assert_eq!(outer.send(4), Ok(GenState::Yielded("inner returned 40".to_string())));
     /// ```
     ///
+    /// `inner` may have started already: like Python's `yield from`, which begins with
+    /// `send(None)`, this then resumes it where it stands with `S::default()` (`()` for the
+    /// usual generator, Python's `None`), and its next yield goes to our caller.
+    ///
     /// # Panics
     /// If `inner` fails for another reason (it was finished already, or awaited a foreign
     /// future), which is a bug in the program.
     pub async fn yield_from<R, B>(&self, inner: &mut Gen<Y, S, R, E, B>) -> Result<R, Interrupt<E>>
     where
+        S: Default,
         B: ?Sized + Body<Y, S, R, E>,
     {
-        let mut step = inner.start();
+        let mut step = if inner.is_started() {
+            inner.send(S::default())
+        } else {
+            inner.start()
+        };
         loop {
             let resumed = match step {
                 Ok(GenState::Complete(r)) => return Ok(r),

@@ -182,6 +182,9 @@ where
                 closing
             }
             (Phase::Unstarted, Request::Start) | (Phase::Awaiting, _) => false,
+            // Python's `send(None)` starts a fresh generator. A sent value that carries no
+            // data (`()`, any zero-sized type) is that `None`; it has no yield to go to.
+            (Phase::Unstarted, Request::Send(_)) if std::mem::size_of::<S>() == 0 => false,
             (Phase::AwaitingClose, _) => true,
             (Phase::Unstarted, Request::Interrupt(interrupt)) => {
                 // Thrown before the first step: it surfaces at once (the body never runs).

@@ -82,8 +82,9 @@ pub enum GenError<E> {
     /// The generator already finished (Python: a finished generator raises `StopIteration`
     /// again).
     Finished,
-    /// `send` before the first step (Python: `TypeError: can't send non-None value to a
-    /// just-started generator`); call `start` first.
+    /// `send` of a value before the first step (Python: `TypeError: can't send non-None value
+    /// to a just-started generator`); call `start` first. Sending `()` (Python's `None`)
+    /// starts the generator instead.
     NotStarted,
     /// `start` on a generator that already started.
     AlreadyStarted,

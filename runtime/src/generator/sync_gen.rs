@@ -111,7 +111,22 @@ impl<Y, S, R, E, B: ?Sized + Body<Y, S, R, E>> Gen<Y, S, R, E, B> {
     }
 
     /// Resumes the body with `value` (the pending `yield_` evaluates to it) and runs it to
-    /// its next yield or its end.
+    /// its next yield or its end. On a generator that has not started, `send(())` starts it,
+    /// as Python's `send(None)` does; any other value is refused with
+    /// [`GenError::NotStarted`], as Python refuses a non-None value.
+    ///
+    /// ```
+    /// use weft::generator::{Gen, GenState};
+    ///
+    /// let mut ticks: Gen<u32> = Gen::new(|co| async move {
+    ///     for n in 1.. {
+    ///         co.yield_(n).await?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert_eq!(ticks.send(()), Ok(GenState::Yielded(1))); // starts it, like send(None)
+    /// assert_eq!(ticks.send(()), Ok(GenState::Yielded(2)));
+    /// ```
     #[inline]
     pub fn send(&mut self, value: S) -> Result<GenState<Y, R>, GenError<E>> {
         self.core.send(value)
@@ -192,6 +207,12 @@ impl<Y, S, R, E, B: ?Sized + Body<Y, S, R, E>> Gen<Y, S, R, E, B> {
             return Ok(None);
         }
         machine::close_outcome(self.step(Request::Interrupt(Interrupt::Closed)))
+    }
+
+    /// Whether the body has started running (Python: `inspect.getgeneratorstate(g)` is no
+    /// longer `GEN_CREATED`).
+    pub fn is_started(&self) -> bool {
+        self.core.is_started()
     }
 
     /// Whether the body has finished.
