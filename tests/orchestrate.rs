@@ -809,3 +809,66 @@ fn wait_and_as_completed_cancel_nothing_when_dropped() {
         go.set();
     });
 }
+
+#[test]
+fn wait_for_aborts_the_task_on_timeout_and_when_cancelled_but_not_on_success() {
+    let drops = Rc::new(Cell::new(0));
+    weft::run({
+        let drops = drops.clone();
+        async move {
+            let quick = weft::spawn(async { 5 });
+            assert_eq!(
+                task::wait_for(quick, Duration::from_secs(60))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+                5
+            );
+
+            let probe = DropProbe::new(&drops);
+            let stuck = weft::spawn(async move {
+                let _probe = probe;
+                pending::<()>().await
+            });
+            let waited = task::wait_for(stuck, Duration::from_millis(1)).await;
+            assert_eq!(waited.unwrap_err(), weft::time::TimeoutError::new());
+            yield_now().await;
+            assert_eq!(drops.get(), 1, "the timed-out task was aborted");
+
+            let probe = DropProbe::new(&drops);
+            let stuck = weft::spawn(async move {
+                let _probe = probe;
+                pending::<()>().await
+            });
+            drop(task::wait_for(stuck, Duration::from_secs(60)));
+            yield_now().await;
+            assert_eq!(drops.get(), 2, "cancelling wait_for aborted its task");
+        }
+    });
+}
+
+#[test]
+fn as_completed_timeout_reports_what_finished_then_the_timeout() {
+    weft::run(async {
+        let go = Event::new();
+        let quick = weft::spawn(async { "quick" });
+        let held = weft::spawn({
+            let go = go.clone();
+            async move {
+                go.wait().await;
+                "held"
+            }
+        });
+        let held_id = held.id();
+        let mut finished = task::as_completed_timeout([held, quick], Duration::from_millis(2));
+        let (index, result) = finished.next().await.unwrap().unwrap();
+        assert_eq!((index, result.unwrap()), (1, "quick"));
+        assert!(finished.next().await.unwrap().is_err(), "then the timeout");
+        assert!(finished.next().await.is_none(), "and the end");
+        assert!(
+            all_tasks().iter().any(|t| t.id == held_id),
+            "nothing was cancelled"
+        );
+        go.set();
+    });
+}

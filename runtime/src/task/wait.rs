@@ -11,6 +11,7 @@ use super::{JoinError, JoinHandle};
 use crate::executor::local::Core;
 use crate::executor::with_core;
 use crate::generator::AsyncGen;
+use crate::time::{Sleep, TimeoutError};
 
 /// When [`wait`] returns (concurrent.futures' `return_when`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +129,121 @@ pub fn as_completed<T: 'static>(
             }
         }
     })
+}
+
+/// Like [`as_completed`], giving up at `timeout`: asyncio's `as_completed(aws, timeout=...)`.
+/// Once the time is up, the stream yields one `Err(TimeoutError)` and ends; the tasks not
+/// reported by then keep running (nothing is cancelled, as in asyncio).
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::time::TimeoutError;
+///
+/// weft::run(async {
+///     let quick = weft::spawn(async { "quick" });
+///     let stuck = weft::spawn(std::future::pending::<&str>());
+///     let mut finished = weft::task::as_completed_timeout([quick, stuck], Duration::from_millis(5));
+///     assert_eq!(finished.next().await.unwrap().unwrap().1.unwrap(), "quick");
+///     assert_eq!(finished.next().await.unwrap().unwrap_err(), TimeoutError::new());
+///     assert!(finished.next().await.is_none());
+/// });
+/// ```
+pub fn as_completed_timeout<T: 'static>(
+    handles: impl IntoIterator<Item = JoinHandle<T>>,
+    timeout: Duration,
+) -> AsyncGen<Result<(usize, Result<T, JoinError>), TimeoutError>> {
+    let mut watch = Watch::new(handles);
+    let mut timer = crate::time::sleep(timeout);
+    AsyncGen::new(move |co| async move {
+        let mut ready = VecDeque::new();
+        loop {
+            if ready.is_empty() {
+                if watch.is_empty() {
+                    return Ok(());
+                }
+                let next = poll_fn(|cx| match watch.poll_finished(cx) {
+                    finished if !finished.is_empty() => Poll::Ready(Some(finished)),
+                    _ => Pin::new(&mut timer).poll(cx).map(|()| None),
+                })
+                .await;
+                match next {
+                    Some(finished) => ready.extend(finished),
+                    None => {
+                        co.yield_(Err(TimeoutError::new())).await?;
+                        return Ok(());
+                    }
+                }
+            }
+            if let Some(next) = ready.pop_front() {
+                co.yield_(Ok(next)).await?;
+            }
+        }
+    })
+}
+
+/// Waits for the task behind `handle` for at most `timeout`, and **aborts it** if the time
+/// runs out: asyncio's `wait_for(task, timeout)`. (Plain [`timeout`](crate::time::timeout)
+/// around a handle only stops waiting and leaves the task running.) Cancelling the
+/// `wait_for` itself aborts the task too, as in asyncio.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// weft::run(async {
+///     let slow = weft::spawn(weft::time::sleep(Duration::from_secs(3600)));
+///     let id = slow.id();
+///     let result = weft::task::wait_for(slow, Duration::from_millis(1)).await;
+///     assert!(result.is_err()); // timed out...
+///     weft::task::yield_now().await;
+///     assert!(weft::task::all_tasks().iter().all(|t| t.id != id)); // ...and cancelled
+/// });
+/// ```
+pub fn wait_for<T>(handle: JoinHandle<T>, timeout: Duration) -> WaitFor<T> {
+    WaitFor {
+        handle: Some(handle),
+        timer: crate::time::sleep(timeout),
+    }
+}
+
+/// The future of [`wait_for`]. It owns the task's handle from the moment it is made, so
+/// dropping it, even unpolled, aborts the task unless it finished.
+#[must_use = "futures do nothing unless awaited; dropping this one aborts the task"]
+pub struct WaitFor<T> {
+    handle: Option<JoinHandle<T>>,
+    timer: Sleep,
+}
+
+impl<T> Future for WaitFor<T> {
+    type Output = Result<Result<T, JoinError>, TimeoutError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let handle = self
+            .handle
+            .as_mut()
+            .expect("WaitFor polled after it completed");
+        if let Poll::Ready(result) = Pin::new(handle).poll(cx) {
+            self.handle = None; // finished: nothing to abort
+            return Poll::Ready(Ok(result));
+        }
+        // Out of time: `drop` aborts the task.
+        Pin::new(&mut self.timer)
+            .poll(cx)
+            .map(|()| Err(TimeoutError::new()))
+    }
+}
+
+impl<T> Drop for WaitFor<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = &self.handle {
+            handle.abort();
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for WaitFor<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WaitFor").finish_non_exhaustive()
+    }
 }
 
 /// Tasks being watched for completion, reported in the order they completed (the runtime

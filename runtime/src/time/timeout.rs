@@ -78,12 +78,14 @@ impl<F: Future> Future for Timeout<F> {
     }
 }
 
-/// The error of a [`timeout`] whose deadline passed first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The error of a [`timeout`] whose deadline passed first: Python's `TimeoutError` (tokio
+/// calls it `Elapsed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TimeoutError(());
 
 impl TimeoutError {
-    pub(crate) fn new() -> TimeoutError {
+    /// The error, for code of your own that gives up on time.
+    pub fn new() -> TimeoutError {
         TimeoutError(())
     }
 }
