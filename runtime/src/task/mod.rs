@@ -47,7 +47,9 @@ pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
 pub use spawn::{Builder, spawn};
 pub use spawner::{Spawner, spawner};
-pub use wait::{ReturnWhen, WaitFor, Waited, as_completed, as_completed_timeout, wait, wait_for};
+pub use wait::{
+    Completed, ReturnWhen, WaitFor, Waited, as_completed, as_completed_timeout, wait, wait_for,
+};
 pub use yield_now::yield_now;
 
 /// The id of the task being polled right now (the main future of `run` has one too).

@@ -86,6 +86,9 @@ pub async fn wait<T>(
     }
 }
 
+/// What [`as_completed`] yields: a task's index in the list, and its result.
+pub type Completed<T> = (usize, Result<T, JoinError>);
+
 /// A stream of the tasks' results in the order they finish, each with its index in the list:
 /// concurrent.futures' and asyncio's `as_completed`. Tasks that finish in the same turn of the
 /// loop come out in the order they finished, not in list order. Dropping the stream cancels
@@ -107,7 +110,7 @@ pub async fn wait<T>(
 /// ```
 pub fn as_completed<T: 'static>(
     handles: impl IntoIterator<Item = JoinHandle<T>>,
-) -> AsyncGen<(usize, Result<T, JoinError>)> {
+) -> AsyncGen<Completed<T>> {
     let mut watch = Watch::new(handles);
     AsyncGen::new(move |co| async move {
         let mut ready = VecDeque::new();
@@ -151,7 +154,7 @@ pub fn as_completed<T: 'static>(
 pub fn as_completed_timeout<T: 'static>(
     handles: impl IntoIterator<Item = JoinHandle<T>>,
     timeout: Duration,
-) -> AsyncGen<Result<(usize, Result<T, JoinError>), TimeoutError>> {
+) -> AsyncGen<Result<Completed<T>, TimeoutError>> {
     let mut watch = Watch::new(handles);
     let mut timer = crate::time::sleep(timeout);
     AsyncGen::new(move |co| async move {
