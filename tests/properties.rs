@@ -44,7 +44,7 @@ type Pending<T> = Vec<Pin<Box<dyn Future<Output = T>>>>;
 /// A send in progress: completes with its value if it was sent.
 type PendingSend = Pin<Box<dyn Future<Output = Option<u32>>>>;
 /// A pending `acquire_many` and how many permits it asked for.
-type WaitingAcquire<'a> = (Pin<Box<dyn Future<Output = Permit<'a>> + 'a>>, usize);
+type WaitingAcquire<'a> = (Pin<Box<dyn Future<Output = Permit> + 'a>>, usize);
 
 /// Removes and returns the futures of `pending` that complete when polled now.
 fn poll_all<T>(pending: &mut Pending<T>) -> Vec<T> {
@@ -208,12 +208,12 @@ proptest! {
         ops in prop::collection::vec((0u8..4, 1usize..4), 0..60),
     ) {
         let sem = Semaphore::new(initial);
-        let mut held: Vec<Permit<'_>> = Vec::new();
+        let mut held: Vec<Permit> = Vec::new();
         let mut waiting: Vec<WaitingAcquire> = Vec::new();
         for (kind, n) in ops {
             match kind {
                 0 => {
-                    let mut f: Pin<Box<dyn Future<Output = Permit<'_>> + '_>> = Box::pin(sem.acquire_many(n));
+                    let mut f: Pin<Box<dyn Future<Output = Permit> + '_>> = Box::pin(sem.acquire_many(n));
                     match poll_once(f.as_mut()) {
                         Poll::Ready(p) => held.push(p),
                         Poll::Pending => waiting.push((f, n)),
@@ -324,7 +324,7 @@ proptest! {
     }
 }
 
-fn poll_all_permits<'a>(waiting: &mut Vec<WaitingAcquire<'a>>) -> Vec<Permit<'a>> {
+fn poll_all_permits<'a>(waiting: &mut Vec<WaitingAcquire<'a>>) -> Vec<Permit> {
     let mut granted = Vec::new();
     waiting.retain_mut(|(f, _)| match poll_once(f.as_mut()) {
         Poll::Ready(p) => {

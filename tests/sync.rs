@@ -19,7 +19,7 @@ fn mutex_is_handed_over_first_come_first_served() {
     weft::run({
         let order = order.clone();
         async move {
-            let mutex = Rc::new(Mutex::new(()));
+            let mutex = Mutex::new(());
             let held = mutex.lock().await;
             let waiters: Vec<_> = (0..5)
                 .map(|i| {
@@ -150,11 +150,10 @@ fn event_wakes_every_waiter_even_if_cleared_before_they_run() {
 
 #[test]
 fn condition_notify_wakes_that_many_and_a_cancelled_notified_waiter_passes_it_on() {
-    let mutex = Mutex::new(0);
-    let cond = Condition::new();
-    let mut a = Box::pin(cond.wait(mutex.try_lock().unwrap()));
+    let cond = Condition::new(0);
+    let mut a = Box::pin(cond.try_lock().unwrap().wait());
     assert!(poll_once(a.as_mut()).is_pending()); // waiting, and the lock released
-    let mut b = Box::pin(cond.wait(mutex.try_lock().unwrap()));
+    let mut b = Box::pin(cond.try_lock().unwrap().wait());
     assert!(poll_once(b.as_mut()).is_pending());
     cond.notify(1); // goes to `a`
     drop(a); // cancelled before it ran: `b` gets the notification
@@ -164,13 +163,64 @@ fn condition_notify_wakes_that_many_and_a_cancelled_notified_waiter_passes_it_on
 #[test]
 fn condition_wait_timeout_reports_whether_it_was_notified() {
     weft::run(async {
-        let mutex = Mutex::new(false);
-        let cond = Condition::new();
+        let cond = Condition::new(false);
         let (guard, notified) = cond
-            .wait_timeout(mutex.lock().await, Duration::from_millis(1))
+            .lock()
+            .await
+            .wait_timeout(Duration::from_millis(1))
             .await;
         assert!(!notified);
         assert!(!*guard);
+    });
+}
+
+#[test]
+fn condition_wait_for_timeout_returns_the_predicates_last_value() {
+    weft::run(async {
+        let cond = Condition::new(0u32);
+        // Nobody changes the value: the predicate still fails when the time is up.
+        let (guard, held) = cond
+            .lock()
+            .await
+            .wait_for_timeout(|n| *n > 0, Duration::from_millis(1))
+            .await;
+        assert!(!held);
+        drop(guard);
+        // A producer makes it true before the limit.
+        let producer = weft::spawn({
+            let cond = cond.clone();
+            async move {
+                let mut n = cond.lock().await;
+                *n = 7;
+                n.notify_all();
+            }
+        });
+        let (guard, held) = cond
+            .lock()
+            .await
+            .wait_for_timeout(|n| *n > 0, Duration::from_secs(60))
+            .await;
+        assert!(held);
+        assert_eq!(*guard, 7);
+        drop(guard);
+        producer.await.unwrap();
+    });
+}
+
+#[test]
+fn a_condition_shares_a_lock_it_was_given_with_the_code_that_uses_it() {
+    weft::run(async {
+        let lock = Mutex::new(Vec::new());
+        let cond = Condition::with_lock(lock.clone());
+        assert!(cond.mutex().same_as(&lock));
+        let waiter = weft::spawn({
+            let cond = cond.clone();
+            async move { cond.lock().await.wait_for(|v| !v.is_empty()).await.len() }
+        });
+        yield_now().await;
+        lock.lock().await.push(1); // changed through the plain mutex...
+        cond.notify_all(); // ...and announced through the condition
+        assert_eq!(waiter.await.unwrap(), 1);
     });
 }
 
@@ -244,7 +294,7 @@ fn a_cancelled_barrier_waiter_breaks_the_barrier() {
 #[test]
 fn rlock_is_reentrant_for_its_owner_and_released_by_its_guards() {
     weft::run(async {
-        let lock = Rc::new(RLock::new());
+        let lock = RLock::new();
         let outer = lock.acquire().await;
         let inner = lock.acquire().await;
         assert!(lock.is_owned());
@@ -300,7 +350,7 @@ fn runtime_shutdown_drops_tasks_waiting_on_primitives_once_each_on_its_thread() 
     weft::run({
         let drops = drops.clone();
         async move {
-            let mutex = Rc::new(Mutex::new(()));
+            let mutex = Mutex::new(());
             let held = mutex.lock().await;
             let event = Event::new();
             let sem = Semaphore::new(0);

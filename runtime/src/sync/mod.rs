@@ -4,14 +4,20 @@
 //! |---|---|
 //! | `Lock` | [`Mutex<T>`] (`Mutex<()>` for a bare lock) |
 //! | `RLock` | [`RLock`] |
-//! | `Condition` | [`Condition`], used with a [`Mutex`] guard |
+//! | `Condition()`, `Condition(lock)` | [`Condition::new`], [`Condition::with_lock`]: bound to its lock, the waits are methods of its guard |
 //! | `Semaphore`, `BoundedSemaphore` | [`Semaphore`], [`BoundedSemaphore`] |
 //! | `Event` | [`Event`] |
 //! | `Barrier` | [`Barrier`] |
 //! | — | [`RwLock<T>`] |
 //!
+//! **One sharing rule.** Every primitive is a handle: a clone is another name for the same
+//! lock, semaphore, event, condition or barrier (and for the value a lock protects), as a
+//! Python object is. "Make it, hand it to the workers" reads the same for all of them, with no
+//! `Rc` around any. Guards borrow the handle they came from; a semaphore's [`Permit`] owns a
+//! handle, so it can move into another task.
+//!
 //! Each primitive has its module, which also holds the futures its methods return, named after
-//! the method: `mutex::Lock`, `semaphore::Acquire`, `event::Wait`, `condition::Wait`,
+//! the method: `mutex::Lock`, `semaphore::Acquire`, `event::Wait`, `condition::{Lock, Wait, WaitFor, ...}`,
 //! `barrier::Wait`, `rwlock::{Read, Write}`, `rlock::Acquire`. The primitives, their guards and
 //! errors are re-exported here.
 //!
@@ -31,7 +37,7 @@ pub mod rwlock;
 pub mod semaphore;
 
 pub use barrier::{Barrier, BrokenBarrierError};
-pub use condition::Condition;
+pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub use mutex::{Mutex, MutexGuard};
 pub use rlock::{RLock, RLockGuard};

@@ -3,6 +3,7 @@
 use std::cell::{RefCell, RefMut};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::rc::Rc;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,14 +17,17 @@ use super::semaphore::{Permits, SemaphoreCore};
 /// [`lock`](Mutex::lock) waits, first come first served, and returns a guard; dropping the
 /// guard releases the lock (Python's `async with lock:`). Releasing a lock you do not hold,
 /// Python's `RuntimeError`, cannot be written: only the guard releases. Hold the guard across
-/// an `.await` freely — that is what an async mutex is for. Share it with `Rc`.
+/// an `.await` freely — that is what an async mutex is for.
+///
+/// Like every weft primitive, a `Mutex` is a handle: a clone is another name for the same lock
+/// and its value, as a Python lock object is, so "make it, hand it to the workers" reads the
+/// same as in Python, with no `Rc` around it.
 ///
 /// ```
-/// use std::rc::Rc;
 /// use weft::sync::Mutex;
 ///
 /// weft::run(async {
-///     let balance = Rc::new(Mutex::new(100));
+///     let balance = Mutex::new(100);
 ///     let spenders: Vec<_> = (0..4)
 ///         .map(|_| {
 ///             let balance = balance.clone();
@@ -42,6 +46,11 @@ use super::semaphore::{Permits, SemaphoreCore};
 /// });
 /// ```
 pub struct Mutex<T: ?Sized> {
+    inner: Rc<Shared<T>>,
+}
+
+/// The lock and its value, shared by every handle.
+struct Shared<T: ?Sized> {
     semaphore: SemaphoreCore,
     value: RefCell<T>,
 }
@@ -50,14 +59,18 @@ impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
-            semaphore: SemaphoreCore::new(1),
-            value: RefCell::new(value),
+            inner: Rc::new(Shared {
+                semaphore: SemaphoreCore::new(1),
+                value: RefCell::new(value),
+            }),
         }
     }
 
-    /// The value, consuming the mutex.
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
+    /// The value, consuming the mutex; gives the handle back while other handles exist.
+    pub fn into_inner(self) -> Result<T, Mutex<T>> {
+        Rc::try_unwrap(self.inner)
+            .map(|shared| shared.value.into_inner())
+            .map_err(|inner| Mutex { inner })
     }
 }
 
@@ -66,29 +79,42 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
             mutex: self,
-            acquire: self.semaphore.acquire(1),
+            acquire: self.inner.semaphore.acquire(1),
         }
     }
 
     /// The lock now, or `None` if it is held (or others wait for it).
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.semaphore.try_acquire(1).then(|| self.guard())
+        self.inner.semaphore.try_acquire(1).then(|| self.guard())
     }
 
     /// Whether some guard holds the lock.
     pub fn is_locked(&self) -> bool {
-        self.semaphore.available() == 0
+        self.inner.semaphore.available() == 0
     }
 
-    /// The value, through `&mut self` (no locking needed).
-    pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+    /// The value, through `&mut self` (no locking needed), if this is its only handle.
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        Rc::get_mut(&mut self.inner).map(|shared| shared.value.get_mut())
+    }
+
+    /// Whether `self` and `other` are handles to the same mutex.
+    pub fn same_as(&self, other: &Mutex<T>) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
     }
 
     fn guard(&self) -> MutexGuard<'_, T> {
         MutexGuard {
             mutex: self,
-            value: self.value.borrow_mut(),
+            value: self.inner.value.borrow_mut(),
+        }
+    }
+}
+
+impl<T: ?Sized> Clone for Mutex<T> {
+    fn clone(&self) -> Self {
+        Mutex {
+            inner: self.inner.clone(),
         }
     }
 }
@@ -130,13 +156,6 @@ pub struct MutexGuard<'a, T: ?Sized> {
     value: RefMut<'a, T>,
 }
 
-impl<'a, T: ?Sized> MutexGuard<'a, T> {
-    /// The mutex this guard locks (for [`Condition`](super::Condition)).
-    pub(crate) fn mutex(guard: &MutexGuard<'a, T>) -> &'a Mutex<T> {
-        guard.mutex
-    }
-}
-
 impl<T: ?Sized> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
@@ -153,7 +172,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The `RefMut` field is dropped right after this, before any woken waiter can run.
-        self.mutex.semaphore.release(1);
+        self.mutex.inner.semaphore.release(1);
     }
 }
 

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::task::{self, TaskId};
@@ -20,9 +21,9 @@ use crate::waiters::WaitList;
 /// `let guard = lock.acquire().await;` ... `drop(guard);`.
 ///
 /// Waiters are served first come, first served; the lock is handed directly to the next one.
+/// A clone is another handle to the same lock, as with every weft primitive.
 ///
 /// ```
-/// use std::rc::Rc;
 /// use weft::sync::RLock;
 ///
 /// // Python:                              weft:
@@ -40,7 +41,7 @@ use crate::waiters::WaitList;
 /// }
 ///
 /// weft::run(async {
-///     let lock = Rc::new(RLock::new());
+///     let lock = RLock::new();
 ///     log_twice(&lock).await;
 ///     assert!(!lock.is_locked()); // both guards are gone
 ///     let other = weft::spawn({
@@ -52,9 +53,9 @@ use crate::waiters::WaitList;
 ///     drop(held);
 /// });
 /// ```
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct RLock {
-    state: RefCell<State>,
+    state: Rc<RefCell<State>>,
 }
 
 #[derive(Default)]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::semaphore::{Permits, SemaphoreCore};
@@ -14,7 +15,8 @@ const MAX_READERS: usize = u32::MAX as usize;
 
 /// An async reader-writer lock: any number of readers at once, or one writer. Requests are
 /// served first come, first served, so a waiting writer is not starved by a stream of new
-/// readers (they queue behind it). Python has no counterpart in its standard library.
+/// readers (they queue behind it). Python has no counterpart in its standard library. A clone
+/// is another handle to the same lock and value, as with every weft primitive.
 ///
 /// ```
 /// use weft::sync::RwLock;
@@ -30,6 +32,11 @@ const MAX_READERS: usize = u32::MAX as usize;
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
+    inner: Rc<Shared<T>>,
+}
+
+/// The lock and its value, shared by every handle.
+struct Shared<T: ?Sized> {
     semaphore: SemaphoreCore,
     value: RefCell<T>,
 }
@@ -38,14 +45,18 @@ impl<T> RwLock<T> {
     /// An unlocked lock holding `value`.
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
-            semaphore: SemaphoreCore::new(MAX_READERS),
-            value: RefCell::new(value),
+            inner: Rc::new(Shared {
+                semaphore: SemaphoreCore::new(MAX_READERS),
+                value: RefCell::new(value),
+            }),
         }
     }
 
-    /// The value, consuming the lock.
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
+    /// The value, consuming the lock; gives the handle back while other handles exist.
+    pub fn into_inner(self) -> Result<T, RwLock<T>> {
+        Rc::try_unwrap(self.inner)
+            .map(|shared| shared.value.into_inner())
+            .map_err(|inner| RwLock { inner })
     }
 }
 
@@ -54,7 +65,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> Read<'_, T> {
         Read {
             lock: self,
-            permits: self.semaphore.acquire(1),
+            permits: self.inner.semaphore.acquire(1),
         }
     }
 
@@ -62,29 +73,40 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> Write<'_, T> {
         Write {
             lock: self,
-            permits: self.semaphore.acquire(MAX_READERS),
+            permits: self.inner.semaphore.acquire(MAX_READERS),
         }
     }
 
     /// Shared access now, or `None`.
     pub fn try_read(&self) -> Option<ReadGuard<'_, T>> {
-        self.semaphore.try_acquire(1).then(|| ReadGuard {
+        self.inner.semaphore.try_acquire(1).then(|| ReadGuard {
             lock: self,
-            value: self.value.borrow(),
+            value: self.inner.value.borrow(),
         })
     }
 
     /// Exclusive access now, or `None`.
     pub fn try_write(&self) -> Option<WriteGuard<'_, T>> {
-        self.semaphore.try_acquire(MAX_READERS).then(|| WriteGuard {
-            lock: self,
-            value: self.value.borrow_mut(),
-        })
+        self.inner
+            .semaphore
+            .try_acquire(MAX_READERS)
+            .then(|| WriteGuard {
+                lock: self,
+                value: self.inner.value.borrow_mut(),
+            })
     }
 
-    /// The value, through `&mut self`.
-    pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+    /// The value, through `&mut self`, if this is its only handle.
+    pub fn get_mut(&mut self) -> Option<&mut T> {
+        Rc::get_mut(&mut self.inner).map(|shared| shared.value.get_mut())
+    }
+}
+
+impl<T: ?Sized> Clone for RwLock<T> {
+    fn clone(&self) -> Self {
+        RwLock {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -109,7 +131,7 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
         let lock = self.lock;
         Pin::new(&mut self.permits).poll(cx).map(|()| ReadGuard {
             lock,
-            value: lock.value.borrow(),
+            value: lock.inner.value.borrow(),
         })
     }
 }
@@ -129,7 +151,7 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
         let lock = self.lock;
         Pin::new(&mut self.permits).poll(cx).map(|()| WriteGuard {
             lock,
-            value: lock.value.borrow_mut(),
+            value: lock.inner.value.borrow_mut(),
         })
     }
 }
@@ -168,12 +190,12 @@ impl<T: ?Sized> DerefMut for WriteGuard<'_, T> {
 
 impl<T: ?Sized> Drop for ReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.semaphore.release(1);
+        self.lock.inner.semaphore.release(1);
     }
 }
 
 impl<T: ?Sized> Drop for WriteGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.semaphore.release(MAX_READERS);
+        self.lock.inner.semaphore.release(MAX_READERS);
     }
 }

@@ -191,15 +191,15 @@ impl Semaphore {
 
     /// A permit now, or `None` if none is free (or others are already waiting).
     #[inline]
-    pub fn try_acquire(&self) -> Option<Permit<'_>> {
+    pub fn try_acquire(&self) -> Option<Permit> {
         self.try_acquire_many(1)
     }
 
     /// `n` permits now, or `None`.
     #[inline]
-    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
+    pub fn try_acquire_many(&self, n: usize) -> Option<Permit> {
         self.core.try_acquire(n).then(|| Permit {
-            semaphore: self,
+            semaphore: self.clone(),
             count: n,
         })
     }
@@ -231,26 +231,52 @@ pub struct Acquire<'a> {
     acquire: Permits<'a>,
 }
 
-impl<'a> Future for Acquire<'a> {
-    type Output = Permit<'a>;
+impl Future for Acquire<'_> {
+    type Output = Permit;
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit<'a>> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Permit> {
         let count = self.acquire.need;
         let semaphore = self.semaphore;
-        Pin::new(&mut self.acquire)
-            .poll(cx)
-            .map(|()| Permit { semaphore, count })
+        Pin::new(&mut self.acquire).poll(cx).map(|()| Permit {
+            semaphore: semaphore.clone(),
+            count,
+        })
     }
 }
 
 /// Permits held from a [`Semaphore`] or [`BoundedSemaphore`]; dropping it releases them.
-pub struct Permit<'a> {
-    semaphore: &'a Semaphore,
+///
+/// A permit owns a handle to its semaphore, so it can move: the Python idiom "acquire in the
+/// parent, release in the child" is `let permit = sem.acquire().await;` then moving `permit`
+/// into the spawned task, which releases it when it drops it.
+///
+/// ```
+/// use weft::sync::Semaphore;
+///
+/// weft::run(async {
+///     let downloads = Semaphore::new(2);
+///     let mut workers = Vec::new();
+///     for url in ["a", "b", "c", "d"] {
+///         let permit = downloads.acquire().await; // waits while two run
+///         workers.push(weft::spawn(async move {
+///             weft::task::yield_now().await; // the download
+///             drop(permit); // the child gives the slot back
+///             url
+///         }));
+///     }
+///     for worker in workers {
+///         worker.await.unwrap();
+///     }
+///     assert_eq!(downloads.available_permits(), 2);
+/// });
+/// ```
+pub struct Permit {
+    semaphore: Semaphore,
     count: usize,
 }
 
-impl Permit<'_> {
+impl Permit {
     /// Keeps the permits taken: they are not given back on drop (call
     /// [`Semaphore::release`] later, Python style).
     pub fn forget(mut self) {
@@ -263,7 +289,7 @@ impl Permit<'_> {
     }
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Permit {
     #[inline]
     fn drop(&mut self) {
         if self.count > 0 {
@@ -272,7 +298,7 @@ impl Drop for Permit<'_> {
     }
 }
 
-impl fmt::Debug for Permit<'_> {
+impl fmt::Debug for Permit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
             .field("count", &self.count)
@@ -327,13 +353,13 @@ impl BoundedSemaphore {
 
     /// A permit now, or `None`.
     #[inline]
-    pub fn try_acquire(&self) -> Option<Permit<'_>> {
+    pub fn try_acquire(&self) -> Option<Permit> {
         self.semaphore.try_acquire()
     }
 
     /// `n` permits now, or `None`.
     #[inline]
-    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
+    pub fn try_acquire_many(&self, n: usize) -> Option<Permit> {
         self.semaphore.try_acquire_many(n)
     }
 
