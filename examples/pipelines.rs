@@ -7,30 +7,26 @@
 //!
 //! | Beazley (Python) | here |
 //! |---|---|
-//! | `@coroutine` priming with `next()` | [`primed`] calls `start()` |
+//! | `@coroutine` priming with `next()` | `Lines::new` (a [`Sink`]) starts the body |
 //! | `line = (yield)` | `co.yield_(()).await` evaluates to the line sent |
 //! | `target.send(line)` | `target.send(line)` |
 //! | `except GeneratorExit: target.close()` | `Err(Interrupt::Closed) => target.close()` |
+//! | one target shared by several stages | a clone of the `Sink` |
 
 use std::cell::RefCell;
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
 use std::rc::Rc;
 use std::time::Duration;
 
-use weft::generator::{Co, Gen, Interrupt};
+use weft::generator::{Interrupt, Sink};
 
-/// A coroutine that is sent lines and yields nothing back.
-type Sink = Gen<(), String>;
-
-/// Beazley's `@coroutine`: run the body to its first `yield` so it can be sent to.
-fn primed(mut sink: Sink) -> Sink {
-    sink.start().expect("a fresh coroutine starts");
-    sink
-}
+/// A coroutine that is sent lines and yields nothing back. Naming the type once lets every
+/// stage below write `Lines::new(move |co| ...)` with no annotation on the closure.
+type Lines = Sink<String>;
 
 /// Passes on the lines that contain `pattern`.
-fn grep(pattern: &'static str, mut target: Sink) -> Sink {
-    primed(Gen::new(move |co: Co<(), String>| async move {
+fn grep(pattern: &'static str, target: Lines) -> Lines {
+    Lines::new(move |co| async move {
         loop {
             match co.yield_(()).await {
                 Ok(line) if line.contains(pattern) => {
@@ -44,21 +40,21 @@ fn grep(pattern: &'static str, mut target: Sink) -> Sink {
                 Err(thrown) => return Err(thrown),
             }
         }
-    }))
+    })
 }
 
 /// Sends every line to each of `targets`.
-fn broadcast(mut targets: Vec<Sink>) -> Sink {
-    primed(Gen::new(move |co: Co<(), String>| async move {
+fn broadcast(targets: Vec<Lines>) -> Lines {
+    Lines::new(move |co| async move {
         loop {
             match co.yield_(()).await {
                 Ok(line) => {
-                    for t in &mut targets {
+                    for t in &targets {
                         let _ = t.send(line.clone());
                     }
                 }
                 Err(Interrupt::Closed) => {
-                    for t in &mut targets {
+                    for t in &targets {
                         let _ = t.close();
                     }
                     return Ok(());
@@ -66,12 +62,12 @@ fn broadcast(mut targets: Vec<Sink>) -> Sink {
                 Err(thrown) => return Err(thrown),
             }
         }
-    }))
+    })
 }
 
 /// Collects lines under `name`; says goodbye when closed.
-fn collector(name: &'static str, into: Rc<RefCell<Vec<String>>>) -> Sink {
-    primed(Gen::new(move |co: Co<(), String>| async move {
+fn collector(name: &'static str, into: Rc<RefCell<Vec<String>>>) -> Lines {
+    Lines::new(move |co| async move {
         loop {
             match co.yield_(()).await {
                 Ok(line) => {
@@ -85,13 +81,13 @@ fn collector(name: &'static str, into: Rc<RefCell<Vec<String>>>) -> Sink {
                 Err(thrown) => return Err(thrown),
             }
         }
-    }))
+    })
 }
 
 /// `tail -f`: sends each new line of the file at `path` into `target`, checking for more every
 /// 5 ms, until `lines` lines went through; then closes the pipeline. (Regular files are always
 /// "ready" to epoll, so following one means polling it, as tail does.)
-async fn follow(path: &std::path::Path, lines: usize, mut target: Sink) -> std::io::Result<()> {
+async fn follow(path: &std::path::Path, lines: usize, target: Lines) -> std::io::Result<()> {
     let mut file = BufReader::new(std::fs::File::open(path)?);
     let (mut sent, mut partial) = (0, String::new());
     while sent < lines {
@@ -114,12 +110,14 @@ async fn follow(path: &std::path::Path, lines: usize, mut target: Sink) -> std::
 fn main() -> std::io::Result<()> {
     let path = std::env::temp_dir().join(format!("weft-pipelines-{}.log", std::process::id()));
     std::fs::File::create(&path)?;
-    let (errors, slow) = (
+    let (errors, slow, alerts) = (
+        Rc::new(RefCell::new(Vec::new())),
         Rc::new(RefCell::new(Vec::new())),
         Rc::new(RefCell::new(Vec::new())),
     );
     let result = weft::run({
-        let (path, errors, slow) = (path.clone(), errors.clone(), slow.clone());
+        let (path, errors, slow, alerts) =
+            (path.clone(), errors.clone(), slow.clone(), alerts.clone());
         async move {
             // A service writing its log, one line every couple of milliseconds.
             let writer = weft::spawn({
@@ -138,9 +136,14 @@ fn main() -> std::io::Result<()> {
                 }
             });
             println!("following {} ...", path.display());
+            // One alerts sink shared by both filters: a clone of a Sink is the same coroutine.
+            let alerts = collector("alerts", alerts);
             let pipeline = broadcast(vec![
-                grep("ERROR", collector("errors", errors)),
-                grep("slow", collector("slow", slow)),
+                grep(
+                    "ERROR",
+                    broadcast(vec![collector("errors", errors), alerts.clone()]),
+                ),
+                grep("slow", broadcast(vec![collector("slow", slow), alerts])),
             ]);
             follow(&path, 12, pipeline).await?;
             writer.await.expect("the writer task")?;
@@ -150,9 +153,10 @@ fn main() -> std::io::Result<()> {
     std::fs::remove_file(&path)?;
     result?;
     println!(
-        "{} error lines, {} slow lines",
+        "{} error lines, {} slow lines, {} alerts",
         errors.borrow().len(),
-        slow.borrow().len()
+        slow.borrow().len(),
+        alerts.borrow().len()
     );
     Ok(())
 }

@@ -567,3 +567,46 @@ fn send_of_unit_starts_a_fresh_generator_and_a_real_value_is_refused() {
         "Python's TypeError"
     );
 }
+
+/// Sinks of lines, named once so the stages need no closure annotations.
+type Lines = weft::generator::Sink<String>;
+
+#[test]
+fn a_sink_is_primed_when_made_and_shared_by_its_clones() {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let printer = Lines::new({
+        let seen = seen.clone();
+        move |co| async move {
+            loop {
+                let line = co.yield_(()).await?;
+                seen.borrow_mut().push(line);
+            }
+        }
+    });
+    let (a, b) = (printer.clone(), printer.clone());
+    a.send("from a".to_string()).unwrap();
+    b.send("from b".to_string()).unwrap();
+    assert_eq!(*seen.borrow(), ["from a", "from b"], "both clones reach one coroutine");
+    assert_eq!(printer.close(), Ok(()));
+    assert!(a.is_finished() && b.is_finished());
+    assert_eq!(b.send("late".to_string()), Err(GenError::Finished));
+    assert_eq!(b.close(), Ok(()), "closing a finished sink does nothing");
+}
+
+#[test]
+fn a_sink_that_sends_into_itself_gets_an_error_not_a_panic() {
+    let me: Rc<RefCell<Option<Lines>>> = Rc::new(RefCell::new(None));
+    let sink = Lines::new({
+        let me = me.clone();
+        move |co| async move {
+            loop {
+                let line = co.yield_(()).await?;
+                let myself = me.borrow().clone().expect("set below");
+                assert_eq!(myself.send(line), Err(GenError::AlreadyRunning));
+            }
+        }
+    });
+    *me.borrow_mut() = Some(sink.clone());
+    sink.send("loop".to_string()).unwrap();
+    *me.borrow_mut() = None; // break the cycle
+}

@@ -15,6 +15,7 @@
 //! | `StopIteration(r).value` | `Ok(GenState::Complete(r))` |
 //! | `yield from sub` | [`co.yield_from(&mut sub).await`](Co::yield_from) |
 //! | `async def` generator | [`AsyncGen`]: the body may also await sleeps, sockets, channels |
+//! | Beazley's `@coroutine` push stage, shared by several senders | [`Sink`]: primed when made, cloned to share |
 //!
 //! (The module is `generator`, not `gen`: `gen` is a reserved word in Rust 2024.)
 //!
@@ -47,12 +48,14 @@
 mod async_gen;
 mod co;
 mod machine;
+mod sink;
 mod sync_gen;
 
 use std::fmt;
 
 pub use async_gen::AsyncGen;
 pub use co::{Co, Interrupt, Resumed, Yield};
+pub use sink::Sink;
 pub use sync_gen::Gen;
 
 /// A generator's body with its bookkeeping, as the last type parameter of [`Gen`] names it.
@@ -91,6 +94,9 @@ pub enum GenError<E> {
     /// The body yielded again while being closed (Python: `RuntimeError: generator ignored
     /// GeneratorExit`). It was dropped anyway.
     IgnoredClose,
+    /// A [`Sink`] was sent to by its own body, while it was running (Python: `ValueError:
+    /// generator already executing`).
+    AlreadyRunning,
     /// A plain [`Gen`]'s body awaited something that is not a `yield_`; use an [`AsyncGen`].
     /// The generator is finished.
     ForeignAwait,
@@ -108,6 +114,7 @@ impl<E> GenError<E> {
             }
             GenError::AlreadyStarted => "the generator has already started",
             GenError::IgnoredClose => "the generator yielded while being closed",
+            GenError::AlreadyRunning => "the generator is already running (it sent to itself)",
             GenError::ForeignAwait => {
                 "a Gen's body awaited something other than co.yield_(); use AsyncGen for bodies \
                  that await sleeps, sockets or channels"
