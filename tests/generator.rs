@@ -586,7 +586,11 @@ fn a_sink_is_primed_when_made_and_shared_by_its_clones() {
     let (a, b) = (printer.clone(), printer.clone());
     a.send("from a".to_string()).unwrap();
     b.send("from b".to_string()).unwrap();
-    assert_eq!(*seen.borrow(), ["from a", "from b"], "both clones reach one coroutine");
+    assert_eq!(
+        *seen.borrow(),
+        ["from a", "from b"],
+        "both clones reach one coroutine"
+    );
     assert_eq!(printer.close(), Ok(()));
     assert!(a.is_finished() && b.is_finished());
     assert_eq!(b.send("late".to_string()), Err(GenError::Finished));

@@ -16,6 +16,7 @@ use super::debug::DebugMode;
 use super::remote::Remote;
 use crate::reactor::Reactor;
 use crate::task::budget;
+use crate::task::context_var::Contexts;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
@@ -103,6 +104,8 @@ pub(crate) struct Core {
     /// completion) unless something watches.
     completions: RefCell<HashMap<TaskId, u64>>,
     completion_count: Cell<u64>,
+    /// The tasks' context-variable values (only the tasks that have some).
+    pub(crate) contexts: Contexts,
 }
 
 impl Core {
@@ -129,6 +132,7 @@ impl Core {
             debug,
             completions: RefCell::new(HashMap::new()),
             completion_count: Cell::new(0),
+            contexts: Contexts::default(),
         }
     }
 
@@ -142,6 +146,7 @@ impl Core {
         F: Future + 'static,
     {
         let id = self.next_id();
+        self.contexts.inherit(self.current(), id);
         let mut owned = self.owned.borrow_mut();
         let entry = owned.vacant_entry();
         let owner_key = u32::try_from(entry.key()).expect("more than 4 billion live tasks");
@@ -253,6 +258,7 @@ impl Core {
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {
                 self.stamp_completion(task.id());
+                self.contexts.forget(task.id());
                 let key = task.owner_key();
                 let mut owned = self.owned.borrow_mut();
                 let ours = owned.get(key).is_some_and(|o| o.task.id() == task.id());

@@ -105,6 +105,10 @@ impl Pool {
 /// asyncio's `to_thread` / `run_in_executor`, gevent's `threadpool.spawn`. The result is `Err`
 /// with the panic payload if `f` panicked.
 ///
+/// `f` sees the caller's values of the context variables made with
+/// [`ContextVar::new`](crate::task::ContextVar::new) (asyncio's `to_thread` copies the context
+/// too); those made with `new_local` do not cross threads.
+///
 /// **Cancelling the await does not stop the thread**: dropping the returned future only
 /// discards the result; `f` runs to its end regardless, as a Python thread does.
 ///
@@ -126,8 +130,10 @@ where
         waker: None,
     }));
     let worker_side = shared.clone();
+    // The caller's context-variable values that may cross threads go along (contextvars).
+    let context = super::context_var::current_context().sendable();
     pool().submit(Box::new(move || {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let result = context.run(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
         let waker = {
             let mut shared = lock(&worker_side);
             shared.result = Some(result);

@@ -19,6 +19,7 @@
 #[cfg(feature = "blocking")]
 mod blocking;
 pub(crate) mod budget;
+pub(crate) mod context_var;
 mod gather;
 mod group;
 mod introspect;
@@ -40,6 +41,7 @@ use std::num::NonZeroU64;
 #[cfg(feature = "blocking")]
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};
+pub use context_var::{ContextVar, ResetError, Scope, Token};
 pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};

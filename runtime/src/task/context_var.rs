@@ -1,0 +1,513 @@
+//! `ContextVar`: Python's `contextvars`, per task, inherited at spawn.
+//!
+//! Each task has a *context*: a map from context variables to values. A task starts with a
+//! copy of its spawner's context, so it sees what its parent had set at that moment; what it
+//! sets itself is invisible to its parent and its siblings. The copy is O(1): a context is an
+//! `Rc` of an immutable map, and a `set` copies the map only if another task still shares it.
+//!
+//! The runtime keeps the contexts beside its tasks, keyed by task id, and only for tasks whose
+//! context is not empty, so a program that never sets a context variable pays one untaken
+//! branch per spawn and per completion, and nothing per poll.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use crate::executor::with_core;
+use crate::task::TaskId;
+
+/// A context variable: Python's `contextvars.ContextVar`. Declare it as a `static`; its value
+/// is per task.
+///
+/// - [`get`](ContextVar::get) reads the current task's value (or the default).
+/// - [`set`](ContextVar::set) changes it for the current task only, and returns a [`Token`]
+///   that [`reset`](ContextVar::reset) uses to put the previous value back.
+/// - [`scope`](ContextVar::scope) runs a future with the variable set, and
+///   [`scoped`](ContextVar::scoped) a closure.
+///
+/// A spawned task starts with a copy of its spawner's context (as asyncio's tasks copy the
+/// context when they are created), and so do `TaskGroup` and `Pool` children, which are
+/// spawned tasks. A generator runs in the context of whoever drives it, as in Python.
+/// `spawn_blocking` carries the values of variables made with [`ContextVar::new`] (whose type
+/// is `Send + Sync`) to its thread; those made with [`ContextVar::new_local`] stay behind.
+/// Outside a runtime, each thread has one context of its own.
+///
+/// tokio's `task_local!` is not inherited by spawned tasks: each task must be given its value
+/// with an explicit scope. weft inherits, as Python does, because the common uses (a request
+/// id in every log line, a deadline, a tracing span) want the children of a request's task to
+/// carry them without every spawn site passing them on.
+///
+/// ```
+/// use weft::task::ContextVar;
+///
+/// // request_id = contextvars.ContextVar("request_id", default=0)
+/// static REQUEST_ID: ContextVar<u64> = ContextVar::with_default("request_id", || 0);
+///
+/// weft::run(async {
+///     REQUEST_ID.set(7);
+///     let child = weft::spawn(async {
+///         let inherited = REQUEST_ID.get(); // the parent's value when it was spawned
+///         REQUEST_ID.set(8); // the child's own, invisible to the parent
+///         inherited
+///     });
+///     assert_eq!(child.await.unwrap(), Some(7));
+///     assert_eq!(REQUEST_ID.get(), Some(7));
+/// });
+/// ```
+pub struct ContextVar<T: 'static> {
+    name: &'static str,
+    /// Makes the default value (a function, so that the variable is `Sync` whatever `T` is,
+    /// and can be a `static`).
+    default: Option<fn() -> T>,
+    /// Turns a value into one another thread may hold, for variables whose type allows it.
+    share: Option<fn(T) -> Arc<dyn Any + Send + Sync>>,
+}
+
+impl<T: Send + Sync + 'static> ContextVar<T> {
+    /// A variable with no default, named `name` (for debugging). `spawn_blocking` carries its
+    /// value to its thread.
+    pub const fn new(name: &'static str) -> ContextVar<T> {
+        ContextVar {
+            name,
+            default: None,
+            share: Some(share::<T>),
+        }
+    }
+
+    /// A variable whose value is `default()` where nothing set it (Python's `default=`).
+    pub const fn with_default(name: &'static str, default: fn() -> T) -> ContextVar<T> {
+        ContextVar {
+            name,
+            default: Some(default),
+            share: Some(share::<T>),
+        }
+    }
+}
+
+impl<T: 'static> ContextVar<T> {
+    /// A variable for a value that must stay on its thread (an `Rc`, say): it is inherited by
+    /// spawned tasks, but `spawn_blocking` does not carry it.
+    pub const fn new_local(name: &'static str) -> ContextVar<T> {
+        ContextVar {
+            name,
+            default: None,
+            share: None,
+        }
+    }
+
+    /// The variable's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The variable's identity in a context: its address, which a `static` keeps for good.
+    fn key(&self) -> usize {
+        self as *const ContextVar<T> as usize
+    }
+}
+
+impl<T: Clone + 'static> ContextVar<T> {
+    /// The current task's value, else the default; `None` if there is neither (Python raises
+    /// `LookupError`).
+    pub fn get(&self) -> Option<T> {
+        with_current(|context| {
+            context
+                .get(self.key())
+                .and_then(Value::downcast::<T>)
+                .cloned()
+        })
+        .or_else(|| self.default.map(|default| default()))
+    }
+
+    /// Sets the current task's value; the task's children spawned from now on inherit it.
+    /// The token puts the previous value back with [`reset`](ContextVar::reset).
+    pub fn set(&self, value: T) -> Token<T> {
+        let stored = self.store(value);
+        let (owner, previous) = update_current(|context| context.insert(self.key(), stored));
+        Token {
+            var: self.key(),
+            owner,
+            previous,
+            _value: PhantomData,
+        }
+    }
+
+    /// Puts back the value the variable had before the `set` that made `token` (Python's
+    /// `var.reset(token)`). A token made by another task, or for another variable, is refused
+    /// and changes nothing (Python's `ValueError`).
+    pub fn reset(&self, token: Token<T>) -> Result<(), ResetError> {
+        if token.var != self.key() {
+            return Err(ResetError::OtherVariable);
+        }
+        if token.owner != current_owner() {
+            return Err(ResetError::OtherContext);
+        }
+        update_current(|context| match token.previous {
+            Some(previous) => context.insert(self.key(), previous),
+            None => context.remove(self.key()),
+        });
+        Ok(())
+    }
+
+    /// Runs `f` with the variable set to `value`, then puts the previous value back (also if
+    /// `f` panics).
+    pub fn scoped<R>(&self, value: T, f: impl FnOnce() -> R) -> R {
+        let outer = self.swap(Some(self.store(value)));
+        let _restore = Restore {
+            var: self.key(),
+            outer: Some(outer),
+        };
+        f()
+    }
+
+    /// A future that runs `future` with the variable set to `value`: on each poll the value
+    /// goes in, and afterwards the task's own value comes back, so the scope covers exactly
+    /// `future` (and the tasks it spawns), as tokio's `LocalKey::scope` does. What `future`
+    /// sets is kept for its next poll.
+    pub fn scope<F: Future>(&self, value: T, future: F) -> Scope<F> {
+        Scope {
+            var: self.key(),
+            inner: Some(Some(self.store(value))),
+            future,
+        }
+    }
+
+    fn store(&self, value: T) -> Value {
+        match self.share {
+            Some(share) => Value::Shared(share(value)),
+            None => Value::Local(Rc::new(value)),
+        }
+    }
+}
+
+impl<T: 'static> ContextVar<T> {
+    /// Replaces the current value (`None`: unset); returns the one before.
+    fn swap(&self, value: Option<Value>) -> Option<Value> {
+        swap(self.key(), value)
+    }
+}
+
+/// Replaces `var`'s current value (`None`: unset); returns the one before.
+fn swap(var: usize, value: Option<Value>) -> Option<Value> {
+    update_current(|context| match value {
+        Some(value) => context.insert(var, value),
+        None => context.remove(var),
+    })
+    .1
+}
+
+impl<T: 'static> fmt::Debug for ContextVar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ContextVar")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+fn share<T: Send + Sync + 'static>(value: T) -> Arc<dyn Any + Send + Sync> {
+    Arc::new(value)
+}
+
+/// What [`ContextVar::set`] returns: the way back to the previous value.
+pub struct Token<T> {
+    var: usize,
+    owner: Owner,
+    previous: Option<Value>,
+    _value: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Token<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token").finish_non_exhaustive()
+    }
+}
+
+/// Why [`ContextVar::reset`] refused a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetError {
+    /// The token was made by another task (another context).
+    OtherContext,
+    /// The token belongs to another variable.
+    OtherVariable,
+}
+
+impl fmt::Display for ResetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResetError::OtherContext => "the token was created in another task's context",
+            ResetError::OtherVariable => "the token was created by another context variable",
+        })
+    }
+}
+
+impl std::error::Error for ResetError {}
+
+/// Puts the outer value back when `scoped`'s closure returns or unwinds.
+struct Restore {
+    var: usize,
+    outer: Option<Option<Value>>,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some(outer) = self.outer.take() {
+            swap(self.var, outer);
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`ContextVar::scope`].
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Scope<F> {
+        var: usize,
+        // The scope's own value between polls (`Some(None)`: unset by the future).
+        inner: Option<Option<Value>>,
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Scope<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let inner = this.inner.take().expect("Scope polled after it completed");
+        let outer = swap(*this.var, inner);
+        let _restore = Restore {
+            var: *this.var,
+            outer: Some(outer),
+        };
+        let polled = this.future.poll(cx);
+        if polled.is_pending() {
+            *this.inner = Some(current_value(*this.var));
+        }
+        polled
+    }
+}
+
+/// The current value of `var`, for a scope to keep between polls.
+fn current_value(var: usize) -> Option<Value> {
+    with_current(|context| context.get(var).cloned())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Contexts, and where the current one lives.
+
+/// A context variable's value: on this thread only, or shareable with `spawn_blocking`.
+#[derive(Clone)]
+enum Value {
+    Local(Rc<dyn Any>),
+    Shared(Arc<dyn Any + Send + Sync>),
+}
+
+impl Value {
+    fn downcast<T: 'static>(&self) -> Option<&T> {
+        match self {
+            Value::Local(value) => value.downcast_ref(),
+            Value::Shared(value) => value.downcast_ref(),
+        }
+    }
+}
+
+/// A task's context: variable → value, shared by `Rc` until someone writes to it.
+#[derive(Clone, Default)]
+pub(crate) struct Context {
+    values: Option<Rc<HashMap<usize, Value>>>,
+}
+
+impl Context {
+    fn get(&self, var: usize) -> Option<&Value> {
+        self.values.as_ref()?.get(&var)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.as_ref().is_none_or(|values| values.is_empty())
+    }
+
+    /// Sets `var`, copying the map if another context shares it; returns the old value.
+    fn insert(&mut self, var: usize, value: Value) -> Option<Value> {
+        Rc::make_mut(self.values.get_or_insert_with(Rc::default)).insert(var, value)
+    }
+
+    fn remove(&mut self, var: usize) -> Option<Value> {
+        Rc::make_mut(self.values.as_mut()?).remove(&var)
+    }
+
+    /// The values another thread may hold, for `spawn_blocking`.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn sendable(&self) -> SendContext {
+        let values = self.values.iter().flat_map(|values| values.iter());
+        SendContext(
+            values
+                .filter_map(|(var, value)| match value {
+                    Value::Shared(value) => Some((*var, value.clone())),
+                    Value::Local(_) => None,
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The `Send` part of a context, carried to a `spawn_blocking` thread.
+#[cfg(feature = "blocking")]
+pub(crate) struct SendContext(Vec<(usize, Arc<dyn Any + Send + Sync>)>);
+
+#[cfg(feature = "blocking")]
+impl SendContext {
+    /// Runs `f` (on a worker thread) in this context.
+    pub(crate) fn run<R>(self, f: impl FnOnce() -> R) -> R {
+        let mut context = Context::default();
+        for (var, value) in self.0 {
+            context.insert(var, Value::Shared(value));
+        }
+        let previous = THREAD_CONTEXT.with(|current| current.replace(context));
+        let _restore = RestoreThreadContext(Some(previous));
+        f()
+    }
+}
+
+#[cfg(feature = "blocking")]
+struct RestoreThreadContext(Option<Context>);
+
+#[cfg(feature = "blocking")]
+impl Drop for RestoreThreadContext {
+    fn drop(&mut self) {
+        if let Some(previous) = self.0.take() {
+            let _ = THREAD_CONTEXT.try_with(|current| current.replace(previous));
+        }
+    }
+}
+
+thread_local! {
+    /// The context of code that runs outside any task (no runtime, or a blocking job).
+    static THREAD_CONTEXT: RefCell<Context> = RefCell::default();
+}
+
+/// Whose context the current code uses: a task of a runtime, or the thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Owner(Option<(u32, TaskId)>);
+
+fn current_owner() -> Owner {
+    Owner(with_core(|core| {
+        core.and_then(|core| Some((core.id, core.current()?)))
+    }))
+}
+
+/// Runs `f` with the current context.
+fn with_current<R>(f: impl FnOnce(&Context) -> R) -> R {
+    let mut f = Some(f);
+    let in_task = with_core(|core| {
+        let core = core?;
+        let task = core.current()?;
+        let f = f.take().expect("called once");
+        Some(core.with_context(task, f))
+    });
+    match in_task {
+        Some(result) => result,
+        None => THREAD_CONTEXT.with(|context| (f.take().expect("called once"))(&context.borrow())),
+    }
+}
+
+/// Changes the current context with `f`; returns whose it was and `f`'s result.
+fn update_current<R>(f: impl FnOnce(&mut Context) -> R) -> (Owner, R) {
+    let mut f = Some(f);
+    let in_task = with_core(|core| {
+        let core = core?;
+        let task = core.current()?;
+        let f = f.take().expect("called once");
+        Some((Owner(Some((core.id, task))), core.update_context(task, f)))
+    });
+    match in_task {
+        Some(result) => result,
+        None => THREAD_CONTEXT.with(|context| {
+            let f = f.take().expect("called once");
+            (Owner(None), f(&mut context.borrow_mut()))
+        }),
+    }
+}
+
+/// The contexts of one runtime's tasks: only the non-empty ones are kept.
+#[derive(Default)]
+pub(crate) struct Contexts {
+    by_task: RefCell<HashMap<TaskId, Context>>,
+}
+
+impl Contexts {
+    /// Gives `child` a copy of `parent`'s context (O(1)), if it has one.
+    #[inline]
+    pub(crate) fn inherit(&self, parent: Option<TaskId>, child: TaskId) {
+        let mut by_task = self.by_task.borrow_mut();
+        if by_task.is_empty() {
+            return;
+        }
+        if let Some(context) = parent.and_then(|parent| by_task.get(&parent)).cloned() {
+            by_task.insert(child, context);
+        }
+    }
+
+    /// Forgets a finished task's context.
+    #[inline]
+    pub(crate) fn forget(&self, task: TaskId) {
+        let mut by_task = self.by_task.borrow_mut();
+        if !by_task.is_empty() {
+            by_task.remove(&task);
+        }
+    }
+
+    /// The context of `task` (for `spawn_blocking`).
+    #[cfg(feature = "blocking")]
+    pub(crate) fn of(&self, task: TaskId) -> Context {
+        self.by_task
+            .borrow()
+            .get(&task)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn with<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
+        let by_task = self.by_task.borrow();
+        match by_task.get(&task) {
+            Some(context) => f(context),
+            None => f(&Context::default()),
+        }
+    }
+
+    fn update<R>(&self, task: TaskId, f: impl FnOnce(&mut Context) -> R) -> R {
+        let mut by_task = self.by_task.borrow_mut();
+        let context = by_task.entry(task).or_default();
+        let result = f(context);
+        if context.is_empty() {
+            by_task.remove(&task);
+        }
+        result
+    }
+}
+
+impl crate::executor::local::Core {
+    fn with_context<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
+        self.contexts.with(task, f)
+    }
+
+    fn update_context<R>(&self, task: TaskId, f: impl FnOnce(&mut Context) -> R) -> R {
+        self.contexts.update(task, f)
+    }
+}
+
+/// The current code's context, for `spawn_blocking` to carry.
+#[cfg(feature = "blocking")]
+pub(crate) fn current_context() -> Context {
+    with_core(|core| {
+        let core = core?;
+        Some(core.contexts.of(core.current()?))
+    })
+    .unwrap_or_else(|| THREAD_CONTEXT.with(|context| context.borrow().clone()))
+}
