@@ -137,6 +137,51 @@ fn spawn_await(c: &mut Criterion) {
     group.finish();
 }
 
+/// The two ways to spawn on weft: `weft::spawn`, and futures-task's `LocalSpawn` through a
+/// `weft::task::Spawner`, which a runtime-agnostic library would use. Both spawn 10,000 tasks
+/// that count themselves, then wait for the count, so the difference is the `LocalFutureObj`
+/// box the trait takes.
+fn spawn_via_local_spawn(c: &mut Criterion) {
+    use futures_task::{LocalFutureObj, LocalSpawn};
+    let mut group = c.benchmark_group("spawn_via_local_spawn");
+    group.throughput(Throughput::Elements(TASKS));
+    let rt = weft::Runtime::new().unwrap();
+    let wait_for = |done: Rc<std::cell::Cell<u64>>| async move {
+        while done.get() < TASKS {
+            weft::task::yield_now().await;
+        }
+    };
+    group.bench_function("weft spawn", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let done = Rc::new(std::cell::Cell::new(0));
+                for _ in 0..TASKS {
+                    let done = done.clone();
+                    drop(weft::spawn(async move { done.set(done.get() + 1) }));
+                }
+                wait_for(done).await;
+            })
+        })
+    });
+    group.bench_function("LocalSpawn (weft Spawner)", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let spawner = weft::task::spawner();
+                let done = Rc::new(std::cell::Cell::new(0));
+                for _ in 0..TASKS {
+                    let done = done.clone();
+                    let task = async move { done.set(done.get() + 1) };
+                    spawner
+                        .spawn_local_obj(LocalFutureObj::new(Box::new(task)))
+                        .unwrap();
+                }
+                wait_for(done).await;
+            })
+        })
+    });
+    group.finish();
+}
+
 const LARGE_TASKS: u64 = 1_000;
 
 /// A task whose state is 16 KiB: a buffer it keeps across an await, as a task that reads into
@@ -384,6 +429,7 @@ fn timers(c: &mut Criterion) {
 criterion_group!(
     benches,
     spawn_await,
+    spawn_via_local_spawn,
     spawn_await_large,
     yields,
     ping_pong,

@@ -149,7 +149,7 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 19] = [
+const GROUPS: [(&str, &str); 20] = [
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -157,6 +157,11 @@ const GROUPS: [(&str, &str); 19] = [
     (
         "spawn_all_then_await",
         "spawn 10,000 trivial tasks, then await them all (ns per task)",
+    ),
+    (
+        "spawn_via_local_spawn",
+        "spawn 10,000 counting tasks, then wait for the count: weft::spawn, and futures-task's \
+         LocalSpawn through weft::task::Spawner (ns per task)",
     ),
     (
         "spawn_await_large",
