@@ -103,6 +103,8 @@ pub(crate) struct Core {
     /// runs, then its place among the completions seen. Empty (one untaken branch per
     /// completion) unless something watches.
     completions: RefCell<HashMap<TaskId, u64>>,
+    /// Whether `completions` has entries: the one load a completion pays otherwise.
+    watching: Cell<bool>,
     completion_count: Cell<u64>,
     /// The tasks' context-variable values (only the tasks that have some).
     pub(crate) contexts: Contexts,
@@ -131,6 +133,7 @@ impl Core {
             main_waker: Cell::new(None),
             debug,
             completions: RefCell::new(HashMap::new()),
+            watching: Cell::new(false),
             completion_count: Cell::new(0),
             contexts: Contexts::default(),
         }
@@ -167,6 +170,7 @@ impl Core {
     }
 
     /// A fresh task id (the main future of each `block_on` gets one too).
+    #[inline]
     pub(crate) fn next_id(&self) -> TaskId {
         let id = self.next_task_id.get();
         self.next_task_id.set(id + 1);
@@ -270,12 +274,16 @@ impl Core {
     }
 
     /// Records `id`'s place in the order of completions, if someone watches it.
-    #[inline]
+    #[inline(always)]
     fn stamp_completion(&self, id: TaskId) {
-        let mut completions = self.completions.borrow_mut();
-        if completions.is_empty() {
-            return;
+        if self.watching.get() {
+            self.stamp_watched(id);
         }
+    }
+
+    #[inline(never)]
+    fn stamp_watched(&self, id: TaskId) {
+        let mut completions = self.completions.borrow_mut();
         if let Some(stamp) = completions.get_mut(&id) {
             let n = self.completion_count.get() + 1;
             self.completion_count.set(n);
@@ -286,11 +294,14 @@ impl Core {
     /// Starts recording when task `id` completes (see [`Core::completion_stamp`]).
     pub(crate) fn watch_completion(&self, id: TaskId) {
         self.completions.borrow_mut().entry(id).or_insert(0);
+        self.watching.set(true);
     }
 
     /// Stops recording for task `id`.
     pub(crate) fn unwatch_completion(&self, id: TaskId) {
-        self.completions.borrow_mut().remove(&id);
+        let mut completions = self.completions.borrow_mut();
+        completions.remove(&id);
+        self.watching.set(!completions.is_empty());
     }
 
     /// A number that orders the watched tasks by when they completed: 0 for a task that had

@@ -10,7 +10,7 @@
 //! branch per spawn and per completion, and nothing per poll.
 
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -438,29 +438,42 @@ fn update_current<R>(f: impl FnOnce(&mut Context) -> R) -> (Owner, R) {
 /// The contexts of one runtime's tasks: only the non-empty ones are kept.
 #[derive(Default)]
 pub(crate) struct Contexts {
+    /// Whether any task has a context: the one load that `spawn` and task completion pay
+    /// when no context variable is in use.
+    in_use: Cell<bool>,
     by_task: RefCell<HashMap<TaskId, Context>>,
 }
 
 impl Contexts {
     /// Gives `child` a copy of `parent`'s context (O(1)), if it has one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn inherit(&self, parent: Option<TaskId>, child: TaskId) {
-        let mut by_task = self.by_task.borrow_mut();
-        if by_task.is_empty() {
-            return;
+        if self.in_use.get() {
+            self.inherit_in_use(parent, child);
         }
+    }
+
+    #[inline(never)]
+    fn inherit_in_use(&self, parent: Option<TaskId>, child: TaskId) {
+        let mut by_task = self.by_task.borrow_mut();
         if let Some(context) = parent.and_then(|parent| by_task.get(&parent)).cloned() {
             by_task.insert(child, context);
         }
     }
 
     /// Forgets a finished task's context.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn forget(&self, task: TaskId) {
-        let mut by_task = self.by_task.borrow_mut();
-        if !by_task.is_empty() {
-            by_task.remove(&task);
+        if self.in_use.get() {
+            self.forget_in_use(task);
         }
+    }
+
+    #[inline(never)]
+    fn forget_in_use(&self, task: TaskId) {
+        let mut by_task = self.by_task.borrow_mut();
+        by_task.remove(&task);
+        self.in_use.set(!by_task.is_empty());
     }
 
     /// The context of `task` (for `spawn_blocking`).
@@ -488,6 +501,7 @@ impl Contexts {
         if context.is_empty() {
             by_task.remove(&task);
         }
+        self.in_use.set(!by_task.is_empty());
         result
     }
 }
