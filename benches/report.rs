@@ -344,23 +344,26 @@ fn write_micro(md: &mut String, micro: &Micro, targets: &mut Vec<Target>) {
     push_ratios(
         targets,
         &[
+            // The decided target: within 5% of genawaiter on an idle core. This VM's cores
+            // are sometimes shared, which costs weft's extra instructions in full
+            // (docs/generator-tuning.md), so a run on a busy core can miss it.
             (
-                "generator send no slower than genawaiter (made where driven)",
+                "generator send within 5% of genawaiter on an idle core (made where driven)",
                 "generator_send",
                 "genawaiter",
-                |r| r <= 1.0,
+                |r| r <= 1.05,
             ),
             (
-                "generator send no slower than genawaiter (made by a function, `Gen::new_typed`)",
+                "generator send within 5% of genawaiter on an idle core (made by a function, `Gen::new_typed`)",
                 "generator_send_made_elsewhere",
                 "genawaiter",
-                |r| r <= 1.0,
+                |r| r <= 1.05,
             ),
             (
-                "generator send no slower than genawaiter (made by a function, nameable type)",
+                "generator send within 5% of genawaiter on an idle core (made by a function, nameable type)",
                 "generator_send_nameable",
                 "genawaiter",
-                |r| r <= 1.0,
+                |r| r <= 1.05,
             ),
         ],
     );

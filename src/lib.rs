@@ -65,6 +65,13 @@ pub mod net {
         ReuniteError, StopHandle, StreamServer, TcpListener, TcpStream, ToSocketAddrs, UdpSocket,
         UnixListener, UnixStream, lookup_host,
     };
+
+    /// hyper 1.x on weft (feature `hyper`): `HyperIo`, `LocalExecutor`, `HyperTimer`.
+    #[cfg(feature = "hyper")]
+    pub use weft_net::hyper;
+    /// TLS with rustls (feature `tls`): `TlsConnector`, `TlsAcceptor`.
+    #[cfg(feature = "tls")]
+    pub use weft_net::tls;
 }
 
 pub use weft_net::signal;

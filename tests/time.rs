@@ -180,3 +180,25 @@ fn a_timeout_scope_can_be_moved_earlier_or_later_while_the_work_waits() {
         assert!(start.elapsed() < Duration::from_secs(3600));
     });
 }
+
+#[test]
+fn a_send_sleep_may_cross_threads_between_polls_and_be_reset() {
+    weft::run(async {
+        let mut sleep = Box::pin(weft::time::SendSleep::after(Duration::from_secs(3600)));
+        // Armed on this runtime...
+        let pending = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(sleep.as_mut(), cx).is_pending())
+        });
+        assert!(pending.await);
+        // ...moved to another thread and back (hyper may require it to be Send)...
+        let mut sleep = std::thread::spawn(move || sleep).join().unwrap();
+        // ...and moved earlier: it now ends at the new deadline, not in an hour.
+        sleep
+            .as_mut()
+            .get_mut()
+            .reset(std::time::Instant::now() + Duration::from_millis(1));
+        let started = std::time::Instant::now();
+        sleep.await;
+        assert!(started.elapsed() < Duration::from_secs(60));
+    });
+}

@@ -9,10 +9,14 @@
 
 mod addr;
 mod dns;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 mod server;
 pub mod signal;
 mod tcp;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod udp;
 mod unix;
 

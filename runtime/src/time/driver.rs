@@ -55,6 +55,9 @@ struct Slot {
     waker: Option<Waker>,
     /// The sequence number of this timer's live heap entry; `None` once it fired.
     armed: Option<u64>,
+    /// Which timer holds the slot, told apart from later ones that reuse it: a `SendSleep`
+    /// keeps only plain numbers, and checks this before it touches the slot.
+    tag: u64,
 }
 
 impl TimerDriver {
@@ -73,14 +76,31 @@ impl TimerDriver {
 
     /// Arms a timer; returns its key.
     pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> usize {
+        self.insert_tagged(deadline, waker).0
+    }
+
+    /// Arms a timer; returns its key and the tag that tells it apart from later timers in
+    /// the same slot.
+    pub(crate) fn insert_tagged(&self, deadline: Instant, waker: Waker) -> (usize, u64) {
         let when = self.ticks(deadline);
         let mut timers = self.timers.borrow_mut();
+        let tag = timers.next_seq;
         let slot = timers.slots.insert(Slot {
             waker: Some(waker),
             armed: None,
+            tag,
         });
         timers.push(when, slot);
-        slot
+        (slot, tag)
+    }
+
+    /// Whether the slot `key` still holds the timer tagged `tag`.
+    pub(crate) fn holds(&self, key: usize, tag: u64) -> bool {
+        self.timers
+            .borrow()
+            .slots
+            .get(key)
+            .is_some_and(|slot| slot.tag == tag)
     }
 
     /// True if the timer fired; otherwise makes `waker` the one to wake.

@@ -1,0 +1,139 @@
+//! A hyper server on weft, on one thread:
+//! `cargo run --release --features hyper,tls --example hyper_server -- [--addr 127.0.0.1:8080]
+//! [--tls CERT.pem KEY.pem | --self-signed CA_OUT.pem] [--max-connections N]`
+//!
+//! `GET /` answers a small page; any `POST` echoes its body back. It is served through
+//! `StreamServer`, so it gets the connection limit and the graceful Ctrl-C stop (the listener
+//! closes, open connections get a second to finish). With `--tls` it speaks https, HTTP/2 or
+//! HTTP/1.1 as the client's ALPN asks. `--self-signed CA_OUT.pem` makes a throwaway CA and a
+//! certificate for `localhost` and `127.0.0.1` at start-up and writes the CA to `CA_OUT.pem`,
+//! for clients to trust: `https_get https://localhost:8080/ --ca-file CA_OUT.pem`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use weft::net::hyper::{HyperIo, HyperTimer, LocalExecutor};
+use weft::net::tls::TlsAcceptor;
+use weft::net::{StreamServer, TcpListener, TcpStream};
+
+const PAGE: &str = "<!doctype html><title>weft</title><h1>Hello from hyper on weft</h1>\n\
+<p>One thread serves every connection. POST anything here and it comes back.</p>\n";
+
+async fn respond(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    if request.method() == Method::POST {
+        let body = request.into_body().collect().await?.to_bytes();
+        return Ok(Response::new(Full::new(body)));
+    }
+    let mut response = Response::new(Full::new(Bytes::from_static(PAGE.as_bytes())));
+    response
+        .headers_mut()
+        .insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+    Ok(response)
+}
+
+/// Serves one connection, HTTP/1.1 or (when TLS negotiated it) HTTP/2.
+async fn serve(stream: TcpStream, tls: Option<TlsAcceptor>) {
+    let service = service_fn(respond);
+    let result = match tls {
+        None => {
+            hyper::server::conn::http1::Builder::new()
+                .timer(HyperTimer)
+                .header_read_timeout(Duration::from_secs(10))
+                .serve_connection(HyperIo::new(stream), service)
+                .await
+        }
+        Some(acceptor) => {
+            let tls = match acceptor.accept(stream).await {
+                Ok(tls) => tls,
+                Err(err) => return eprintln!("hyper_server: {err}"),
+            };
+            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+                hyper::server::conn::http2::Builder::new(LocalExecutor)
+                    .timer(HyperTimer)
+                    .serve_connection(HyperIo::new(tls), service)
+                    .await
+            } else {
+                hyper::server::conn::http1::Builder::new()
+                    .timer(HyperTimer)
+                    .header_read_timeout(Duration::from_secs(10))
+                    .serve_connection(HyperIo::new(tls), service)
+                    .await
+            }
+        }
+    };
+    if let Err(err) = result {
+        if !err.is_incomplete_message() {
+            eprintln!("hyper_server: {err}");
+        }
+    }
+}
+
+/// A throwaway CA and a certificate for this machine's names; the CA goes to `ca_out`.
+fn self_signed(ca_out: &str) -> std::io::Result<TlsAcceptor> {
+    let ca = demo_certs::TestCa::new("hyper_server throwaway CA");
+    let issued = ca.issue(&["localhost", "127.0.0.1"]);
+    std::fs::write(ca_out, ca.cert_pem())?;
+    println!("wrote the CA certificate to {ca_out}: clients trust it with --ca-file {ca_out}");
+    TlsAcceptor::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
+}
+
+/// The two paths after `--tls`, if given.
+fn tls_paths() -> Option<(String, String)> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == "--tls")?;
+    match (args.get(at + 1), args.get(at + 2)) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => {
+            eprintln!("--tls needs two paths: CERT.pem KEY.pem");
+            std::process::exit(2)
+        }
+    }
+}
+
+fn main() {
+    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:8080".parse().unwrap());
+    let max_connections: usize = demo_cli::flag("max-connections", 10_000);
+    let self_signed_ca: String = demo_cli::flag("self-signed", String::new());
+    let acceptor = match tls_paths() {
+        Some((cert, key)) => Some(TlsAcceptor::from_pem_files(cert, key)),
+        None if !self_signed_ca.is_empty() => Some(self_signed(&self_signed_ca)),
+        None => None,
+    };
+    let tls = acceptor.map(|made| match made {
+        Ok(acceptor) => acceptor.alpn(&[b"h2", b"http/1.1"]),
+        Err(err) => {
+            eprintln!("hyper_server: {err}");
+            std::process::exit(1)
+        }
+    });
+    let result = weft::run(async move {
+        let listener = TcpListener::bind(addr).await?;
+        println!(
+            "hyper on weft listening on {}://{} (pid {}, {} thread); Ctrl-C to stop",
+            if tls.is_some() { "https" } else { "http" },
+            listener.local_addr()?,
+            std::process::id(),
+            demo_cli::thread_count().unwrap_or(1)
+        );
+        let server = StreamServer::new(listener).max_connections(max_connections);
+        let stop = server.stop_handle();
+        let serving = weft::spawn(server.serve(move |stream, _peer| serve(stream, tls.clone())));
+        weft::signal::ctrl_c().await?;
+        println!(
+            "\nCtrl-C: closing the listener; {} connection(s) get 1 s to finish",
+            stop.active_connections()
+        );
+        stop.stop(Duration::from_secs(1));
+        serving.await.expect("the server task")?;
+        println!("stopped");
+        Ok::<(), std::io::Error>(())
+    });
+    if let Err(err) = result {
+        eprintln!("hyper_server: {err}");
+        std::process::exit(1);
+    }
+}

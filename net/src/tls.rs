@@ -1,0 +1,307 @@
+//! TLS for weft's streams: rustls (with its `ring` provider) through futures-rustls, behind
+//! the cargo feature `tls`.
+//!
+//! [`TlsConnector`] makes client connections: it checks the server's certificate against the
+//! webpki roots (Mozilla's, compiled in) or a CA you give it, and sends the host name (SNI).
+//! [`TlsAcceptor`] serves them, from a certificate and key in PEM files. Both bound the
+//! handshake by a timeout (10 s unless set), and both give streams that implement the
+//! `futures-io` traits, so [`AsyncReadExt`](crate::io::AsyncReadExt),
+//! [`BufReader`](crate::io::BufReader) and hyper (feature `hyper`) work on them as on a
+//! `TcpStream`.
+//!
+//! A peer that ends the connection without TLS's `close_notify` makes the next read fail
+//! with `UnexpectedEof`, never a silent short read: truncation is an error.
+//!
+//! ```no_run
+//! use weft::io::{AsyncReadExt, AsyncWriteExt};
+//! use weft::net::tls::TlsConnector;
+//!
+//! weft::run(async {
+//!     let tls = TlsConnector::new();
+//!     let mut stream = tls.connect_to("example.com", 443).await?;
+//!     stream
+//!         .write_all(b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+//!         .await?;
+//!     let mut page = Vec::new();
+//!     stream.read_to_end(&mut page).await?;
+//!     println!("{}", String::from_utf8_lossy(&page));
+//!     Ok::<(), std::io::Error>(())
+//! })
+//! .unwrap();
+//! ```
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_rustls::rustls::pki_types::pem::PemObject;
+use futures_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use futures_rustls::rustls::{ClientConfig, RootCertStore, ServerConfig};
+use weft_runtime::time::timeout;
+
+use crate::{TcpStream, ToSocketAddrs};
+
+pub use futures_rustls::client::TlsStream as ClientTlsStream;
+pub use futures_rustls::rustls;
+pub use futures_rustls::server::TlsStream as ServerTlsStream;
+
+/// How long a handshake may take unless set otherwise.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The crypto provider every config here is built with: rustls's `ring` backend.
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Makes TLS client connections (asyncio's `open_connection(..., ssl=True)`, Python's
+/// `ssl.create_default_context().wrap_socket`). Cheap to clone: the configuration is shared.
+#[derive(Clone)]
+pub struct TlsConnector {
+    config: Arc<ClientConfig>,
+    handshake_timeout: Duration,
+}
+
+impl TlsConnector {
+    /// A connector that trusts the webpki roots (Mozilla's root store, compiled in), with no
+    /// ALPN.
+    pub fn new() -> TlsConnector {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        TlsConnector::with_roots(roots)
+    }
+
+    /// A connector that trusts exactly `roots`.
+    pub fn with_roots(roots: RootCertStore) -> TlsConnector {
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        TlsConnector::from_config(Arc::new(config))
+    }
+
+    /// A connector that trusts only the CA certificates in the PEM file at `path`: a private
+    /// CA (Python's `cafile=`).
+    pub fn with_ca_file(path: impl AsRef<Path>) -> io::Result<TlsConnector> {
+        let mut roots = RootCertStore::empty();
+        add_pem_roots(&mut roots, path.as_ref())?;
+        Ok(TlsConnector::with_roots(roots))
+    }
+
+    /// A connector built from your own rustls configuration.
+    pub fn from_config(config: Arc<ClientConfig>) -> TlsConnector {
+        TlsConnector {
+            config,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// Offers these application protocols, most preferred first (ALPN: `b"h2"`,
+    /// `b"http/1.1"`).
+    pub fn alpn(mut self, protocols: &[&[u8]]) -> TlsConnector {
+        Arc::make_mut(&mut self.config).alpn_protocols =
+            protocols.iter().map(|p| p.to_vec()).collect();
+        self
+    }
+
+    /// Fails a handshake that takes longer than `limit` with `TimedOut`.
+    pub fn handshake_timeout(mut self, limit: Duration) -> TlsConnector {
+        self.handshake_timeout = limit;
+        self
+    }
+
+    /// Runs the client handshake over `stream`, for the server `host` (sent as SNI and
+    /// checked against its certificate).
+    pub async fn connect<S>(&self, host: &str, stream: S) -> io::Result<ClientTlsStream<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let name = ServerName::try_from(host.to_owned()).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{host:?} is not a valid TLS server name: {e}"),
+            )
+        })?;
+        let connector = futures_rustls::TlsConnector::from(self.config.clone());
+        let handshake = connector.connect(name, stream);
+        match timeout(self.handshake_timeout, handshake).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(handshake_error(host, e)),
+            Err(_) => Err(timed_out(host, self.handshake_timeout)),
+        }
+    }
+
+    /// Connects to `host:port` over TCP (resolving the name without blocking the loop) and
+    /// runs the handshake.
+    pub async fn connect_to(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> io::Result<ClientTlsStream<TcpStream>> {
+        let tcp = TcpStream::connect((host, port)).await?;
+        let _ = tcp.set_nodelay(true);
+        self.connect(host, tcp).await
+    }
+
+    /// Connects to `addr` over TCP and runs the handshake for the server name `host`.
+    pub async fn connect_addr(
+        &self,
+        host: &str,
+        addr: impl ToSocketAddrs,
+    ) -> io::Result<ClientTlsStream<TcpStream>> {
+        let tcp = TcpStream::connect(addr).await?;
+        let _ = tcp.set_nodelay(true);
+        self.connect(host, tcp).await
+    }
+}
+
+impl Default for TlsConnector {
+    fn default() -> TlsConnector {
+        TlsConnector::new()
+    }
+}
+
+impl fmt::Debug for TlsConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsConnector")
+            .field("alpn", &self.config.alpn_protocols)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serves TLS connections (asyncio's `start_server(..., ssl=context)`). Cheap to clone.
+#[derive(Clone)]
+pub struct TlsAcceptor {
+    config: Arc<ServerConfig>,
+    handshake_timeout: Duration,
+}
+
+impl TlsAcceptor {
+    /// An acceptor presenting the certificate chain in `cert_pem` with the private key in
+    /// `key_pem` (both PEM text).
+    pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<TlsAcceptor> {
+        let chain = CertificateDer::pem_slice_iter(cert_pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(format!("reading the certificate PEM: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|e| invalid(format!("reading the private key PEM: {e}")))?;
+        TlsAcceptor::from_chain(chain, key)
+    }
+
+    /// An acceptor from a certificate chain file and a private key file (PEM).
+    pub fn from_pem_files(
+        cert_path: impl AsRef<Path>,
+        key_path: impl AsRef<Path>,
+    ) -> io::Result<TlsAcceptor> {
+        let (cert_path, key_path) = (cert_path.as_ref(), key_path.as_ref());
+        let cert = std::fs::read(cert_path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", cert_path.display())))?;
+        let key = std::fs::read(key_path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", key_path.display())))?;
+        TlsAcceptor::from_pem(&cert, &key)
+    }
+
+    fn from_chain(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> io::Result<TlsAcceptor> {
+        if chain.is_empty() {
+            return Err(invalid("the certificate PEM holds no certificate".into()));
+        }
+        let config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .map_err(|e| invalid(format!("the certificate and key do not make a server: {e}")))?;
+        Ok(TlsAcceptor::from_config(Arc::new(config)))
+    }
+
+    /// An acceptor built from your own rustls configuration.
+    pub fn from_config(config: Arc<ServerConfig>) -> TlsAcceptor {
+        TlsAcceptor {
+            config,
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+        }
+    }
+
+    /// Accepts these application protocols, most preferred first (ALPN).
+    pub fn alpn(mut self, protocols: &[&[u8]]) -> TlsAcceptor {
+        Arc::make_mut(&mut self.config).alpn_protocols =
+            protocols.iter().map(|p| p.to_vec()).collect();
+        self
+    }
+
+    /// Fails a handshake that takes longer than `limit` with `TimedOut` (so a client that
+    /// connects and says nothing cannot hold a connection slot forever).
+    pub fn handshake_timeout(mut self, limit: Duration) -> TlsAcceptor {
+        self.handshake_timeout = limit;
+        self
+    }
+
+    /// Runs the server handshake over `stream`.
+    pub async fn accept<S>(&self, stream: S) -> io::Result<ServerTlsStream<S>>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let acceptor = futures_rustls::TlsAcceptor::from(self.config.clone());
+        match timeout(self.handshake_timeout, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => Ok(stream),
+            Ok(Err(e)) => Err(handshake_error("the client", e)),
+            Err(_) => Err(timed_out("the client", self.handshake_timeout)),
+        }
+    }
+}
+
+impl fmt::Debug for TlsAcceptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsAcceptor")
+            .field("alpn", &self.config.alpn_protocols)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Adds every certificate of the PEM file at `path` to `roots`.
+fn add_pem_roots(roots: &mut RootCertStore, path: &Path) -> io::Result<()> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(invalid(format!("{}: no certificate in it", path.display())));
+    }
+    for cert in certs {
+        roots.add(cert).map_err(|e| {
+            invalid(format!(
+                "{}: not a usable CA certificate: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn invalid(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+/// A failed handshake, naming the peer and keeping the cause (rustls says which: an unknown
+/// issuer, a name mismatch, an expired certificate, a corrupt message).
+fn handshake_error(peer: &str, error: io::Error) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!("TLS handshake with {peer} failed: {error}"),
+    )
+}
+
+fn timed_out(peer: &str, limit: Duration) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("TLS handshake with {peer} timed out after {limit:?}"),
+    )
+}
