@@ -1,13 +1,15 @@
 //! A concurrent web crawler on one thread:
 //! `cargo run --release --example crawler -- URL [--concurrency 64] [--per-host 8] [--depth 16]
 //! [--max-pages 10000] [--timeout 10] [--same-host|--allow HOST...] [--ignore-robots]
-//! [--output report.jsonl]`, or `crawler --demo` for the lesson in one command.
+//! [--ca-file CA.pem] [--output report.jsonl]`, or `crawler --demo` for the lesson in one
+//! command.
 //!
 //! Breadth-first over normalized URLs, robots.txt obeyed, links from an HTML tokenizer. A
 //! progress line on stderr when it is a terminal, a JSON Lines record per URL with
 //! `--output` (`-` for stdout), and a summary at the end. Every failure (DNS, refused, reset,
 //! timeout, malformed response, redirect loop, oversized body) is recorded for its URL and the
-//! crawl goes on. Only plain http is fetched: https URLs are recorded as `unsupported`.
+//! crawl goes on. https is fetched through `weft::net::tls`, trusting the webpki roots, or only
+//! the CA in `--ca-file PEM` (as `site_server --tls` writes it).
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};

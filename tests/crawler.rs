@@ -29,15 +29,42 @@ fn outcome(record: &Record) -> Outcome {
     )
 }
 
-/// Serves `site` in this thread, crawls it with `configure`d settings, and returns the
-/// records by URL, the summary and the port.
+/// Serves `site` in this thread (over TLS, with a certificate from a CA made here, if
+/// `site.https`), crawls it with `configure`d settings, and returns the records by URL, the
+/// summary and the port.
 fn crawl_site(
     site: SiteConfig,
     configure: impl FnOnce(&mut Config),
 ) -> (BTreeMap<String, Record>, Summary, u16) {
+    let scheme = site.scheme();
+    let tls = site.https.then(|| {
+        let ca = demo_certs::TestCa::new("crawler test CA");
+        let issued = ca.issue(&["127.0.0.1", "localhost"]);
+        let ca_file =
+            std::env::temp_dir().join(format!("weft-crawl-ca-{}.pem", std::process::id()));
+        std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+        let connector = weft::net::tls::TlsConnector::with_ca_file(&ca_file).unwrap();
+        std::fs::remove_file(&ca_file).unwrap();
+        let acceptor = weft::net::tls::TlsAcceptor::from_pem(
+            issued.cert_pem.as_bytes(),
+            issued.key_pem.as_bytes(),
+        )
+        .unwrap();
+        (connector, acceptor)
+    });
     weft::run(async move {
-        let port = Site::new(site).spawn_local().await.unwrap();
-        let mut config = Config::new(Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap());
+        let (port, connector) = match tls {
+            Some((connector, acceptor)) => (
+                Site::new(site).spawn_local_tls(acceptor).await.unwrap(),
+                Some(connector),
+            ),
+            None => (Site::new(site).spawn_local().await.unwrap(), None),
+        };
+        let seed = Url::parse(&format!("{scheme}://127.0.0.1:{port}/")).unwrap();
+        let mut config = Config::new(seed);
+        if let Some(connector) = connector {
+            config.tls = connector;
+        }
         config.concurrency = 16;
         config.per_host = 4;
         configure(&mut config);
@@ -55,7 +82,8 @@ fn crawl_site(
 /// to `max_depth`; a redirect's target counts as seen.
 fn predicted(site: &Site, port: u16, max_depth: usize) -> BTreeMap<String, Outcome> {
     let expected = site.expected(port, max_depth + 2);
-    let full = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let scheme = site.config().scheme();
+    let full = |path: &str| format!("{scheme}://127.0.0.1:{port}{path}");
     let mut out = BTreeMap::new();
     let mut seen: HashSet<String> = HashSet::from(["/".to_owned()]);
     let mut level: Vec<(String, usize, Option<String>)> = vec![("/".to_owned(), 0, None)];
@@ -95,7 +123,19 @@ fn predicted(site: &Site, port: u16, max_depth: usize) -> BTreeMap<String, Outco
 
 #[test]
 fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
+    crawl_matches_the_link_graph(false);
+}
+
+#[test]
+fn a_crawl_of_the_https_site_matches_its_link_graph_exactly_too() {
+    crawl_matches_the_link_graph(true);
+}
+
+/// Crawls the site with every error case, over http or https, and compares every URL's
+/// status, error, depth, referrer and redirect with what the site's graph predicts.
+fn crawl_matches_the_link_graph(https: bool) {
     let mut site = SiteConfig::new(150);
+    site.https = https;
     site.errors = true;
     site.other_host = Some("localhost".to_owned());
     let depth = 4;
@@ -108,6 +148,7 @@ fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
         .map(|(url, r)| (url.clone(), outcome(r)))
         .collect();
     let want = predicted(&Site::new(site), port, depth);
+    assert!(want.keys().all(|url| url.starts_with(site_scheme(https))));
     for (url, outcome) in &want {
         assert_eq!(got.get(url), Some(outcome), "{url}");
     }
@@ -117,7 +158,7 @@ fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
         "crawled URLs the graph does not have: {extra:?}"
     );
     // Spot checks that say what the comparison covers.
-    let root = format!("http://127.0.0.1:{port}");
+    let root = format!("{}://127.0.0.1:{port}", site_scheme(https));
     assert_eq!(records[&format!("{root}/trap/3")].depth, 3);
     assert!(
         !records.contains_key(&format!("{root}/trap/{}", depth + 1)),
@@ -152,6 +193,10 @@ fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
             summary.errors
         );
     }
+}
+
+fn site_scheme(https: bool) -> &'static str {
+    if https { "https" } else { "http" }
 }
 
 #[test]

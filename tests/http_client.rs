@@ -161,8 +161,17 @@ fn a_body_cut_short_is_a_reset_and_a_refused_port_is_connect() {
             .unwrap();
         let url = Url::parse(&format!("http://{closed}/")).unwrap();
         assert_eq!(kind(client().get(&url).await), ErrorKind::Connect);
-        let https = Url::parse("https://127.0.0.1/").unwrap();
-        assert_eq!(kind(client().get(&https).await), ErrorKind::Unsupported);
+        let ftp = Url::parse("ftp://127.0.0.1/").unwrap();
+        assert_eq!(kind(client().get(&ftp).await), ErrorKind::Unsupported);
+        // A plain-http server spoken to with https: the handshake fails, and says so.
+        let plain = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let https = Url::parse(&format!("https://{}/", plain.local_addr().unwrap())).unwrap();
+        weft::spawn(async move {
+            let (mut conn, _) = plain.accept().await.unwrap();
+            let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n").await;
+            weft::time::sleep(Duration::from_secs(60)).await;
+        });
+        assert_eq!(kind(client().get(&https).await), ErrorKind::Tls);
     });
 }
 

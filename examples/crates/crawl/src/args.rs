@@ -4,12 +4,15 @@ use std::time::Duration;
 
 use url::Url;
 
+use weft::net::tls::TlsConnector;
+
 use crate::engine::{Config, Scope};
 
 /// The usage text printed with a command-line error.
 pub const USAGE: &str = "\
 usage: crawler URL [--concurrency 64] [--per-host 8] [--depth 16] [--max-pages 10000]
                [--timeout 10] [--same-host | --allow HOST...] [--ignore-robots]
+               [--ca-file CA.pem]
                [--output report.jsonl]
        crawler --demo [--pages 1000] [--latency-ms 50]";
 
@@ -57,6 +60,9 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     config.limits.timeout = Duration::from_secs_f64(timeout);
     config.obey_robots = !args.iter().any(|a| a == "--ignore-robots");
+    if let Some(ca_file) = value::<String>(args, "--ca-file")? {
+        config.tls = TlsConnector::with_ca_file(&ca_file).map_err(|err| err.to_string())?;
+    }
     if let Some(at) = args.iter().position(|a| a == "--allow") {
         let hosts: Vec<String> = args[at + 1..]
             .iter()
@@ -82,6 +88,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "--allow",
         "--same-host",
         "--ignore-robots",
+        "--ca-file",
     ];
     if let Some(unknown) = args
         .iter()

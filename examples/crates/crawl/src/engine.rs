@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
+use weft::net::tls::TlsConnector;
 
 use url::Url;
 use weft::channel::mpsc;
@@ -53,6 +54,8 @@ pub struct Config {
     pub user_agent: String,
     /// The HTTP client's limits: sizes, times, idle connections.
     pub limits: Limits,
+    /// How https servers are checked: the webpki roots, or a private CA (`--ca-file`).
+    pub tls: TlsConnector,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             obey_robots: true,
             user_agent: "weft-crawler/0.1 (+https://example.invalid/weft)".to_owned(),
             limits: Limits::default(),
+            tls: TlsConnector::new(),
         }
     }
 }

@@ -89,7 +89,7 @@ impl Worker {
             .unwrap_or(&config.user_agent)
             .to_owned();
         Worker {
-            client: Client::new(&config.user_agent, limits),
+            client: Client::with_tls(&config.user_agent, limits, config.tls.clone()),
             limiter: Limiter::new(config.concurrency, config.per_host),
             robots: config.obey_robots.then(|| RobotsCache::new(token)),
         }

@@ -17,6 +17,7 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
+use weft::net::tls::TlsAcceptor;
 use weft::net::{StreamServer, TcpListener};
 
 /// How the site is generated.
@@ -31,17 +32,25 @@ pub struct SiteConfig {
     /// Another name for this server (e.g. "localhost"), linked from `/` as an off-site host;
     /// `/elsewhere` (linked from nowhere) redirects to `/` under that name.
     pub other_host: Option<String>,
+    /// Whether it is served over TLS (its absolute links and redirects say `https`).
+    pub https: bool,
 }
 
 impl SiteConfig {
-    /// A site of `pages` pages, no latency, no failure cases.
+    /// A site of `pages` pages, no latency, no failure cases, plain http.
     pub fn new(pages: usize) -> SiteConfig {
         SiteConfig {
             pages: pages.max(1),
             latency: Duration::ZERO,
             errors: false,
             other_host: None,
+            https: false,
         }
+    }
+
+    /// The URL scheme the site is served with.
+    pub fn scheme(&self) -> &'static str {
+        if self.https { "https" } else { "http" }
     }
 }
 
@@ -163,6 +172,11 @@ impl Site {
         links
     }
 
+    /// How the site was generated.
+    pub fn config(&self) -> &SiteConfig {
+        &self.config
+    }
+
     /// What every path reachable from `/` should give, with `port` the server's port.
     /// Infinite parts (the trap) are listed to `trap_depth` pages.
     pub fn expected(&self, port: u16, trap_depth: usize) -> BTreeMap<String, Expected> {
@@ -198,7 +212,8 @@ impl Site {
         root.links
             .extend(["/private/secret".to_owned(), "/private/other".to_owned()]);
         if let Some(other) = &self.config.other_host {
-            root.links.push(format!("http://{other}:{port}/page/1"));
+            root.links
+                .push(format!("{}://{other}:{port}/page/1", self.config.scheme()));
         }
         map.insert("/private/secret".into(), fails("robots"));
         map.insert("/private/other".into(), fails("robots"));
@@ -248,6 +263,29 @@ impl Site {
                 }
             })
             .await
+    }
+
+    /// Serves the site over TLS on `listener` until the task is cancelled; `acceptor` holds
+    /// the certificate. (Set `config.https`, so the site's absolute links say `https`.)
+    pub async fn serve_tls(self, listener: TcpListener, acceptor: TlsAcceptor) -> io::Result<()> {
+        StreamServer::new(listener)
+            .serve(move |conn, _| {
+                let (site, acceptor) = (self.clone(), acceptor.clone());
+                async move {
+                    if let Ok(tls) = acceptor.accept(conn).await {
+                        let _ = respond::connection(site, tls).await;
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Binds `127.0.0.1:0`, serves the site there over TLS in a task, and returns its port.
+    pub async fn spawn_local_tls(self, acceptor: TlsAcceptor) -> io::Result<u16> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let port = listener.local_addr()?.port();
+        weft::spawn(self.serve_tls(listener, acceptor));
+        Ok(port)
     }
 
     /// Binds `127.0.0.1:0`, serves the site there in a task, and returns its port.

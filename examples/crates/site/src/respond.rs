@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::{GzEncoder, ZlibEncoder};
-use weft::io::{AsyncWriteExt, BufReader};
+use weft::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use weft::net::TcpStream;
+use weft::net::tls::ServerTlsStream;
 
 use super::{Site, page_path};
 
@@ -26,12 +27,33 @@ struct Request {
 /// What to do with the connection after a response.
 enum After {
     KeepAlive,
+    /// Close it properly (for TLS, with close_notify, so a close-delimited body ends cleanly).
     Close,
+    /// Drop it at once: the socket was set to send a reset.
+    Reset,
+}
+
+/// A connection the site answers on: plain TCP, or TLS over TCP.
+pub trait SiteConn: AsyncRead + AsyncWrite + Unpin {
+    /// The TCP socket underneath (to set options, and to turn a close into a reset).
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl SiteConn for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl SiteConn for ServerTlsStream<TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        self.get_ref().0
+    }
 }
 
 /// Serves requests on `conn` until the client closes it or a response ends it.
-pub async fn connection(site: Site, conn: TcpStream) -> io::Result<()> {
-    conn.set_nodelay(true)?;
+pub async fn connection<S: SiteConn>(site: Site, conn: S) -> io::Result<()> {
+    conn.tcp().set_nodelay(true)?;
     let mut conn = BufReader::new(conn).with_limit(MAX_REQUEST);
     loop {
         let Some(request) = read_request(&mut conn).await? else {
@@ -43,13 +65,14 @@ pub async fn connection(site: Site, conn: TcpStream) -> io::Result<()> {
         let close = request.close;
         match respond(&site, conn.get_mut(), request).await? {
             After::KeepAlive if !close => {}
-            _ => return Ok(()),
+            After::KeepAlive | After::Close => return conn.get_mut().close().await,
+            After::Reset => return Ok(()),
         }
     }
 }
 
 /// Reads one request head into a `Request`; `None` when the client closed cleanly.
-async fn read_request(conn: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+async fn read_request<S: SiteConn>(conn: &mut BufReader<S>) -> io::Result<Option<Request>> {
     loop {
         let mut headers = [httparse::EMPTY_HEADER; 32];
         let mut parsed = httparse::Request::new(&mut headers);
@@ -90,13 +113,13 @@ async fn read_request(conn: &mut BufReader<TcpStream>) -> io::Result<Option<Requ
 
 /// Answers a request head that does not parse, or does not end within `MAX_REQUEST` bytes,
 /// and ends the connection.
-async fn bad_request(conn: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
+async fn bad_request<S: SiteConn>(conn: &mut BufReader<S>) -> io::Result<Option<Request>> {
     let refusal = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     let _ = conn.write_all(refusal).await;
     Ok(None)
 }
 
-async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Result<After> {
+async fn respond<S: SiteConn>(site: &Site, conn: &mut S, request: Request) -> io::Result<After> {
     let head_only = request.method == "HEAD";
     if request.method != "GET" && !head_only {
         return send(
@@ -140,7 +163,12 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
         "/elsewhere" => match &site.config.other_host {
             Some(other) => {
                 let port = request.host.rsplit(':').next().unwrap_or("80");
-                redirect(conn, 302, &format!("http://{other}:{port}/")).await
+                redirect(
+                    conn,
+                    302,
+                    &format!("{}://{other}:{port}/", site.config.scheme()),
+                )
+                .await
             }
             None => not_found(conn, head_only).await,
         },
@@ -159,7 +187,14 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
         "/redirect/5" => redirect(conn, 308, "/redirect/4").await,
         "/redirect/4" => redirect(conn, 303, "../redirect/3").await,
         "/redirect/3" => redirect(conn, 301, "/redirect/2").await,
-        "/redirect/2" => redirect(conn, 302, &format!("http://{}/redirect/1", request.host)).await,
+        "/redirect/2" => {
+            redirect(
+                conn,
+                302,
+                &format!("{}://{}/redirect/1", site.config.scheme(), request.host),
+            )
+            .await
+        }
         "/redirect/1" => redirect(conn, 307, "/landing").await,
         "/landing" => send_page(conn, "Landing", &["/page/1"], head_only).await,
         "/loop/a" => redirect(conn, 302, "/loop/b").await,
@@ -231,8 +266,8 @@ async fn respond(site: &Site, conn: &mut TcpStream, request: Request) -> io::Res
         }
         "/reset" => {
             // SO_LINGER 0: closing sends RST, as a crashing server or a middlebox would.
-            socket2::SockRef::from(&*conn).set_linger(Some(Duration::ZERO))?;
-            Ok(After::Close)
+            socket2::SockRef::from(conn.tcp()).set_linger(Some(Duration::ZERO))?;
+            Ok(After::Reset)
         }
         "/image.png" => {
             let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -266,7 +301,7 @@ fn page_number(path: &str) -> Option<usize> {
     }
 }
 
-async fn not_found(conn: &mut TcpStream, head_only: bool) -> io::Result<After> {
+async fn not_found<S: SiteConn>(conn: &mut S, head_only: bool) -> io::Result<After> {
     send(
         conn,
         404,
@@ -278,7 +313,7 @@ async fn not_found(conn: &mut TcpStream, head_only: bool) -> io::Result<After> {
     .await
 }
 
-async fn redirect(conn: &mut TcpStream, status: u16, location: &str) -> io::Result<After> {
+async fn redirect<S: SiteConn>(conn: &mut S, status: u16, location: &str) -> io::Result<After> {
     send(
         conn,
         status,
@@ -305,8 +340,8 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-async fn send(
-    conn: &mut TcpStream,
+async fn send<S: SiteConn>(
+    conn: &mut S,
     status: u16,
     content_type: &str,
     extra: &[(&str, &str)],
@@ -331,7 +366,7 @@ async fn send(
 }
 
 /// Sends `html` in three chunks (one with a chunk extension) and a trailer.
-async fn chunked(conn: &mut TcpStream, html: &str, head_only: bool) -> io::Result<After> {
+async fn chunked<S: SiteConn>(conn: &mut S, html: &str, head_only: bool) -> io::Result<After> {
     let mut out =
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
             .to_vec();
@@ -351,8 +386,8 @@ async fn chunked(conn: &mut TcpStream, html: &str, head_only: bool) -> io::Resul
 }
 
 /// Sends `body` gzip- or deflate-encoded when the client accepts it, plain otherwise.
-async fn encoded(
-    conn: &mut TcpStream,
+async fn encoded<S: SiteConn>(
+    conn: &mut S,
     path: &str,
     request: &Request,
     body: &[u8],
@@ -388,8 +423,8 @@ async fn encoded(
 }
 
 /// Sends a small HTML page titled `title` with `links`.
-async fn send_page(
-    conn: &mut TcpStream,
+async fn send_page<S: SiteConn>(
+    conn: &mut S,
     title: &str,
     links: &[&str],
     head_only: bool,
@@ -417,6 +452,7 @@ fn simple_page(title: &str, links: &[&str]) -> String {
 
 /// Page `i`'s HTML, its links written in varied forms; `host` is the request's Host.
 fn render_page(site: &Site, i: usize, host: &str) -> String {
+    let scheme = site.config.scheme();
     let uses_base = i % 7 == 3;
     let mut html = format!(
         "<!DOCTYPE html>\n<html lang=en><head><meta charset=utf-8><title>Page {i}</title>{}</head>\n<body>\n\
@@ -437,7 +473,7 @@ fn render_page(site: &Site, i: usize, host: &str) -> String {
                 0 => format!("<a class=nav href=\"&#47;page&#x2F;{k}\">page {k}</a>"),
                 1 => format!("<a title='x > y' href='{target}#section'>page {k}</a>"),
                 2 => format!("<A HREF={target}>page {k}</A>"),
-                3 => format!("<a href=\"http://{host}{target}\" rel=next>page {k}</a>"),
+                3 => format!("<a href=\"{scheme}://{host}{target}\" rel=next>page {k}</a>"),
                 _ if uses_base => format!("<a href=\"../{k}\">page {k}</a>"),
                 _ if i == 0 => format!("<a href=\"page/{k}\">page {k}</a>"),
                 _ => format!("<a href=\"{k}\">page {k}</a>"),
@@ -457,7 +493,8 @@ fn render_page(site: &Site, i: usize, host: &str) -> String {
         html += "<li><a href=\"mailto:webmaster@example.invalid\">mail</a> <a href=\"javascript:void(0)\">js</a></li>\n";
         if let Some(other) = &site.config.other_host {
             let port = host.rsplit(':').next().unwrap_or("80");
-            html += &format!("<li><a href=\"http://{other}:{port}/page/1\">elsewhere</a></li>\n");
+            html +=
+                &format!("<li><a href=\"{scheme}://{other}:{port}/page/1\">elsewhere</a></li>\n");
         }
     }
     html += "</ul>\n</body></html>\n";

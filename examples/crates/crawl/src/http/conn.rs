@@ -1,11 +1,15 @@
-//! One HTTP/1.1 connection: a `TcpStream` read through a `weft::io::BufReader`, and reading a
+//! One HTTP/1.1 connection: TCP or TLS, read through a `weft::io::BufReader`, and reading a
 //! response from it (head with httparse, then the body framed by Content-Length, chunked
 //! encoding, or close).
 
 use std::io;
 
-use weft::io::{AsyncWriteExt, BufReader};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use weft::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use weft::net::TcpStream;
+use weft::net::tls::ClientTlsStream;
 
 use super::error::{ErrorKind, FetchError};
 
@@ -16,7 +20,55 @@ const MAX_LINE: usize = 4096;
 
 /// A connection, read through a buffer.
 pub struct Conn {
-    reader: BufReader<TcpStream>,
+    reader: BufReader<Stream>,
+}
+
+/// What a connection runs over: plain TCP for http, TLS over TCP for https.
+pub enum Stream {
+    /// http.
+    Plain(TcpStream),
+    /// https (boxed: a TLS session is large, and most crawls are mostly one kind).
+    Tls(Box<ClientTlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_close(cx),
+            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_close(cx),
+        }
+    }
 }
 
 /// A response's status line and headers.
@@ -80,7 +132,7 @@ fn too_large(message: impl Into<String>) -> FetchError {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream) -> Conn {
+    pub fn new(stream: Stream) -> Conn {
         Conn {
             reader: BufReader::with_capacity(16 * 1024, stream),
         }

@@ -24,7 +24,10 @@ pub enum ErrorKind {
     TooManyRedirects,
     /// The body's content encoding (gzip, deflate) could not be decoded.
     Decode,
-    /// Something this client does not do: https (no TLS), or a non-http(s) redirect.
+    /// The TLS handshake failed: an untrusted or expired certificate, a wrong name, a peer
+    /// that does not speak TLS.
+    Tls,
+    /// Something this client does not do: a scheme other than http and https.
     Unsupported,
 }
 
@@ -41,6 +44,7 @@ impl ErrorKind {
             ErrorKind::RedirectLoop => "redirect_loop",
             ErrorKind::TooManyRedirects => "too_many_redirects",
             ErrorKind::Decode => "decode",
+            ErrorKind::Tls => "tls",
             ErrorKind::Unsupported => "unsupported",
         }
     }

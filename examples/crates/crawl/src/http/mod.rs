@@ -1,11 +1,12 @@
-//! A small HTTP/1.1 client for the crawler: GET and HEAD over weft's `TcpStream`, a pool of
-//! keep-alive connections per host, Content-Length, chunked and close-delimited bodies,
+//! A small HTTP/1.1 client for the crawler: GET and HEAD over weft's `TcpStream`, or over TLS
+//! for https (`weft::net::tls`), a pool of keep-alive connections per origin, Content-Length,
+//! chunked and close-delimited bodies,
 //! redirects (bounded, with loop detection), gzip/deflate, and limits on header size, body
 //! size and time per request. Responses are parsed by httparse; URLs are the `url` crate's.
 //!
-//! It lives in the crawler example rather than in weft-net on purpose: weft is a runtime, and
-//! an HTTP client without TLS is not something to offer as a library; here it is a few hundred
-//! readable lines next to its one user, and weft's own dependency list stays the runtime's.
+//! It lives in the crawler demo rather than in weft-net on purpose: weft is a runtime, and for
+//! HTTP as a library it offers hyper (`weft::net::hyper`); here it is a few hundred readable
+//! lines next to its one user.
 
 mod conn;
 mod decode;
@@ -18,8 +19,9 @@ use std::time::Duration;
 
 use url::Url;
 use weft::net::TcpStream;
+use weft::net::tls::TlsConnector;
 
-use conn::{Conn, Failure, Head};
+use conn::{Conn, Failure, Head, Stream};
 pub use error::{ErrorKind, FetchError};
 
 /// Limits applied to every request.
@@ -84,23 +86,31 @@ impl Response {
     }
 }
 
-/// Where a connection goes: scheme-less, since only plain http is spoken.
-type Origin = (String, u16);
+/// Where a connection goes: whether it is https, the host, the port.
+type Origin = (bool, String, u16);
 
 /// An HTTP/1.1 client with a keep-alive pool. Cloning shares the pool.
 #[derive(Clone)]
 pub struct Client {
     limits: Rc<Limits>,
+    tls: TlsConnector,
     user_agent: Rc<str>,
     idle: Rc<RefCell<HashMap<Origin, Vec<Conn>>>>,
     connections_opened: Rc<Cell<u64>>,
 }
 
 impl Client {
-    /// A client that sends `user_agent` and keeps to `limits`.
+    /// A client that sends `user_agent` and keeps to `limits`, and trusts the webpki roots
+    /// for https.
     pub fn new(user_agent: &str, limits: Limits) -> Client {
+        Client::with_tls(user_agent, limits, TlsConnector::new())
+    }
+
+    /// A client whose https connections are checked by `tls` (a private CA, say).
+    pub fn with_tls(user_agent: &str, limits: Limits, tls: TlsConnector) -> Client {
         Client {
             limits: Rc::new(limits),
+            tls,
             user_agent: user_agent.into(),
             idle: Rc::default(),
             connections_opened: Rc::default(),
@@ -170,16 +180,23 @@ impl Client {
     /// One request and its response, within the time limit. A pooled connection that turns
     /// out to have been closed by the server is replaced by a new one, once.
     async fn exchange(&self, method: &str, url: &Url) -> Result<(Head, Vec<u8>), FetchError> {
-        if url.scheme() != "http" {
-            return Err(FetchError::new(
-                ErrorKind::Unsupported,
-                format!("{} is not supported (no TLS)", url.scheme()),
-            ));
-        }
+        let https = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            other => {
+                return Err(FetchError::new(
+                    ErrorKind::Unsupported,
+                    format!("{other} is not supported"),
+                ));
+            }
+        };
         let host = url
             .host_str()
             .ok_or_else(|| FetchError::new(ErrorKind::Malformed, "URL without a host"))?;
-        let origin: Origin = (host.to_owned(), url.port_or_known_default().unwrap_or(80));
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+        let origin: Origin = (https, host.to_owned(), port);
         let request = self.request_bytes(method, url, host);
         let limit = self.limits.timeout;
         let attempt = async {
@@ -242,8 +259,9 @@ impl Client {
         .into_bytes()
     }
 
-    /// Resolves (without blocking: weft's async resolver) and connects.
-    async fn connect(&self, (host, port): &Origin) -> Result<Conn, FetchError> {
+    /// Resolves (without blocking: weft's async resolver), connects, and for https runs the
+    /// TLS handshake.
+    async fn connect(&self, (https, host, port): &Origin) -> Result<Conn, FetchError> {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let addrs = weft::net::lookup_host((bare, *port))
             .await
@@ -259,7 +277,20 @@ impl Client {
         let _ = stream.set_nodelay(true);
         self.connections_opened
             .set(self.connections_opened.get() + 1);
-        Ok(Conn::new(stream))
+        if !https {
+            return Ok(Conn::new(Stream::Plain(stream)));
+        }
+        let tls = self.tls.connect(bare, stream).await.map_err(|err| {
+            let kind = match err.kind() {
+                std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof => {
+                    ErrorKind::Reset
+                }
+                _ => ErrorKind::Tls,
+            };
+            FetchError::new(kind, err.to_string())
+        })?;
+        Ok(Conn::new(Stream::Tls(Box::new(tls))))
     }
 
     fn take_idle(&self, origin: &Origin) -> Option<Conn> {
