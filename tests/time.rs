@@ -202,3 +202,22 @@ fn a_send_sleep_may_cross_threads_between_polls_and_be_reset() {
         assert!(started.elapsed() < Duration::from_secs(60));
     });
 }
+
+#[test]
+fn a_timer_behind_a_cancelled_earlier_one_fires_on_time() {
+    // The reactor leaves its timerfd at the earlier (cancelled) deadline rather than re-arming
+    // it later: the early wake must find nothing due, re-arm, and the later timer still fire.
+    weft::run(async {
+        let started = Instant::now();
+        let mut early = Box::pin(sleep(Duration::from_millis(5)));
+        let armed = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(early.as_mut(), cx).is_pending())
+        });
+        assert!(armed.await);
+        drop(early); // cancelled, like a timeout whose work finished first
+        sleep(Duration::from_millis(20)).await;
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(20), "early: {waited:?}");
+        assert!(waited < Duration::from_secs(5), "late: {waited:?}");
+    });
+}

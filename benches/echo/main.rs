@@ -9,17 +9,16 @@
 //! `echo load ADDR CONNECTIONS SIZE SECONDS` runs only the load, for profiling a server
 //! started by hand.
 
-mod load;
 mod raw_mio;
 mod tokio_server;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::json;
 use weft_benches::Mode;
+use weft_benches::load::{self, Exchange};
+use weft_benches::server_process::{median, pin_self_to_core, with_server};
 
 const SERVERS: [&str; 3] = ["weft", "tokio", "mio"];
 
@@ -43,7 +42,15 @@ fn main() {
             arg(3) as usize,
             Duration::from_secs_f64(arg(4)),
         );
-        let m = load::ping_pong(addr, conns, size, Duration::ZERO, secs, || 0).expect("load");
+        let m = load::ping_pong(
+            addr,
+            conns,
+            &Exchange::Echo { size },
+            Duration::ZERO,
+            secs,
+            || 0,
+        )
+        .expect("load");
         println!(
             "{:.0} round trips/s",
             m.round_trips as f64 / m.elapsed.as_secs_f64()
@@ -73,10 +80,15 @@ fn main() {
             for round in 0..rounds {
                 for k in 0..SERVERS.len() {
                     let server = SERVERS[(k + round) % SERVERS.len()];
-                    let measured = with_server(server, pinned, |addr, pid| {
-                        load::ping_pong(addr, connections, size, warmup, measure, || {
-                            load::cpu_ns(pid)
-                        })
+                    let measured = with_server(server, pinned, server != "tokio", |addr, pid| {
+                        load::ping_pong(
+                            addr,
+                            connections,
+                            &Exchange::Echo { size },
+                            warmup,
+                            measure,
+                            || load::cpu_ns(pid),
+                        )
                     });
                     runs.push((round, server, measured));
                 }
@@ -115,10 +127,15 @@ fn main() {
     );
     for server in SERVERS {
         let bytes_per_sec = median((0..rounds).map(|_| {
-            let m = with_server(server, pinned, |addr, pid| {
-                load::ping_pong(addr, 10, stream_size, warmup, stream_measure, || {
-                    load::cpu_ns(pid)
-                })
+            let m = with_server(server, pinned, server != "tokio", |addr, pid| {
+                load::ping_pong(
+                    addr,
+                    10,
+                    &Exchange::Echo { size: stream_size },
+                    warmup,
+                    stream_measure,
+                    || load::cpu_ns(pid),
+                )
             });
             (m.round_trips as f64 * stream_size as f64) / m.elapsed.as_secs_f64()
         }));
@@ -134,57 +151,6 @@ fn main() {
         &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
                  "measure_ms": measure.as_millis() as u64, "rows": rows }),
     );
-}
-
-/// Starts `server` in its own process, runs `f` with its address and pid, then stops it.
-fn with_server<T>(
-    server: &str,
-    pinned: bool,
-    f: impl FnOnce(SocketAddr, u32) -> std::io::Result<T>,
-) -> T {
-    let mut child = start_server(server, pinned);
-    let pid = child.id();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("piped stdout"))
-        .read_line(&mut line)
-        .expect("server output");
-    let addr: SocketAddr = line
-        .trim()
-        .strip_prefix("ready ")
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| {
-            let _ = child.kill();
-            panic!("{server} server did not start: {line:?}")
-        });
-    let threads = load::threads(pid);
-    let result = f(addr, pid);
-    let _ = child.kill();
-    let _ = child.wait();
-    match result {
-        Ok(value) => {
-            if server != "tokio" {
-                assert_eq!(threads, 1, "the {server} server should run on one thread");
-            }
-            value
-        }
-        Err(err) => panic!("load against the {server} server failed: {err}"),
-    }
-}
-
-fn start_server(server: &str, pinned: bool) -> Child {
-    let exe = std::env::current_exe().expect("own path");
-    let mut command = if pinned {
-        let mut c = Command::new("taskset");
-        c.args(["-c", "0"]).arg(exe);
-        c
-    } else {
-        Command::new(exe)
-    };
-    command
-        .args(["serve", server])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the server process")
 }
 
 fn serve(server: &str) {
@@ -204,26 +170,4 @@ fn serve(server: &str) {
         eprintln!("{server} server: {err}");
         std::process::exit(1);
     }
-}
-
-/// Pins this process to `core` with taskset when the machine has two cores or more.
-fn pin_self_to_core(core: usize) -> bool {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    cores > core
-        && Command::new("taskset")
-            .args(["-pc", &core.to_string(), &std::process::id().to_string()])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-}
-
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.collect();
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }

@@ -3,6 +3,9 @@
 
 use std::path::PathBuf;
 
+pub mod load;
+pub mod server_process;
+
 /// How long and how big a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -4,7 +4,11 @@
 //! which makes a sleep up to a millisecond late. Instead, before blocking, the reactor arms a
 //! timerfd at the earliest deadline and waits on it like on any socket; the kernel's
 //! high-resolution timer then wakes the loop within tens of microseconds of the deadline.
-//! Arming costs one `timerfd_settime`, made only when the earliest deadline changed.
+//! Arming costs one `timerfd_settime`, made only when the earliest deadline moved *earlier*
+//! than the one the timerfd is set to. When it moves later (the earliest timer was cancelled,
+//! as timeouts usually are), the timerfd is left as it is: at worst it wakes the loop once
+//! early, which finds nothing due and arms it again. Servers that arm a timeout per request
+//! and cancel it when the response goes out would otherwise pay a system call per request.
 
 use std::cell::Cell;
 use std::io;
@@ -39,10 +43,10 @@ impl DeadlineTimer {
         })
     }
 
-    /// Makes the timerfd fire at `deadline` (at once if it has passed).
+    /// Makes the timerfd fire at `deadline` (at once if it has passed), or earlier.
     pub(crate) fn arm(&self, deadline: Instant) -> io::Result<()> {
-        if self.armed.get() == Some(deadline) {
-            return Ok(());
+        if self.armed.get().is_some_and(|armed| armed <= deadline) {
+            return Ok(()); // it fires no later than needed; an early wake re-arms it
         }
         // A zero `it_value` would disarm the timer, so "already due" becomes one nanosecond.
         let after = deadline

@@ -1,6 +1,7 @@
 //! The load generator: plain mio, no async runtime, one thread, so it sets the ceiling rather
 //! than measuring another executor. Each connection sends a message, waits until every byte
-//! has come back, checks it, and sends the next.
+//! of the reply has come back, checks it, and sends the next: an echo (the reply is the
+//! message) or a request and its fixed-size response (HTTP keep-alive).
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -9,25 +10,59 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
+/// What each round trip exchanges.
+#[derive(Clone, Debug)]
+pub enum Exchange {
+    /// Messages echoed back whole and checked byte for byte.
+    Echo {
+        /// Bytes per message.
+        size: usize,
+    },
+    /// The same request every time, answered by a response of fixed length (an HTTP
+    /// keep-alive request).
+    Request {
+        /// What is sent.
+        request: Vec<u8>,
+        /// The length of each response.
+        response_len: usize,
+        /// What each response must start with.
+        expect: &'static [u8],
+    },
+}
+
 struct Client {
     stream: TcpStream,
-    /// The message: 8 bytes of message number, then this connection's fixed pattern.
+    /// For an echo: 8 bytes of message number, then this connection's fixed pattern.
     message: Vec<u8>,
     reply: Vec<u8>,
+    /// The prefix a request's response must start with (`None`: an echo).
+    expect: Option<&'static [u8]>,
     sent: usize,
     received: usize,
     number: u64,
 }
 
 impl Client {
-    fn new(stream: TcpStream, id: usize, size: usize) -> Client {
-        let message = (0..size)
-            .map(|i| (id.wrapping_mul(131) ^ i.wrapping_mul(7)) as u8)
-            .collect();
+    fn new(stream: TcpStream, id: usize, exchange: &Exchange) -> Client {
+        let (message, reply_len, expect) = match exchange {
+            Exchange::Echo { size } => (
+                (0..*size)
+                    .map(|i| (id.wrapping_mul(131) ^ i.wrapping_mul(7)) as u8)
+                    .collect(),
+                *size,
+                None,
+            ),
+            Exchange::Request {
+                request,
+                response_len,
+                expect,
+            } => (request.clone(), *response_len, Some(*expect)),
+        };
         Client {
             stream,
             message,
-            reply: vec![0; size],
+            reply: vec![0; reply_len],
+            expect,
             sent: 0,
             received: 0,
             number: 0,
@@ -35,11 +70,21 @@ impl Client {
     }
 
     fn stamp(&mut self) {
-        let bytes = self.number.to_le_bytes();
-        let n = bytes.len().min(self.message.len());
-        self.message[..n].copy_from_slice(&bytes[..n]);
+        if self.expect.is_none() {
+            let bytes = self.number.to_le_bytes();
+            let n = bytes.len().min(self.message.len());
+            self.message[..n].copy_from_slice(&bytes[..n]);
+        }
         self.sent = 0;
         self.received = 0;
+    }
+
+    /// Whether a complete reply is the right one.
+    fn reply_ok(&self) -> bool {
+        match self.expect {
+            None => self.reply == self.message,
+            Some(prefix) => self.reply.starts_with(prefix),
+        }
     }
 
     /// Writes what the socket takes; reads what has come back. Returns how many messages
@@ -54,7 +99,7 @@ impl Client {
                     Err(e) => return Err(e),
                 }
             }
-            let want = self.message.len() - self.received;
+            let want = self.reply.len() - self.received;
             match self.stream.read(&mut self.reply[self.received..]) {
                 Ok(0) => {
                     return Err(io::Error::new(
@@ -64,9 +109,12 @@ impl Client {
                 }
                 Ok(n) => {
                     self.received += n;
-                    if self.received == self.message.len() {
-                        if self.reply != self.message {
-                            return Err(io::Error::new(io::ErrorKind::InvalidData, "echo differs"));
+                    if self.received == self.reply.len() {
+                        if !self.reply_ok() {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "the reply differs from what was expected",
+                            ));
                         }
                         completed += 1;
                         self.number += 1;
@@ -86,22 +134,30 @@ impl Client {
 
 /// What one load run measured.
 pub struct Measured {
+    /// Round trips completed in the measured window.
     pub round_trips: u64,
+    /// The measured window's length.
     pub elapsed: Duration,
     /// Server CPU time during the measured window, in nanoseconds.
     pub server_cpu_ns: u64,
 }
 
-/// Runs `connections` ping-pong clients of `size`-byte messages against `addr`: `warmup`
-/// first, then counts round trips for `measure`. `server_cpu` reads the server's CPU time.
+/// Runs `connections` ping-pong clients exchanging `exchange` with `addr`: `warmup` first,
+/// then counts round trips for `measure`. `server_cpu` reads the server's CPU time.
 pub fn ping_pong(
     addr: SocketAddr,
     connections: usize,
-    size: usize,
+    exchange: &Exchange,
     warmup: Duration,
     measure: Duration,
     server_cpu: impl Fn() -> u64,
 ) -> io::Result<Measured> {
+    if connections == 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "no connections",
+        ));
+    }
     let mut poll = Poll::new()?;
     let mut clients = Vec::with_capacity(connections);
     for id in 0..connections {
@@ -114,7 +170,7 @@ pub fn ping_pong(
             Token(id),
             Interest::READABLE | Interest::WRITABLE,
         )?;
-        let mut client = Client::new(stream, id, size);
+        let mut client = Client::new(stream, id, exchange);
         client.stamp();
         clients.push(client);
     }

@@ -1,0 +1,182 @@
+//! The hyper server benchmark: the same hello-world hyper 1.x service on weft and on tokio's
+//! current-thread runtime (through hyper-util's `TokioIo`), each in its own process, driven
+//! in turn by one load generator with no runtime (the echo harness's, sending keep-alive GETs)
+//! over 1, 10, 100 and 1000 connections. It reports requests per second and **server CPU
+//! time per request**, medians over interleaved rounds, and the ratios.
+//!
+//! `cargo bench --bench http [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
+//! `http serve weft|tokio` runs one server.
+
+#![allow(missing_docs)]
+
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response};
+use serde_json::json;
+use weft_benches::Mode;
+use weft_benches::load::{self, Exchange};
+use weft_benches::server_process::{median, pin_self_to_core, with_server};
+
+const SERVERS: [&str; 2] = ["weft", "tokio"];
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+
+async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"Hello, world!",
+    ))))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "serve") {
+        serve(&args[i + 1]);
+        return;
+    }
+    let mode = Mode::from_env();
+    let pinned = pin_self_to_core(1);
+    let connection_counts = mode.pick(vec![1, 10, 100, 1000], vec![1, 10, 100, 1000], vec![1, 10]);
+    let rounds = mode.pick(5, 1, 1);
+    let warmup = mode.pick(
+        Duration::from_millis(300),
+        Duration::from_millis(200),
+        Duration::from_millis(50),
+    );
+    let measure = mode.pick(
+        Duration::from_secs(2),
+        Duration::from_millis(700),
+        Duration::from_millis(150),
+    );
+    let mut rows = Vec::new();
+    for &connections in &connection_counts {
+        let mut runs = Vec::new();
+        for round in 0..rounds {
+            for k in 0..SERVERS.len() {
+                let server = SERVERS[(k + round) % SERVERS.len()];
+                let measured = with_server(server, pinned, server == "weft", |addr, pid| {
+                    let exchange = Exchange::Request {
+                        request: REQUEST.to_vec(),
+                        response_len: response_len(addr)?,
+                        expect: b"HTTP/1.1 200 OK\r\n",
+                    };
+                    load::ping_pong(addr, connections, &exchange, warmup, measure, || {
+                        load::cpu_ns(pid)
+                    })
+                });
+                runs.push((server, measured));
+            }
+        }
+        for server in SERVERS {
+            let mine: Vec<&load::Measured> = runs
+                .iter()
+                .filter(|r| r.0 == server)
+                .map(|r| &r.1)
+                .collect();
+            let rps = median(
+                mine.iter()
+                    .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
+            );
+            let cpu = median(
+                mine.iter()
+                    .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
+            );
+            println!(
+                "hello world x {connections:>4} conns  {server:>5}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
+                cpu / 1000.0
+            );
+            rows.push(json!({
+                "server": server, "connections": connections,
+                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
+            }));
+        }
+    }
+    weft_benches::save(
+        "http",
+        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
+                 "measure_ms": measure.as_millis() as u64, "rows": rows }),
+    );
+}
+
+/// The length of the server's response to `REQUEST`, asked once: head plus Content-Length.
+/// (hyper's `date` header has a fixed width, so every response has this length.)
+fn response_len(addr: SocketAddr) -> std::io::Result<usize> {
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.write_all(REQUEST)?;
+    let mut got = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::Error::other("the server closed before answering"));
+        }
+        got.extend_from_slice(&buf[..n]);
+        let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or_else(|| std::io::Error::other("no content-length"))?;
+        return Ok(end + 4 + length);
+    }
+}
+
+fn serve(server: &str) {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let result = match server {
+        "weft" => serve_weft(addr),
+        "tokio" => serve_tokio(addr),
+        other => panic!("unknown server {other}"),
+    };
+    if let Err(err) = result {
+        eprintln!("{server} server: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn serve_weft(addr: SocketAddr) -> std::io::Result<()> {
+    use weft::net::hyper::{HyperIo, HyperTimer};
+    weft::run(async move {
+        let listener = weft::net::TcpListener::bind(addr).await?;
+        println!("ready {}", listener.local_addr()?);
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            weft::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(HyperTimer)
+                    .serve_connection(HyperIo::new(stream), hyper::service::service_fn(hello))
+                    .await;
+            });
+        }
+    })
+}
+
+fn serve_tokio(addr: SocketAddr) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        println!("ready {}", listener.local_addr()?);
+        loop {
+            let (stream, _) = listener.accept().await?;
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(hello),
+                    )
+                    .await;
+            });
+        }
+    })
+}
