@@ -99,6 +99,8 @@ fn main() {
     let memory = read_json(&weft_benches::path("memory"));
     let echo = read_json(&weft_benches::path("echo"));
     let crawler = read_json(&weft_benches::path("crawler"));
+    let http = read_json(&weft_benches::path("http"));
+    let tls = read_json(&weft_benches::path("tls"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -136,6 +138,8 @@ fn main() {
     write_timers(&mut md, timers.as_ref(), &mut targets);
     write_memory(&mut md, memory.as_ref(), &mut targets);
     write_echo(&mut md, echo.as_ref(), &mut targets);
+    write_http(&mut md, http.as_ref(), &mut targets);
+    write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());
 
     let mut head = String::new();
@@ -456,6 +460,124 @@ fn write_memory(md: &mut String, memory: Option<&Value>, targets: &mut Vec<Targe
         measured: weft.map(|w| format!("{w:.0} B")).unwrap_or_default(),
         met: weft.map(|w| w <= 64.0),
     });
+}
+
+fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) {
+    let rows = rows(http);
+    if rows.is_empty() {
+        return;
+    }
+    let h = http.expect("rows came from it");
+    let _ = writeln!(
+        md,
+        "## hyper servers\n\nCommand: `cargo bench --bench http`. The same hello-world hyper 1.x \
+         service on weft (`weft::net::hyper`) and on tokio's current-thread runtime (hyper-util's \
+         `TokioIo`), each in its own process ({}), driven by the echo harness's load generator \
+         (no runtime) sending keep-alive GETs over C connections for {} ms per run; median of {} \
+         interleaved rounds. Server CPU per request comes from /proc.\n",
+        if h["pinned"] == true {
+            "server on core 0, load on core 1"
+        } else {
+            "not pinned"
+        },
+        h["measure_ms"],
+        h["rounds"]
+    );
+    let _ = writeln!(
+        md,
+        "| C | weft req/s | tokio req/s | weft CPU µs/req | tokio CPU µs/req | weft ÷ tokio CPU |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut worst: f64 = 0.0;
+    for r in rows.iter().filter(|r| r["server"] == "weft") {
+        let Some(t) = rows
+            .iter()
+            .find(|t| t["server"] == "tokio" && t["connections"] == r["connections"])
+        else {
+            continue;
+        };
+        let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+        let (wc, tc) = (
+            f(r, "server_cpu_ns_per_request"),
+            f(t, "server_cpu_ns_per_request"),
+        );
+        let ratio = wc / tc.max(1.0);
+        worst = worst.max(ratio);
+        let _ = writeln!(
+            md,
+            "| {} | {:.0} | {:.0} | {:.2} | {:.2} | {ratio:.3} |",
+            r["connections"],
+            f(r, "requests_per_sec"),
+            f(t, "requests_per_sec"),
+            wc / 1000.0,
+            tc / 1000.0
+        );
+    }
+    let _ = writeln!(md);
+    targets.push(Target {
+        what: "hyper server CPU per request ≤ 0.95× hyper on tokio at every C".into(),
+        measured: format!("worst {worst:.3}×"),
+        met: Some(worst <= 0.95),
+    });
+}
+
+fn write_tls(md: &mut String, tls: Option<&Value>, targets: &mut Vec<Target>) {
+    let rows = rows(tls);
+    if rows.is_empty() {
+        return;
+    }
+    let t = tls.expect("rows came from it");
+    let _ = writeln!(
+        md,
+        "## TLS\n\nCommand: `cargo bench --bench tls`. A TLS echo server with \
+         `weft::net::tls::TlsAcceptor` and the same with tokio-rustls on tokio's current-thread \
+         runtime, both rustls with the ring provider, each in its own process ({}); the load is \
+         rustls's blocking client on plain threads. Streaming: 10 connections each write 1 MiB \
+         and read it back, round after round. Handshakes: one connection at a time. {} ms per \
+         run, median of {} interleaved rounds.\n",
+        if t["pinned"] == true {
+            "server on core 0, load on core 1"
+        } else {
+            "not pinned"
+        },
+        t["measure_ms"],
+        t["rounds"]
+    );
+    let _ = writeln!(
+        md,
+        "| test | weft /s | tokio-rustls /s | weft ÷ tokio rate | weft CPU µs | tokio CPU µs |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (test, unit, what) in [
+        (
+            "stream",
+            "MiB",
+            "TLS streaming (1 MiB × 10 connections) ≥ tokio-rustls",
+        ),
+        ("handshake", "handshake", "TLS handshakes/s ≥ tokio-rustls"),
+    ] {
+        let find = |server: &str| {
+            rows.iter()
+                .find(|r| r["test"] == test && r["server"] == server)
+        };
+        let (Some(w), Some(k)) = (find("weft"), find("tokio")) else {
+            continue;
+        };
+        let f = |v: &Value, key: &str| v[key].as_f64().unwrap_or(0.0);
+        let ratio = f(w, "per_sec") / f(k, "per_sec").max(1e-9);
+        let _ = writeln!(
+            md,
+            "| {test} ({unit}) | {:.1} | {:.1} | {ratio:.3} | {:.1} | {:.1} |",
+            f(w, "per_sec"),
+            f(k, "per_sec"),
+            f(w, "server_cpu_ns_per_unit") / 1000.0,
+            f(k, "server_cpu_ns_per_unit") / 1000.0
+        );
+        targets.push(Target {
+            what: what.into(),
+            measured: format!("{ratio:.3}×"),
+            met: Some(ratio >= 1.0),
+        });
+    }
+    let _ = writeln!(md);
 }
 
 fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) {
