@@ -1,6 +1,7 @@
 //! The crawler against the generated site: pages/s and the crawler's CPU time per page at
 //! concurrency 1, 10, 100 and 1000, with latency per response (where concurrency pays) and
-//! with none (where the crawler's own CPU cost shows).
+//! with none (where the crawler's own CPU cost shows), through each HTTP client: the
+//! hand-written one and hyper's.
 //!
 //! The site runs on its own thread (its own weft runtime), so the CPU time measured on the
 //! crawler's thread (CLOCK_THREAD_CPUTIME_ID) is the crawler's alone.
@@ -12,6 +13,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use demo_crawl::engine::{self, Config, Progress};
+use demo_crawl::http::Backend;
 use demo_site::{Site, SiteConfig};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 use rustix::time::{ClockId, clock_gettime};
@@ -62,29 +64,33 @@ fn main() {
     for latency in [latency, Duration::ZERO] {
         let port = start_site(pages, latency);
         let seed = demo_crawl::Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
-        for concurrency in [1, 10, 100, 1000] {
-            let mut config = Config::new(seed.clone());
-            config.concurrency = concurrency;
-            config.per_host = concurrency;
-            config.max_pages = Some(pages);
-            let (wall, cpu, summary) = weft::run(async move {
-                let (started, cpu) = (Instant::now(), thread_cpu());
-                let summary = engine::crawl(config, Rc::new(Progress::default()), |_| {}).await;
-                (started.elapsed(), thread_cpu() - cpu, summary)
-            });
-            assert_eq!(summary.pages, pages, "every page crawled");
-            assert!(summary.errors.is_empty(), "errors: {:?}", summary.errors);
-            let row = json!({
-                "latency_ms": latency.as_millis() as u64,
-                "concurrency": concurrency,
-                "pages": pages,
-                "wall_s": wall.as_secs_f64(),
-                "pages_per_s": pages as f64 / wall.as_secs_f64(),
-                "cpu_us_per_page": cpu.as_secs_f64() * 1e6 / pages as f64,
-                "connections": summary.connections,
-            });
-            println!("{row}");
-            rows.push(row);
+        for (client, backend) in [("native", Backend::Native), ("hyper", Backend::Hyper)] {
+            for concurrency in [1, 10, 100, 1000] {
+                let mut config = Config::new(seed.clone());
+                config.backend = backend;
+                config.concurrency = concurrency;
+                config.per_host = concurrency;
+                config.max_pages = Some(pages);
+                let (wall, cpu, summary) = weft::run(async move {
+                    let (started, cpu) = (Instant::now(), thread_cpu());
+                    let summary = engine::crawl(config, Rc::new(Progress::default()), |_| {}).await;
+                    (started.elapsed(), thread_cpu() - cpu, summary)
+                });
+                assert_eq!(summary.pages, pages, "every page crawled");
+                assert!(summary.errors.is_empty(), "errors: {:?}", summary.errors);
+                let row = json!({
+                    "client": client,
+                    "latency_ms": latency.as_millis() as u64,
+                    "concurrency": concurrency,
+                    "pages": pages,
+                    "wall_s": wall.as_secs_f64(),
+                    "pages_per_s": pages as f64 / wall.as_secs_f64(),
+                    "cpu_us_per_page": cpu.as_secs_f64() * 1e6 / pages as f64,
+                    "connections": summary.connections,
+                });
+                println!("{row}");
+                rows.push(row);
+            }
         }
     }
     weft_benches::save(

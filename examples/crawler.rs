@@ -1,7 +1,7 @@
 //! A concurrent web crawler on one thread:
 //! `cargo run --release --example crawler -- URL [--concurrency 64] [--per-host 8] [--depth 16]
 //! [--max-pages 10000] [--timeout 10] [--same-host|--allow HOST...] [--ignore-robots]
-//! [--ca-file CA.pem] [--output report.jsonl]`, or `crawler --demo` for the lesson in one
+//! [--ca-file CA.pem] [--client native|hyper] [--output report.jsonl]`, or `crawler --demo` for the lesson in one
 //! command.
 //!
 //! Breadth-first over normalized URLs, robots.txt obeyed, links from an HTML tokenizer. A

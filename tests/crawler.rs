@@ -8,6 +8,7 @@ use std::time::Duration;
 use demo_crawl::Url;
 use demo_crawl::engine::{self, Config, Progress, Record, Scope, Summary};
 use demo_crawl::fetch::{Fetched, Pending};
+use demo_crawl::http::Backend;
 use demo_site::{Site, SiteConfig};
 
 /// What the tests compare per URL: status, error kind, depth, referrer, redirect target.
@@ -123,23 +124,31 @@ fn predicted(site: &Site, port: u16, max_depth: usize) -> BTreeMap<String, Outco
 
 #[test]
 fn a_crawl_of_the_site_with_every_error_case_matches_its_link_graph_exactly() {
-    crawl_matches_the_link_graph(false);
+    crawl_matches_the_link_graph(false, Backend::Native);
 }
 
 #[test]
 fn a_crawl_of_the_https_site_matches_its_link_graph_exactly_too() {
-    crawl_matches_the_link_graph(true);
+    crawl_matches_the_link_graph(true, Backend::Native);
 }
 
-/// Crawls the site with every error case, over http or https, and compares every URL's
-/// status, error, depth, referrer and redirect with what the site's graph predicts.
-fn crawl_matches_the_link_graph(https: bool) {
+#[test]
+fn the_hyper_backend_crawls_both_sites_to_the_same_records() {
+    crawl_matches_the_link_graph(false, Backend::Hyper);
+    crawl_matches_the_link_graph(true, Backend::Hyper);
+}
+
+/// Crawls the site with every error case, over http or https, through `backend`, and
+/// compares every URL's status, error, depth, referrer and redirect with what the site's
+/// graph predicts.
+fn crawl_matches_the_link_graph(https: bool, backend: Backend) {
     let mut site = SiteConfig::new(150);
     site.https = https;
     site.errors = true;
     site.other_host = Some("localhost".to_owned());
     let depth = 4;
     let (records, summary, port) = crawl_site(site.clone(), |config| {
+        config.backend = backend;
         config.max_depth = Some(depth);
         config.limits.timeout = Duration::from_millis(800); // the slow-loris page's fate
     });

@@ -7,12 +7,13 @@ use url::Url;
 use weft::net::tls::TlsConnector;
 
 use crate::engine::{Config, Scope};
+use crate::http::Backend;
 
 /// The usage text printed with a command-line error.
 pub const USAGE: &str = "\
 usage: crawler URL [--concurrency 64] [--per-host 8] [--depth 16] [--max-pages 10000]
                [--timeout 10] [--same-host | --allow HOST...] [--ignore-robots]
-               [--ca-file CA.pem]
+               [--ca-file CA.pem] [--client native|hyper]
                [--output report.jsonl]
        crawler --demo [--pages 1000] [--latency-ms 50]";
 
@@ -60,6 +61,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     }
     config.limits.timeout = Duration::from_secs_f64(timeout);
     config.obey_robots = !args.iter().any(|a| a == "--ignore-robots");
+    config.backend = match value::<String>(args, "--client")?.as_deref() {
+        None | Some("native") => Backend::Native,
+        Some("hyper") => Backend::Hyper,
+        Some(other) => return Err(format!("--client is native or hyper, not {other:?}")),
+    };
     if let Some(ca_file) = value::<String>(args, "--ca-file")? {
         config.tls = TlsConnector::with_ca_file(&ca_file).map_err(|err| err.to_string())?;
     }
@@ -89,6 +95,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         "--same-host",
         "--ignore-robots",
         "--ca-file",
+        "--client",
     ];
     if let Some(unknown) = args
         .iter()

@@ -18,6 +18,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use weft::net::tls::TlsConnector;
 
+use crate::http::Backend;
+
 use url::Url;
 use weft::channel::mpsc;
 
@@ -56,6 +58,8 @@ pub struct Config {
     pub limits: Limits,
     /// How https servers are checked: the webpki roots, or a private CA (`--ca-file`).
     pub tls: TlsConnector,
+    /// Which HTTP/1.1 code fetches: the hand-written client or hyper's (`--client`).
+    pub backend: Backend,
 }
 
 impl Config {
@@ -72,6 +76,7 @@ impl Config {
             user_agent: "weft-crawler/0.1 (+https://example.invalid/weft)".to_owned(),
             limits: Limits::default(),
             tls: TlsConnector::new(),
+            backend: Backend::default(),
         }
     }
 }

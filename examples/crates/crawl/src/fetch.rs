@@ -89,7 +89,8 @@ impl Worker {
             .unwrap_or(&config.user_agent)
             .to_owned();
         Worker {
-            client: Client::with_tls(&config.user_agent, limits, config.tls.clone()),
+            client: Client::with_tls(&config.user_agent, limits, config.tls.clone())
+                .with_backend(config.backend),
             limiter: Limiter::new(config.concurrency, config.per_host),
             robots: config.obey_robots.then(|| RobotsCache::new(token)),
         }

@@ -74,9 +74,11 @@ impl AsyncWrite for Stream {
 /// A response's status line and headers.
 #[derive(Debug)]
 pub struct Head {
+    /// The status code.
     pub status: u16,
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub version: u8,
+    /// The headers in the order received, names lower-cased.
     pub headers: Vec<(String, String)>,
 }
 

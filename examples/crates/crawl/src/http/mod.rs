@@ -11,6 +11,7 @@
 mod conn;
 mod decode;
 mod error;
+mod hyper_conn;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -23,6 +24,7 @@ use weft::net::tls::TlsConnector;
 
 use conn::{Conn, Failure, Head, Stream};
 pub use error::{ErrorKind, FetchError};
+use hyper_conn::HyperConn;
 
 /// Limits applied to every request.
 #[derive(Clone, Debug)]
@@ -89,13 +91,32 @@ impl Response {
 /// Where a connection goes: whether it is https, the host, the port.
 type Origin = (bool, String, u16);
 
+/// How requests go over a connection: the hand-written HTTP/1.1 code of `conn.rs`, or hyper's
+/// client connection API. Everything around it (pool, redirects, limits, decoding, error
+/// kinds) is shared, so the two can be compared on the same crawl.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// `conn.rs`: httparse and weft's `BufReader`.
+    #[default]
+    Native,
+    /// `hyper::client::conn::http1` over `weft::net::hyper::HyperIo`.
+    Hyper,
+}
+
+/// A pooled connection, of either backend.
+enum Pooled {
+    Native(Conn),
+    Hyper(HyperConn),
+}
+
 /// An HTTP/1.1 client with a keep-alive pool. Cloning shares the pool.
 #[derive(Clone)]
 pub struct Client {
     limits: Rc<Limits>,
     tls: TlsConnector,
+    backend: Backend,
     user_agent: Rc<str>,
-    idle: Rc<RefCell<HashMap<Origin, Vec<Conn>>>>,
+    idle: Rc<RefCell<HashMap<Origin, Vec<Pooled>>>>,
     connections_opened: Rc<Cell<u64>>,
 }
 
@@ -111,10 +132,17 @@ impl Client {
         Client {
             limits: Rc::new(limits),
             tls,
+            backend: Backend::Native,
             user_agent: user_agent.into(),
             idle: Rc::default(),
             connections_opened: Rc::default(),
         }
+    }
+
+    /// Sends requests through `backend` from now on (new connections only).
+    pub fn with_backend(mut self, backend: Backend) -> Client {
+        self.backend = backend;
+        self
     }
 
     /// How many TCP connections this client has opened (keep-alive keeps this low).
@@ -207,7 +235,25 @@ impl Client {
                     Some(conn) => conn,
                     None => self.connect(&origin).await?,
                 };
-                match self.round_trip(&mut conn, &request, method == "HEAD").await {
+                let outcome = match &mut conn {
+                    Pooled::Native(native) => {
+                        self.round_trip(native, &request, method == "HEAD").await
+                    }
+                    Pooled::Hyper(hyper) => {
+                        let request = self.hyper_request(method, url, host)?;
+                        match hyper.round_trip(request, self.limits.max_body_bytes).await {
+                            Ok((head, body, keep)) => {
+                                let encoding = head.header("content-encoding");
+                                let max = self.limits.max_body_bytes;
+                                decode::decode(body, encoding, max)
+                                    .map(|body| (head, body, keep))
+                                    .map_err(Failure::from)
+                            }
+                            Err(failure) => Err(failure),
+                        }
+                    }
+                };
+                match outcome {
                     Ok((head, body, keep)) => {
                         if keep {
                             self.put_idle(origin.clone(), conn);
@@ -259,9 +305,43 @@ impl Client {
         .into_bytes()
     }
 
-    /// Resolves (without blocking: weft's async resolver), connects, and for https runs the
-    /// TLS handshake.
-    async fn connect(&self, (https, host, port): &Origin) -> Result<Conn, FetchError> {
+    /// The request for `url` as hyper sends it: the same headers as `request_bytes`.
+    fn hyper_request(
+        &self,
+        method: &str,
+        url: &Url,
+        host: &str,
+    ) -> Result<hyper_conn::Request, FetchError> {
+        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        hyper::Request::builder()
+            .method(method)
+            .uri(target)
+            .header("host", host_header)
+            .header("user-agent", &*self.user_agent)
+            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header("accept-encoding", "gzip, deflate")
+            .body(http_body_util::Empty::new())
+            .map_err(|err| FetchError::new(ErrorKind::Malformed, format!("{url}: {err}")))
+    }
+
+    /// Resolves (without blocking: weft's async resolver), connects, for https runs the TLS
+    /// handshake, and for the hyper backend its HTTP/1.1 handshake.
+    async fn connect(&self, origin: &Origin) -> Result<Pooled, FetchError> {
+        let stream = self.open(origin).await?;
+        match self.backend {
+            Backend::Native => Ok(Pooled::Native(Conn::new(stream))),
+            Backend::Hyper => HyperConn::handshake(stream, self.limits.max_header_bytes)
+                .await
+                .map(Pooled::Hyper),
+        }
+    }
+
+    /// The TCP (or TLS over TCP) connection for `origin`.
+    async fn open(&self, (https, host, port): &Origin) -> Result<Stream, FetchError> {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let addrs = weft::net::lookup_host((bare, *port))
             .await
@@ -278,7 +358,7 @@ impl Client {
         self.connections_opened
             .set(self.connections_opened.get() + 1);
         if !https {
-            return Ok(Conn::new(Stream::Plain(stream)));
+            return Ok(Stream::Plain(stream));
         }
         let tls = self.tls.connect(bare, stream).await.map_err(|err| {
             let kind = match err.kind() {
@@ -290,14 +370,14 @@ impl Client {
             };
             FetchError::new(kind, err.to_string())
         })?;
-        Ok(Conn::new(Stream::Tls(Box::new(tls))))
+        Ok(Stream::Tls(Box::new(tls)))
     }
 
-    fn take_idle(&self, origin: &Origin) -> Option<Conn> {
+    fn take_idle(&self, origin: &Origin) -> Option<Pooled> {
         self.idle.borrow_mut().get_mut(origin)?.pop()
     }
 
-    fn put_idle(&self, origin: Origin, conn: Conn) {
+    fn put_idle(&self, origin: Origin, conn: Pooled) {
         let mut idle = self.idle.borrow_mut();
         let conns = idle.entry(origin).or_default();
         if conns.len() < self.limits.max_idle_per_host {
