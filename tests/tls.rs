@@ -296,3 +296,40 @@ fn bad_inputs_give_clear_errors() {
         assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
     });
 }
+
+#[test]
+fn a_read_takes_every_record_that_has_arrived_not_just_one() {
+    let ca = TestCa::new("test CA");
+    let server = ca.issue(&["localhost"]);
+    weft::run(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let acceptor = acceptor(&server);
+        let sent = weft::sync::Event::new();
+        let serving = weft::spawn({
+            let sent = sent.clone();
+            async move {
+                let (tcp, _) = listener.accept().await.unwrap();
+                let mut tls = acceptor.accept(tcp).await.unwrap();
+                tls.write_all(&[7; 64 * 1024]).await.unwrap(); // four 16 KiB records
+                tls.flush().await.unwrap();
+                sent.set();
+                weft::time::sleep(Duration::from_secs(60)).await;
+            }
+        });
+        let mut tls = connector_trusting(&ca)
+            .connect_addr("localhost", addr)
+            .await
+            .unwrap();
+        // Over loopback a write lands in the peer's receive queue before it returns, so once
+        // the server has flushed, all four records are there to read.
+        sent.wait().await;
+        let mut buf = vec![0; 64 * 1024];
+        let n = tls.read(&mut buf).await.unwrap();
+        assert!(
+            n > 16 * 1024,
+            "one read took {n} bytes: more than one record"
+        );
+        serving.abort();
+    });
+}
