@@ -474,7 +474,8 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
          service on weft (`weft::net::hyper`) and on tokio's current-thread runtime (hyper-util's \
          `TokioIo`), each in its own process ({}), driven by the echo harness's load generator \
          (no runtime) sending keep-alive GETs over C connections for {} ms per run; median of {} \
-         interleaved rounds. Server CPU per request comes from /proc.\n",
+         interleaved rounds. Server CPU per request comes from /proc. The profiles behind this \
+         table, and what is left where a target is missed, are in docs/profiles.md.\n",
         if h["pinned"] == true {
             "server on core 0, load on core 1"
         } else {
@@ -533,7 +534,7 @@ fn write_tls(md: &mut String, tls: Option<&Value>, targets: &mut Vec<Target>) {
          runtime, both rustls with the ring provider, each in its own process ({}); the load is \
          rustls's blocking client on plain threads. Streaming: 10 connections each write 1 MiB \
          and read it back, round after round. Handshakes: one connection at a time. {} ms per \
-         run, median of {} interleaved rounds.\n",
+         run, median of {} interleaved rounds. Profiles: docs/profiles.md.\n",
         if t["pinned"] == true {
             "server on core 0, load on core 1"
         } else {
