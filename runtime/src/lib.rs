@@ -23,5 +23,7 @@ pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 
 /// Configuring a [`Runtime`].
 pub mod runtime {
-    pub use crate::executor::{Builder, DeadlockError, DebugEvent, Runtime, TaskReport};
+    pub use crate::executor::{
+        Builder, DeadlockError, DebugEvent, Instrument, Runtime, TaskReport,
+    };
 }

@@ -13,13 +13,16 @@ use slab::Slab;
 
 use super::TaskReport;
 use super::debug::DebugMode;
+use super::instrument::Instruments;
 use super::remote::Remote;
 use crate::reactor::Reactor;
+use crate::reactor::Wait;
 use crate::task::budget;
 use crate::task::context_var::Contexts;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
+use std::time::{Duration, Instant};
 
 /// The runtime's reference to a live task, and where it was spawned (kept here rather than
 /// in the task's header: this slab entry is 16 bytes either way, the header gets smaller).
@@ -108,6 +111,10 @@ pub(crate) struct Core {
     completion_count: Cell<u64>,
     /// The tasks' context-variable values (only the tasks that have some).
     pub(crate) contexts: Contexts,
+    /// Hooks for metrics and tracing; empty unless the builder was given some.
+    instruments: Instruments,
+    /// Whether `instruments` has any: the one field the hot paths read for them.
+    instrumented: bool,
 }
 
 impl Core {
@@ -117,6 +124,7 @@ impl Core {
         event_interval: u32,
         budget: u32,
         debug: Option<DebugMode>,
+        instruments: Instruments,
     ) -> Core {
         Core {
             id: remote.id,
@@ -136,6 +144,8 @@ impl Core {
             watching: Cell::new(false),
             completion_count: Cell::new(0),
             contexts: Contexts::default(),
+            instrumented: !instruments.is_empty(),
+            instruments,
         }
     }
 
@@ -150,6 +160,10 @@ impl Core {
     {
         let id = self.next_id();
         self.contexts.inherit(self.current(), id);
+        if self.instrumented {
+            self.instruments.each(|i| i.task_spawned(id));
+            self.note_scheduled(id);
+        }
         let mut owned = self.owned.borrow_mut();
         let entry = owned.vacant_entry();
         let owner_key = u32::try_from(entry.key()).expect("more than 4 billion live tasks");
@@ -207,7 +221,24 @@ impl Core {
 
     /// Queues a task woken on this thread.
     pub(crate) fn push(&self, task: TaskRef) {
+        if self.instrumented {
+            self.note_scheduled(task.id());
+        }
         self.run_queue.borrow_mut().push_back(task);
+    }
+
+    /// The instruments' `task_scheduled` (kept out of line: most runtimes have none).
+    #[cold]
+    #[inline(never)]
+    fn note_scheduled(&self, task: TaskId) {
+        self.instruments.each(|i| i.task_scheduled(task));
+    }
+
+    /// The instruments' `task_exited`.
+    #[cold]
+    #[inline(never)]
+    fn note_exited(&self, task: TaskId) {
+        self.instruments.each(|i| i.task_exited(task));
     }
 
     /// Gives the run queue's memory back after a burst: once fewer than a quarter of its slots
@@ -232,9 +263,10 @@ impl Core {
     pub(crate) fn run_ready(&self, max: u32) -> u32 {
         // Debug mode is looked at once per batch, not once per poll: each arm is its own
         // copy of the loop.
-        match &self.debug {
-            None => self.run_ready_with(max, TaskRef::run),
-            Some(debug) => self.run_ready_with(max, |task| self.run_timed(debug, task)),
+        if self.debug.is_none() && !self.instrumented {
+            self.run_ready_with(max, TaskRef::run)
+        } else {
+            self.run_ready_with(max, |task| self.run_observed(self.debug.as_ref(), task))
         }
     }
 
@@ -261,6 +293,9 @@ impl Core {
             RunOutcome::Idle => {}
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {
+                if self.instrumented {
+                    self.note_exited(task.id());
+                }
                 self.stamp_completion(task.id());
                 self.contexts.forget(task.id());
                 let key = task.owner_key();
@@ -308,6 +343,34 @@ impl Core {
     /// completed before it was watched (or is not watched), larger for later completions.
     pub(crate) fn completion_stamp(&self, id: TaskId) -> u64 {
         self.completions.borrow().get(&id).copied().unwrap_or(0)
+    }
+
+    /// Runs `task` with the instruments' step hooks around it, and in debug mode timed.
+    #[inline(never)]
+    fn run_observed(&self, debug: Option<&DebugMode>, task: &TaskRef) -> RunOutcome {
+        self.instruments.each(|i| i.before_task_step(task.id()));
+        let outcome = match debug {
+            Some(debug) => self.run_timed(debug, task),
+            None => task.run(),
+        };
+        self.instruments.each(|i| i.after_task_step(task.id()));
+        outcome
+    }
+
+    /// Waits for I/O as `wait` says, with the instruments' hooks around the wait.
+    pub(crate) fn wait_for_io(&self, wait: Wait) {
+        if !self.instrumented {
+            self.reactor.turn(wait);
+            return;
+        }
+        let timeout = match wait {
+            Wait::No => Some(Duration::ZERO),
+            Wait::Forever => None,
+            Wait::Until(deadline) => Some(deadline.saturating_duration_since(Instant::now())),
+        };
+        self.instruments.each(|i| i.before_io_wait(timeout));
+        let events = self.reactor.turn(wait);
+        self.instruments.each(|i| i.after_io_wait(events));
     }
 
     /// Runs `task` in debug mode: timed, and reported if slow.

@@ -9,7 +9,7 @@
 //!    the reactor: with timeout 0 if work is ready, else until the earliest timer, else forever
 //!    (an idle runtime sleeps in `epoll_wait` and uses no CPU). Each I/O event wakes the
 //!    registration's reader and/or writer. Just before, a run queue left mostly empty by a
-//!    burst gives its memory back ([`Core::trim_run_queue`](self::core::Core::trim_run_queue)).
+//!    burst gives its memory back ([`Core::trim_run_queue`](self::local::Core::trim_run_queue)).
 //! 5. Fire the timers whose deadline has passed, in deadline order.
 //!
 //! So I/O and timers are looked at after at most `event_interval` polls even if tasks keep
@@ -19,6 +19,7 @@
 pub(crate) mod context;
 mod deadlock;
 mod debug;
+mod instrument;
 pub(crate) mod local;
 mod remote;
 
@@ -34,6 +35,8 @@ use std::time::{Duration, Instant};
 pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{DeadlockError, TaskReport};
 pub use debug::DebugEvent;
+pub use instrument::Instrument;
+use instrument::Instruments;
 
 use self::debug::{DebugHook, DebugMode};
 use self::local::Core;
@@ -81,6 +84,7 @@ pub struct Builder {
     debug: bool,
     slow_poll: Duration,
     debug_hook: Option<DebugHook>,
+    instruments: Instruments,
 }
 
 impl Default for Builder {
@@ -92,6 +96,7 @@ impl Default for Builder {
             debug: debug::wanted_by_env(),
             slow_poll: debug::DEFAULT_SLOW_POLL,
             debug_hook: None,
+            instruments: Instruments::default(),
         }
     }
 }
@@ -108,6 +113,7 @@ impl std::fmt::Debug for Builder {
                 "debug_hook",
                 &self.debug_hook.as_ref().map(|_| "Fn(&DebugEvent)"),
             )
+            .field("instruments", &self.instruments)
             .finish()
     }
 }
@@ -204,6 +210,14 @@ impl Builder {
         self
     }
 
+    /// Registers an [`Instrument`], whose hooks the runtime calls as it schedules, runs and
+    /// finishes tasks and waits for I/O (trio's instruments). Several may be registered;
+    /// they are called in the order given.
+    pub fn instrument(mut self, instrument: Rc<dyn Instrument>) -> Builder {
+        self.instruments.push(instrument);
+        self
+    }
+
     /// How many I/O events one reactor poll takes at most (at least 1).
     pub fn events_capacity(mut self, events: usize) -> Builder {
         self.events_capacity = events.max(1);
@@ -218,7 +232,14 @@ impl Builder {
         let debug = self
             .debug
             .then(|| DebugMode::new(self.slow_poll, self.debug_hook));
-        let core = Core::new(remote, reactor, self.event_interval, self.budget, debug);
+        let core = Core::new(
+            remote,
+            reactor,
+            self.event_interval,
+            self.budget,
+            debug,
+            self.instruments,
+        );
         Ok(Runtime {
             core: Rc::new(core),
         })
@@ -339,7 +360,7 @@ impl Runtime {
                 Wait::Forever
             };
             core.trim_run_queue();
-            core.reactor.turn(wait);
+            core.wait_for_io(wait);
             core.timers.fire_expired(Instant::now());
         }
     }

@@ -105,7 +105,8 @@ impl Reactor {
     }
 
     /// Waits for I/O events (as long as `wait` allows) and wakes their tasks.
-    pub(crate) fn turn(&self, wait: Wait) {
+    /// Waits as `wait` says and handles what arrived; returns how many events came.
+    pub(crate) fn turn(&self, wait: Wait) -> usize {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
             Wait::Forever => None,
@@ -117,7 +118,7 @@ impl Reactor {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => return,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => return 0,
             // epoll_wait fails otherwise only on a bad epoll fd or buffer: a bug in weft.
             Err(err) => panic!("weft's reactor could not poll epoll: {err}"),
         }
@@ -165,6 +166,7 @@ impl Reactor {
                 }
             }
         }
+        events.iter().count()
     }
 
     pub(crate) fn register(
