@@ -20,7 +20,7 @@ use hyper::{Request, Response};
 use serde_json::json;
 use weft_benches::Mode;
 use weft_benches::load::{self, Exchange};
-use weft_benches::server_process::{median, pin_self_to_core, with_server};
+use weft_benches::server_process::{pin_self_to_core, with_server};
 
 const SERVERS: [&str; 2] = ["weft", "tokio"];
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
@@ -53,37 +53,19 @@ fn main() {
     );
     let mut rows = Vec::new();
     for &connections in &connection_counts {
-        let mut runs = Vec::new();
-        for round in 0..rounds {
-            for k in 0..SERVERS.len() {
-                let server = SERVERS[(k + round) % SERVERS.len()];
-                let measured = with_server(server, pinned, server == "weft", |addr, pid| {
-                    let exchange = Exchange::Request {
-                        request: REQUEST.to_vec(),
-                        response_len: response_len(addr)?,
-                        expect: b"HTTP/1.1 200 OK\r\n",
-                    };
-                    load::ping_pong(addr, connections, &exchange, warmup, measure, || {
-                        load::cpu_ns(pid)
-                    })
-                });
-                runs.push((server, measured));
-            }
-        }
-        for server in SERVERS {
-            let mine: Vec<&load::Measured> = runs
-                .iter()
-                .filter(|r| r.0 == server)
-                .map(|r| &r.1)
-                .collect();
-            let rps = median(
-                mine.iter()
-                    .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
-            );
-            let cpu = median(
-                mine.iter()
-                    .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
-            );
+        let results = load::interleaved(&SERVERS, rounds, |server| {
+            with_server(server, pinned, server == "weft", |addr, pid| {
+                let exchange = Exchange::Request {
+                    request: REQUEST.to_vec(),
+                    response_len: response_len(addr)?,
+                    expect: b"HTTP/1.1 200 OK\r\n",
+                };
+                load::ping_pong(addr, connections, &exchange, warmup, measure, || {
+                    load::cpu_ns(pid)
+                })
+            })
+        });
+        for (server, rps, cpu) in results {
             println!(
                 "hello world x {connections:>4} conns  {server:>5}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
                 cpu / 1000.0

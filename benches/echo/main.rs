@@ -76,37 +76,19 @@ fn main() {
     let mut rows = Vec::new();
     for &size in &ping_sizes {
         for &connections in &connection_counts {
-            let mut runs: Vec<(usize, &str, load::Measured)> = Vec::new();
-            for round in 0..rounds {
-                for k in 0..SERVERS.len() {
-                    let server = SERVERS[(k + round) % SERVERS.len()];
-                    let measured = with_server(server, pinned, server != "tokio", |addr, pid| {
-                        load::ping_pong(
-                            addr,
-                            connections,
-                            &Exchange::Echo { size },
-                            warmup,
-                            measure,
-                            || load::cpu_ns(pid),
-                        )
-                    });
-                    runs.push((round, server, measured));
-                }
-            }
-            for server in SERVERS {
-                let mine: Vec<&load::Measured> = runs
-                    .iter()
-                    .filter(|r| r.1 == server)
-                    .map(|r| &r.2)
-                    .collect();
-                let rtps = median(
-                    mine.iter()
-                        .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
-                );
-                let cpu = median(
-                    mine.iter()
-                        .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
-                );
+            let results = load::interleaved(&SERVERS, rounds, |server| {
+                with_server(server, pinned, server != "tokio", |addr, pid| {
+                    load::ping_pong(
+                        addr,
+                        connections,
+                        &Exchange::Echo { size },
+                        warmup,
+                        measure,
+                        || load::cpu_ns(pid),
+                    )
+                })
+            });
+            for (server, rtps, cpu) in results {
                 println!(
                     "ping-pong {size:>5} B x {connections:>4} conns  {server:>5}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
                     cpu / 1000.0

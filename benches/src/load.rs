@@ -220,3 +220,40 @@ pub fn threads(pid: u32) -> usize {
         .map(|d| d.count())
         .unwrap_or(0)
 }
+
+/// Runs `measure` against each of `servers` for `rounds` rounds, rotating which goes first
+/// each round (so a slow phase of the machine hits every server alike), and returns, per
+/// server in the order given, the medians of round trips per second and of server CPU
+/// nanoseconds per round trip.
+pub fn interleaved<'s>(
+    servers: &[&'s str],
+    rounds: usize,
+    mut measure: impl FnMut(&'s str) -> Measured,
+) -> Vec<(&'s str, f64, f64)> {
+    let mut runs: Vec<(&str, Measured)> = Vec::new();
+    for round in 0..rounds {
+        for k in 0..servers.len() {
+            let server = servers[(k + round) % servers.len()];
+            runs.push((server, measure(server)));
+        }
+    }
+    servers
+        .iter()
+        .map(|&server| {
+            let mine: Vec<&Measured> = runs
+                .iter()
+                .filter(|r| r.0 == server)
+                .map(|r| &r.1)
+                .collect();
+            let rate = crate::server_process::median(
+                mine.iter()
+                    .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
+            );
+            let cpu = crate::server_process::median(
+                mine.iter()
+                    .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
+            );
+            (server, rate, cpu)
+        })
+        .collect()
+}

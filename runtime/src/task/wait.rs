@@ -1,6 +1,5 @@
 //! `wait` and `as_completed`: concurrent.futures' ways to watch many tasks.
 
-use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -113,24 +112,12 @@ pub fn as_completed<T: 'static>(
 ) -> AsyncGen<Completed<T>> {
     let mut watch = Watch::new(handles);
     AsyncGen::new(move |co| async move {
-        let mut ready = VecDeque::new();
-        loop {
-            if ready.is_empty() {
-                if watch.is_empty() {
-                    return Ok(());
-                }
-                ready.extend(
-                    poll_fn(|cx| match watch.poll_finished(cx) {
-                        finished if finished.is_empty() => Poll::Pending,
-                        finished => Poll::Ready(finished),
-                    })
-                    .await,
-                );
-            }
-            if let Some(next) = ready.pop_front() {
+        while !watch.is_empty() {
+            for next in watch.next_finished(None).await.unwrap_or_default() {
                 co.yield_(next).await?;
             }
         }
+        Ok(())
     })
 }
 
@@ -158,29 +145,16 @@ pub fn as_completed_timeout<T: 'static>(
     let mut watch = Watch::new(handles);
     let mut timer = crate::time::sleep(timeout);
     AsyncGen::new(move |co| async move {
-        let mut ready = VecDeque::new();
-        loop {
-            if ready.is_empty() {
-                if watch.is_empty() {
-                    return Ok(());
-                }
-                let next = poll_fn(|cx| match watch.poll_finished(cx) {
-                    finished if !finished.is_empty() => Poll::Ready(Some(finished)),
-                    _ => Pin::new(&mut timer).poll(cx).map(|()| None),
-                })
-                .await;
-                match next {
-                    Some(finished) => ready.extend(finished),
-                    None => {
-                        co.yield_(Err(TimeoutError::new())).await?;
-                        return Ok(());
-                    }
-                }
-            }
-            if let Some(next) = ready.pop_front() {
+        while !watch.is_empty() {
+            let Some(finished) = watch.next_finished(Some(&mut timer)).await else {
+                co.yield_(Err(TimeoutError::new())).await?;
+                return Ok(());
+            };
+            for next in finished {
                 co.yield_(Ok(next)).await?;
             }
         }
+        Ok(())
     })
 }
 
@@ -275,7 +249,7 @@ impl<T> Watch<T> {
 
     /// The tasks found finished by this poll, each with its index, in the order they
     /// completed. Every one still running will wake the current task when it does.
-    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Vec<(usize, Result<T, JoinError>)> {
+    fn poll_finished(&mut self, cx: &mut Context<'_>) -> Vec<Completed<T>> {
         let mut finished = Vec::new();
         for (index, slot) in self.handles.iter_mut().enumerate() {
             let Some(handle) = slot else { continue };
@@ -297,6 +271,18 @@ impl<T> Watch<T> {
             .into_iter()
             .map(|(_, index, result)| (index, result))
             .collect()
+    }
+
+    /// The next tasks to finish, in the order they did; `None` if `timer` fires first.
+    async fn next_finished(&mut self, mut timer: Option<&mut Sleep>) -> Option<Vec<Completed<T>>> {
+        poll_fn(|cx| match self.poll_finished(cx) {
+            finished if !finished.is_empty() => Poll::Ready(Some(finished)),
+            _ => match timer.as_deref_mut() {
+                Some(timer) => Pin::new(timer).poll(cx).map(|()| None),
+                None => Poll::Pending,
+            },
+        })
+        .await
     }
 
     /// The handles of the tasks not reported yet, with their indexes.
