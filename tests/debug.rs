@@ -188,3 +188,33 @@ fn weft_debug_in_the_environment_turns_it_on_for_run() {
     );
     assert!(!run_child("0").contains("weft debug"));
 }
+
+#[test]
+fn spawning_a_very_large_future_is_reported_and_a_small_one_is_not() {
+    let (rt, events) = recording(Duration::from_secs(60));
+    let line = line!() + 3;
+    rt.block_on(async {
+        weft::spawn(async {}).await.unwrap();
+        let big = weft::task::Builder::new().name("hoarder").spawn(async {
+            let buffer = [1u8; 100 * 1024]; // held across the await: part of the future
+            yield_now().await;
+            std::hint::black_box(&buffer);
+        });
+        big.await.unwrap();
+    });
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    match &events[0] {
+        DebugEvent::LargeFuture { task, bytes } => {
+            assert!(*bytes >= 100 * 1024);
+            assert_eq!(task.name.as_deref(), Some("hoarder"));
+            assert_eq!(task.spawned_at.line(), line);
+        }
+        other => panic!("{other:?}"),
+    }
+    let text = events[0].to_string();
+    assert!(
+        text.contains("task #") && text.contains("(over 64 KiB)"),
+        "{text}"
+    );
+}

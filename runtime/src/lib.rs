@@ -24,6 +24,6 @@ pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 /// Configuring a [`Runtime`].
 pub mod runtime {
     pub use crate::executor::{
-        Builder, DeadlockError, DebugEvent, Instrument, Runtime, TaskReport,
+        Builder, DeadlockError, DebugEvent, Instrument, LARGE_FUTURE, Runtime, TaskReport,
     };
 }

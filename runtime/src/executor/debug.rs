@@ -9,6 +9,10 @@
 //!   purpose (as `asyncio.run` cancels them); asyncio's "Task was destroyed but it is
 //!   pending!" says when that happened to a task nobody meant to leave behind.
 //!
+//! - **Very large futures.** A task's future lives in its cell for the task's whole life, and
+//!   is copied once on its way in: a future of hundreds of kilobytes (a big array held across
+//!   an `.await`) costs that much per task. Spawning one past [`LARGE_FUTURE`] is reported.
+//!
 //! Off by default: a poll then costs one branch more, not a clock read.
 
 use std::cell::Cell;
@@ -40,7 +44,19 @@ pub enum DebugEvent {
         /// The task.
         task: TaskReport,
     },
+    /// A task was spawned with a future larger than [`LARGE_FUTURE`] bytes: it occupies that
+    /// much for as long as the task lives.
+    LargeFuture {
+        /// The task.
+        task: TaskReport,
+        /// The size of its future, in bytes.
+        bytes: usize,
+    },
 }
+
+/// The future size, in bytes, above which debug mode reports a spawn
+/// ([`DebugEvent::LargeFuture`]).
+pub const LARGE_FUTURE: usize = 64 * 1024;
 
 impl fmt::Display for DebugEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,6 +77,13 @@ impl fmt::Display for DebugEvent {
                      spawn_blocking"
                 )
             }
+            DebugEvent::LargeFuture { task, bytes } => write!(
+                f,
+                "weft debug: {task}: its future is {} KiB (over {} KiB), held for the task's \
+                 whole life; keep large buffers in a Vec or a Box instead of across an await",
+                bytes / 1024,
+                LARGE_FUTURE / 1024
+            ),
             DebugEvent::DroppedPending { task } => write!(
                 f,
                 "weft debug: {task} was still pending when the runtime was dropped; its future \
@@ -125,6 +148,15 @@ impl DebugMode {
                 threshold: self.slow_poll,
             });
         }
+    }
+
+    /// Reports a spawn of a future over [`LARGE_FUTURE`] bytes; `task` builds the report.
+    #[cold]
+    pub(crate) fn spawned_large(&self, bytes: usize, task: impl FnOnce() -> TaskReport) {
+        self.emit(&DebugEvent::LargeFuture {
+            task: task(),
+            bytes,
+        });
     }
 
     /// Reports a task dropped unfinished at shutdown. Not while the thread unwinds: a hook

@@ -173,6 +173,17 @@ impl Core {
             owner_key,
             name,
         };
+        if std::mem::size_of::<F>() > super::debug::LARGE_FUTURE {
+            if let Some(debug) = &self.debug {
+                let name = meta.name.clone();
+                debug.spawned_large(std::mem::size_of::<F>(), || TaskReport {
+                    id,
+                    name,
+                    spawned_at: location,
+                    awaited: false,
+                });
+            }
+        }
         let parts = raw::allocate(future, meta);
         entry.insert(OwnedTask {
             task: parts.owned,

@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{DeadlockError, TaskReport};
-pub use debug::DebugEvent;
+pub use debug::{DebugEvent, LARGE_FUTURE};
 pub use instrument::Instrument;
 use instrument::Instruments;
 
