@@ -12,7 +12,6 @@
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -39,18 +38,12 @@ fn main() {
     }
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
-    let connection_counts = mode.pick(vec![1, 10, 100, 1000], vec![1, 10, 100, 1000], vec![1, 10]);
-    let rounds = mode.pick(5, 1, 1);
-    let warmup = mode.pick(
-        Duration::from_millis(300),
-        Duration::from_millis(200),
-        Duration::from_millis(50),
-    );
-    let measure = mode.pick(
-        Duration::from_secs(2),
-        Duration::from_millis(700),
-        Duration::from_millis(150),
-    );
+    let load::Plan {
+        connection_counts,
+        rounds,
+        warmup,
+        measure,
+    } = load::Plan::for_mode(mode);
     let mut rows = Vec::new();
     for &connections in &connection_counts {
         let results = load::interleaved(&SERVERS, rounds, |server| {

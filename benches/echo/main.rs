@@ -60,18 +60,12 @@ fn main() {
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
     let ping_sizes = [64usize, 1024];
-    let connection_counts = mode.pick(vec![1, 10, 100, 1000], vec![1, 10, 100, 1000], vec![1, 10]);
-    let rounds = mode.pick(5, 1, 1);
-    let warmup = mode.pick(
-        Duration::from_millis(300),
-        Duration::from_millis(200),
-        Duration::from_millis(50),
-    );
-    let measure = mode.pick(
-        Duration::from_secs(2),
-        Duration::from_millis(700),
-        Duration::from_millis(150),
-    );
+    let load::Plan {
+        connection_counts,
+        rounds,
+        warmup,
+        measure,
+    } = load::Plan::for_mode(mode);
 
     let mut rows = Vec::new();
     for &size in &ping_sizes {

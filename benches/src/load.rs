@@ -132,6 +132,42 @@ impl Client {
     }
 }
 
+/// How long and how wide the load runs of a ping-pong harness are, by mode.
+pub struct Plan {
+    /// The connection counts to run at.
+    pub connection_counts: Vec<usize>,
+    /// Interleaved rounds per count (the medians are over these).
+    pub rounds: usize,
+    /// Load before the measured window.
+    pub warmup: Duration,
+    /// The measured window.
+    pub measure: Duration,
+}
+
+impl Plan {
+    /// The plan for `mode`: 1, 10, 100 and 1000 connections, five 2 s rounds in full.
+    pub fn for_mode(mode: crate::Mode) -> Plan {
+        Plan {
+            connection_counts: mode.pick(
+                vec![1, 10, 100, 1000],
+                vec![1, 10, 100, 1000],
+                vec![1, 10],
+            ),
+            rounds: mode.pick(5, 1, 1),
+            warmup: mode.pick(
+                Duration::from_millis(300),
+                Duration::from_millis(200),
+                Duration::from_millis(50),
+            ),
+            measure: mode.pick(
+                Duration::from_secs(2),
+                Duration::from_millis(700),
+                Duration::from_millis(150),
+            ),
+        }
+    }
+}
+
 /// What one load run measured.
 pub struct Measured {
     /// Round trips completed in the measured window.

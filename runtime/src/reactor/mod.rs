@@ -123,7 +123,9 @@ impl Reactor {
             Err(err) => panic!("weft's reactor could not poll epoll: {err}"),
         }
         let mut slots = self.slots.borrow_mut();
+        let mut count = 0;
         for event in events.iter() {
+            count += 1;
             let token = event.token();
             if token == WAKE_TOKEN {
                 continue; // the runtime drains its remote queue after every turn
@@ -166,7 +168,7 @@ impl Reactor {
                 }
             }
         }
-        events.iter().count()
+        count
     }
 
     pub(crate) fn register(
