@@ -470,7 +470,7 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
     let h = http.expect("rows came from it");
     let _ = writeln!(
         md,
-        "## hyper servers\n\nCommand: `cargo bench --bench http`. The same hello-world hyper 1.x \
+        "## hyper servers\n\nCommand: `cargo bench --bench http --features hyper`. The same hello-world hyper 1.x \
          service on weft (`weft::net::hyper`) and on tokio's current-thread runtime (hyper-util's \
          `TokioIo`), each in its own process ({}), driven by the echo harness's load generator \
          (no runtime) sending keep-alive GETs over C connections for {} ms per run; median of {} \
@@ -706,7 +706,7 @@ fn write_crawler(md: &mut String, crawler: Option<&Value>) {
     let pages = rows[0]["pages"].as_u64().unwrap_or(0);
     let _ = writeln!(
         md,
-        "## Crawler\n\nCommand: `cargo bench --bench crawler`. The crawler example's engine crawls a \
+        "## Crawler\n\nCommand: `cargo bench --bench crawler --features hyper`. The crawler example's engine crawls a \
          generated {pages}-page site (examples/crates/site) served by weft on another thread, so the CPU time \
          (CLOCK_THREAD_CPUTIME_ID of the crawler's thread) is the crawler's alone: HTTP, HTML \
          tokenizing, URL handling and the runtime. Per-host limit = concurrency. Each row runs \

@@ -2,7 +2,7 @@
 //! `cargo run --release --example crawler -- URL [--concurrency 64] [--per-host 8] [--depth 16]
 //! [--max-pages 10000] [--timeout 10] [--same-host|--allow HOST...] [--ignore-robots]
 //! [--ca-file CA.pem] [--client native|hyper] [--output report.jsonl]`, or `crawler --demo` for the lesson in one
-//! command.
+//! command. (`--client hyper` needs `--features hyper`.)
 //!
 //! Breadth-first over normalized URLs, robots.txt obeyed, links from an HTML tokenizer. A
 //! progress line on stderr when it is a terminal, a JSON Lines record per URL with

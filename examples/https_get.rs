@@ -5,6 +5,7 @@
 //! webpki roots, or only against the CA in `--ca-file` (for a private CA, such as the one
 //! `site_server --tls` writes); HTTP/2 is used when the server offers it.
 
+use demo_hyper::hyper; // hyper with its client and server (see examples/crates/hyper)
 use http_body_util::{BodyExt, Empty};
 use hyper::Uri;
 use hyper::body::Bytes;

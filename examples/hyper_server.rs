@@ -9,6 +9,7 @@
 //! certificate for `localhost` and `127.0.0.1` at start-up and writes the CA to `CA_OUT.pem`,
 //! for clients to trust: `https_get https://localhost:8080/ --ca-file CA_OUT.pem`.
 
+use demo_hyper::hyper; // hyper with its client and server (see examples/crates/hyper)
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -132,6 +132,7 @@ fn a_crawl_of_the_https_site_matches_its_link_graph_exactly_too() {
     crawl_matches_the_link_graph(true, Backend::Native);
 }
 
+#[cfg(feature = "hyper")]
 #[test]
 fn the_hyper_backend_crawls_both_sites_to_the_same_records() {
     crawl_matches_the_link_graph(false, Backend::Hyper);

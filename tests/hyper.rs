@@ -3,6 +3,7 @@
 //! against a slow-loris client; and a client that drops mid-body. All on one thread, over
 //! loopback.
 
+use demo_hyper::hyper; // hyper with its client and server (see examples/crates/hyper)
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::rc::Rc;

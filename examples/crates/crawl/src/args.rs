@@ -63,7 +63,12 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     config.obey_robots = !args.iter().any(|a| a == "--ignore-robots");
     config.backend = match value::<String>(args, "--client")?.as_deref() {
         None | Some("native") => Backend::Native,
+        #[cfg(feature = "hyper")]
         Some("hyper") => Backend::Hyper,
+        #[cfg(not(feature = "hyper"))]
+        Some("hyper") => {
+            return Err("--client hyper needs the crawler built with `--features hyper`".into());
+        }
         Some(other) => return Err(format!("--client is native or hyper, not {other:?}")),
     };
     if let Some(ca_file) = value::<String>(args, "--ca-file")? {

@@ -11,6 +11,7 @@
 mod conn;
 mod decode;
 mod error;
+#[cfg(feature = "hyper")]
 mod hyper_conn;
 
 use std::cell::{Cell, RefCell};
@@ -24,6 +25,7 @@ use weft::net::tls::TlsConnector;
 
 use conn::{Conn, Failure, Head, Stream};
 pub use error::{ErrorKind, FetchError};
+#[cfg(feature = "hyper")]
 use hyper_conn::HyperConn;
 
 /// Limits applied to every request.
@@ -99,13 +101,15 @@ pub enum Backend {
     /// `conn.rs`: httparse and weft's `BufReader`.
     #[default]
     Native,
-    /// `hyper::client::conn::http1` over `weft::net::hyper::HyperIo`.
+    /// `hyper::client::conn::http1` over `weft::net::hyper::HyperIo` (feature `hyper`).
+    #[cfg(feature = "hyper")]
     Hyper,
 }
 
 /// A pooled connection, of either backend.
 enum Pooled {
     Native(Conn),
+    #[cfg(feature = "hyper")]
     Hyper(HyperConn),
 }
 
@@ -239,6 +243,7 @@ impl Client {
                     Pooled::Native(native) => {
                         self.round_trip(native, &request, method == "HEAD").await
                     }
+                    #[cfg(feature = "hyper")]
                     Pooled::Hyper(hyper) => {
                         let request = self.hyper_request(method, url, host)?;
                         match hyper.round_trip(request, self.limits.max_body_bytes).await {
@@ -306,6 +311,7 @@ impl Client {
     }
 
     /// The request for `url` as hyper sends it: the same headers as `request_bytes`.
+    #[cfg(feature = "hyper")]
     fn hyper_request(
         &self,
         method: &str,
@@ -334,6 +340,7 @@ impl Client {
         let stream = self.open(origin).await?;
         match self.backend {
             Backend::Native => Ok(Pooled::Native(Conn::new(stream))),
+            #[cfg(feature = "hyper")]
             Backend::Hyper => HyperConn::handshake(stream, self.limits.max_header_bytes)
                 .await
                 .map(Pooled::Hyper),
