@@ -53,7 +53,7 @@
 #![forbid(unsafe_code)]
 
 pub use weft_runtime::{DeadlockError, Runtime, join, run, select, try_join, try_run};
-pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time};
+pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time, trace};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 

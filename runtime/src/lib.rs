@@ -17,6 +17,7 @@ mod reactor;
 pub mod sync;
 pub mod task;
 pub mod time;
+pub mod trace;
 mod waiters;
 
 pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};

@@ -22,6 +22,8 @@ use crate::task::context_var::Contexts;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
+use crate::trace::recorder::Recorder;
+use crate::trace::{Event, WakeCause};
 use std::time::{Duration, Instant};
 
 /// The runtime's reference to a live task, and where it was spawned (kept here rather than
@@ -113,8 +115,11 @@ pub(crate) struct Core {
     pub(crate) contexts: Contexts,
     /// Hooks for metrics and tracing; empty unless the builder was given some.
     instruments: Instruments,
-    /// Whether `instruments` has any: the one field the hot paths read for them.
-    instrumented: bool,
+    /// The flight recorder, when it is on.
+    pub(crate) trace: Option<Recorder>,
+    /// Whether there are instruments or a recorder: the one field the hot paths read for
+    /// them.
+    observed: bool,
 }
 
 impl Core {
@@ -125,6 +130,7 @@ impl Core {
         budget: u32,
         debug: Option<DebugMode>,
         instruments: Instruments,
+        trace: Option<Recorder>,
     ) -> Core {
         Core {
             id: remote.id,
@@ -144,8 +150,9 @@ impl Core {
             watching: Cell::new(false),
             completion_count: Cell::new(0),
             contexts: Contexts::default(),
-            instrumented: !instruments.is_empty(),
+            observed: !instruments.is_empty() || trace.is_some(),
             instruments,
+            trace,
         }
     }
 
@@ -160,9 +167,8 @@ impl Core {
     {
         let id = self.next_id();
         self.contexts.inherit(self.current(), id);
-        if self.instrumented {
-            self.instruments.each(|i| i.task_spawned(id));
-            self.note_scheduled(id);
+        if self.observed {
+            self.note_spawned(id, name.as_deref(), location);
         }
         let mut owned = self.owned.borrow_mut();
         let entry = owned.vacant_entry();
@@ -232,24 +238,79 @@ impl Core {
 
     /// Queues a task woken on this thread.
     pub(crate) fn push(&self, task: TaskRef) {
-        if self.instrumented {
+        if self.observed {
             self.note_scheduled(task.id());
         }
         self.run_queue.borrow_mut().push_back(task);
     }
 
-    /// The instruments' `task_scheduled` (kept out of line: most runtimes have none).
+    /// The instruments' `task_spawned` and `task_scheduled`, and the recorder's spawn and
+    /// first wake (kept out of line, as the other `note_` functions: most runtimes have
+    /// neither).
+    #[cold]
+    #[inline(never)]
+    fn note_spawned(&self, task: TaskId, name: Option<&str>, at: &'static Location<'static>) {
+        self.instruments.each(|i| i.task_spawned(task));
+        if let Some(trace) = &self.trace {
+            trace.spawned(task, name.map(str::to_owned), Some(at));
+        }
+        self.note_scheduled(task);
+    }
+
+    /// The instruments' `task_scheduled`, and the recorder's wake with its cause.
     #[cold]
     #[inline(never)]
     fn note_scheduled(&self, task: TaskId) {
         self.instruments.each(|i| i.task_scheduled(task));
+        if let Some(trace) = &self.trace {
+            trace.woken(task, self.current());
+        }
     }
 
-    /// The instruments' `task_exited`.
+    /// The instruments' `task_exited`, and the recorder's exit.
     #[cold]
     #[inline(never)]
     fn note_exited(&self, task: TaskId) {
         self.instruments.each(|i| i.task_exited(task));
+        if let Some(trace) = &self.trace {
+            trace.record(Event::Exited { task });
+        }
+    }
+
+    /// Records the start of a `block_on`'s main future, which the trace shows as a task.
+    pub(crate) fn note_main_started(&self, main: TaskId) {
+        if let Some(trace) = &self.trace {
+            trace.spawned(main, Some("main".to_owned()), None);
+            trace.woken(main, None);
+        }
+    }
+
+    /// Records a wake of the main future, `main`, on this thread.
+    pub(crate) fn note_main_woken(&self, main: TaskId) {
+        if let Some(trace) = &self.trace {
+            trace.woken(main, self.current());
+        }
+    }
+
+    /// Records a wake of the main future, `main`, from another thread.
+    pub(crate) fn note_main_woken_elsewhere(&self, main: TaskId) {
+        if let Some(trace) = &self.trace {
+            trace.with_cause(WakeCause::OtherThread, || trace.woken(main, None));
+        }
+    }
+
+    /// Records the start (`true`) or end of a poll of the main future, `main`.
+    pub(crate) fn note_main_poll(&self, main: TaskId, starts: bool, finished: bool) {
+        if let Some(trace) = &self.trace {
+            if starts {
+                trace.record(Event::PollStarted { task: main });
+            } else {
+                trace.record(Event::PollEnded { task: main });
+                if finished {
+                    trace.record(Event::Exited { task: main });
+                }
+            }
+        }
     }
 
     /// Gives the run queue's memory back after a burst: once fewer than a quarter of its slots
@@ -274,7 +335,7 @@ impl Core {
     pub(crate) fn run_ready(&self, max: u32) -> u32 {
         // Debug mode is looked at once per batch, not once per poll: each arm is its own
         // copy of the loop.
-        if self.debug.is_none() && !self.instrumented {
+        if self.debug.is_none() && !self.observed {
             self.run_ready_with(max, TaskRef::run)
         } else {
             self.run_ready_with(max, |task| self.run_observed(self.debug.as_ref(), task))
@@ -299,12 +360,12 @@ impl Core {
         budget::reset(self.budget);
         self.current.set(Some(task.id()));
         let outcome = run(&task);
-        self.current.set(None);
         match outcome {
             RunOutcome::Idle => {}
+            // Still the current task: a recorder sees the task wake itself.
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {
-                if self.instrumented {
+                if self.observed {
                     self.note_exited(task.id());
                 }
                 self.stamp_completion(task.id());
@@ -317,6 +378,7 @@ impl Core {
                 drop(removed);
             }
         }
+        self.current.set(None);
     }
 
     /// Records `id`'s place in the order of completions, if someone watches it.
@@ -359,19 +421,26 @@ impl Core {
     /// Runs `task` with the instruments' step hooks around it, and in debug mode timed.
     #[inline(never)]
     fn run_observed(&self, debug: Option<&DebugMode>, task: &TaskRef) -> RunOutcome {
-        self.instruments.each(|i| i.before_task_step(task.id()));
+        let id = task.id();
+        self.instruments.each(|i| i.before_task_step(id));
+        if let Some(trace) = &self.trace {
+            trace.record(Event::PollStarted { task: id });
+        }
         let outcome = match debug {
             Some(debug) => self.run_timed(debug, task),
             None => task.run(),
         };
-        self.instruments.each(|i| i.after_task_step(task.id()));
+        if let Some(trace) = &self.trace {
+            trace.record(Event::PollEnded { task: id });
+        }
+        self.instruments.each(|i| i.after_task_step(id));
         outcome
     }
 
     /// Waits for I/O as `wait` says, with the instruments' hooks around the wait.
     pub(crate) fn wait_for_io(&self, wait: Wait) {
-        if !self.instrumented {
-            self.reactor.turn(wait);
+        if !self.observed {
+            self.reactor.turn(wait, &());
             return;
         }
         let timeout = match wait {
@@ -380,8 +449,30 @@ impl Core {
             Wait::Until(deadline) => Some(deadline.saturating_duration_since(Instant::now())),
         };
         self.instruments.each(|i| i.before_io_wait(timeout));
-        let events = self.reactor.turn(wait);
+        let events = match &self.trace {
+            Some(trace) => {
+                trace.record(Event::Parked { timeout });
+                let events = trace.with_cause(WakeCause::Outside, || {
+                    self.reactor.turn(wait, &IoRecorder(trace))
+                });
+                trace.record(Event::Unparked { events });
+                events
+            }
+            None => self.reactor.turn(wait, &()),
+        };
         self.instruments.each(|i| i.after_io_wait(events));
+    }
+
+    /// Fires the timers whose deadline has passed; the recorder sees each one.
+    pub(crate) fn fire_timers(&self) {
+        let now = Instant::now();
+        match &self.trace {
+            None => self.timers.fire_expired(now, || {}),
+            Some(trace) => trace.with_cause(WakeCause::Timer, || {
+                self.timers
+                    .fire_expired(now, || trace.record(Event::TimerFired))
+            }),
+        }
     }
 
     /// Runs `task` in debug mode: timed, and reported if slow.
@@ -406,8 +497,14 @@ impl Core {
 
     /// Moves tasks woken from other threads onto the run queue.
     pub(crate) fn drain_remote(&self) {
-        for notified in self.remote.take() {
-            self.push(notified.into_local(self.id));
+        let drain = || {
+            for notified in self.remote.take() {
+                self.push(notified.into_local(self.id));
+            }
+        };
+        match &self.trace {
+            None => drain(),
+            Some(trace) => trace.with_cause(WakeCause::OtherThread, drain),
         }
     }
 
@@ -442,6 +539,24 @@ impl Core {
         drop(queued);
         self.remote.unregister();
         drop(self.remote.take());
+    }
+}
+
+/// The recorder's view of the reactor's dispatch: each ready source, and the cause of each
+/// wake that follows.
+struct IoRecorder<'a>(&'a Recorder);
+
+impl crate::reactor::TurnObserver for IoRecorder<'_> {
+    fn ready(&self, source: usize, readable: bool, writable: bool) {
+        self.0.record(Event::IoReady {
+            source,
+            readable,
+            writable,
+        });
+    }
+
+    fn waking(&self, source: usize, write: bool) {
+        self.0.set_cause(WakeCause::Io { source, write });
     }
 }
 

@@ -22,6 +22,7 @@ mod debug;
 mod instrument;
 pub(crate) mod local;
 mod remote;
+mod trace_file;
 
 use std::future::Future;
 use std::io;
@@ -30,7 +31,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{DeadlockError, TaskReport};
@@ -85,6 +86,8 @@ pub struct Builder {
     slow_poll: Duration,
     debug_hook: Option<DebugHook>,
     instruments: Instruments,
+    flight_recorder: usize,
+    trace_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Builder {
@@ -97,6 +100,12 @@ impl Default for Builder {
             slow_poll: debug::DEFAULT_SLOW_POLL,
             debug_hook: None,
             instruments: Instruments::default(),
+            flight_recorder: if trace_file::wanted().is_some() {
+                trace_file::DEFAULT_EVENTS
+            } else {
+                0
+            },
+            trace_file: trace_file::wanted(),
         }
     }
 }
@@ -114,6 +123,8 @@ impl std::fmt::Debug for Builder {
                 &self.debug_hook.as_ref().map(|_| "Fn(&DebugEvent)"),
             )
             .field("instruments", &self.instruments)
+            .field("flight_recorder", &self.flight_recorder)
+            .field("trace_file", &self.trace_file)
             .finish()
     }
 }
@@ -218,6 +229,19 @@ impl Builder {
         self
     }
 
+    /// Keeps the last `events` events of the loop in a flight recorder (0, the default,
+    /// turns it off); [`Runtime::trace_snapshot`] copies them out. See [`crate::trace`].
+    ///
+    /// The default is 0 unless `WEFT_TRACE=FILE` is set in the environment: then it is
+    /// 262,144 events (about 10 MiB), and the runtime writes its trace to `FILE` when it is
+    /// dropped: an SVG picture if the name ends in `.svg`, else Chrome trace-event JSON
+    /// for Perfetto UI. When several runtimes of one process trace, the second and later
+    /// add `.N` to the name, N being the runtime's number.
+    pub fn flight_recorder(mut self, events: usize) -> Builder {
+        self.flight_recorder = events;
+        self
+    }
+
     /// How many I/O events one reactor poll takes at most (at least 1).
     pub fn events_capacity(mut self, events: usize) -> Builder {
         self.events_capacity = events.max(1);
@@ -232,6 +256,9 @@ impl Builder {
         let debug = self
             .debug
             .then(|| DebugMode::new(self.slow_poll, self.debug_hook));
+        let trace = (self.flight_recorder > 0)
+            .then(|| crate::trace::recorder::Recorder::new(self.flight_recorder));
+        let trace_file = self.trace_file.filter(|_| trace.is_some());
         let core = Core::new(
             remote,
             reactor,
@@ -239,9 +266,11 @@ impl Builder {
             self.budget,
             debug,
             self.instruments,
+            trace,
         );
         Ok(Runtime {
             core: Rc::new(core),
+            trace_file,
         })
     }
 }
@@ -259,6 +288,8 @@ impl Builder {
 /// ```
 pub struct Runtime {
     core: Rc<Core>,
+    /// Where `WEFT_TRACE` asked for the trace, written when the runtime is dropped.
+    trace_file: Option<std::path::PathBuf>,
 }
 
 impl Runtime {
@@ -290,6 +321,12 @@ impl Runtime {
         crate::task::Spawner::new_on(&self.core)
     }
 
+    /// A copy of the flight recorder's events, or `None` if it is off (see
+    /// [`Builder::flight_recorder`] and [`crate::trace`]).
+    pub fn trace_snapshot(&self) -> Option<crate::trace::Trace> {
+        self.core.trace.as_ref().map(|trace| trace.snapshot())
+    }
+
     /// Runs `future` to completion on this thread, driving every task of this runtime
     /// meanwhile, and returns its output. Tasks still alive afterwards stay parked until the
     /// next `block_on` or until the runtime is dropped.
@@ -310,26 +347,34 @@ impl Runtime {
         let core = &self.core;
         let _enter = context::enter(core.clone());
         let _budget = BudgetGuard;
+        let main_id = core.next_id();
+        core.note_main_started(main_id);
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(true),
+            woken_elsewhere: AtomicBool::new(false),
             remote: core.remote.clone(),
             runtime_id: core.id,
+            main_id,
         });
         let waker = Waker::from(main.clone());
         let mut cx = Context::from_waker(&waker);
         core.set_main_waker(Some(&waker));
         let _forget_main = MainWakerGuard(core);
         let mut future = pin!(future);
-        let main_id = core.next_id();
         let mut polls_since_io = 0;
         loop {
             if main.woken.swap(false, Ordering::AcqRel) {
+                if core.trace.is_some() && main.woken_elsewhere.swap(false, Ordering::AcqRel) {
+                    core.note_main_woken_elsewhere(main_id);
+                }
                 core.reset_budget();
                 let outer = core.set_current(Some(main_id));
                 if let Some(debug) = &core.debug {
                     debug.poll_starts();
                 }
+                core.note_main_poll(main_id, true, false);
                 let polled = future.as_mut().poll(&mut cx);
+                core.note_main_poll(main_id, false, polled.is_ready());
                 core.set_current(outer);
                 if let Some(debug) = &core.debug {
                     debug.poll_ended(|| None);
@@ -361,7 +406,7 @@ impl Runtime {
             };
             core.trim_run_queue();
             core.wait_for_io(wait);
-            core.timers.fire_expired(Instant::now());
+            core.fire_timers();
         }
     }
 }
@@ -370,6 +415,9 @@ impl Drop for Runtime {
     fn drop(&mut self) {
         let _enter = context::enter_any(self.core.clone());
         self.core.shutdown();
+        if let (Some(path), Some(trace)) = (&self.trace_file, self.trace_snapshot()) {
+            trace_file::write(path, self.core.id, &trace);
+        }
     }
 }
 
@@ -402,8 +450,11 @@ impl Drop for BudgetGuard {
 /// The main future's waker: a flag, plus an eventfd write when woken from another thread.
 struct MainWake {
     woken: AtomicBool,
+    /// Set with `woken` by a wake from another thread, for the flight recorder.
+    woken_elsewhere: AtomicBool,
     remote: Arc<Remote>,
     runtime_id: u32,
+    main_id: crate::task::TaskId,
 }
 
 impl Wake for MainWake {
@@ -412,8 +463,18 @@ impl Wake for MainWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
+        let on_our_thread = with_core(|core| match core {
+            Some(core) if core.id == self.runtime_id => {
+                core.note_main_woken(self.main_id);
+                true
+            }
+            _ => false,
+        });
+        if !on_our_thread {
+            // Before `woken`, so that the loop that sees `woken` sees this too.
+            self.woken_elsewhere.store(true, Ordering::Release);
+        }
         self.woken.store(true, Ordering::Release);
-        let on_our_thread = with_core(|core| core.is_some_and(|c| c.id == self.runtime_id));
         if !on_our_thread {
             self.remote.notify();
         }

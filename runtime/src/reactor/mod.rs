@@ -73,6 +73,17 @@ struct IoSlot {
     writer: Option<Waker>,
 }
 
+/// What the loop wants to know of a turn's dispatch (the flight recorder); `()` wants nothing,
+/// and costs nothing.
+pub(crate) trait TurnObserver {
+    /// `source` is ready to read and/or to write (or closed for it).
+    fn ready(&self, _source: usize, _readable: bool, _writable: bool) {}
+    /// The reader's (`write` false) or writer's waker of `source` is about to be woken.
+    fn waking(&self, _source: usize, _write: bool) {}
+}
+
+impl TurnObserver for () {}
+
 pub(crate) struct Reactor {
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
@@ -106,7 +117,7 @@ impl Reactor {
 
     /// Waits for I/O events (as long as `wait` allows) and wakes their tasks.
     /// Waits as `wait` says and handles what arrived; returns how many events came.
-    pub(crate) fn turn(&self, wait: Wait) -> usize {
+    pub(crate) fn turn(&self, wait: Wait, observer: &impl TurnObserver) -> usize {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
             Wait::Forever => None,
@@ -157,13 +168,18 @@ impl Reactor {
                 ready |= READ_CLOSED | WRITE_CLOSED;
             }
             slot.readiness |= ready;
-            if ready & Direction::Read.ready_mask() != 0 {
+            let readable = ready & Direction::Read.ready_mask() != 0;
+            let writable = ready & Direction::Write.ready_mask() != 0;
+            observer.ready(token.0, readable, writable);
+            if readable {
                 if let Some(waker) = slot.reader.take() {
+                    observer.waking(token.0, false);
                     waker.wake();
                 }
             }
-            if ready & Direction::Write.ready_mask() != 0 {
+            if writable {
                 if let Some(waker) = slot.writer.take() {
+                    observer.waking(token.0, true);
                     waker.wake();
                 }
             }

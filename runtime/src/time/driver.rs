@@ -158,7 +158,7 @@ impl TimerDriver {
     }
 
     /// Fires every timer whose deadline is not after `now`, earliest first.
-    pub(crate) fn fire_expired(&self, now: Instant) {
+    pub(crate) fn fire_expired(&self, now: Instant, mut before_wake: impl FnMut()) {
         let now = self.ticks(now);
         let mut expired = self.expired.borrow_mut();
         {
@@ -178,6 +178,7 @@ impl TimerDriver {
             }
         }
         for waker in expired.drain(..) {
+            before_wake();
             waker.wake();
         }
     }
@@ -310,7 +311,7 @@ mod tests {
             "tombstones were not purged"
         );
         driver.reset(keep, Instant::now());
-        driver.fire_expired(Instant::now());
+        driver.fire_expired(Instant::now(), || {});
         assert!(driver.poll_fired(keep, Waker::noop()));
         assert_eq!(driver.armed(), 0);
     }
@@ -338,7 +339,7 @@ mod tests {
         while let Some(deadline) = driver.next_deadline() {
             assert!(deadline >= base + Duration::from_millis(last));
             last = deadline.duration_since(base).as_millis() as u64;
-            driver.fire_expired(deadline);
+            driver.fire_expired(deadline, || {});
             fired += 1;
         }
         assert_eq!(

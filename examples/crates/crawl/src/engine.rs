@@ -202,14 +202,20 @@ pub fn spawn_fetch(
     fetch: impl Future<Output = Fetched> + 'static,
     done: mpsc::UnboundedSender<(usize, Fetched)>,
 ) {
-    let task = weft::spawn(fetch);
-    weft::spawn(async move {
-        let fetched = match task.await {
-            Ok(fetched) => fetched,
-            Err(failure) => Fetched::failed(record, "panic", failure.to_string()),
-        };
-        done.send((index, fetched)).ok();
-    });
+    // Named after the URL, so that a task dump or a trace (`WEFT_TRACE`) says which page a
+    // task is fetching.
+    let task = weft::task::Builder::new()
+        .name(format!("fetch {}", record.url))
+        .spawn(fetch);
+    weft::task::Builder::new()
+        .name("deliver")
+        .spawn(async move {
+            let fetched = match task.await {
+                Ok(fetched) => fetched,
+                Err(failure) => Fetched::failed(record, "panic", failure.to_string()),
+            };
+            done.send((index, fetched)).ok();
+        });
 }
 
 /// The URLs taken into the crawl, in the order they were found, and the rules for taking more.
