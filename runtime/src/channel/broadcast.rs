@@ -29,6 +29,7 @@ use crate::waiters::WaitList;
 ///     assert_eq!(b.recv().await, Ok("tick"));
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let shared = Rc::new(RefCell::new(Shared {
         values: VecDeque::new(),
@@ -36,7 +37,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity: capacity.max(1),
         senders: 1,
         receivers: 1,
-        waiting: WaitList::default(),
+        waiting: WaitList::new(&crate::waiters::Resource::new("broadcast"), "recv"),
     }));
     (
         Sender {

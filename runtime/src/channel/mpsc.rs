@@ -10,8 +10,8 @@ use std::task::{Context, Poll, ready};
 
 use super::{SendError, TryRecvError, TrySendError};
 use crate::task::poll_budget;
-use crate::waiters::WaitList;
 use crate::waiters::WakerSlot;
+use crate::waiters::{Resource, WaitList, WaitOn};
 
 /// A channel holding up to `capacity` values; senders wait while it is full. Senders are
 /// cloned for more producers; the receiver sees the end (`None`) once every sender is gone and
@@ -36,6 +36,7 @@ use crate::waiters::WakerSlot;
 ///     assert_eq!(got, [0, 1, 2]);
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let chan = new_chan(capacity);
     (Sender { chan: chan.clone() }, Receiver { chan })
@@ -50,6 +51,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 ///     assert_eq!(rx.recv().await, Some("now"));
 /// });
 /// ```
+#[track_caller]
 pub fn unbounded<T>() -> (UnboundedSender<T>, Receiver<T>) {
     let chan = new_chan(usize::MAX);
     (UnboundedSender { chan: chan.clone() }, Receiver { chan })
@@ -64,21 +66,26 @@ struct State<T> {
     senders: usize,
     receiver_alive: bool,
     receiver: WakerSlot,
+    /// What the receiver's waker waits on, for the task dump.
+    receiving: WaitOn,
     /// Whether the receiver is parked in `recv` right now.
     receiver_waiting: bool,
     /// Senders waiting for room (bounded) or for their value to be taken (rendezvous).
     waiting_senders: WaitList,
 }
 
+#[track_caller]
 fn new_chan<T>(capacity: usize) -> Chan<T> {
+    let resource = Resource::new("mpsc");
     Rc::new(RefCell::new(State {
         buffer: VecDeque::new(),
         capacity,
         senders: 1,
         receiver_alive: true,
         receiver: WakerSlot::default(),
+        receiving: WaitOn::new(&resource, "recv"),
         receiver_waiting: false,
-        waiting_senders: WaitList::default(),
+        waiting_senders: WaitList::new(&resource, "send (full)"),
     }))
 }
 
@@ -218,7 +225,8 @@ impl<T> Receiver<T> {
         if state.senders == 0 {
             return Poll::Ready(None);
         }
-        state.receiver.set(cx.waker());
+        let state = &mut *state;
+        state.receiver.set(cx.waker(), &state.receiving);
         state.receiver_waiting = true;
         Poll::Pending
     }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use super::{RecvError, TryRecvError};
-use crate::waiters::WakerSlot;
+use crate::waiters::{Resource, WaitOn, WakerSlot};
 
 /// A channel that carries one value, from one task to another: the shape of an asyncio
 /// `Future` you resolve with `set_result`, or gevent's `AsyncResult`.
@@ -20,10 +20,12 @@ use crate::waiters::WakerSlot;
 ///     assert_eq!(rx.await, Ok("result"));
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Rc::new(RefCell::new(Shared {
         value: None,
         waker: WakerSlot::default(),
+        receiving: WaitOn::new(&Resource::new("oneshot"), "recv"),
         sender: true,
         receiver: true,
     }));
@@ -38,6 +40,8 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 struct Shared<T> {
     value: Option<T>,
     waker: WakerSlot,
+    /// What the receiver's waker waits on, for the task dump.
+    receiving: WaitOn,
     sender: bool,
     receiver: bool,
 }
@@ -101,7 +105,8 @@ impl<T> Future for Receiver<T> {
         if !shared.sender {
             return Poll::Ready(Err(RecvError));
         }
-        shared.waker.set(cx.waker());
+        let shared = &mut *shared;
+        shared.waker.set(cx.waker(), &shared.receiving);
         Poll::Pending
     }
 }

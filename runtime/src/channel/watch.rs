@@ -29,13 +29,14 @@ use crate::waiters::WaitList;
 ///     assert_eq!(watcher.await.unwrap(), "running");
 /// });
 /// ```
+#[track_caller]
 pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
     let shared = Rc::new(Shared {
         value: RefCell::new(initial),
         state: RefCell::new(State {
             version: 0,
             sender_alive: true,
-            waiting: WaitList::default(),
+            waiting: WaitList::new(&crate::waiters::Resource::new("watch"), "changed"),
         }),
     });
     (

@@ -19,13 +19,14 @@ use std::task::Waker;
 
 use super::local::Core;
 use crate::task::raw::is_task_waker;
-use crate::task::{TaskId, TaskLabel};
+use crate::task::{TaskDump, TaskId, TaskLabel};
 
 /// `run` found that the main future waits for something that can never happen: no task can
 /// run and nothing (timer, socket, other thread) can ever wake one. Lists every task.
 #[derive(Debug, Clone)]
 pub struct DeadlockError {
     tasks: Vec<TaskReport>,
+    dump: TaskDump,
 }
 
 /// One task, as a [`DeadlockError`] report or a [`DebugEvent`](super::DebugEvent) describes it.
@@ -48,6 +49,12 @@ impl DeadlockError {
     pub fn tasks(&self) -> &[TaskReport] {
         &self.tasks
     }
+
+    /// What each task (and the main future) waited on, who held it, and the wait-for
+    /// cycles: the dump [`task::dump`](crate::task::dump) would have given at that moment.
+    pub fn dump(&self) -> &TaskDump {
+        &self.dump
+    }
 }
 
 impl fmt::Display for DeadlockError {
@@ -59,18 +66,9 @@ impl fmt::Display for DeadlockError {
              the runtime"
         )?;
         if self.tasks.is_empty() {
-            return write!(f, "  (there are no other tasks)");
+            writeln!(f, "  (there are no other tasks)")?;
         }
-        for (i, task) in self.tasks.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "  {task}, waiting")?;
-            if task.awaited {
-                write!(f, "; its JoinHandle is being awaited")?;
-            }
-        }
-        Ok(())
+        write!(f, "{}", self.dump)
     }
 }
 
@@ -114,5 +112,8 @@ pub(crate) fn check(
         return None;
     }
     tasks.sort_by_key(|t| t.id);
-    Some(DeadlockError { tasks })
+    Some(DeadlockError {
+        tasks,
+        dump: core.dump(),
+    })
 }

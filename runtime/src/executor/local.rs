@@ -13,6 +13,7 @@ use slab::Slab;
 
 use super::TaskReport;
 use super::debug::DebugMode;
+use super::dump::PollStats;
 use super::instrument::Instruments;
 use super::remote::Remote;
 use crate::reactor::Reactor;
@@ -24,6 +25,7 @@ use crate::task::{JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
 use crate::trace::recorder::Recorder;
 use crate::trace::{Event, WakeCause};
+use crate::waiters::WaitOn;
 use std::time::{Duration, Instant};
 
 /// The runtime's reference to a live task, and where it was spawned (kept here rather than
@@ -55,12 +57,22 @@ impl OwnedTask {
 /// held waker keeps its task's cell alive, so an address cannot be reused while it is here.
 #[derive(Default)]
 pub(crate) struct HeldWakers {
-    targets: RefCell<Slab<usize>>,
+    targets: RefCell<Slab<(usize, WaitOn)>>,
 }
 
 impl HeldWakers {
-    pub(crate) fn insert(&self, waker: &Waker) -> usize {
-        self.targets.borrow_mut().insert(waker.data() as usize)
+    /// Notes a held waker, which waits on `what`.
+    pub(crate) fn insert(&self, waker: &Waker, what: &WaitOn) -> usize {
+        self.targets
+            .borrow_mut()
+            .insert((waker.data() as usize, what.clone()))
+    }
+
+    /// Calls `f` with each held waker's target address and what it waits on.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, &WaitOn)) {
+        for (_, (target, what)) in self.targets.borrow().iter() {
+            f(*target, what);
+        }
     }
 
     pub(crate) fn remove(&self, key: usize) {
@@ -72,7 +84,7 @@ impl HeldWakers {
         self.targets
             .borrow()
             .iter()
-            .filter(|(_, target)| live.contains(target))
+            .filter(|(_, (target, _))| live.contains(target))
             .count()
     }
 }
@@ -120,6 +132,11 @@ pub(crate) struct Core {
     /// Whether there are instruments or a recorder: the one field the hot paths read for
     /// them.
     observed: bool,
+    /// Each task's poll counts and times, for the task dump: kept in debug mode and with the
+    /// flight recorder (they time each poll anyway).
+    stats: Option<RefCell<HashMap<TaskId, PollStats>>>,
+    /// The main future's id while `block_on` runs.
+    main_task: Cell<Option<TaskId>>,
 }
 
 impl Core {
@@ -132,6 +149,7 @@ impl Core {
         instruments: Instruments,
         trace: Option<Recorder>,
     ) -> Core {
+        let keep_stats = debug.is_some() || trace.is_some();
         Core {
             id: remote.id,
             run_queue: RefCell::new(VecDeque::with_capacity(RUN_QUEUE_INITIAL)),
@@ -151,6 +169,8 @@ impl Core {
             completion_count: Cell::new(0),
             contexts: Contexts::default(),
             observed: !instruments.is_empty() || trace.is_some(),
+            stats: keep_stats.then(RefCell::default),
+            main_task: Cell::new(None),
             instruments,
             trace,
         }
@@ -292,6 +312,45 @@ impl Core {
         }
     }
 
+    /// Adds a poll that began at `started` to task `id`'s counts.
+    pub(crate) fn count_poll(&self, id: TaskId, started: Instant) {
+        if let Some(stats) = &self.stats {
+            let now = Instant::now();
+            let mut stats = stats.borrow_mut();
+            let entry = stats.entry(id).or_insert(PollStats {
+                polls: 0,
+                busy: Duration::ZERO,
+                last_end: now,
+            });
+            entry.polls += 1;
+            entry.busy += now - started;
+            entry.last_end = now;
+        }
+    }
+
+    /// Whether poll counts and times are kept.
+    pub(crate) fn poll_stats_kept(&self) -> bool {
+        self.stats.is_some()
+    }
+
+    /// Task `id`'s poll counts and times, if they are kept.
+    pub(crate) fn poll_stats(&self, id: TaskId) -> Option<PollStats> {
+        self.stats.as_ref()?.borrow().get(&id).copied()
+    }
+
+    /// The main future's id while `block_on` runs.
+    pub(crate) fn main_task(&self) -> Option<TaskId> {
+        self.main_task.get()
+    }
+
+    /// Records the main future's id (`None` when `block_on` returns).
+    pub(crate) fn set_main_task(&self, id: Option<TaskId>) {
+        self.main_task.set(id);
+        if let (None, Some(stats)) = (id, &self.stats) {
+            stats.borrow_mut().clear();
+        }
+    }
+
     /// Records a wake of the main future, `main`, from another thread.
     pub(crate) fn note_main_woken_elsewhere(&self, main: TaskId) {
         if let Some(trace) = &self.trace {
@@ -370,6 +429,9 @@ impl Core {
                 }
                 self.stamp_completion(task.id());
                 self.contexts.forget(task.id());
+                if let Some(stats) = &self.stats {
+                    stats.borrow_mut().remove(&task.id());
+                }
                 let key = task.owner_key();
                 let mut owned = self.owned.borrow_mut();
                 let ours = owned.get(key).is_some_and(|o| o.task.id() == task.id());
@@ -426,12 +488,16 @@ impl Core {
         if let Some(trace) = &self.trace {
             trace.record(Event::PollStarted { task: id });
         }
+        let started = self.stats.as_ref().map(|_| Instant::now());
         let outcome = match debug {
             Some(debug) => self.run_timed(debug, task),
             None => task.run(),
         };
         if let Some(trace) = &self.trace {
             trace.record(Event::PollEnded { task: id });
+        }
+        if let Some(started) = started {
+            self.count_poll(id, started);
         }
         self.instruments.each(|i| i.after_task_step(id));
         outcome

@@ -19,6 +19,7 @@
 pub(crate) mod context;
 mod deadlock;
 mod debug;
+mod dump;
 mod instrument;
 pub(crate) mod local;
 mod remote;
@@ -349,6 +350,8 @@ impl Runtime {
         let _budget = BudgetGuard;
         let main_id = core.next_id();
         core.note_main_started(main_id);
+        core.set_main_task(Some(main_id));
+        let _forget_main_task = MainTaskGuard(core);
         let main = Arc::new(MainWake {
             woken: AtomicBool::new(true),
             woken_elsewhere: AtomicBool::new(false),
@@ -360,6 +363,9 @@ impl Runtime {
         let mut cx = Context::from_waker(&waker);
         core.set_main_waker(Some(&waker));
         let _forget_main = MainWakerGuard(core);
+        let _holders = HolderTracking(crate::waiters::set_tracking(
+            core.debug.is_some() || core.trace.is_some(),
+        ));
         let mut future = pin!(future);
         let mut polls_since_io = 0;
         loop {
@@ -373,7 +379,11 @@ impl Runtime {
                     debug.poll_starts();
                 }
                 core.note_main_poll(main_id, true, false);
+                let started = core.poll_stats_kept().then(std::time::Instant::now);
                 let polled = future.as_mut().poll(&mut cx);
+                if let Some(started) = started {
+                    core.count_poll(main_id, started);
+                }
                 core.note_main_poll(main_id, false, polled.is_ready());
                 core.set_current(outer);
                 if let Some(debug) = &core.debug {
@@ -429,12 +439,31 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// Forgets the main future's id when `block_on` returns or unwinds.
+struct MainTaskGuard<'a>(&'a Core);
+
+impl Drop for MainTaskGuard<'_> {
+    fn drop(&mut self) {
+        self.0.set_main_task(None);
+    }
+}
+
 /// Forgets the main future's waker when `block_on` returns or unwinds.
 struct MainWakerGuard<'a>(&'a Core);
 
 impl Drop for MainWakerGuard<'_> {
     fn drop(&mut self) {
         self.0.set_main_waker(None);
+    }
+}
+
+/// Restores this thread's holder tracking (on in debug mode and with the flight recorder,
+/// for the task dump) when `block_on` returns or unwinds.
+struct HolderTracking(bool);
+
+impl Drop for HolderTracking {
+    fn drop(&mut self) {
+        crate::waiters::set_tracking(self.0);
     }
 }
 

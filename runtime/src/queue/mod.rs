@@ -64,6 +64,7 @@ pub struct Queue<T, S: Store<T> = Fifo<T>> {
 impl<T> Queue<T> {
     /// A first-in, first-out queue holding at most `maxsize` items; 0 means no limit (Python's
     /// `maxsize <= 0`).
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
         Queue::with_store(maxsize)
     }
@@ -72,6 +73,7 @@ impl<T> Queue<T> {
 impl<T, S: Store<T>> Queue<T, S> {
     /// A queue over the store `S`, holding at most `maxsize` items; 0 means no limit.
     /// [`Queue::new`], [`LifoQueue::new`] and [`PriorityQueue::new`] name the store for you.
+    #[track_caller]
     pub fn with_store(maxsize: usize) -> Self {
         Queue {
             core: Rc::new(QueueCore::new(maxsize)),
@@ -184,6 +186,7 @@ pub struct LifoQueue<T>(Queue<T, Lifo<T>>);
 
 impl<T> LifoQueue<T> {
     /// A last-in, first-out queue holding at most `maxsize` items; 0 means no limit.
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
         LifoQueue(Queue::with_store(maxsize))
     }
@@ -227,6 +230,7 @@ pub struct PriorityQueue<T: Ord>(Queue<T, Priority<T>>);
 
 impl<T: Ord> PriorityQueue<T> {
     /// A lowest-first queue holding at most `maxsize` items; 0 means no limit.
+    #[track_caller]
     pub fn new(maxsize: usize) -> Self {
         PriorityQueue(Queue::with_store(maxsize))
     }
@@ -275,14 +279,16 @@ struct State<T, S> {
 }
 
 impl<T, S: Store<T>> QueueCore<T, S> {
+    #[track_caller]
     fn new(maxsize: usize) -> Self {
+        let resource = crate::waiters::Resource::new("Queue");
         QueueCore {
             inner: RefCell::new(State {
                 store: S::default(),
                 maxsize,
-                getters: WaitList::default(),
-                putters: WaitList::default(),
-                joiners: WaitList::default(),
+                getters: WaitList::new(&resource, "get (empty)"),
+                putters: WaitList::new(&resource, "put (full)"),
+                joiners: WaitList::new(&resource, "join (items unfinished)"),
                 unfinished: 0,
                 reserved: 0,
                 shut_down: false,

@@ -187,6 +187,19 @@ impl Reactor {
         count
     }
 
+    /// Calls `f` with each I/O source, whether for its reader (`false`) or writer (`true`),
+    /// and the target address of the waker waiting on it.
+    pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, bool, usize)) {
+        for (key, slot) in self.slots.borrow().iter() {
+            if let Some(reader) = &slot.reader {
+                f(key, false, reader.data() as usize);
+            }
+            if let Some(writer) = &slot.writer {
+                f(key, true, writer.data() as usize);
+            }
+        }
+    }
+
     pub(crate) fn register(
         &self,
         source: &mut (impl mio::event::Source + ?Sized),

@@ -68,16 +68,19 @@ struct State {
 
 impl Barrier {
     /// A barrier for `parties` tasks (at least 1).
+    #[track_caller]
     pub fn new(parties: usize) -> Barrier {
         Barrier::build(parties, None)
     }
 
     /// A barrier that runs `action` once per round, after the last party arrives and before
     /// anyone is released.
+    #[track_caller]
     pub fn with_action(parties: usize, action: impl FnMut() + 'static) -> Barrier {
         Barrier::build(parties, Some(Box::new(action)))
     }
 
+    #[track_caller]
     fn build(parties: usize, action: Option<Box<dyn FnMut()>>) -> Barrier {
         Barrier {
             inner: Rc::new(Inner {
@@ -85,7 +88,7 @@ impl Barrier {
                 state: RefCell::new(State {
                     arrived: 0,
                     broken: false,
-                    waiters: WaitList::default(),
+                    waiters: WaitList::new(&crate::waiters::Resource::new("Barrier"), "wait"),
                 }),
                 action: RefCell::new(action),
             }),

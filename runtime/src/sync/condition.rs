@@ -66,6 +66,7 @@ pub struct Condition<T: ?Sized> {
 
 impl<T> Condition<T> {
     /// A condition with a lock of its own around `value` (Python's `Condition()`).
+    #[track_caller]
     pub fn new(value: T) -> Condition<T> {
         Condition::with_lock(Mutex::new(value))
     }
@@ -74,10 +75,12 @@ impl<T> Condition<T> {
 impl<T: ?Sized> Condition<T> {
     /// A condition bound to `lock`, which other code may keep using (Python's
     /// `Condition(lock)`).
+    #[track_caller]
     pub fn with_lock(lock: Mutex<T>) -> Condition<T> {
+        let resource = crate::waiters::Resource::new("Condition");
         Condition {
             lock,
-            waiters: Rc::default(),
+            waiters: Rc::new(RefCell::new(WaitList::new(&resource, "wait"))),
         }
     }
 

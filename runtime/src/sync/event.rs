@@ -32,21 +32,33 @@ use crate::waiters::WaitList;
 ///     assert_eq!(waiter.await.unwrap(), "saw it");
 /// });
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Event {
     inner: Rc<RefCell<State>>,
 }
 
-#[derive(Default)]
 struct State {
     set: bool,
     waiters: WaitList,
 }
 
+impl Default for Event {
+    #[track_caller]
+    fn default() -> Event {
+        Event::new()
+    }
+}
+
 impl Event {
     /// A cleared event.
+    #[track_caller]
     pub fn new() -> Event {
-        Event::default()
+        Event {
+            inner: Rc::new(RefCell::new(State {
+                set: false,
+                waiters: WaitList::new(&crate::waiters::Resource::new("Event"), "wait"),
+            })),
+        }
     }
 
     /// Sets the flag and wakes every waiter.

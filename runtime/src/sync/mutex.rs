@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::semaphore::{Permits, SemaphoreCore};
+use crate::waiters::Resource;
 
 /// An async mutual-exclusion lock around a value: Python's `threading.Lock` /
 /// `asyncio.Lock` (use `Mutex<()>` for a bare lock), gevent's `Semaphore(1)`.
@@ -57,10 +58,11 @@ struct Shared<T: ?Sized> {
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
+    #[track_caller]
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             inner: Rc::new(Shared {
-                semaphore: SemaphoreCore::new(1),
+                semaphore: SemaphoreCore::new(1, Resource::new("Mutex"), "lock"),
                 value: RefCell::new(value),
             }),
         }

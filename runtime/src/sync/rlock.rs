@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use crate::task::{self, TaskId};
-use crate::waiters::WaitList;
+use crate::waiters::{Resource, WaitList};
 
 /// A re-entrant lock: Python's `threading.RLock`. The task that holds it may
 /// [`acquire`](RLock::acquire) it again; each acquire gives an [`RLockGuard`], and the lock
@@ -53,23 +53,40 @@ use crate::waiters::WaitList;
 ///     drop(held);
 /// });
 /// ```
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct RLock {
     state: Rc<RefCell<State>>,
 }
 
-#[derive(Default)]
 struct State {
     owner: Option<TaskId>,
+    /// What the task dump calls this lock; its holder is `owner`.
+    resource: Rc<Resource>,
     count: usize,
     /// Each waiter's value is its task, to hand the lock to.
     waiters: WaitList<TaskId>,
 }
 
+impl Default for RLock {
+    #[track_caller]
+    fn default() -> RLock {
+        RLock::new()
+    }
+}
+
 impl RLock {
     /// An unlocked re-entrant lock.
+    #[track_caller]
     pub fn new() -> RLock {
-        RLock::default()
+        let resource = Resource::new("RLock");
+        RLock {
+            state: Rc::new(RefCell::new(State {
+                owner: None,
+                count: 0,
+                waiters: WaitList::new(&resource, "acquire"),
+                resource,
+            })),
+        }
     }
 
     /// Waits for the lock, or takes it again if this task holds it.
@@ -91,7 +108,7 @@ impl RLock {
         match state.owner {
             Some(owner) if owner == me => state.count += 1,
             None if state.waiters.is_empty() => {
-                state.owner = Some(me);
+                state.set_owner(Some(me));
                 state.count = 1;
             }
             _ => return None,
@@ -111,10 +128,16 @@ impl RLock {
 }
 
 impl State {
+    /// Records the lock's owner, for the lock and for the task dump.
+    fn set_owner(&mut self, owner: Option<TaskId>) {
+        self.owner = owner;
+        self.resource.set_holder(owner);
+    }
+
     fn hand_over(&mut self) {
-        self.owner = None;
+        self.set_owner(None);
         if let Some((key, &next)) = self.waiters.first_waiting() {
-            self.owner = Some(next);
+            self.set_owner(Some(next));
             self.count = 1;
             self.waiters.notify(key);
         }
@@ -158,7 +181,7 @@ impl<'a> Future for Acquire<'a> {
                 Poll::Ready(RLockGuard { lock })
             }
             None if state.waiters.is_empty() => {
-                state.owner = Some(me);
+                state.set_owner(Some(me));
                 state.count = 1;
                 Poll::Ready(RLockGuard { lock })
             }

@@ -43,10 +43,15 @@ struct Shared<T: ?Sized> {
 
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`.
+    #[track_caller]
     pub fn new(value: T) -> RwLock<T> {
         RwLock {
             inner: Rc::new(Shared {
-                semaphore: SemaphoreCore::new(MAX_READERS),
+                semaphore: SemaphoreCore::new(
+                    MAX_READERS,
+                    crate::waiters::Resource::new("RwLock"),
+                    "read or write",
+                ),
                 value: RefCell::new(value),
             }),
         }

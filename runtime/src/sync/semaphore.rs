@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use crate::waiters::WaitList;
+use crate::waiters::{Resource, WaitList};
 
 /// Permits and the FIFO of tasks waiting for them. The permit count and a "someone waits"
 /// flag live in `Cell`s, so taking and returning permits while nobody waits touches no
@@ -19,14 +19,18 @@ pub(crate) struct SemaphoreCore {
     contended: Cell<bool>,
     /// Each waiter's value is how many permits it asked for.
     waiters: RefCell<WaitList<usize>>,
+    /// What the task dump calls it, and who holds its permits.
+    resource: Rc<Resource>,
 }
 
 impl SemaphoreCore {
-    pub(crate) fn new(permits: usize) -> SemaphoreCore {
+    /// `permits` permits of the primitive `resource`, whose waiters wait for `op`.
+    pub(crate) fn new(permits: usize, resource: Rc<Resource>, op: &'static str) -> SemaphoreCore {
         SemaphoreCore {
             permits: Cell::new(permits),
             contended: Cell::new(false),
-            waiters: RefCell::new(WaitList::default()),
+            waiters: RefCell::new(WaitList::new(&resource, op)),
+            resource,
         }
     }
 
@@ -43,6 +47,7 @@ impl SemaphoreCore {
             return false;
         }
         self.permits.set(permits - n);
+        self.resource.taken();
         true
     }
 
@@ -58,6 +63,7 @@ impl SemaphoreCore {
     /// Returns `n` permits and hands them to waiters, first come first served.
     #[inline]
     pub(crate) fn release(&self, n: usize) {
+        self.resource.given_back();
         self.permits.set(self.permits.get() + n);
         if self.contended.get() {
             self.grant(&mut self.waiters.borrow_mut());
@@ -107,7 +113,11 @@ impl Future for Permits<'_> {
             return Poll::Pending;
         }
         let mut waiters = core.waiters.borrow_mut();
-        waiters.poll_notified(&mut self.key, cx.waker()).map(drop)
+        let granted = waiters.poll_notified(&mut self.key, cx.waker()).map(drop);
+        if granted.is_ready() {
+            core.resource.taken();
+        }
+        granted
     }
 }
 
@@ -168,9 +178,14 @@ pub struct Semaphore {
 
 impl Semaphore {
     /// A semaphore with `permits` permits.
+    #[track_caller]
     pub fn new(permits: usize) -> Semaphore {
         Semaphore {
-            core: Rc::new(SemaphoreCore::new(permits)),
+            core: Rc::new(SemaphoreCore::new(
+                permits,
+                Resource::new("Semaphore"),
+                "acquire",
+            )),
         }
     }
 
@@ -332,6 +347,7 @@ pub struct BoundedSemaphore {
 
 impl BoundedSemaphore {
     /// A semaphore with `permits` permits, which is also the most it can ever hold.
+    #[track_caller]
     pub fn new(permits: usize) -> BoundedSemaphore {
         BoundedSemaphore {
             semaphore: Semaphore::new(permits),

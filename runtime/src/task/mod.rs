@@ -20,6 +20,7 @@
 mod blocking;
 pub(crate) mod budget;
 pub(crate) mod context_var;
+mod dump;
 mod gather;
 mod group;
 mod introspect;
@@ -42,6 +43,7 @@ use std::num::NonZeroU64;
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};
 pub use context_var::{ContextVar, ResetError, Scope, Token};
+pub use dump::{DumpedTask, TaskDump, WaitsOn, dump};
 pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
 pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};

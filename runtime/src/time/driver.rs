@@ -158,6 +158,23 @@ impl TimerDriver {
     }
 
     /// Fires every timer whose deadline is not after `now`, earliest first.
+    /// Calls `f` with the target address of each armed timer's waker and its deadline.
+    pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, Instant)) {
+        let timers = self.timers.borrow();
+        for (_, slot) in timers.slots.iter() {
+            if let (Some(waker), Some(_)) = (&slot.waker, slot.armed) {
+                let deadline = timers
+                    .heap
+                    .iter()
+                    .find(|entry| Some(entry.seq) == slot.armed)
+                    .map_or(self.base, |entry| {
+                        self.base + Duration::from_nanos(entry.when)
+                    });
+                f(waker.data() as usize, deadline);
+            }
+        }
+    }
+
     pub(crate) fn fire_expired(&self, now: Instant, mut before_wake: impl FnMut()) {
         let now = self.ticks(now);
         let mut expired = self.expired.borrow_mut();

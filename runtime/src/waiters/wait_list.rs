@@ -13,6 +13,7 @@ use std::task::{Poll, Waker};
 use slab::Slab;
 
 use super::waker_slot::WakerSlot;
+use super::{Resource, WaitOn};
 
 struct Node<M> {
     waker: WakerSlot,
@@ -22,30 +23,32 @@ struct Node<M> {
     data: M,
 }
 
-/// A FIFO of waiters, each carrying a value `M` (how many permits it needs, say).
+/// A FIFO of waiters, each carrying a value `M` (how many permits it needs, say), all waiting
+/// for one operation on one resource (`what`).
 pub(crate) struct WaitList<M = ()> {
     nodes: Slab<Node<M>>,
     head: Option<usize>,
     tail: Option<usize>,
     notified: usize,
+    what: WaitOn,
 }
 
-impl<M> Default for WaitList<M> {
-    fn default() -> Self {
+impl<M> WaitList<M> {
+    /// An empty list of waiters for `op` on `resource` ("put" on a queue).
+    pub(crate) fn new(resource: &std::rc::Rc<Resource>, op: &'static str) -> Self {
         WaitList {
             nodes: Slab::new(),
             head: None,
             tail: None,
             notified: 0,
+            what: WaitOn::new(resource, op),
         }
     }
-}
 
-impl<M> WaitList<M> {
     /// Adds a waiter at the back; returns its key.
     pub(crate) fn push(&mut self, waker: Option<&Waker>, data: M) -> usize {
         let key = self.nodes.insert(Node {
-            waker: WakerSlot::new(waker),
+            waker: WakerSlot::new(waker, &self.what),
             prev: self.tail,
             next: None,
             notified: false,
@@ -61,7 +64,7 @@ impl<M> WaitList<M> {
 
     /// Remembers the waker to wake for `key` (cloning only if it changed).
     pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) {
-        self.nodes[key].waker.set(waker);
+        self.nodes[key].waker.set(waker, &self.what);
     }
 
     pub(crate) fn is_notified(&self, key: usize) -> bool {
@@ -191,7 +194,7 @@ mod tests {
 
     #[test]
     fn notifies_in_arrival_order_and_removes_from_the_middle() {
-        let mut list = WaitList::default();
+        let mut list = WaitList::new(&Resource::new("Test"), "wait");
         let keys: Vec<usize> = (0..5).map(|i| list.push(None, i)).collect();
         assert_eq!(list.remove(keys[2]), (false, 2));
         assert!(list.notify_one());

@@ -9,6 +9,7 @@
 use std::rc::Rc;
 use std::task::Waker;
 
+use super::WaitOn;
 use crate::executor::{HeldWakers, local_waker_census};
 
 #[derive(Default)]
@@ -19,22 +20,23 @@ pub(crate) struct WakerSlot {
 }
 
 impl WakerSlot {
-    pub(crate) fn new(waker: Option<&Waker>) -> WakerSlot {
+    pub(crate) fn new(waker: Option<&Waker>, what: &WaitOn) -> WakerSlot {
         let mut slot = WakerSlot::default();
         if let Some(waker) = waker {
-            slot.set(waker);
+            slot.set(waker, what);
         }
         slot
     }
 
-    /// Stores `waker` (keeping the current one if it wakes the same task).
-    pub(crate) fn set(&mut self, waker: &Waker) {
+    /// Stores `waker`, which waits on `what` (keeping the current one if it wakes the same
+    /// task).
+    pub(crate) fn set(&mut self, waker: &Waker, what: &WaitOn) {
         if self.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
             return;
         }
         self.release();
         self.census = local_waker_census(waker).map(|held| {
-            let key = held.insert(waker);
+            let key = held.insert(waker, what);
             (held, key)
         });
         self.waker = Some(waker.clone());

@@ -1,0 +1,145 @@
+//! Building a [`TaskDump`] from what the runtime owns: its tasks, the wakers weft's
+//! primitives hold, the join wakers, the timers and the reactor's waiting readers and writers.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::local::Core;
+use crate::task::{DumpedTask, TaskDump, TaskId, TaskState, WaitsOn};
+
+/// A task's poll counts and times, kept in debug mode and with the flight recorder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PollStats {
+    pub(crate) polls: u64,
+    pub(crate) busy: Duration,
+    pub(crate) last_end: Instant,
+}
+
+impl Core {
+    /// Every task (and the main future, if `block_on` runs), with what each waits on.
+    pub(crate) fn dump(&self) -> TaskDump {
+        let current = self.current();
+        let mut tasks = Vec::new();
+        // Task addresses (what their wakers point at) to ids.
+        let mut by_address: HashMap<usize, TaskId> = HashMap::new();
+        // The task each join waker belongs to, by the task it waits for.
+        let mut joins: Vec<(usize, TaskId)> = Vec::new();
+        self.for_each_task(|owned| {
+            let task = &owned.task;
+            by_address.insert(task.addr(), task.id());
+            let joiner = Cell::new(None);
+            task.waker_census(|waker| {
+                joiner.set(Some(waker.data() as usize));
+                false
+            });
+            if let Some(joiner) = joiner.get() {
+                joins.push((joiner, task.id()));
+            }
+            let state = if current == Some(task.id()) {
+                TaskState::Running
+            } else if task.snapshot().is_scheduled() {
+                TaskState::Ready
+            } else {
+                TaskState::Waiting
+            };
+            tasks.push(self.dumped(
+                task.id(),
+                task.name().map(str::to_owned),
+                Some(owned.spawned_at),
+                state,
+            ));
+        });
+        if let (Some(main), Some(address)) = (self.main_task(), self.main_waker_target()) {
+            by_address.insert(address, main);
+            let state = if current == Some(main) {
+                TaskState::Running
+            } else {
+                TaskState::Waiting
+            };
+            tasks.push(self.dumped(main, Some("main".to_owned()), None, state));
+        }
+        let mut waits: HashMap<TaskId, Vec<WaitsOn>> = HashMap::new();
+        let mut add = |address: usize, wait: WaitsOn| {
+            if let Some(&task) = by_address.get(&address) {
+                let list = waits.entry(task).or_default();
+                if !list.contains(&wait) {
+                    list.push(wait);
+                }
+            }
+        };
+        self.held_wakers.for_each(|address, what| {
+            add(
+                address,
+                WaitsOn {
+                    resource: what.resource.label(),
+                    operation: what.op.to_owned(),
+                    created_at: Some(what.resource.created_at()),
+                    held_by: what.resource.holders(),
+                },
+            );
+        });
+        for (address, task) in joins {
+            add(
+                address,
+                WaitsOn {
+                    resource: format!("task {task}"),
+                    operation: "join (its JoinHandle)".to_owned(),
+                    created_at: None,
+                    held_by: vec![task],
+                },
+            );
+        }
+        let now = Instant::now();
+        self.timers.for_each_waiting(|address, deadline| {
+            add(
+                address,
+                WaitsOn {
+                    resource: "sleep".to_owned(),
+                    operation: format!(
+                        "until {:.1?} from now",
+                        deadline.saturating_duration_since(now)
+                    ),
+                    created_at: None,
+                    held_by: Vec::new(),
+                },
+            );
+        });
+        self.reactor.for_each_waiting(|source, write, address| {
+            add(
+                address,
+                WaitsOn {
+                    resource: format!("I/O source #{source}"),
+                    operation: if write { "write" } else { "read" }.to_owned(),
+                    created_at: None,
+                    held_by: Vec::new(),
+                },
+            );
+        });
+        for task in &mut tasks {
+            task.waits_on = waits.remove(&task.id).unwrap_or_default();
+        }
+        tasks.sort_by_key(|t| t.id);
+        TaskDump { tasks }
+    }
+
+    fn dumped(
+        &self,
+        id: TaskId,
+        name: Option<String>,
+        spawned_at: Option<&'static std::panic::Location<'static>>,
+        state: TaskState,
+    ) -> DumpedTask {
+        let stats = self.poll_stats(id);
+        DumpedTask {
+            id,
+            name,
+            spawned_at,
+            state,
+            polls: stats.map(|s| s.polls),
+            busy: stats.map(|s| s.busy),
+            idle: stats.map(|s| s.last_end.elapsed()),
+            waits_on: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `dump()`: every task, what it waits on, and who holds that; and the wait-for cycles.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::panic::Location;
+use std::time::Duration;
+
+use super::{TaskId, TaskLabel, TaskState};
+
+/// Every task of a runtime and what each one waits on: [`dump`]'s answer, and the heart of
+/// a deadlock report. Its `Display` is the report a person reads: a line per task, then each
+/// wait-for cycle.
+#[derive(Debug, Clone, Default)]
+pub struct TaskDump {
+    /// The tasks, in id order; the main future of `block_on`/`run` is listed as "main".
+    pub tasks: Vec<DumpedTask>,
+}
+
+/// One task in a [`TaskDump`].
+#[derive(Debug, Clone)]
+pub struct DumpedTask {
+    /// Its id.
+    pub id: TaskId,
+    /// Its name ("main" for the main future).
+    pub name: Option<String>,
+    /// Where it was spawned (`None` for the main future).
+    pub spawned_at: Option<&'static Location<'static>>,
+    /// Running, ready, or waiting.
+    pub state: TaskState,
+    /// How many times it was polled; counted in debug mode and with the flight recorder.
+    pub polls: Option<u64>,
+    /// Time spent inside its polls; measured in debug mode and with the flight recorder.
+    pub busy: Option<Duration>,
+    /// Time since its last poll ended (how long it has been waiting); measured likewise.
+    pub idle: Option<Duration>,
+    /// What its wakers wait on (usually one thing; `select!` and `join!` wait on several).
+    pub waits_on: Vec<WaitsOn>,
+}
+
+/// Something a task waits on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitsOn {
+    /// The resource: `Mutex#3`, `Queue#2`, `task #7` (a `JoinHandle`), `sleep`,
+    /// `I/O source #4`. Primitives are numbered in the order they were created, per thread.
+    pub resource: String,
+    /// The operation waited for: `lock`, `put (full)`, `recv`, `join`, `read`, ...
+    pub operation: String,
+    /// Where the resource was created (primitives, numbered as they are created).
+    pub created_at: Option<&'static Location<'static>>,
+    /// The tasks that hold it: a `Mutex`'s or `RLock`'s owner, a semaphore's permit holders
+    /// (tracked in debug mode and with the flight recorder), the task behind a `JoinHandle`.
+    pub held_by: Vec<TaskId>,
+}
+
+impl TaskDump {
+    /// The task called `id`.
+    pub fn task(&self, id: TaskId) -> Option<&DumpedTask> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    /// The wait-for cycles: each a list of tasks, every one waiting on something the next
+    /// holds, the last on something the first holds. Each cycle is listed once, starting at
+    /// its lowest id.
+    pub fn cycles(&self) -> Vec<Vec<TaskId>> {
+        let edges: HashMap<TaskId, Vec<TaskId>> = self
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut next: Vec<TaskId> = t
+                    .waits_on
+                    .iter()
+                    .flat_map(|w| w.held_by.iter().copied())
+                    .collect();
+                next.sort();
+                next.dedup();
+                (t.id, next)
+            })
+            .collect();
+        let mut cycles = Vec::new();
+        let mut seen = HashSet::new();
+        for start in self.tasks.iter().map(|t| t.id) {
+            // Walk every simple path from `start` through higher ids only, so each cycle is
+            // found once, from its lowest member.
+            let mut stack = vec![(start, vec![start])];
+            while let Some((at, path)) = stack.pop() {
+                for &next in edges.get(&at).into_iter().flatten() {
+                    if next == start {
+                        if seen.insert(path.clone()) {
+                            cycles.push(path.clone());
+                        }
+                    } else if next > start && !path.contains(&next) {
+                        let mut longer = path.clone();
+                        longer.push(next);
+                        stack.push((next, longer));
+                    }
+                }
+            }
+        }
+        cycles.sort();
+        cycles
+    }
+
+    fn label(&self, id: TaskId) -> String {
+        let name = self.task(id).and_then(|t| t.name.as_deref());
+        TaskLabel(id, name).to_string()
+    }
+
+    /// `Queue#3 put (full; no task is waiting to get)`: the wait, and for a queue or channel
+    /// wait that no task holds, whether any task waits on the other side.
+    fn describe(&self, wait: &WaitsOn) -> String {
+        let mut text = format!("{} {}", wait.resource, wait.operation);
+        let other_side = match wait.operation.split(' ').next() {
+            Some("put") => Some("get"),
+            Some("get") => Some("put"),
+            Some("send") => Some("recv"),
+            Some("recv") => Some("send"),
+            _ => None,
+        };
+        if let (Some(other), true) = (other_side, wait.held_by.is_empty()) {
+            let waiting = self.tasks.iter().any(|t| {
+                t.waits_on
+                    .iter()
+                    .any(|w| w.resource == wait.resource && w.operation.starts_with(other))
+            });
+            if !waiting {
+                text.push_str(&format!(": no task is waiting to {other}"));
+            }
+        }
+        if !wait.held_by.is_empty() {
+            let holders: Vec<String> = wait.held_by.iter().map(|&h| self.label(h)).collect();
+            text.push_str(&format!(", held by {}", holders.join(" and ")));
+        }
+        text
+    }
+}
+
+impl fmt::Display for TaskDump {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, task) in self.tasks.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  {}", TaskLabel(task.id, task.name.as_deref()))?;
+            if let Some(at) = task.spawned_at {
+                write!(f, " spawned at {at}")?;
+            }
+            write!(f, ": {:?}", task.state)?;
+            if let (Some(polls), Some(busy)) = (task.polls, task.busy) {
+                write!(f, ", {polls} polls, busy {busy:.1?}")?;
+            }
+            if let Some(idle) = task.idle {
+                write!(f, ", idle {idle:.1?}")?;
+            }
+            for wait in &task.waits_on {
+                write!(f, "\n      waits on {}", self.describe(wait))?;
+                if let Some(at) = wait.created_at {
+                    write!(f, " (created at {at})")?;
+                }
+            }
+            if task.waits_on.is_empty() && task.state == TaskState::Waiting {
+                write!(
+                    f,
+                    "\n      waits on nothing weft knows of (a waker held outside weft)"
+                )?;
+            }
+        }
+        for cycle in self.cycles() {
+            write!(f, "\n  wait-for cycle: ")?;
+            for (i, &id) in cycle.iter().enumerate() {
+                let next = cycle[(i + 1) % cycle.len()];
+                let Some(task) = self.task(id) else { continue };
+                let wait = task.waits_on.iter().find(|w| w.held_by.contains(&next));
+                if i > 0 {
+                    write!(f, " ← ")?;
+                }
+                write!(f, "{}", self.label(id))?;
+                if let Some(wait) = wait {
+                    write!(f, " waits on {}", self.describe(wait))?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Every task of the runtime running on this thread, what each waits on and who holds it:
+/// the dump a person reads when a program hangs. Empty outside a runtime. In debug mode
+/// (`WEFT_DEBUG=1`) or with the flight recorder on, it also counts polls and busy and idle
+/// time, and names the holders of locks and permits.
+///
+/// ```
+/// use weft::sync::Mutex;
+///
+/// let rt = weft::runtime::Builder::new().debug(true).build().unwrap();
+/// rt.block_on(async {
+///     let lock = Mutex::new(0);
+///     let guard = lock.lock().await;
+///     let waiter = weft::task::Builder::new().name("waiter").spawn({
+///         let lock = lock.clone();
+///         async move { *lock.lock().await += 1 }
+///     });
+///     weft::task::yield_now().await; // the waiter runs, and waits for the lock
+///     let dump = weft::task::dump();
+///     let waiter_id = dump.tasks.iter().find(|t| t.name.as_deref() == Some("waiter")).unwrap().id;
+///     let wait = &dump.task(waiter_id).unwrap().waits_on[0];
+///     assert!(wait.resource.starts_with("Mutex#"));
+///     assert_eq!(wait.operation, "lock");
+///     assert_eq!(wait.held_by, [weft::task::id()]); // the main future holds it
+///     println!("{dump}");
+///     drop(guard);
+///     waiter.await.unwrap();
+/// });
+/// ```
+pub fn dump() -> TaskDump {
+    crate::executor::with_core(|core| core.map(|core| core.dump()).unwrap_or_default())
+}

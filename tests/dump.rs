@@ -1,0 +1,280 @@
+//! `task::dump()` and the deadlock report: what each task waits on, and who holds it.
+
+use std::time::Duration;
+
+use weft::runtime::{Builder, Runtime};
+use weft::sync::{Barrier, Condition, Event, Mutex, RLock, Semaphore};
+use weft::task::{TaskDump, TaskId, WaitsOn};
+
+/// A runtime in debug mode (so holders are tracked), with its reports kept quiet.
+fn debug_runtime() -> Runtime {
+    Builder::new().on_debug_event(|_| {}).build().unwrap()
+}
+
+/// The one wait of the task named `name`.
+fn wait_of<'a>(dump: &'a TaskDump, name: &str) -> &'a WaitsOn {
+    let task = dump
+        .tasks
+        .iter()
+        .find(|t| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no task {name} in\n{dump}"));
+    assert_eq!(task.waits_on.len(), 1, "{dump}");
+    &task.waits_on[0]
+}
+
+/// Spawns `future` named `name`, lets it run until it waits, and returns the dump.
+async fn dump_after_spawning(name: &str, future: impl Future<Output = ()> + 'static) -> TaskDump {
+    weft::task::Builder::new().name(name).spawn(future);
+    for _ in 0..3 {
+        weft::task::yield_now().await;
+    }
+    weft::task::dump()
+}
+
+#[test]
+fn the_dump_names_each_primitive_and_its_holder() {
+    debug_runtime().block_on(async {
+        let me: TaskId = weft::task::id();
+
+        let mutex = Mutex::new(());
+        let _held = mutex.lock().await;
+        let dump = dump_after_spawning("m", {
+            let mutex = mutex.clone();
+            async move { drop(mutex.lock().await) }
+        })
+        .await;
+        let wait = wait_of(&dump, "m");
+        assert!(wait.resource.starts_with("Mutex#"), "{dump}");
+        assert_eq!(
+            (wait.operation.as_str(), &wait.held_by[..]),
+            ("lock", &[me][..])
+        );
+        assert!(wait.created_at.unwrap().file().ends_with("dump.rs"));
+
+        let rlock = RLock::new();
+        let _owned = rlock.acquire().await;
+        let dump = dump_after_spawning("r", {
+            let rlock = rlock.clone();
+            async move { drop(rlock.acquire().await) }
+        })
+        .await;
+        let wait = wait_of(&dump, "r");
+        assert!(wait.resource.starts_with("RLock#"));
+        assert_eq!(wait.held_by, [me]);
+
+        let semaphore = Semaphore::new(2);
+        let (_a, _b) = (semaphore.acquire().await, semaphore.acquire().await);
+        let dump = dump_after_spawning("s", {
+            let semaphore = semaphore.clone();
+            async move { drop(semaphore.acquire().await) }
+        })
+        .await;
+        let wait = wait_of(&dump, "s");
+        assert!(wait.resource.starts_with("Semaphore#"));
+        assert_eq!(
+            (wait.operation.as_str(), &wait.held_by[..]),
+            ("acquire", &[me, me][..])
+        );
+
+        let event = Event::new();
+        let dump = dump_after_spawning("e", {
+            let event = event.clone();
+            async move { event.wait().await }
+        })
+        .await;
+        assert!(wait_of(&dump, "e").resource.starts_with("Event#"));
+        event.set();
+
+        let condition = Condition::new(false);
+        let dump = dump_after_spawning("c", {
+            let condition = condition.clone();
+            async move {
+                let guard = condition.lock().await;
+                drop(guard.wait().await);
+            }
+        })
+        .await;
+        assert!(
+            wait_of(&dump, "c").resource.starts_with("Condition#"),
+            "{dump}"
+        );
+        condition.lock().await.notify_all();
+
+        let barrier = Barrier::new(2);
+        let dump = dump_after_spawning("b", {
+            let barrier = barrier.clone();
+            async move {
+                let _ = barrier.wait().await;
+            }
+        })
+        .await;
+        assert!(wait_of(&dump, "b").resource.starts_with("Barrier#"));
+        barrier.wait().await.unwrap();
+
+        let queue = weft::queue::Queue::<u8>::new(1);
+        let dump = dump_after_spawning("get", {
+            let queue = queue.clone();
+            async move {
+                let _ = queue.get().await;
+            }
+        })
+        .await;
+        let wait = wait_of(&dump, "get");
+        assert!(wait.resource.starts_with("Queue#"));
+        assert_eq!(wait.operation, "get (empty)");
+        queue.put(1).await.unwrap();
+        queue.put(2).await.unwrap();
+        let dump = dump_after_spawning("put", {
+            let queue = queue.clone();
+            async move { drop(queue.put(3).await) }
+        })
+        .await;
+        assert_eq!(wait_of(&dump, "put").operation, "put (full)");
+        assert!(
+            dump.to_string()
+                .contains("put (full): no task is waiting to get"),
+            "{dump}"
+        );
+
+        let (tx, mut rx) = weft::channel::mpsc::channel::<u8>(1);
+        let dump = dump_after_spawning("recv", async move {
+            let _ = rx.recv().await;
+        })
+        .await;
+        assert!(wait_of(&dump, "recv").resource.starts_with("mpsc#"));
+        assert_eq!(wait_of(&dump, "recv").operation, "recv");
+        drop(tx);
+
+        let (one_tx, one_rx) = weft::channel::oneshot::channel::<u8>();
+        let dump = dump_after_spawning("oneshot", async move {
+            let _ = one_rx.await;
+        })
+        .await;
+        assert!(wait_of(&dump, "oneshot").resource.starts_with("oneshot#"));
+        drop(one_tx);
+
+        let sleeper = weft::task::Builder::new()
+            .name("sleeper")
+            .spawn(weft::time::sleep(Duration::from_secs(60)));
+        let dump = dump_after_spawning("joiner", async move { drop(sleeper.await) }).await;
+        let sleeper_id = dump
+            .tasks
+            .iter()
+            .find(|t| t.name.as_deref() == Some("sleeper"))
+            .unwrap()
+            .id;
+        let wait = wait_of(&dump, "joiner");
+        assert_eq!(
+            (wait.operation.as_str(), &wait.held_by[..]),
+            ("join (its JoinHandle)", &[sleeper_id][..])
+        );
+        assert_eq!(wait_of(&dump, "sleeper").resource, "sleep");
+
+        let (mut a, b) = weft::net::UnixStream::pair().unwrap();
+        let dump = dump_after_spawning("reader", async move {
+            use weft::io::AsyncReadExt;
+            let mut b = b;
+            let _ = b.read(&mut [0; 8]).await;
+        })
+        .await;
+        let wait = wait_of(&dump, "reader");
+        assert!(
+            wait.resource.starts_with("I/O source #") && wait.operation == "read",
+            "{dump}"
+        );
+        use weft::io::AsyncWriteExt;
+        a.write_all(b"x").await.unwrap();
+
+        let main = dump.task(me).unwrap();
+        assert_eq!(main.name.as_deref(), Some("main"));
+        assert!(main.polls.unwrap() >= 1 && main.busy.is_some());
+    });
+}
+
+#[test]
+fn a_lock_order_deadlock_names_its_cycle() {
+    let rt = debug_runtime();
+    let err = rt
+        .try_block_on(async {
+            let (first, second) = (Mutex::new(()), Mutex::new(()));
+            let one = weft::task::Builder::new().name("one").spawn({
+                let (first, second) = (first.clone(), second.clone());
+                async move {
+                    let _a = first.lock().await;
+                    weft::task::yield_now().await;
+                    let _b = second.lock().await;
+                }
+            });
+            let two = weft::task::Builder::new().name("two").spawn(async move {
+                let _b = second.lock().await;
+                weft::task::yield_now().await;
+                let _a = first.lock().await;
+            });
+            one.await.unwrap();
+            two.await.unwrap();
+        })
+        .unwrap_err();
+    let cycles = err.dump().cycles();
+    assert_eq!(cycles.len(), 1, "{err}");
+    let names: Vec<_> = cycles[0]
+        .iter()
+        .map(|&id| err.dump().task(id).unwrap().name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["one", "two"]);
+    let report = err.to_string();
+    assert!(
+        report.contains("wait-for cycle: task #2 (one) waits on Mutex#")
+            && report.contains(", held by task #3 (two) ← task #3 (two) waits on Mutex#")
+            && report.contains(", held by task #2 (one)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_full_queue_deadlock_names_the_queue_and_the_lock() {
+    let rt = debug_runtime();
+    let err = rt
+        .try_block_on(async {
+            let queue = weft::queue::Queue::new(1);
+            let lock = Mutex::new(());
+            let producer = weft::task::Builder::new().name("producer").spawn({
+                let (queue, lock) = (queue.clone(), lock.clone());
+                async move {
+                    let _held = lock.lock().await;
+                    for i in 0..2 {
+                        queue.put(i).await.unwrap();
+                    }
+                }
+            });
+            let consumer = weft::task::Builder::new()
+                .name("consumer")
+                .spawn(async move {
+                    weft::task::yield_now().await;
+                    let _held = lock.lock().await;
+                    queue.get().await.unwrap();
+                });
+            producer.await.unwrap();
+            consumer.await.unwrap();
+        })
+        .unwrap_err();
+    let report = err.to_string();
+    assert!(
+        report.contains("task #2 (producer)")
+            && report.contains("waits on Queue#")
+            && report.contains("put (full): no task is waiting to get"),
+        "{report}"
+    );
+    assert!(report.contains(", held by task #2 (producer)"), "{report}");
+    let consumer = err
+        .dump()
+        .tasks
+        .iter()
+        .find(|t| t.name.as_deref() == Some("consumer"))
+        .unwrap();
+    assert!(consumer.waits_on[0].resource.starts_with("Mutex#"));
+}
+
+#[test]
+fn outside_a_runtime_the_dump_is_empty() {
+    assert!(weft::task::dump().tasks.is_empty());
+}
