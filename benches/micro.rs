@@ -253,6 +253,49 @@ fn yields(c: &mut Criterion) {
     group.finish();
 }
 
+/// What the flight recorder costs when it is on (`Builder::flight_recorder`, or `WEFT_TRACE`):
+/// the same spawns and yields on weft with the recorder off and on.
+fn flight_recorder(c: &mut Criterion) {
+    let runtimes = [
+        ("weft (recorder off)", weft::Runtime::new().unwrap()),
+        (
+            "weft with the flight recorder on",
+            weft::runtime::Builder::new()
+                .flight_recorder(1 << 16)
+                .build()
+                .unwrap(),
+        ),
+    ];
+    let mut group = c.benchmark_group("recorder_spawn_await");
+    group.throughput(Throughput::Elements(TASKS));
+    for (name, rt) in &runtimes {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    for _ in 0..TASKS {
+                        weft::spawn(async {}).await.unwrap();
+                    }
+                })
+            })
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("recorder_yield");
+    group.throughput(Throughput::Elements(YIELDS));
+    for (name, rt) in &runtimes {
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    for _ in 0..YIELDS {
+                        weft::task::yield_now().await;
+                    }
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
 /// The smallest possible single-threaded hand-off: one slot and one waiting waker. The same
 /// code runs on every peer, so this measures each executor's wake-and-poll path.
 struct Handoff<T> {
@@ -432,6 +475,7 @@ criterion_group!(
     spawn_via_local_spawn,
     spawn_await_large,
     yields,
+    flight_recorder,
     ping_pong,
     timers
 );

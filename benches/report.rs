@@ -138,6 +138,7 @@ fn main() {
     write_timers(&mut md, timers.as_ref(), &mut targets);
     write_memory(&mut md, memory.as_ref(), &mut targets);
     write_echo(&mut md, echo.as_ref(), &mut targets);
+    write_recorder_cost(&mut md, echo.as_ref());
     write_http(&mut md, http.as_ref(), &mut targets);
     write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());
@@ -153,7 +154,17 @@ fn main() {
     println!("wrote {}", out.display());
 }
 
-const GROUPS: [(&str, &str); 20] = [
+const GROUPS: [(&str, &str); 22] = [
+    (
+        "recorder_spawn_await",
+        "the flight recorder's cost: spawn a trivial task and await it, recorder off and on \
+         (ns per task; the ratio is off ÷ on)",
+    ),
+    (
+        "recorder_yield",
+        "the flight recorder's cost: the main future yields 10,000 times, recorder off and on \
+         (ns per yield; the ratio is off ÷ on)",
+    ),
     (
         "spawn_await",
         "spawn a trivial task and await it, 10,000 times (ns per task)",
@@ -577,6 +588,43 @@ fn write_tls(md: &mut String, tls: Option<&Value>, targets: &mut Vec<Target>) {
             measured: format!("{ratio:.3}×"),
             met: Some(ratio >= 1.0),
         });
+    }
+    let _ = writeln!(md);
+}
+
+/// The flight recorder's cost in the echo harness: weft's echo server with it off and on.
+fn write_recorder_cost(md: &mut String, echo: Option<&Value>) {
+    let rows: Vec<Value> = rows(echo)
+        .into_iter()
+        .filter(|r| r["test"] == "recorder")
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "### The flight recorder's cost\n\nThe same harness, 64 B messages, weft's echo server \
+         with the flight recorder off and on (`Builder::flight_recorder`, which `WEFT_TRACE` \
+         turns on). It stays off by default: the rule was \"on by default only if it costs \
+         under 3%\", and it costs more (the micro-benchmarks `recorder_*` above show the \
+         cost per spawn and per yield).\n\n| C | off: CPU µs/rt | on: CPU µs/rt | on ÷ off |\n|---:|---:|---:|---:|"
+    );
+    let cpu = |server: &str, conns: &Value| {
+        rows.iter()
+            .find(|r| r["server"] == server && &r["connections"] == conns)
+            .and_then(|r| r["server_cpu_ns_per_round_trip"].as_f64())
+    };
+    for r in rows.iter().filter(|r| r["server"] == "weft") {
+        let conns = &r["connections"];
+        if let (Some(off), Some(on)) = (cpu("weft", conns), cpu("weft-recorder", conns)) {
+            let _ = writeln!(
+                md,
+                "| {conns} | {:.2} | {:.2} | {:.2} |",
+                off / 1000.0,
+                on / 1000.0,
+                on / off
+            );
+        }
     }
     let _ = writeln!(md);
 }

@@ -218,3 +218,84 @@ fn spawning_a_very_large_future_is_reported_and_a_small_one_is_not() {
         "{text}"
     );
 }
+
+/// A future that returns `Pending` once without keeping the waker: the classic lost wake-up.
+struct ForgetsItsWaker;
+
+impl Future for ForgetsItsWaker {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        std::task::Poll::Pending
+    }
+}
+
+#[test]
+fn a_poll_that_loses_its_waker_is_reported_and_a_real_wait_is_not() {
+    let (rt, events) = recording(Duration::from_secs(60));
+    rt.block_on(async {
+        let event = weft::sync::Event::new();
+        weft::task::Builder::new().name("lost").spawn(ForgetsItsWaker);
+        let waiter = weft::task::Builder::new().name("waits").spawn({
+            let event = event.clone();
+            async move { event.wait().await }
+        });
+        let sleeper = weft::task::Builder::new()
+            .name("sleeps")
+            .spawn(weft::time::sleep(Duration::from_millis(1)));
+        yield_now().await;
+        event.set();
+        waiter.await.unwrap();
+        sleeper.await.unwrap();
+    });
+    let events = events.lock().unwrap();
+    let lost: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            DebugEvent::LostWaker { task } => task.name.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, ["lost"], "{events:?}");
+    let text = events
+        .iter()
+        .find(|e| matches!(e, DebugEvent::LostWaker { .. }))
+        .unwrap()
+        .to_string();
+    assert!(text.contains("nothing can ever wake it"), "{text}");
+}
+
+#[test]
+fn a_task_that_spins_on_yield_is_reported_once_and_a_few_yields_are_not() {
+    let (rt, events) = recording(Duration::from_secs(60));
+    rt.block_on(async {
+        let spinner = weft::task::Builder::new().name("spinner").spawn(async {
+            for _ in 0..3000 {
+                yield_now().await;
+            }
+        });
+        let polite = weft::task::Builder::new().name("polite").spawn(async {
+            for _ in 0..10 {
+                yield_now().await;
+            }
+        });
+        spinner.await.unwrap();
+        polite.await.unwrap();
+    });
+    let events = events.lock().unwrap();
+    let spinning: Vec<_> = events
+        .iter()
+        .filter_map(|event| match event {
+            DebugEvent::SelfWaking {
+                task,
+                polls,
+                self_wakes,
+            } => Some((task.name.clone(), *polls, *self_wakes)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(spinning.len(), 1, "{events:?}");
+    let (name, polls, self_wakes) = &spinning[0];
+    assert_eq!(name.as_deref(), Some("spinner"));
+    assert!(*polls >= 1000 && self_wakes * 100 >= polls * 90);
+}

@@ -95,6 +95,34 @@ fn main() {
         }
     }
 
+    // The flight recorder's cost where users see it: the same weft server with the recorder
+    // off and on (`Builder::flight_recorder`, as `WEFT_TRACE` turns it on).
+    for connections in [1, 100] {
+        let servers = ["weft", "weft-recorder"];
+        let results = load::interleaved(&servers, rounds, |server| {
+            with_server(server, pinned, true, |addr, pid| {
+                load::ping_pong(
+                    addr,
+                    connections,
+                    &Exchange::Echo { size: 64 },
+                    warmup,
+                    measure,
+                    || load::cpu_ns(pid),
+                )
+            })
+        });
+        for (server, rtps, cpu) in results {
+            println!(
+                "recorder cost, 64 B x {connections:>4} conns  {server:>13}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
+                cpu / 1000.0
+            );
+            rows.push(json!({
+                "test": "recorder", "server": server, "size": 64, "connections": connections,
+                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
+            }));
+        }
+    }
+
     let stream_size = mode.pick(1 << 20, 1 << 20, 64 << 10);
     let stream_measure = mode.pick(
         Duration::from_secs(3),
@@ -133,11 +161,14 @@ fn serve(server: &str) {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let ready = |addr: SocketAddr| println!("ready {addr}");
     let result = match server {
-        "weft" => weft::run(async move {
-            let listener = weft::net::TcpListener::bind(addr).await?;
-            ready(listener.local_addr()?);
-            demo_echo::server::serve(weft::net::StreamServer::new(listener), false).await
-        }),
+        "weft" => serve_weft(weft::Runtime::new(), addr, ready),
+        "weft-recorder" => serve_weft(
+            weft::runtime::Builder::new()
+                .flight_recorder(1 << 18)
+                .build(),
+            addr,
+            ready,
+        ),
         "tokio" => tokio_server::serve(addr, ready),
         "mio" => raw_mio::serve(addr, ready),
         other => panic!("unknown server {other}"),
@@ -146,4 +177,17 @@ fn serve(server: &str) {
         eprintln!("{server} server: {err}");
         std::process::exit(1);
     }
+}
+
+/// The echo server on `runtime`.
+fn serve_weft(
+    runtime: std::io::Result<weft::Runtime>,
+    addr: SocketAddr,
+    ready: impl Fn(SocketAddr),
+) -> std::io::Result<()> {
+    runtime?.block_on(async move {
+        let listener = weft::net::TcpListener::bind(addr).await?;
+        ready(listener.local_addr()?);
+        demo_echo::server::serve(weft::net::StreamServer::new(listener), false).await
+    })
 }

@@ -13,6 +13,15 @@
 //!   is copied once on its way in: a future of hundreds of kilobytes (a big array held across
 //!   an `.await`) costs that much per task. Spawning one past [`LARGE_FUTURE`] is reported.
 //!
+//! - **Lost wakers.** A poll that returns `Pending` must leave its waker with whatever will
+//!   complete it. weft counts every waker of a task, so right after such a poll it can prove
+//!   that none exists and nothing queued the task: then nothing can ever wake it (a hand-written
+//!   future that forgot `cx.waker().clone()`, or `std::future::pending`).
+//! - **Self-waking tasks.** A task that wakes itself in almost every poll (a loop of
+//!   `yield_now` around a check, a future that wakes itself instead of registering) keeps the
+//!   CPU busy while it "waits". Reported once per task, past 1,000 polls with 90% of them
+//!   self-woken.
+//!
 //! Off by default: a poll then costs one branch more, not a clock read.
 
 use std::cell::Cell;
@@ -52,7 +61,30 @@ pub enum DebugEvent {
         /// The size of its future, in bytes.
         bytes: usize,
     },
+    /// A poll of this task returned `Pending`, and afterwards no waker of the task existed
+    /// anywhere and nothing had queued it: nothing can ever wake it again (it can only be
+    /// aborted through its `JoinHandle`).
+    LostWaker {
+        /// The task.
+        task: TaskReport,
+    },
+    /// This task woke itself in `self_wakes` of its `polls` polls: it spins instead of
+    /// waiting. Reported once per task.
+    SelfWaking {
+        /// The task.
+        task: TaskReport,
+        /// Its polls so far.
+        polls: u64,
+        /// How many of them ended with the task waking itself.
+        self_wakes: u64,
+    },
 }
+
+/// Polls a task must have had before a self-waking rate is reported.
+pub(crate) const SELF_WAKE_MIN_POLLS: u64 = 1000;
+
+/// The share of self-woken polls, in percent, past which it is reported.
+pub(crate) const SELF_WAKE_PERCENT: u64 = 90;
 
 /// The future size, in bytes, above which debug mode reports a spawn
 /// ([`DebugEvent::LargeFuture`]).
@@ -83,6 +115,22 @@ impl fmt::Display for DebugEvent {
                  whole life; keep large buffers in a Vec or a Box instead of across an await",
                 bytes / 1024,
                 LARGE_FUTURE / 1024
+            ),
+            DebugEvent::LostWaker { task } => write!(
+                f,
+                "weft debug: {task}: a poll returned Pending but left no waker anywhere, and \
+                 nothing queued it: nothing can ever wake it (did a future return Pending \
+                 without storing cx.waker()?)"
+            ),
+            DebugEvent::SelfWaking {
+                task,
+                polls,
+                self_wakes,
+            } => write!(
+                f,
+                "weft debug: {task} woke itself in {self_wakes} of its {polls} polls: it spins \
+                 instead of waiting (a loop of yield_now around a check?); wait on an Event, \
+                 a Condition or a channel instead"
             ),
             DebugEvent::DroppedPending { task } => write!(
                 f,
@@ -156,6 +204,22 @@ impl DebugMode {
         self.emit(&DebugEvent::LargeFuture {
             task: task(),
             bytes,
+        });
+    }
+
+    /// Reports a task that can never be woken.
+    #[cold]
+    pub(crate) fn lost_waker(&self, task: TaskReport) {
+        self.emit(&DebugEvent::LostWaker { task });
+    }
+
+    /// Reports a task that mostly wakes itself.
+    #[cold]
+    pub(crate) fn self_waking(&self, task: TaskReport, polls: u64, self_wakes: u64) {
+        self.emit(&DebugEvent::SelfWaking {
+            task,
+            polls,
+            self_wakes,
         });
     }
 

@@ -14,6 +14,9 @@ pub(crate) struct PollStats {
     pub(crate) polls: u64,
     pub(crate) busy: Duration,
     pub(crate) last_end: Instant,
+    /// Polls that ended with the task waking itself (debug mode's self-waking lint).
+    pub(crate) self_wakes: u64,
+    pub(crate) self_waking_reported: bool,
 }
 
 impl Core {

@@ -321,6 +321,8 @@ impl Core {
                 polls: 0,
                 busy: Duration::ZERO,
                 last_end: now,
+                self_wakes: 0,
+                self_waking_reported: false,
             });
             entry.polls += 1;
             entry.busy += now - started;
@@ -546,14 +548,53 @@ impl Core {
     fn run_timed(&self, debug: &DebugMode, task: &TaskRef) -> RunOutcome {
         debug.poll_starts();
         let outcome = task.run();
-        debug.poll_ended(|| {
+        let report = || {
             let owned = self.owned.borrow();
             let entry = owned.get(task.owner_key());
             entry
                 .filter(|o| o.task.id() == task.id())
                 .map(OwnedTask::debug_report)
-        });
+        };
+        debug.poll_ended(report);
+        match outcome {
+            // Only `task` (the run queue's reference, held by the caller) beyond the owned
+            // list and the JoinHandle, and not queued: no waker exists.
+            RunOutcome::Idle if task.waker_census(|_| false).0 <= 1 && !task.snapshot().is_scheduled() => {
+                if let Some(report) = report() {
+                    debug.lost_waker(report);
+                }
+            }
+            RunOutcome::Requeue => self.count_self_wake(debug, task.id(), report),
+            _ => {}
+        }
         outcome
+    }
+
+    /// Counts a poll that ended with the task waking itself, and reports the task once if it
+    /// mostly does that.
+    fn count_self_wake(
+        &self,
+        debug: &DebugMode,
+        id: TaskId,
+        report: impl FnOnce() -> Option<TaskReport>,
+    ) {
+        let Some(stats) = &self.stats else { return };
+        let mut stats = stats.borrow_mut();
+        let Some(entry) = stats.get_mut(&id) else { return };
+        entry.self_wakes += 1;
+        // The poll being counted is not in `polls` yet.
+        let polls = entry.polls + 1;
+        if !entry.self_waking_reported
+            && polls >= super::debug::SELF_WAKE_MIN_POLLS
+            && entry.self_wakes * 100 >= polls * super::debug::SELF_WAKE_PERCENT
+        {
+            entry.self_waking_reported = true;
+            let self_wakes = entry.self_wakes;
+            drop(stats);
+            if let Some(report) = report() {
+                debug.self_waking(report, polls, self_wakes);
+            }
+        }
     }
 
     /// Resets the budget before polling the main future.
