@@ -122,3 +122,45 @@ fn ctrl_c_returns_at_sigint_and_then_sigint_ends_the_process_again() {
     assert!(!stdout.contains("still running"), "{out:?}");
     assert_eq!(out.status.signal(), Some(SIGINT), "{out:?}");
 }
+
+#[test]
+fn a_watched_signal_delivers_a_task_dump() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let dumps = Rc::new(RefCell::new(Vec::new()));
+    weft::run({
+        let dumps = dumps.clone();
+        async move {
+            let dumper = weft::signal::dump_tasks_on(weft::signal::SIGALRM, {
+                let dumps = dumps.clone();
+                move |dump| dumps.borrow_mut().push(dump)
+            })
+            .unwrap();
+            let stuck = weft::sync::Event::new();
+            let _waiter = weft::task::Builder::new().name("waiter").spawn({
+                let stuck = stuck.clone();
+                async move { stuck.wait().await }
+            });
+            weft::task::yield_now().await;
+            raise(weft::signal::SIGALRM).unwrap();
+            // Yielding lets the loop look at the reactor, read the signal's byte and run the
+            // dumping task.
+            timeout(Duration::from_secs(10), async {
+                while dumps.borrow().is_empty() {
+                    weft::task::yield_now().await;
+                }
+            })
+            .await
+            .expect("no dump came");
+            dumper.abort();
+        }
+    });
+    let dumps = dumps.borrow();
+    assert_eq!(dumps.len(), 1);
+    let waiter = dumps[0]
+        .tasks
+        .iter()
+        .find(|t| t.name.as_deref() == Some("waiter"))
+        .unwrap();
+    assert!(waiter.waits_on[0].resource.starts_with("Event#"));
+}

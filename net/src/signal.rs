@@ -38,6 +38,36 @@ pub async fn ctrl_c() -> io::Result<()> {
     Signals::new([SIGINT])?.recv().await.map(drop)
 }
 
+/// Calls `report` with a [task dump](weft_runtime::task::dump) each time `signal` arrives,
+/// from a task of its own, until that task's handle is aborted or dropped with the runtime:
+/// the on-demand "what is everything waiting on?" of a program that seems stuck. `SIGUSR1`
+/// is the usual choice (`kill -USR1 PID`); run with `WEFT_DEBUG=1` and the dump also counts
+/// polls and names the holders of locks and permits.
+///
+/// While it runs, the runtime has a registered source, so a deadlock is no longer reported
+/// as one (the signal could still arrive); the dump is how to see it then.
+///
+/// ```no_run
+/// # weft::run(async {
+/// let _dumper = weft::signal::dump_tasks_on(weft::signal::SIGUSR1, |dump| eprintln!("{dump}"))?;
+/// // ... the program; `kill -USR1 <pid>` prints every task and what it waits on.
+/// # Ok::<(), std::io::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn dump_tasks_on(
+    signal: i32,
+    mut report: impl FnMut(weft_runtime::task::TaskDump) + 'static,
+) -> io::Result<weft_runtime::task::JoinHandle<()>> {
+    let mut signals = Signals::new([signal])?;
+    Ok(weft_runtime::task::Builder::new()
+        .name("task dump on signal")
+        .spawn(async move {
+            while signals.recv().await.is_ok() {
+                report(weft_runtime::task::dump());
+            }
+        }))
+}
+
 /// A set of signals to wait for; [`recv`](Signals::recv) returns each as it arrives.
 ///
 /// Several arrivals of one signal between two `recv` calls count once, as the OS itself
