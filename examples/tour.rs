@@ -93,19 +93,68 @@ fn main() {
         let err = crashing.await.unwrap_err();
         let _ = std::panic::take_hook();
         println!("   the handle reports: {err}; the runtime and the other tasks carry on");
+
+        step("7. dump: what is every task waiting on right now?");
+        let lock = weft::sync::Mutex::new(0);
+        let guard = lock.lock().await;
+        let jobs = weft::queue::Queue::<u32>::new(1);
+        let _worker = weft::task::Builder::new().name("worker").spawn({
+            let (lock, jobs) = (lock.clone(), jobs.clone());
+            async move {
+                while let Ok(job) = jobs.get().await {
+                    *lock.lock().await += job;
+                }
+            }
+        });
+        let _counter = weft::task::Builder::new().name("counter").spawn({
+            let lock = lock.clone();
+            async move { *lock.lock().await += 1 }
+        });
+        let _ticker = weft::task::Builder::new()
+            .name("ticker")
+            .spawn(sleep(Duration::from_secs(60)));
+        yield_now().await; // let them start and park
+        println!("{}", weft::task::dump());
+        println!(
+            "   each waiter says what it waits on and where that was created; the lock's holder \
+             is named in debug mode (WEFT_DEBUG=1)"
+        );
+        drop(guard);
     });
 
-    step("7. deadlock: when nothing can ever wake anything, weft says so instead of hanging");
-    let report = weft::try_run(async {
-        let stuck = weft::task::Builder::new()
-            .name("waits-forever")
-            .spawn(std::future::pending::<()>());
-        stuck.await.unwrap();
-    })
-    .unwrap_err();
+    step("8. deadlock: when nothing can ever wake anything, weft says so instead of hanging");
+    // Debug mode, so that locks record their holders and the report can name the cycle.
+    let runtime = weft::runtime::Builder::new()
+        .debug(true)
+        .on_debug_event(|_| {})
+        .build()
+        .unwrap();
+    let report = runtime
+        .try_block_on(async {
+            let (first, second) = (weft::sync::Mutex::new(()), weft::sync::Mutex::new(()));
+            let one = weft::task::Builder::new().name("one").spawn({
+                let (first, second) = (first.clone(), second.clone());
+                async move {
+                    let _a = first.lock().await;
+                    yield_now().await;
+                    let _b = second.lock().await;
+                }
+            });
+            let two = weft::task::Builder::new().name("two").spawn(async move {
+                let _b = second.lock().await;
+                yield_now().await;
+                let _a = first.lock().await;
+            });
+            one.await.unwrap();
+            two.await.unwrap();
+        })
+        .unwrap_err();
     println!("{report}");
 
-    step("that's the tour: spawn, join, sleep, timeout, abort, and the loop that runs them");
+    step(
+        "that's the tour: spawn, join, sleep, timeout, abort, the dump, and the loop that runs \
+         them; WEFT_TRACE=tour.json shows the loop itself in Perfetto",
+    );
 }
 
 fn step(title: &str) {

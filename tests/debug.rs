@@ -225,7 +225,10 @@ struct ForgetsItsWaker;
 impl Future for ForgetsItsWaker {
     type Output = ();
 
-    fn poll(self: std::pin::Pin<&mut Self>, _cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
         std::task::Poll::Pending
     }
 }
@@ -235,7 +238,9 @@ fn a_poll_that_loses_its_waker_is_reported_and_a_real_wait_is_not() {
     let (rt, events) = recording(Duration::from_secs(60));
     rt.block_on(async {
         let event = weft::sync::Event::new();
-        weft::task::Builder::new().name("lost").spawn(ForgetsItsWaker);
+        weft::task::Builder::new()
+            .name("lost")
+            .spawn(ForgetsItsWaker);
         let waiter = weft::task::Builder::new().name("waits").spawn({
             let event = event.clone();
             async move { event.wait().await }

@@ -559,7 +559,9 @@ impl Core {
         match outcome {
             // Only `task` (the run queue's reference, held by the caller) beyond the owned
             // list and the JoinHandle, and not queued: no waker exists.
-            RunOutcome::Idle if task.waker_census(|_| false).0 <= 1 && !task.snapshot().is_scheduled() => {
+            RunOutcome::Idle
+                if task.waker_census(|_| false).0 <= 1 && !task.snapshot().is_scheduled() =>
+            {
                 if let Some(report) = report() {
                     debug.lost_waker(report);
                 }
@@ -580,7 +582,9 @@ impl Core {
     ) {
         let Some(stats) = &self.stats else { return };
         let mut stats = stats.borrow_mut();
-        let Some(entry) = stats.get_mut(&id) else { return };
+        let Some(entry) = stats.get_mut(&id) else {
+            return;
+        };
         entry.self_wakes += 1;
         // The poll being counted is not in `polls` yet.
         let polls = entry.polls + 1;

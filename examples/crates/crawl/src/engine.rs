@@ -205,7 +205,10 @@ pub fn spawn_fetch(
     // Named after the URL, so that a task dump or a trace (`WEFT_TRACE`) says which page a
     // task is fetching.
     let task = weft::task::Builder::new()
-        .name(format!("fetch {}", record.url))
+        .name(format!(
+            "fetch /{}",
+            record.url.splitn(4, '/').nth(3).unwrap_or("")
+        ))
         .spawn(fetch);
     weft::task::Builder::new()
         .name("deliver")
