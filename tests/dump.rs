@@ -182,6 +182,20 @@ fn the_dump_names_each_primitive_and_its_holder() {
             wait.resource.starts_with("I/O source #") && wait.operation == "read",
             "{dump}"
         );
+        // weft's TCP streams name their peer.
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = weft::net::TcpStream::connect(addr).await.unwrap();
+        let (served, _) = listener.accept().await.unwrap();
+        let dump = dump_after_spawning("tcp", async move {
+            use weft::io::AsyncReadExt;
+            let mut client = client;
+            let _ = client.read(&mut [0; 8]).await;
+        })
+        .await;
+        let wait = wait_of(&dump, "tcp");
+        assert!(wait.resource.ends_with(&format!("(TCP {addr})")), "{dump}");
+        drop(served);
         use weft::io::AsyncWriteExt;
         a.write_all(b"x").await.unwrap();
 
@@ -264,7 +278,14 @@ fn a_full_queue_deadlock_names_the_queue_and_the_lock() {
             && report.contains("put (full): no task is waiting to get"),
         "{report}"
     );
-    assert!(report.contains(", held by task #2 (producer)"), "{report}");
+    assert!(
+        report.contains(
+            "wait-for chain: task #2 (producer) waits on Queue#1 put (full): no task is \
+             waiting to get ← task #3 (consumer) waits on Mutex#2 lock, held by task #2 (producer)"
+        ),
+        "{report}"
+    );
+    assert_eq!(err.dump().chains().len(), 1, "{report}");
     let consumer = err
         .dump()
         .tasks

@@ -213,7 +213,7 @@ fn the_chrome_json_parses_nests_and_pairs_every_flow() {
             .iter()
             .any(|n| n.contains("producer") && n.contains("trace.rs:"))
     );
-    assert!(names.contains(&"reactor"));
+    assert!(names.contains(&"reactor: waits for I/O"));
 }
 
 #[test]

@@ -66,7 +66,10 @@ impl TcpListener {
     /// Polls for a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, peer) = ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
+        Poll::Ready(TcpStream::from_mio(stream).map(|s| {
+            s.label_peer(peer);
+            (s, peer)
+        }))
     }
 
     /// The address it listens on (with the real port after binding port 0).

@@ -57,6 +57,11 @@ impl TcpStream {
         TcpStream { io }
     }
 
+    /// Names the connection by its peer in task dumps ("TCP 10.0.0.7:443").
+    pub(crate) fn label_peer(&self, peer: SocketAddr) {
+        self.io.registration().set_label(format!("TCP {peer}"));
+    }
+
     /// Connects to `addr`, trying each address it resolves to in turn; the error is the last
     /// address's (for example `ConnectionRefused` when nothing listens there).
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
@@ -128,7 +133,11 @@ pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
             return Err(err);
         }
         match io.get_ref().peer_addr() {
-            Ok(_) => return Ok(TcpStream::from_async(io)),
+            Ok(peer) => {
+                let stream = TcpStream::from_async(io);
+                stream.label_peer(peer);
+                return Ok(stream);
+            }
             Err(err) if err.kind() == io::ErrorKind::NotConnected => {
                 io.registration().clear_write_ready(); // spurious: still in progress
             }

@@ -108,17 +108,21 @@ impl Core {
                 },
             );
         });
-        self.reactor.for_each_waiting(|source, write, address| {
-            add(
-                address,
-                WaitsOn {
-                    resource: format!("I/O source #{source}"),
-                    operation: if write { "write" } else { "read" }.to_owned(),
-                    created_at: None,
-                    held_by: Vec::new(),
-                },
-            );
-        });
+        self.reactor
+            .for_each_waiting(|source, label, write, address| {
+                add(
+                    address,
+                    WaitsOn {
+                        resource: match label {
+                            Some(label) => format!("I/O source #{source} ({label})"),
+                            None => format!("I/O source #{source}"),
+                        },
+                        operation: if write { "write" } else { "read" }.to_owned(),
+                        created_at: None,
+                        held_by: Vec::new(),
+                    },
+                );
+            });
         for task in &mut tasks {
             task.waits_on = waits.remove(&task.id).unwrap_or_default();
         }

@@ -47,6 +47,13 @@ impl Registration {
         Ok(Registration { reactor, key })
     }
 
+    /// Names the source in a [task dump](crate::task::dump) (weft's sockets give their peer's
+    /// address, "TCP 10.0.0.7:443"); without a name it is "I/O source #N".
+    pub fn set_label(&self, label: impl Into<String>) {
+        self.reactor
+            .set_label(self.key, label.into().into_boxed_str());
+    }
+
     /// `Ready` when the source may be readable (or is closed or failed, so a read returns at
     /// once). Takes one unit of the task's [budget](crate::task::poll_budget).
     #[inline]

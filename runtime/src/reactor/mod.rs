@@ -71,6 +71,8 @@ struct IoSlot {
     readiness: u8,
     reader: Option<Waker>,
     writer: Option<Waker>,
+    /// What the task dump calls the source ("TCP 127.0.0.1:80"), if its owner said.
+    label: Option<Box<str>>,
 }
 
 /// What the loop wants to know of a turn's dispatch (the flight recorder); `()` wants nothing,
@@ -187,16 +189,24 @@ impl Reactor {
         count
     }
 
-    /// Calls `f` with each I/O source, whether for its reader (`false`) or writer (`true`),
-    /// and the target address of the waker waiting on it.
-    pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, bool, usize)) {
+    /// Calls `f` with each I/O source's key and label, whether for its reader (`false`) or
+    /// writer (`true`), and the target address of the waker waiting on it.
+    pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, Option<&str>, bool, usize)) {
         for (key, slot) in self.slots.borrow().iter() {
+            let label = slot.label.as_deref();
             if let Some(reader) = &slot.reader {
-                f(key, false, reader.data() as usize);
+                f(key, label, false, reader.data() as usize);
             }
             if let Some(writer) = &slot.writer {
-                f(key, true, writer.data() as usize);
+                f(key, label, true, writer.data() as usize);
             }
+        }
+    }
+
+    /// Names source `key` for the task dump.
+    pub(crate) fn set_label(&self, key: usize, label: Box<str>) {
+        if let Some(slot) = self.slots.borrow_mut().get_mut(key) {
+            slot.label = Some(label);
         }
     }
 

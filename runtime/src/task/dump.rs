@@ -100,6 +100,43 @@ impl TaskDump {
         cycles
     }
 
+    /// The wait-for chains that end in a wait nobody holds: each a list of tasks, the first
+    /// waiting on something no task holds (a full queue, an event never set), each next one
+    /// waiting on something the one before holds. A chain is what a deadlock without a cycle
+    /// looks like: "the producer waits on a full queue, and the consumer waits on the lock the
+    /// producer holds". Tasks on a cycle are left out (`cycles` names them).
+    pub fn chains(&self) -> Vec<Vec<TaskId>> {
+        let on_cycles: HashSet<TaskId> = self.cycles().into_iter().flatten().collect();
+        let mut chains = Vec::new();
+        for root in &self.tasks {
+            let stuck = root.waits_on.iter().any(|w| w.held_by.is_empty());
+            if !stuck || on_cycles.contains(&root.id) {
+                continue;
+            }
+            let mut chain = vec![root.id];
+            let mut at = root.id;
+            // Follow the waiters on what `at` holds, preferring a real resource over a join
+            // (the main future awaiting a task is the least interesting link).
+            while let Some(next) = self
+                .tasks
+                .iter()
+                .filter(|t| !chain.contains(&t.id) && !on_cycles.contains(&t.id))
+                .filter_map(|t| {
+                    let wait = t.waits_on.iter().find(|w| w.held_by.contains(&at))?;
+                    Some((wait.created_at.is_none(), t.id))
+                })
+                .min()
+            {
+                chain.push(next.1);
+                at = next.1;
+            }
+            if chain.len() > 1 {
+                chains.push(chain);
+            }
+        }
+        chains
+    }
+
     fn label(&self, id: TaskId) -> String {
         let name = self.task(id).and_then(|t| t.name.as_deref());
         TaskLabel(id, name).to_string()
@@ -131,6 +168,27 @@ impl TaskDump {
             text.push_str(&format!(", held by {}", holders.join(" and ")));
         }
         text
+    }
+}
+
+impl TaskDump {
+    /// One link of a cycle or a chain: `task #2 (one) waits on Mutex#4 lock, held by ...`,
+    /// after a `←` unless it is the first.
+    fn write_link(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        index: usize,
+        id: TaskId,
+        wait: Option<&WaitsOn>,
+    ) -> fmt::Result {
+        if index > 0 {
+            write!(f, " ← ")?;
+        }
+        write!(f, "{}", self.label(id))?;
+        match wait {
+            Some(wait) => write!(f, " waits on {}", self.describe(wait)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -168,15 +226,26 @@ impl fmt::Display for TaskDump {
             write!(f, "\n  wait-for cycle: ")?;
             for (i, &id) in cycle.iter().enumerate() {
                 let next = cycle[(i + 1) % cycle.len()];
-                let Some(task) = self.task(id) else { continue };
-                let wait = task.waits_on.iter().find(|w| w.held_by.contains(&next));
-                if i > 0 {
-                    write!(f, " ← ")?;
-                }
-                write!(f, "{}", self.label(id))?;
-                if let Some(wait) = wait {
-                    write!(f, " waits on {}", self.describe(wait))?;
-                }
+                let wait = self
+                    .task(id)
+                    .and_then(|t| t.waits_on.iter().find(|w| w.held_by.contains(&next)));
+                self.write_link(f, i, id, wait)?;
+            }
+        }
+        for chain in self.chains() {
+            write!(f, "\n  wait-for chain: ")?;
+            for (i, &id) in chain.iter().enumerate() {
+                let task = self.task(id);
+                let wait = match i {
+                    // The root: its wait that nobody holds.
+                    0 => task.and_then(|t| t.waits_on.iter().find(|w| w.held_by.is_empty())),
+                    _ => task.and_then(|t| {
+                        t.waits_on
+                            .iter()
+                            .find(|w| w.held_by.contains(&chain[i - 1]))
+                    }),
+                };
+                self.write_link(f, i, id, wait)?;
             }
         }
         Ok(())

@@ -13,7 +13,7 @@ impl Trace {
     ///   slice for each poll;
     /// - a flow arrow for each wake, from the slice that woke the task (a poll of another
     ///   task, a readiness event, a timer) to the poll it caused;
-    /// - a "reactor" track with the waits for I/O, and a "wakers" track with the readiness
+    /// - a "reactor: waits for I/O" track, and a "reactor: I/O events, ..." track with the readiness
     ///   events, the timers that fired and the wakes from other threads.
     pub fn write_chrome_json(&self, out: &mut impl Write) -> io::Result<()> {
         let timeline = Timeline::new(self);
@@ -38,8 +38,8 @@ impl Trace {
         )?;
         for (index, track) in timeline.tracks.iter().enumerate() {
             let name = match track {
-                Track::Reactor => "reactor".to_owned(),
-                Track::Wakers => "wakers (I/O, timers, other threads)".to_owned(),
+                Track::Reactor => "reactor: waits for I/O".to_owned(),
+                Track::Wakers => "reactor: I/O events, timers, other threads".to_owned(),
                 Track::Task(task) => format!("task {}", self.label(*task)),
             };
             let tid = tid(*track);

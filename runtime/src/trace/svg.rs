@@ -58,8 +58,8 @@ impl Trace {
         );
         for (row, track) in rows.iter().enumerate() {
             let label = match track {
-                Track::Reactor => "reactor".to_owned(),
-                Track::Wakers => "wakers (I/O, timers, threads)".to_owned(),
+                Track::Reactor => "reactor: waits for I/O".to_owned(),
+                Track::Wakers => "I/O events, timers, threads".to_owned(),
                 Track::Task(task) => self.label(*task),
             };
             let shade = if row % 2 == 0 { "#f4f4f4" } else { "#ffffff" };
