@@ -9,7 +9,9 @@
 //!    (which is `!Send`, so it lives on that thread) only once `COMPLETE` is set, when the
 //!    executor never touches the stage again.
 //! 2. **The join waker** slot is touched only on the runtime's thread and never while a `&mut`
-//!    to it is alive: by `JoinHandle::poll`/`drop` and by the executor at completion.
+//!    to it is alive: by `JoinHandle::poll`/`drop`, by the executor at completion, and read by
+//!    the deadlock proof and the task dump. A `&mut` to it lives only for one `take` or
+//!    `replace`, during which no other code runs (wakers are cloned before, dropped after).
 //! 3. **The state word** is the only field written by other threads (wakers set `SCHEDULED`
 //!    and change the reference count). `id`, `runtime_id` and `name` never change after
 //!    allocation.
@@ -394,7 +396,8 @@ impl TaskRef {
     pub(crate) fn waker_census(&self, is_local: impl Fn(&Waker) -> bool) -> (usize, bool) {
         let snapshot = self.snapshot();
         let baseline = 1 + usize::from(snapshot.has_join_handle());
-        // SAFETY: rule 2: runtime thread, between polls; a shared borrow only.
+        // SAFETY: rule 2: runtime thread; a shared borrow only, and no `&mut` to the slot is
+        // alive (each is held for one `take` or `replace`, with no other code running).
         let joiner = unsafe { &*self.header().join_waker.get() };
         let local_joiner = joiner.as_ref().is_some_and(is_local);
         (snapshot.ref_count().saturating_sub(baseline), local_joiner)
@@ -466,11 +469,19 @@ impl<T> JoinRef<T> {
         let header = self.task.header();
         if !header.state.load().is_complete() {
             // SAFETY: rule 2: the JoinRef is on the runtime thread and not complete means the
-            // executor is not touching the slot right now (it only does at completion).
-            let slot = unsafe { &mut *header.join_waker.get() };
-            match slot {
-                Some(current) if current.will_wake(waker) => {}
-                _ => *slot = Some(waker.clone()),
+            // executor is not touching the slot right now (it only does at completion); a
+            // shared borrow that ends at once (`will_wake` runs no code of anyone's).
+            let same = unsafe { &*header.join_waker.get() }
+                .as_ref()
+                .is_some_and(|current| current.will_wake(waker));
+            if !same {
+                // Cloned before the slot is borrowed mutably, and the old waker dropped after
+                // that borrow ends: a waker's clone or drop may run any code (a task dump
+                // reading this slot, say), never while a `&mut` to the slot is alive.
+                let new = waker.clone();
+                // SAFETY: rule 2, as above; the `&mut` lives for this one `replace`.
+                let old = unsafe { (*header.join_waker.get()).replace(new) };
+                drop(old);
             }
             return Poll::Pending;
         }
