@@ -21,7 +21,7 @@ use crate::reactor::Wait;
 use crate::task::budget;
 use crate::task::context_var::Contexts;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
-use crate::task::{JoinHandle, TaskId};
+use crate::task::{IdMap, JoinHandle, TaskId};
 use crate::time::driver::TimerDriver;
 use crate::trace::recorder::Recorder;
 use crate::trace::{Event, WakeCause};
@@ -134,7 +134,7 @@ pub(crate) struct Core {
     observed: bool,
     /// Each task's poll counts and times, for the task dump: kept in debug mode and with the
     /// flight recorder (they time each poll anyway).
-    stats: Option<RefCell<HashMap<TaskId, PollStats>>>,
+    stats: Option<RefCell<IdMap<PollStats>>>,
     /// The main future's id while `block_on` runs.
     main_task: Cell<Option<TaskId>>,
 }
@@ -306,16 +306,16 @@ impl Core {
     }
 
     /// Records a wake of the main future, `main`, on this thread.
+    #[inline]
     pub(crate) fn note_main_woken(&self, main: TaskId) {
         if let Some(trace) = &self.trace {
             trace.woken(main, self.current());
         }
     }
 
-    /// Adds a poll that began at `started` to task `id`'s counts.
-    pub(crate) fn count_poll(&self, id: TaskId, started: Instant) {
+    /// Adds a poll from `started` to `now` to task `id`'s counts.
+    pub(crate) fn count_poll(&self, id: TaskId, started: Instant, now: Instant) {
         if let Some(stats) = &self.stats {
-            let now = Instant::now();
             let mut stats = stats.borrow_mut();
             let entry = stats.entry(id).or_insert(PollStats {
                 polls: 0,
@@ -328,11 +328,6 @@ impl Core {
             entry.busy += now - started;
             entry.last_end = now;
         }
-    }
-
-    /// Whether poll counts and times are kept.
-    pub(crate) fn poll_stats_kept(&self) -> bool {
-        self.stats.is_some()
     }
 
     /// Task `id`'s poll counts and times, if they are kept.
@@ -487,19 +482,21 @@ impl Core {
     fn run_observed(&self, debug: Option<&DebugMode>, task: &TaskRef) -> RunOutcome {
         let id = task.id();
         self.instruments.each(|i| i.before_task_step(id));
-        if let Some(trace) = &self.trace {
-            trace.record(Event::PollStarted { task: id });
-        }
-        let started = self.stats.as_ref().map(|_| Instant::now());
+        // The recorder's timestamps double as the poll's times, when it runs.
+        let started = match &self.trace {
+            Some(trace) => Some(trace.record(Event::PollStarted { task: id })),
+            None => self.stats.as_ref().map(|_| Instant::now()),
+        };
         let outcome = match debug {
             Some(debug) => self.run_timed(debug, task),
             None => task.run(),
         };
-        if let Some(trace) = &self.trace {
-            trace.record(Event::PollEnded { task: id });
-        }
-        if let Some(started) = started {
-            self.count_poll(id, started);
+        let ended = match &self.trace {
+            Some(trace) => Some(trace.record(Event::PollEnded { task: id })),
+            None => started.map(|_| Instant::now()),
+        };
+        if let (Some(started), Some(ended)) = (started, ended) {
+            self.count_poll(id, started, ended);
         }
         self.instruments.each(|i| i.after_task_step(id));
         outcome
@@ -537,8 +534,9 @@ impl Core {
         match &self.trace {
             None => self.timers.fire_expired(now, || {}),
             Some(trace) => trace.with_cause(WakeCause::Timer, || {
-                self.timers
-                    .fire_expired(now, || trace.record(Event::TimerFired))
+                self.timers.fire_expired(now, || {
+                    trace.record(Event::TimerFired);
+                })
             }),
         }
     }
@@ -607,15 +605,16 @@ impl Core {
     }
 
     /// Moves tasks woken from other threads onto the run queue.
+    #[inline]
     pub(crate) fn drain_remote(&self) {
-        let drain = || {
-            for notified in self.remote.take() {
-                self.push(notified.into_local(self.id));
-            }
-        };
-        match &self.trace {
-            None => drain(),
-            Some(trace) => trace.with_cause(WakeCause::OtherThread, drain),
+        if let Some(trace) = &self.trace {
+            trace.set_cause(WakeCause::OtherThread);
+        }
+        for notified in self.remote.take() {
+            self.push(notified.into_local(self.id));
+        }
+        if let Some(trace) = &self.trace {
+            trace.set_cause(WakeCause::Outside);
         }
     }
 

@@ -368,27 +368,19 @@ impl Runtime {
         ));
         let mut future = pin!(future);
         let mut polls_since_io = 0;
+        // Debug mode and the flight recorder watch the main future's polls; one branch here
+        // per poll when neither is on.
+        let watched = core.debug.is_some() || core.trace.is_some();
         loop {
             if main.woken.swap(false, Ordering::AcqRel) {
-                if core.trace.is_some() && main.woken_elsewhere.swap(false, Ordering::AcqRel) {
-                    core.note_main_woken_elsewhere(main_id);
-                }
                 core.reset_budget();
                 let outer = core.set_current(Some(main_id));
-                if let Some(debug) = &core.debug {
-                    debug.poll_starts();
-                }
-                core.note_main_poll(main_id, true, false);
-                let started = core.poll_stats_kept().then(std::time::Instant::now);
-                let polled = future.as_mut().poll(&mut cx);
-                if let Some(started) = started {
-                    core.count_poll(main_id, started);
-                }
-                core.note_main_poll(main_id, false, polled.is_ready());
+                let polled = if watched {
+                    poll_main_watched(core, &main, main_id, || future.as_mut().poll(&mut cx))
+                } else {
+                    future.as_mut().poll(&mut cx)
+                };
                 core.set_current(outer);
-                if let Some(debug) = &core.debug {
-                    debug.poll_ended(|| None);
-                }
                 if let Poll::Ready(output) = polled {
                     return Ok(output);
                 }
@@ -437,6 +429,32 @@ impl std::fmt::Debug for Runtime {
             .field("id", &self.core.id)
             .finish()
     }
+}
+
+/// One poll of the main future, timed for debug mode and the task dump and recorded by the
+/// flight recorder (out of line: most runtimes have neither).
+#[inline(never)]
+fn poll_main_watched<T>(
+    core: &Core,
+    main: &MainWake,
+    main_id: crate::task::TaskId,
+    poll: impl FnOnce() -> Poll<T>,
+) -> Poll<T> {
+    if core.trace.is_some() && main.woken_elsewhere.swap(false, Ordering::AcqRel) {
+        core.note_main_woken_elsewhere(main_id);
+    }
+    if let Some(debug) = &core.debug {
+        debug.poll_starts();
+    }
+    let started = std::time::Instant::now();
+    core.note_main_poll(main_id, true, false);
+    let polled = poll();
+    core.note_main_poll(main_id, false, polled.is_ready());
+    core.count_poll(main_id, started, std::time::Instant::now());
+    if let Some(debug) = &core.debug {
+        debug.poll_ended(|| None);
+    }
+    polled
 }
 
 /// Forgets the main future's id when `block_on` returns or unwinds.

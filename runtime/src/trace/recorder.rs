@@ -1,26 +1,35 @@
 //! The ring the executor records into, when its flight recorder is on.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::Location;
 use std::time::Instant;
 
 use super::{Event, Trace, TraceEvent, TracedTask, WakeCause};
-use crate::task::TaskId;
+use crate::task::{IdMap, TaskId};
+
+/// An event as the ring keeps it: with the clock's reading, turned into a time since the
+/// start only when a snapshot is taken (subtracting `Instant`s per event cost as much as
+/// reading the clock, in callgrind).
+#[derive(Clone, Copy)]
+struct Entry {
+    at: Instant,
+    event: Event,
+}
 
 /// The flight recorder of one runtime: the last `capacity` events, and the names of the
 /// tasks whose spawn is among them.
 pub(crate) struct Recorder {
     started: Instant,
     capacity: usize,
-    events: RefCell<VecDeque<TraceEvent>>,
+    events: RefCell<VecDeque<Entry>>,
     dropped: Cell<u64>,
     /// What is waking tasks right now when no task is being polled: set around the reactor's
     /// dispatch, the timers' firing and the drain of wakes from other threads.
     cause: Cell<WakeCause>,
     /// Name and spawn location of each task whose `Spawned` event is in the ring; an entry
     /// goes when that event leaves the ring, so this stays as small as the ring.
-    tasks: RefCell<HashMap<TaskId, TracedTask>>,
+    tasks: RefCell<IdMap<TracedTask>>,
 }
 
 impl Recorder {
@@ -33,16 +42,17 @@ impl Recorder {
             events: RefCell::new(VecDeque::with_capacity(capacity.min(1 << 16))),
             dropped: Cell::new(0),
             cause: Cell::new(WakeCause::Outside),
-            tasks: RefCell::new(HashMap::new()),
+            tasks: RefCell::default(),
         }
     }
 
-    /// Appends `event`, stamped now, letting the oldest go if the ring is full.
-    pub(crate) fn record(&self, event: Event) {
-        let at = self.started.elapsed();
+    /// Appends `event`, stamped now, letting the oldest go if the ring is full; returns the
+    /// time it was stamped with.
+    pub(crate) fn record(&self, event: Event) -> Instant {
+        let at = Instant::now();
         let mut events = self.events.borrow_mut();
         if events.len() == self.capacity {
-            if let Some(TraceEvent {
+            if let Some(Entry {
                 event: Event::Spawned { task },
                 ..
             }) = events.pop_front()
@@ -51,7 +61,8 @@ impl Recorder {
             }
             self.dropped.set(self.dropped.get() + 1);
         }
-        events.push_back(TraceEvent { at, event });
+        events.push_back(Entry { at, event });
+        at
     }
 
     /// Records a spawn (or the start of a main future) with the task's name and location.
@@ -92,7 +103,15 @@ impl Recorder {
 
     /// A copy of the ring.
     pub(crate) fn snapshot(&self) -> Trace {
-        let events: Vec<TraceEvent> = self.events.borrow().iter().copied().collect();
+        let events: Vec<TraceEvent> = self
+            .events
+            .borrow()
+            .iter()
+            .map(|entry| TraceEvent {
+                at: entry.at.saturating_duration_since(self.started),
+                event: entry.event,
+            })
+            .collect();
         let mut tasks: Vec<TracedTask> = self.tasks.borrow().values().cloned().collect();
         tasks.sort_by_key(|t| t.id);
         Trace {
