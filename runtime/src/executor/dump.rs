@@ -39,13 +39,7 @@ impl Core {
             if let Some(joiner) = joiner.get() {
                 joins.push((joiner, task.id()));
             }
-            let state = if current == Some(task.id()) {
-                TaskState::Running
-            } else if task.snapshot().is_scheduled() {
-                TaskState::Ready
-            } else {
-                TaskState::Waiting
-            };
+            let state = owned.state(current);
             tasks.push(self.dumped(
                 task.id(),
                 task.name().map(str::to_owned),

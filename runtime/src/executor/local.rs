@@ -46,6 +46,18 @@ impl OwnedTask {
         }
     }
 
+    /// Running if it is `current`, else ready if it is queued, else waiting.
+    pub(crate) fn state(&self, current: Option<TaskId>) -> crate::task::TaskState {
+        use crate::task::TaskState;
+        if current == Some(self.task.id()) {
+            TaskState::Running
+        } else if self.task.snapshot().is_scheduled() {
+            TaskState::Ready
+        } else {
+            TaskState::Waiting
+        }
+    }
+
     /// The report for a debug event, which counts any awaiter of the task's `JoinHandle`.
     fn debug_report(&self) -> TaskReport {
         self.report(self.task.waker_census(|_| true).1)

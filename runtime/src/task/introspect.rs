@@ -82,14 +82,7 @@ pub fn all_tasks() -> Vec<TaskInfo> {
         let mut tasks = Vec::new();
         core.for_each_task(|owned| {
             let task = &owned.task;
-            let snapshot = task.snapshot();
-            let state = if current == Some(task.id()) {
-                TaskState::Running
-            } else if snapshot.is_scheduled() {
-                TaskState::Ready
-            } else {
-                TaskState::Waiting
-            };
+            let state = owned.state(current);
             tasks.push(TaskInfo {
                 id: task.id(),
                 name: task.name().map(str::to_owned),
