@@ -173,15 +173,21 @@ impl ::hyper::rt::Timer for HyperTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn HyperSleepTrait>> {
-        Box::pin(TimerSleep(SendSleep::until(deadline)))
+        Box::pin(TimerSleep(SendSleep::until(on_runtime_clock(deadline))))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn HyperSleepTrait>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<TimerSleep>() {
-            Some(mine) => mine.get_mut().0.reset(new_deadline),
+            Some(mine) => mine.get_mut().0.reset(on_runtime_clock(new_deadline)),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }
+}
+
+/// hyper reads `std::time::Instant`, the system clock; the same distance from now on the
+/// runtime's clock, which a test may have paused or moved.
+fn on_runtime_clock(deadline: Instant) -> weft_runtime::time::Instant {
+    weft_runtime::time::Instant::now() + deadline.saturating_duration_since(Instant::now())
 }
 
 /// A sleep as hyper wants it: `Send + Sync`, since a [`SendSleep`] is.

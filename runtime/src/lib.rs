@@ -16,6 +16,7 @@ pub mod queue;
 mod reactor;
 pub mod sync;
 pub mod task;
+pub mod testing;
 pub mod time;
 pub mod trace;
 mod waiters;
@@ -26,5 +27,6 @@ pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 pub mod runtime {
     pub use crate::executor::{
         Builder, DeadlockError, DebugEvent, Instrument, LARGE_FUTURE, Runtime, TaskReport,
+        TimeLimitError,
     };
 }

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// The runtime's clock: a test that advances it past a TTL sees the entry expire.
+use weft_runtime::time::Instant;
 
 use super::wire::RecordType;
 

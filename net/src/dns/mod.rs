@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::rc::Rc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use weft_runtime::time::{timeout, timeout_at};
 
@@ -407,7 +407,10 @@ async fn ask_udp(
     };
     let socket = UdpSocket::bind_addr(local)?;
     socket.connect_addr(server)?;
-    let deadline = Instant::now() + limit;
+    // The reply is on its way from outside: a paused test clock must not jump to the
+    // deadline in the meantime.
+    let _hold = weft_runtime::time::hold_auto_advance();
+    let deadline = weft_runtime::time::Instant::now() + limit;
     socket.send(question.query).await?;
     let mut buf = [0u8; 512];
     loop {
@@ -424,6 +427,7 @@ async fn ask_tcp(
     question: &Question<'_>,
     limit: Duration,
 ) -> io::Result<Reply> {
+    let _hold = weft_runtime::time::hold_auto_advance();
     timeout(limit, async {
         let mut stream = crate::tcp::connect_one(server).await?;
         let mut framed = (question.query.len() as u16).to_be_bytes().to_vec();

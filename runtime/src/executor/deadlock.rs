@@ -89,7 +89,21 @@ pub(crate) fn check(
     main_waker: &Waker,
     main_outside_refs: usize,
 ) -> Option<DeadlockError> {
-    if core.timers.armed() > 0 || core.reactor.registrations() > 0 || core.remote.is_notified() {
+    if core.timers.armed() > 0 {
+        return None;
+    }
+    stuck_but_for_timers(core, main_waker, main_outside_refs)
+}
+
+/// `Some(report)` if nothing but a timer can ever wake the runtime again: no socket is
+/// registered, no other thread has woken it, and no waker is held outside weft. A paused
+/// clock then jumps to the next timer rather than wait for ever.
+pub(crate) fn stuck_but_for_timers(
+    core: &Core,
+    main_waker: &Waker,
+    main_outside_refs: usize,
+) -> Option<DeadlockError> {
+    if core.reactor.registrations() > 0 || core.remote.is_notified() {
         return None;
     }
     let is_local = |w: &Waker| is_task_waker(w) || w.will_wake(main_waker);
@@ -108,6 +122,8 @@ pub(crate) fn check(
     // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
     // only those of live tasks and of the main future are counted, as above.
     held_by_weft += core.held_wakers.count_waking(&live);
+    // So are the wakers of armed timers, which the caller is about to fire.
+    held_by_weft += core.timers.count_waking(&live);
     if outside > held_by_weft {
         return None;
     }

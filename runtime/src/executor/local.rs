@@ -16,12 +16,14 @@ use super::debug::DebugMode;
 use super::dump::PollStats;
 use super::instrument::Instruments;
 use super::remote::Remote;
+use super::shuffle::Shuffle;
 use crate::reactor::Reactor;
 use crate::reactor::Wait;
 use crate::task::budget;
 use crate::task::context_var::Contexts;
 use crate::task::raw::{self, RunOutcome, TaskMeta, TaskRef};
 use crate::task::{IdMap, JoinHandle, TaskId};
+use crate::time::clock::Clock;
 use crate::time::driver::TimerDriver;
 use crate::trace::recorder::Recorder;
 use crate::trace::{Event, WakeCause};
@@ -119,6 +121,14 @@ pub(crate) struct Core {
     pub(crate) remote: Arc<Remote>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) timers: Rc<TimerDriver>,
+    /// The clock the timers run on: the system's, or a test's virtual one.
+    pub(crate) clock: Clock,
+    /// Tasks waiting for every other task to block (`wait_all_tasks_blocked`).
+    idle_waiters: RefCell<Vec<Waker>>,
+    /// How many times the idle waiters were woken, so each can tell its wake from others.
+    idle_rounds: Cell<u64>,
+    /// Seeded scheduling, when a seed was given.
+    pub(crate) shuffle: Option<Shuffle>,
     pub(crate) event_interval: u32,
     budget: u32,
     /// The wakers of this runtime that weft's own primitives hold right now (`WakerSlot`).
@@ -141,8 +151,8 @@ pub(crate) struct Core {
     instruments: Instruments,
     /// The flight recorder, when it is on.
     pub(crate) trace: Option<Recorder>,
-    /// Whether there are instruments or a recorder: the one field the hot paths read for
-    /// them.
+    /// Whether there are instruments, a recorder or a seed: the one field the hot paths read
+    /// for them.
     observed: bool,
     /// Each task's poll counts and times, for the task dump: kept in debug mode and with the
     /// flight recorder (they time each poll anyway).
@@ -160,6 +170,8 @@ impl Core {
         debug: Option<DebugMode>,
         instruments: Instruments,
         trace: Option<Recorder>,
+        clock: Clock,
+        shuffle: Option<Shuffle>,
     ) -> Core {
         let keep_stats = debug.is_some() || trace.is_some();
         Core {
@@ -171,6 +183,9 @@ impl Core {
             remote,
             reactor: Rc::new(reactor),
             timers: Rc::new(TimerDriver::new()),
+            clock,
+            idle_waiters: RefCell::default(),
+            idle_rounds: Cell::new(0),
             event_interval,
             budget,
             held_wakers: Rc::new(HeldWakers::default()),
@@ -180,7 +195,8 @@ impl Core {
             watching: Cell::new(false),
             completion_count: Cell::new(0),
             contexts: Contexts::default(),
-            observed: !instruments.is_empty() || trace.is_some(),
+            observed: !instruments.is_empty() || trace.is_some() || shuffle.is_some(),
+            shuffle,
             stats: keep_stats.then(RefCell::default),
             main_task: Cell::new(None),
             instruments,
@@ -289,10 +305,14 @@ impl Core {
         self.note_scheduled(task);
     }
 
-    /// The instruments' `task_scheduled`, and the recorder's wake with its cause.
+    /// The instruments' `task_scheduled`, the recorder's wake with its cause, and the
+    /// task's scheduling group in a seeded runtime.
     #[cold]
     #[inline(never)]
     fn note_scheduled(&self, task: TaskId) {
+        if let Some(shuffle) = &self.shuffle {
+            shuffle.pushed();
+        }
         self.instruments.each(|i| i.task_scheduled(task));
         if let Some(trace) = &self.trace {
             trace.woken(task, self.current());
@@ -404,17 +424,28 @@ impl Core {
         // Debug mode is looked at once per batch, not once per poll: each arm is its own
         // copy of the loop.
         if self.debug.is_none() && !self.observed {
-            self.run_ready_with(max, TaskRef::run)
+            self.run_ready_with(max, VecDeque::pop_front, TaskRef::run)
         } else {
-            self.run_ready_with(max, |task| self.run_observed(self.debug.as_ref(), task))
+            let pop = |queue: &mut VecDeque<TaskRef>| match &self.shuffle {
+                Some(shuffle) => shuffle.pop(queue),
+                None => queue.pop_front(),
+            };
+            self.run_ready_with(max, pop, |task| {
+                self.run_observed(self.debug.as_ref(), task)
+            })
         }
     }
 
     #[inline(always)]
-    fn run_ready_with(&self, max: u32, run: impl Fn(&TaskRef) -> RunOutcome) -> u32 {
+    fn run_ready_with(
+        &self,
+        max: u32,
+        pop: impl Fn(&mut VecDeque<TaskRef>) -> Option<TaskRef>,
+        run: impl Fn(&TaskRef) -> RunOutcome,
+    ) -> u32 {
         let mut polled = 0;
         while polled < max {
-            let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+            let Some(task) = pop(&mut self.run_queue.borrow_mut()) else {
                 break;
             };
             self.run_task(task, &run);
@@ -514,11 +545,11 @@ impl Core {
         outcome
     }
 
-    /// Waits for I/O as `wait` says, with the instruments' hooks around the wait.
-    pub(crate) fn wait_for_io(&self, wait: Wait) {
+    /// Waits for I/O as `wait` says, with the instruments' hooks around the wait; returns
+    /// how many I/O events there were.
+    pub(crate) fn wait_for_io(&self, wait: Wait) -> usize {
         if !self.observed {
-            self.reactor.turn(wait, &());
-            return;
+            return self.reactor.turn(wait, &());
         }
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
@@ -538,18 +569,59 @@ impl Core {
             None => self.reactor.turn(wait, &()),
         };
         self.instruments.each(|i| i.after_io_wait(events));
+        events
     }
 
-    /// Fires the timers whose deadline has passed; the recorder sees each one.
+    /// Fires the timers whose deadline has passed on the runtime's clock; the recorder sees
+    /// each one, and a seeded runtime keeps the tasks of one deadline in arming order.
     pub(crate) fn fire_timers(&self) {
-        let now = Instant::now();
+        let now = self.clock.now();
+        if !self.observed {
+            return self.timers.fire_expired(now, |_, waker| waker.wake());
+        }
+        let record = || {
+            if let Some(trace) = &self.trace {
+                trace.record(Event::TimerFired);
+            }
+        };
+        let fire = || {
+            self.timers.fire_expired(now, |deadline, waker| {
+                record();
+                match &self.shuffle {
+                    // Deadlines count nanoseconds from the driver's start; +1 keeps 0 free.
+                    Some(shuffle) => shuffle.in_group(deadline + 1, || waker.wake()),
+                    None => waker.wake(),
+                }
+            })
+        };
         match &self.trace {
-            None => self.timers.fire_expired(now, || {}),
-            Some(trace) => trace.with_cause(WakeCause::Timer, || {
-                self.timers.fire_expired(now, || {
-                    trace.record(Event::TimerFired);
-                })
-            }),
+            None => fire(),
+            Some(trace) => trace.with_cause(WakeCause::Timer, fire),
+        }
+    }
+
+    /// Registers `waker` to be woken once every task is blocked; returns the round to wait
+    /// for (see [`Core::idle_round_passed`]).
+    pub(crate) fn wait_idle(&self, waker: &Waker) -> u64 {
+        self.idle_waiters.borrow_mut().push(waker.clone());
+        self.idle_rounds.get() + 1
+    }
+
+    /// Whether the idle waiters were woken for `round`.
+    pub(crate) fn idle_round_passed(&self, round: u64) -> bool {
+        self.idle_rounds.get() >= round
+    }
+
+    pub(crate) fn has_idle_waiters(&self) -> bool {
+        !self.idle_waiters.borrow().is_empty()
+    }
+
+    /// Every task is blocked: wakes the tasks waiting for that.
+    pub(crate) fn wake_idle_waiters(&self) {
+        self.idle_rounds.set(self.idle_rounds.get() + 1);
+        let waiters = std::mem::take(&mut *self.idle_waiters.borrow_mut());
+        for waker in waiters {
+            waker.wake();
         }
     }
 
@@ -658,7 +730,12 @@ impl Core {
             }
         }
         let queued = std::mem::take(&mut *self.run_queue.borrow_mut());
+        if let Some(shuffle) = &self.shuffle {
+            shuffle.clear();
+        }
         drop(queued);
+        let idle_waiters = std::mem::take(&mut *self.idle_waiters.borrow_mut());
+        drop(idle_waiters);
         self.remote.unregister();
         drop(self.remote.take());
     }

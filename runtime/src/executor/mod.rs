@@ -23,6 +23,8 @@ mod dump;
 mod instrument;
 pub(crate) mod local;
 mod remote;
+mod shuffle;
+mod time_limit;
 mod trace_file;
 
 use std::future::Future;
@@ -39,14 +41,18 @@ pub use deadlock::{DeadlockError, TaskReport};
 pub use debug::{DebugEvent, LARGE_FUTURE};
 pub use instrument::Instrument;
 use instrument::Instruments;
+pub use time_limit::TimeLimitError;
 
 use self::debug::{DebugHook, DebugMode};
 use self::local::Core;
 pub(crate) use self::local::HeldWakers;
 use self::remote::Remote;
+use self::shuffle::Shuffle;
 use crate::reactor::{Reactor, Wait};
 use crate::task::JoinHandle;
 use crate::task::raw::TaskRef;
+use crate::time::AutoAdvance;
+use crate::time::clock::Clock;
 
 /// Queues a woken task: on this thread's run queue if it belongs to the runtime running here,
 /// otherwise through its runtime's remote queue.
@@ -89,6 +95,11 @@ pub struct Builder {
     instruments: Instruments,
     flight_recorder: usize,
     trace_file: Option<std::path::PathBuf>,
+    start_paused: bool,
+    auto_advance: AutoAdvance,
+    seed: Option<u64>,
+    /// What was wrong with `WEFT_SEED`, for `build` to report (an explicit seed overrides it).
+    bad_seed: Option<String>,
 }
 
 impl Default for Builder {
@@ -107,6 +118,10 @@ impl Default for Builder {
                 0
             },
             trace_file: trace_file::wanted(),
+            start_paused: false,
+            auto_advance: AutoAdvance::default(),
+            seed: seed_from_env().ok().flatten(),
+            bad_seed: seed_from_env().err(),
         }
     }
 }
@@ -126,6 +141,9 @@ impl std::fmt::Debug for Builder {
             .field("instruments", &self.instruments)
             .field("flight_recorder", &self.flight_recorder)
             .field("trace_file", &self.trace_file)
+            .field("start_paused", &self.start_paused)
+            .field("auto_advance", &self.auto_advance)
+            .field("seed", &self.seed)
             .finish()
     }
 }
@@ -133,7 +151,8 @@ impl std::fmt::Debug for Builder {
 impl Builder {
     /// The defaults: `event_interval` 61, `budget` 128, 1024 events per reactor poll, debug
     /// mode off unless the `WEFT_DEBUG` environment variable is set (and not `0`), slow-poll
-    /// threshold 100 ms.
+    /// threshold 100 ms, the system clock, and the FIFO scheduling order unless `WEFT_SEED`
+    /// is set.
     pub fn new() -> Builder {
         Builder::default()
     }
@@ -243,6 +262,54 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its clock paused (tokio's `start_paused`, trio's `MockClock`):
+    /// time moves only when the runtime is idle ([`auto_advance`](Builder::auto_advance)) or a
+    /// task moves it ([`advance`](crate::time::advance)), so a test that sleeps for an hour
+    /// finishes in microseconds, and its timers fire in deadline order every run. See
+    /// [`weft::time::Instant`](crate::time::Instant): `std::time::Instant` does not pause.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::time::{Instant, sleep, timeout};
+    ///
+    /// let rt = weft::runtime::Builder::new().start_paused(true).build().unwrap();
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     let slow = sleep(Duration::from_secs(3600));
+    ///     assert!(timeout(Duration::from_secs(60), slow).await.is_err());
+    ///     assert_eq!(start.elapsed(), Duration::from_secs(60));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(1));
+    /// ```
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
+        self
+    }
+
+    /// When a paused clock moves by itself ([`AutoAdvance::WhenIdle`] by default).
+    pub fn auto_advance(mut self, mode: AutoAdvance) -> Builder {
+        self.auto_advance = mode;
+        self
+    }
+
+    /// Runs the tasks woken in the same round in an order shuffled by `seed`, instead of the
+    /// order they were woken in. No program may rely on that order; a test run under many
+    /// seeds (see `#[weft::test(seeds = N)]`) finds the code that does, and the failing seed
+    /// replays the failing order exactly, as long as the test's input is the same.
+    ///
+    /// The shuffle keeps every order weft documents: a primitive's waiters are served first
+    /// come, first served (whatever order they then run in), and tasks woken by timers with
+    /// the same deadline run in the order the timers were armed.
+    ///
+    /// The environment variable `WEFT_SEED=N` sets it for every runtime that is built without
+    /// an explicit call (`0x`-prefixed hex is read too). Off (the default), it costs nothing.
+    pub fn seed(mut self, seed: u64) -> Builder {
+        self.seed = Some(seed);
+        self.bad_seed = None;
+        self
+    }
+
     /// How many I/O events one reactor poll takes at most (at least 1).
     pub fn events_capacity(mut self, events: usize) -> Builder {
         self.events_capacity = events.max(1);
@@ -250,8 +317,12 @@ impl Builder {
     }
 
     /// Creates the runtime: an epoll instance and an eventfd for wakes from other threads.
-    /// Fails with the OS error if the process is out of file descriptors.
+    /// Fails with the OS error if the process is out of file descriptors, and with
+    /// `InvalidInput` if `WEFT_SEED` is set to something that is not a number.
     pub fn build(self) -> io::Result<Runtime> {
+        if let Some(bad) = self.bad_seed {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, bad));
+        }
         let (reactor, waker) = Reactor::new(self.events_capacity)?;
         let remote = Remote::register(waker);
         let debug = self
@@ -268,6 +339,8 @@ impl Builder {
             debug,
             self.instruments,
             trace,
+            Clock::new(self.start_paused, self.auto_advance),
+            self.seed.map(Shuffle::new),
         );
         Ok(Runtime {
             core: Rc::new(core),
@@ -322,6 +395,12 @@ impl Runtime {
         crate::task::Spawner::new_on(&self.core)
     }
 
+    /// The seed of the runtime's scheduling order, if it was given one ([`Builder::seed`] or
+    /// `WEFT_SEED`).
+    pub fn seed(&self) -> Option<u64> {
+        self.core.shuffle.as_ref().map(Shuffle::seed)
+    }
+
     /// A copy of the flight recorder's events, or `None` if it is off (see
     /// [`Builder::flight_recorder`] and [`crate::trace`]).
     pub fn trace_snapshot(&self) -> Option<crate::trace::Trace> {
@@ -345,6 +424,60 @@ impl Runtime {
     /// Like [`block_on`](Runtime::block_on), but a deadlock is returned as an error listing the
     /// waiting tasks instead of panicking.
     pub fn try_block_on<F: Future>(&self, future: F) -> Result<F::Output, DeadlockError> {
+        match self.run_loop(future, None) {
+            Ok(output) => Ok(output),
+            Err(Stopped::Deadlock(report)) => Err(report),
+            Err(Stopped::OverTime) => unreachable!("no time limit was set"),
+        }
+    }
+
+    /// Like [`block_on`](Runtime::block_on), but gives up once `limit` of real time has
+    /// passed, whatever the runtime's clock says: the error carries the
+    /// [task dump](crate::task::dump) of that moment, to show what hung. The future and the
+    /// tasks are left as they are (the runtime can be dropped, or run again).
+    ///
+    /// The limit is checked whenever the loop looks at its sockets: a task that never yields
+    /// holds it off.
+    ///
+    /// # Panics
+    /// As [`block_on`](Runtime::block_on), on deadlock among others.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::io::AsyncReadExt;
+    ///
+    /// let rt = weft::Runtime::new().unwrap();
+    /// let err = rt
+    ///     .block_on_within(Duration::from_millis(10), async {
+    ///         // A peer that never writes: weft cannot prove that no byte will come.
+    ///         let (mut quiet, _peer) = weft::net::UnixStream::pair().unwrap();
+    ///         let reader = weft::task::Builder::new().name("reader").spawn(async move {
+    ///             quiet.read(&mut [0; 1]).await
+    ///         });
+    ///         let _ = reader.await;
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("task #2 (reader)"), "{err}");
+    /// ```
+    pub fn block_on_within<F: Future>(
+        &self,
+        limit: Duration,
+        future: F,
+    ) -> Result<F::Output, TimeLimitError> {
+        let deadline = std::time::Instant::now() + limit;
+        match self.run_loop(future, Some(deadline)) {
+            Ok(output) => Ok(output),
+            Err(Stopped::Deadlock(report)) => panic!("{report}"),
+            Err(Stopped::OverTime) => Err(TimeLimitError::new(limit, self.core.dump())),
+        }
+    }
+
+    /// The event loop, until `future` completes, a deadlock, or the real-time `limit`.
+    fn run_loop<F: Future>(
+        &self,
+        future: F,
+        limit: Option<std::time::Instant>,
+    ) -> Result<F::Output, Stopped> {
         let core = &self.core;
         let _enter = context::enter(core.clone());
         let _budget = BudgetGuard;
@@ -389,28 +522,95 @@ impl Runtime {
             polls_since_io += core.run_ready(core.event_interval);
             core.drain_remote();
 
-            let ready = core.has_ready_tasks() || main.woken.load(Ordering::Acquire);
-            if ready && polls_since_io < core.event_interval {
+            let ready = || core.has_ready_tasks() || main.woken.load(Ordering::Acquire);
+            if ready() && polls_since_io < core.event_interval {
                 continue;
             }
             polls_since_io = 0;
-            let wait = if ready {
+            let mut jump_to = None;
+            let wait = if ready() {
                 Wait::No
+            } else if core.has_idle_waiters() {
+                // Tasks wait for all others to block: first a look at the sockets and timers.
+                core.wait_for_io(Wait::No);
+                core.fire_timers();
+                core.drain_remote();
+                if !ready() {
+                    core.wake_idle_waiters();
+                }
+                continue;
             } else if let Some(deadline) = core.timers.next_deadline() {
-                Wait::Until(deadline)
+                match core.clock.real_instant(deadline) {
+                    Some(real) => Wait::Until(real),
+                    None => {
+                        // Paused: look at the sockets for as long as auto-advance says,
+                        // then jump to the deadline if nothing happened.
+                        jump_to = Some(deadline);
+                        match core.clock.idle_wait() {
+                            Some(idle) if idle.is_zero() => Wait::No,
+                            Some(idle) => Wait::Until(std::time::Instant::now() + idle),
+                            None if self.only_timers_left(&main, &waker) => Wait::No,
+                            None => {
+                                jump_to = None;
+                                Wait::Forever
+                            }
+                        }
+                    }
+                }
             } else {
                 // Our own `waker` and `main` are the two expected references.
                 let outside = Arc::strong_count(&main).saturating_sub(2);
                 if let Some(report) = deadlock::check(core, &waker, outside) {
-                    return Err(report);
+                    return Err(Stopped::Deadlock(report));
                 }
                 Wait::Forever
             };
+            let wait = match (wait, limit) {
+                (Wait::Forever, Some(limit)) => Wait::Until(limit),
+                (Wait::Until(at), Some(limit)) => Wait::Until(at.min(limit)),
+                (wait, _) => wait,
+            };
             core.trim_run_queue();
-            core.wait_for_io(wait);
+            let events = core.wait_for_io(wait);
+            if let Some(deadline) = jump_to {
+                if events == 0 && !ready() && !core.remote.is_notified() {
+                    core.clock.set_now(deadline);
+                }
+            }
             core.fire_timers();
+            if limit.is_some_and(|limit| std::time::Instant::now() >= limit) {
+                return Err(Stopped::OverTime);
+            }
         }
     }
+
+    /// Whether nothing but a timer can wake the runtime any more (see
+    /// `deadlock::stuck_but_for_timers`).
+    fn only_timers_left(&self, main: &Arc<MainWake>, waker: &Waker) -> bool {
+        let outside = Arc::strong_count(main).saturating_sub(2);
+        deadlock::stuck_but_for_timers(&self.core, waker, outside).is_some()
+    }
+}
+
+/// Why [`Runtime::run_loop`] stopped before its future completed.
+enum Stopped {
+    Deadlock(DeadlockError),
+    OverTime,
+}
+
+/// The seed `WEFT_SEED` asks for (decimal, or hex after `0x`), or what is wrong with it.
+pub(crate) fn seed_from_env() -> Result<Option<u64>, String> {
+    let Ok(text) = std::env::var("WEFT_SEED") else {
+        return Ok(None);
+    };
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x") {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed
+        .map(Some)
+        .map_err(|_| format!("WEFT_SEED={text:?} is not a number (decimal, or hex after 0x)"))
 }
 
 impl Drop for Runtime {

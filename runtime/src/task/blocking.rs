@@ -143,7 +143,10 @@ where
             waker.wake();
         }
     }));
-    Blocking { shared }
+    Blocking {
+        shared,
+        _hold: crate::time::ClockHold::take(),
+    }
 }
 
 struct Shared<T> {
@@ -152,9 +155,14 @@ struct Shared<T> {
 }
 
 /// The future of [`spawn_blocking`]; see there for what dropping it does (and does not) do.
+///
+/// While it waits, a paused clock does not auto-advance (the job is work the runtime cannot
+/// see; see [`hold_auto_advance`](crate::time::hold_auto_advance)).
 #[must_use = "the work runs anyway; await this to get its result"]
 pub struct Blocking<T> {
     shared: Arc<Mutex<Shared<T>>>,
+    /// Released when the future is dropped.
+    _hold: Option<crate::time::ClockHold>,
 }
 
 impl<T> Future for Blocking<T> {

@@ -16,6 +16,7 @@
 //! The rules that make the unsafe cell sound are written at the top of `task/raw.rs`; the flags
 //! of the state word in `task/state.rs`.
 
+mod all_blocked;
 #[cfg(feature = "blocking")]
 mod blocking;
 pub(crate) mod budget;
@@ -40,6 +41,7 @@ use std::any::Any;
 use std::fmt;
 use std::num::NonZeroU64;
 
+pub use all_blocked::wait_all_tasks_blocked;
 #[cfg(feature = "blocking")]
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};

@@ -27,7 +27,7 @@ pub(crate) struct TimerDriver {
     base: Instant,
     timers: RefCell<Timers>,
     /// Reused buffer for the wakers of one `fire_expired` call.
-    expired: RefCell<Vec<Waker>>,
+    expired: RefCell<Vec<(u64, Waker)>>,
 }
 
 #[derive(Default)]
@@ -157,7 +157,19 @@ impl TimerDriver {
         Some(self.base + Duration::from_nanos(when))
     }
 
-    /// Fires every timer whose deadline is not after `now`, earliest first.
+    /// How many armed timers hold a waker for one of `targets` (task or main future
+    /// addresses, as in `HeldWakers`).
+    pub(crate) fn count_waking(&self, targets: &std::collections::HashSet<usize>) -> usize {
+        let timers = self.timers.borrow();
+        timers
+            .slots
+            .iter()
+            .filter(|(_, slot)| slot.armed.is_some())
+            .filter_map(|(_, slot)| slot.waker.as_ref())
+            .filter(|waker| targets.contains(&(waker.data() as usize)))
+            .count()
+    }
+
     /// Calls `f` with the target address of each armed timer's waker and its deadline.
     pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, Instant)) {
         let timers = self.timers.borrow();
@@ -175,7 +187,10 @@ impl TimerDriver {
         }
     }
 
-    pub(crate) fn fire_expired(&self, now: Instant, mut before_wake: impl FnMut()) {
+    /// Fires every timer whose deadline is not after `now`, earliest first (equal deadlines
+    /// in arming order): calls `fire` with each one's deadline (in nanoseconds from the
+    /// driver's start) and its waker, to wake.
+    pub(crate) fn fire_expired(&self, now: Instant, mut fire: impl FnMut(u64, Waker)) {
         let now = self.ticks(now);
         let mut expired = self.expired.borrow_mut();
         {
@@ -190,13 +205,12 @@ impl TimerDriver {
                 let slot = &mut timers.slots[top.slot];
                 slot.armed = None;
                 if let Some(waker) = slot.waker.take() {
-                    expired.push(waker);
+                    expired.push((top.when, waker));
                 }
             }
         }
-        for waker in expired.drain(..) {
-            before_wake();
-            waker.wake();
+        for (when, waker) in expired.drain(..) {
+            fire(when, waker);
         }
     }
 }
@@ -328,7 +342,7 @@ mod tests {
             "tombstones were not purged"
         );
         driver.reset(keep, Instant::now());
-        driver.fire_expired(Instant::now(), || {});
+        driver.fire_expired(Instant::now(), |_, waker| waker.wake());
         assert!(driver.poll_fired(keep, Waker::noop()));
         assert_eq!(driver.armed(), 0);
     }
@@ -356,7 +370,7 @@ mod tests {
         while let Some(deadline) = driver.next_deadline() {
             assert!(deadline >= base + Duration::from_millis(last));
             last = deadline.duration_since(base).as_millis() as u64;
-            driver.fire_expired(deadline, || {});
+            driver.fire_expired(deadline, |_, waker| waker.wake());
             fired += 1;
         }
         assert_eq!(

@@ -6,8 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::instant::Instant;
 use super::sleep::{Sleep, deadline_after, sleep_until};
 use super::timeout::TimeoutError;
 
@@ -16,8 +17,8 @@ use super::timeout::TimeoutError;
 /// `Timeout`. Moving it earlier or later takes effect at once, even while the work waits.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
-/// use weft::time::{TimeoutScope, sleep};
+/// use std::time::Duration;
+/// use weft::time::{Instant, TimeoutScope, sleep};
 ///
 /// weft::run(async {
 ///     let scope = TimeoutScope::new(Duration::from_millis(5));

@@ -3,8 +3,9 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::instant::Instant;
 use super::sleep::deadline_after;
 use crate::executor::{expect_core, with_core};
 
@@ -108,7 +109,9 @@ impl Future for SendSleep {
             return Poll::Ready(());
         }
         let core = expect_core("weft::time::SendSleep");
-        let (key, tag) = core.timers.insert_tagged(self.deadline, cx.waker().clone());
+        let (key, tag) = core
+            .timers
+            .insert_tagged(self.deadline.into_std(), cx.waker().clone());
         self.timer = Some(TimerRef {
             runtime: core.id,
             key,

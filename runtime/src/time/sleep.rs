@@ -4,9 +4,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::driver::TimerDriver;
+use super::instant::Instant;
 use crate::executor::expect_core;
 
 /// Waits for `duration`: asyncio's `await asyncio.sleep(s)`, gevent's `sleep(s)`.
@@ -16,7 +17,8 @@ use crate::executor::expect_core;
 /// [`yield_now`](crate::task::yield_now) to let other tasks run.
 ///
 /// ```
-/// use std::time::{Duration, Instant};
+/// use std::time::Duration;
+/// use weft::time::Instant;
 /// weft::run(async {
 ///     let start = Instant::now();
 ///     weft::time::sleep(Duration::from_millis(5)).await;
@@ -35,11 +37,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     }
 }
 
-/// `now + duration`, or a deadline decades away if that overflows.
+/// `now + duration` on the runtime's clock, or a deadline decades away if that overflows.
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(duration)
-        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+        .unwrap_or_else(|| now + super::control::FAR_FUTURE)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`]. It arms a timer when first polled and
@@ -85,7 +87,7 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         if let Some(timer) = &self.timer {
-            timer.driver.reset(timer.key, deadline);
+            timer.driver.reset(timer.key, deadline.into_std());
         }
     }
 }
@@ -105,7 +107,7 @@ impl Future for Sleep {
             return Poll::Ready(());
         }
         let driver = expect_core("weft::time::sleep").timers.clone();
-        let key = driver.insert(self.deadline, cx.waker().clone());
+        let key = driver.insert(self.deadline.into_std(), cx.waker().clone());
         self.timer = Some(ArmedTimer { driver, key });
         Poll::Pending
     }

@@ -4,8 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::instant::Instant;
 use super::sleep::{Sleep, deadline_after, sleep_until};
 
 /// Runs `future` for at most `duration`: `Ok(output)` if it finished in time, `Err(TimeoutError)`

@@ -1,0 +1,165 @@
+//! The runtime's clock: the system's monotonic clock until a test pauses or moves it, then a
+//! virtual clock.
+//!
+//! A virtual clock is a `base` moment plus, while it runs, the real time since `running_since`.
+//! Pausing folds the elapsed time into `base`; moving it sets `base`. A runtime that never
+//! pauses reads the system clock directly and pays one branch for the rest.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// When a paused clock moves by itself: trio's `MockClock.autojump_threshold`, tokio's
+/// auto-advance. Set with [`Builder::auto_advance`](crate::runtime::Builder::auto_advance) or
+/// [`set_auto_advance`](crate::time::set_auto_advance).
+///
+/// The runtime is **idle** when no task is ready, no [hold](crate::time::hold_auto_advance)
+/// is taken (a blocking-pool job, a DNS query or a child-process wait in flight each takes
+/// one) and a look at the sockets, without waiting, finds nothing. A paused clock that may
+/// move jumps then to the earliest timer's deadline, so the timers' effects happen in the
+/// order of their deadlines.
+///
+/// Whatever the mode, when nothing at all can happen any more but a timer firing (no socket
+/// registered, no waker outside the runtime), the clock jumps to that timer: a paused test
+/// never hangs where time is all it waits for, and reports a deadlock only when no timer is
+/// left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoAdvance {
+    /// The clock moves only by [`advance`](crate::time::advance) and friends (and when
+    /// nothing but a timer is left, as above).
+    Off,
+    /// Jump to the next timer as soon as the runtime is idle (tokio's `start_paused`). Fast,
+    /// but a timeout around real network I/O fires at once: the reply has not arrived in the
+    /// instant the runtime looked. Use [`AfterIdle`](AutoAdvance::AfterIdle) for that.
+    #[default]
+    WhenIdle,
+    /// Jump once the runtime has been idle for this much real time (trio's autojump
+    /// threshold): a reply that is on its way arrives first.
+    AfterIdle(Duration),
+}
+
+#[derive(Clone, Copy)]
+struct Virtual {
+    base: Instant,
+    /// Set while the virtual clock runs; `None` while it is paused.
+    running_since: Option<Instant>,
+}
+
+impl Virtual {
+    fn now(&self) -> Instant {
+        match self.running_since {
+            None => self.base,
+            Some(since) => self.base + since.elapsed(),
+        }
+    }
+}
+
+/// One runtime's clock.
+pub(crate) struct Clock {
+    /// `None`: the system clock.
+    virtual_clock: Cell<Option<Virtual>>,
+    auto: Cell<AutoAdvance>,
+    /// How many holds on auto-advance are taken.
+    holds: Cell<usize>,
+}
+
+impl Clock {
+    pub(crate) fn new(paused: bool, auto: AutoAdvance) -> Clock {
+        let clock = Clock {
+            virtual_clock: Cell::new(None),
+            auto: Cell::new(auto),
+            holds: Cell::new(0),
+        };
+        if paused {
+            clock.pause();
+        }
+        clock
+    }
+
+    #[inline]
+    pub(crate) fn now(&self) -> Instant {
+        match self.virtual_clock.get() {
+            None => Instant::now(),
+            Some(clock) => clock.now(),
+        }
+    }
+
+    pub(crate) fn pause(&self) {
+        self.virtual_clock.set(Some(Virtual {
+            base: self.now(),
+            running_since: None,
+        }));
+    }
+
+    pub(crate) fn resume(&self) {
+        if let Some(clock) = self.virtual_clock.get() {
+            if clock.running_since.is_none() {
+                self.virtual_clock.set(Some(Virtual {
+                    base: clock.base,
+                    running_since: Some(Instant::now()),
+                }));
+            }
+        }
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.virtual_clock
+            .get()
+            .is_some_and(|clock| clock.running_since.is_none())
+    }
+
+    /// Moves the clock forward to `to` (never back), paused or running.
+    pub(crate) fn set_now(&self, to: Instant) {
+        let clock = match self.virtual_clock.get() {
+            Some(clock) => clock,
+            None => Virtual {
+                base: Instant::now(),
+                running_since: Some(Instant::now()),
+            },
+        };
+        if to <= clock.now() {
+            return;
+        }
+        self.virtual_clock.set(Some(Virtual {
+            base: to,
+            running_since: clock.running_since.map(|_| Instant::now()),
+        }));
+    }
+
+    /// The system-clock moment at which the clock will read `deadline`, or `None` while it
+    /// is paused (it never reaches the deadline by itself).
+    #[inline]
+    pub(crate) fn real_instant(&self, deadline: Instant) -> Option<Instant> {
+        match self.virtual_clock.get() {
+            None => Some(deadline),
+            Some(clock) => {
+                let since = clock.running_since?;
+                Some(since + deadline.saturating_duration_since(clock.base))
+            }
+        }
+    }
+
+    pub(crate) fn set_auto_advance(&self, mode: AutoAdvance) {
+        self.auto.set(mode);
+    }
+
+    /// How long to look at the sockets before a paused clock may jump to the next timer:
+    /// `None` if it may not jump now (auto-advance off, or held).
+    pub(crate) fn idle_wait(&self) -> Option<Duration> {
+        if self.holds.get() > 0 {
+            return None;
+        }
+        match self.auto.get() {
+            AutoAdvance::Off => None,
+            AutoAdvance::WhenIdle => Some(Duration::ZERO),
+            AutoAdvance::AfterIdle(threshold) => Some(threshold),
+        }
+    }
+
+    pub(crate) fn hold(&self) {
+        self.holds.set(self.holds.get() + 1);
+    }
+
+    pub(crate) fn release(&self) {
+        self.holds.set(self.holds.get() - 1);
+    }
+}
