@@ -52,8 +52,11 @@
 
 #![forbid(unsafe_code)]
 
+pub use weft_macros::{main, test};
 pub use weft_runtime::{DeadlockError, Runtime, join, run, select, try_join, try_run};
-pub use weft_runtime::{channel, future, generator, queue, runtime, sync, task, time, trace};
+pub use weft_runtime::{
+    channel, future, generator, queue, runtime, sync, task, testing, time, trace,
+};
 
 pub use weft_runtime::task::{JoinError, JoinHandle, spawn, yield_now};
 

@@ -1,0 +1,147 @@
+//! `#[weft::main]` and `#[weft::test]`: an `async fn` run on a fresh weft runtime. Use them
+//! through the `weft` crate (`weft::main`, `weft::test`); what they expand to is public API
+//! too: [`weft::run`] and `weft::testing::Test`.
+//!
+//! Misuse is a compile error that points at the code at fault:
+//!
+//! ```compile_fail
+//! #[weft::test] // error: #[weft::test] goes on an `async fn`
+//! fn not_async() {}
+//! ```
+//!
+//! ```compile_fail
+//! #[weft::test(pasued)] // error: unknown option `pasued`
+//! async fn typo() {}
+//! ```
+//!
+//! ```compile_fail
+//! #[weft::test(time_limit = "ten seconds")] // error: a duration like "500ms", "10s" or "2m"
+//! async fn bad_limit() {}
+//! ```
+//!
+//! ```compile_fail
+//! #[weft::main(paused)] // error: #[weft::main] takes no options
+//! async fn main() {}
+//! ```
+//!
+//! [`weft::run`]: https://docs.rs/weft/latest/weft/fn.run.html
+
+mod options;
+
+use proc_macro::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, parse_macro_input};
+
+use options::TestOptions;
+
+/// Runs `async fn main` on a weft runtime, as `weft::run` would: it may return a `Result`,
+/// and `WEFT_DEBUG`, `WEFT_TRACE` and `WEFT_SEED` work as for any runtime.
+///
+/// ```
+/// #[weft::main]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     weft::time::sleep(std::time::Duration::from_millis(1)).await;
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let function = parse_macro_input!(item as ItemFn);
+    if !attr.is_empty() {
+        let attr = proc_macro2::TokenStream::from(attr);
+        return syn::Error::new_spanned(attr, "#[weft::main] takes no options")
+            .into_compile_error()
+            .into();
+    }
+    if let Err(error) = check_async(&function, "#[weft::main]") {
+        return error.into_compile_error().into();
+    }
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+    let span = block.span();
+    quote_spanned! {span=>
+        #(#attrs)*
+        #vis #sig {
+            ::weft::run(async move #block)
+        }
+    }
+    .into()
+}
+
+/// Runs an `async fn` test on a fresh weft runtime; the test may return a `Result`.
+///
+/// Options, in any order:
+/// - `paused`: the runtime's clock starts paused and auto-advances when the runtime is idle,
+///   so sleeps and timeouts take no real time and fire in deadline order.
+/// - `seed = N`: runs the tasks woken together in the order seed `N` shuffles them into.
+/// - `seeds = N`: runs the test once under each of the seeds `0..N`, and stops at the first
+///   that fails. A failing seeded run prints its seed and how to replay it (`WEFT_SEED=s`
+///   replaces the test's seeds).
+/// - `time_limit = "10s"` (or `"500ms"`, `"2m"`): fails the test once it has run that long
+///   in real time, printing what each task was waiting on.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::time::{Instant, sleep};
+///
+/// #[weft::test(paused, time_limit = "5s")]
+/// async fn an_hour_in_no_time() {
+///     let start = Instant::now();
+///     sleep(Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let options = parse_macro_input!(attr as TestOptions);
+    let function = parse_macro_input!(item as ItemFn);
+    if let Err(error) = check_async(&function, "#[weft::test]") {
+        return error.into_compile_error().into();
+    }
+    if let Some(argument) = function.sig.inputs.first() {
+        return syn::Error::new_spanned(argument, "a #[weft::test] takes no arguments")
+            .into_compile_error()
+            .into();
+    }
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+    let name = &sig.ident;
+    let settings = options.settings();
+    let span = block.span();
+    let run = quote_spanned! {span=>
+        ::weft::testing::Test::new(::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name)))
+            #settings
+            .run(|| async move #block)
+    };
+    quote! {
+        #[::core::prelude::v1::test]
+        #(#attrs)*
+        #vis #sig {
+            #run
+        }
+    }
+    .into()
+}
+
+/// An error at the `fn` keyword unless the function is `async`.
+fn check_async(function: &ItemFn, what: &str) -> syn::Result<()> {
+    if function.sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            &function.sig.fn_token,
+            format!("{what} goes on an `async fn`"),
+        ));
+    }
+    Ok(())
+}
