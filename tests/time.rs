@@ -1,79 +1,81 @@
 //! Timers through the public API: sleep, timeout, interval.
+//!
+//! Most of these run on a paused clock (`#[weft::test(paused)]`): time moves only when every
+//! task waits, straight to the next deadline, so the assertions are exact and the tests take
+//! no real time. A few stay on the real clock on purpose: they test the timerfd and the
+//! system clock themselves.
 
 use std::cell::RefCell;
 use std::future::pending;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use weft::time::{self, MissedTickBehavior, sleep, sleep_until, timeout};
+use weft::time::{self, Instant, MissedTickBehavior, sleep, sleep_until, timeout};
+
+const MS: Duration = Duration::from_millis(1);
 
 #[test]
-fn sleep_never_ends_early() {
+fn sleep_never_ends_early_on_the_real_clock() {
     weft::run(async {
         for ms in [0, 1, 3, 10] {
-            let start = Instant::now();
-            sleep(Duration::from_millis(ms)).await;
-            assert!(start.elapsed() >= Duration::from_millis(ms));
+            let start = std::time::Instant::now();
+            sleep(ms * MS).await;
+            assert!(start.elapsed() >= ms * MS);
         }
     });
 }
 
-#[test]
-fn ten_thousand_sleeps_fire_in_deadline_order() {
-    let fired = Rc::new(RefCell::new(Vec::new()));
-    weft::run({
-        let fired = fired.clone();
-        async move {
-            // Far enough ahead that every task has armed its timer before the first deadline,
-            // even in a debug build on a loaded machine (a sleep whose deadline already passed
-            // when first polled completes at once, in spawn order, proving nothing).
-            let base = Instant::now() + Duration::from_millis(500);
-            let handles: Vec<_> = (0..10_000u64)
-                .map(|i| {
-                    // A scrambled permutation of 0..10_000, 5 µs apart.
-                    let slot = (i * 7919) % 10_000;
-                    let deadline = base + Duration::from_micros(slot * 5);
-                    let fired = fired.clone();
-                    weft::spawn(async move {
-                        sleep_until(deadline).await;
-                        assert!(Instant::now() >= deadline);
-                        fired.borrow_mut().push(slot);
-                    })
-                })
-                .collect();
-            for h in handles {
-                h.await.unwrap();
-            }
-        }
-    });
-    let fired = fired.borrow();
-    assert_eq!(fired.len(), 10_000);
-    assert!(
-        fired.windows(2).all(|w| w[0] < w[1]),
-        "fired out of deadline order"
-    );
-}
-
-#[test]
-fn timeout_of_a_never_ready_future_elapses_after_the_deadline() {
-    weft::run(async {
+#[weft::test(paused)]
+async fn a_sleep_ends_exactly_at_its_deadline() {
+    for ms in [0, 1, 3, 10, 3_600_000] {
         let start = Instant::now();
-        let result = timeout(Duration::from_millis(5), pending::<()>()).await;
-        assert_eq!(result.unwrap_err().to_string(), "deadline has elapsed");
-        assert!(start.elapsed() >= Duration::from_millis(5));
-    });
+        sleep(ms * MS).await;
+        assert_eq!(start.elapsed(), ms * MS);
+    }
 }
 
-#[test]
-fn timeout_of_a_ready_future_returns_its_output() {
-    weft::run(async {
-        assert_eq!(timeout(Duration::ZERO, async { 5 }).await, Ok(5));
-        let quick = async {
-            sleep(Duration::from_millis(1)).await;
-            "quick"
-        };
-        assert_eq!(timeout(Duration::from_secs(60), quick).await, Ok("quick"));
-    });
+#[weft::test(paused)]
+async fn ten_thousand_sleeps_fire_in_deadline_order() {
+    let fired = Rc::new(RefCell::new(Vec::new()));
+    let base = Instant::now() + MS;
+    let handles: Vec<_> = (0..10_000u64)
+        .map(|i| {
+            // A scrambled permutation of 0..10_000, 5 µs apart.
+            let slot = (i * 7919) % 10_000;
+            let deadline = base + Duration::from_micros(slot * 5);
+            let fired = fired.clone();
+            weft::spawn(async move {
+                sleep_until(deadline).await;
+                assert_eq!(Instant::now(), deadline);
+                fired.borrow_mut().push(slot);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    let fired = fired.borrow();
+    assert_eq!(*fired, (0..10_000).collect::<Vec<_>>(), "deadline order");
+}
+
+#[weft::test(paused)]
+async fn timeout_of_a_never_ready_future_elapses_at_the_deadline() {
+    let start = Instant::now();
+    let result = timeout(5 * MS, pending::<()>()).await;
+    assert_eq!(result.unwrap_err().to_string(), "deadline has elapsed");
+    assert_eq!(start.elapsed(), 5 * MS);
+}
+
+#[weft::test(paused)]
+async fn timeout_of_a_ready_future_returns_its_output() {
+    assert_eq!(timeout(Duration::ZERO, async { 5 }).await, Ok(5));
+    let start = Instant::now();
+    let quick = async {
+        sleep(MS).await;
+        "quick"
+    };
+    assert_eq!(timeout(Duration::from_secs(60), quick).await, Ok("quick"));
+    assert_eq!(start.elapsed(), MS);
 }
 
 #[test]
@@ -82,72 +84,71 @@ fn dropping_a_sleep_disarms_its_timer() {
     // proves it at once instead of after an hour.
     let err = weft::try_run(async {
         let long = sleep(Duration::from_secs(3600));
-        let _ = timeout(Duration::from_millis(1), long).await;
+        let _ = timeout(MS, long).await;
         pending::<()>().await;
     });
     assert!(err.is_err());
 }
 
-#[test]
-fn a_sleep_can_be_reset_earlier_and_reused() {
-    weft::run(async {
-        let mut nap = sleep(Duration::from_secs(3600));
-        assert!(timeout(Duration::from_millis(1), &mut nap).await.is_err());
-        let start = Instant::now();
-        nap.reset(start + Duration::from_millis(2));
-        (&mut nap).await;
-        assert!(nap.is_elapsed());
-        nap.reset(Instant::now() + Duration::from_millis(1));
-        (&mut nap).await;
-        assert!(start.elapsed() >= Duration::from_millis(3));
-    });
+#[weft::test(paused)]
+async fn a_sleep_can_be_reset_earlier_and_reused() {
+    let mut nap = sleep(Duration::from_secs(3600));
+    assert!(timeout(MS, &mut nap).await.is_err());
+    let start = Instant::now();
+    nap.reset(start + 2 * MS);
+    (&mut nap).await;
+    assert!(nap.is_elapsed());
+    assert_eq!(start.elapsed(), 2 * MS);
+    nap.reset(Instant::now() + MS);
+    (&mut nap).await;
+    assert_eq!(start.elapsed(), 3 * MS);
 }
 
-#[test]
-fn interval_ticks_on_schedule() {
-    weft::run(async {
-        let period = Duration::from_millis(2);
-        let mut every = time::interval(period);
-        let first = every.tick().await;
-        let second = every.tick().await;
-        let third = every.tick().await;
-        assert_eq!(second - first, period);
-        assert_eq!(third - second, period);
-        assert!(Instant::now() >= third);
-    });
+#[weft::test(paused)]
+async fn interval_ticks_on_schedule() {
+    let start = Instant::now();
+    let period = 2 * MS;
+    let mut every = time::interval(period);
+    for k in 0..4 {
+        assert_eq!(every.tick().await, start + period * k);
+        assert_eq!(Instant::now(), start + period * k);
+    }
 }
 
-#[test]
-fn missed_ticks_burst_skip_or_delay() {
-    weft::run(async {
-        let period = Duration::from_millis(10);
-        let start = Instant::now() - period * 5; // five periods behind already
+#[weft::test(paused)]
+async fn missed_ticks_burst_skip_or_delay() {
+    let period = 10 * MS;
+    let now = Instant::now();
+    let start = now - period * 5; // five periods behind already
 
-        let mut burst = time::interval_at(start, period);
-        for k in 0..5 {
-            assert_eq!(burst.tick().await, start + period * k); // back to back
-        }
+    let mut burst = time::interval_at(start, period);
+    for k in 0..6 {
+        assert_eq!(burst.tick().await, start + period * k); // back to back
+    }
+    assert_eq!(Instant::now(), now, "no waiting for a burst");
+    assert_eq!(burst.tick().await, start + period * 6, "then on schedule");
 
-        let mut skip = time::interval_at(start, period);
-        skip.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        assert_eq!(skip.tick().await, start);
-        let next = skip.tick().await;
-        assert!(next > start + period * 4, "the missed ticks were skipped");
-        assert_eq!(
-            (next - start).as_nanos() % period.as_nanos(),
-            0,
-            "on the old schedule"
-        );
+    let now = Instant::now();
+    let start = now - period * 5 - 3 * MS;
+    let mut skip = time::interval_at(start, period);
+    skip.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    assert_eq!(skip.tick().await, start);
+    assert_eq!(
+        skip.tick().await,
+        start + period * 6,
+        "the missed ticks were skipped; the next is on the old schedule"
+    );
 
-        let mut delay = time::interval_at(start, period);
-        delay.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        let before = Instant::now();
-        assert_eq!(delay.tick().await, start);
-        assert!(
-            delay.tick().await >= before + period,
-            "a new schedule from the late tick"
-        );
-    });
+    let now = Instant::now();
+    let start = now - period * 5 - 3 * MS;
+    let mut delay = time::interval_at(start, period);
+    delay.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    assert_eq!(delay.tick().await, start);
+    assert_eq!(
+        delay.tick().await,
+        now + period,
+        "a new schedule from the late tick"
+    );
 }
 
 #[test]
@@ -156,33 +157,35 @@ fn a_zero_period_is_refused() {
     let _ = time::interval(Duration::ZERO);
 }
 
-#[test]
-fn a_timeout_scope_can_be_moved_earlier_or_later_while_the_work_waits() {
+#[weft::test(paused)]
+async fn a_timeout_scope_can_be_moved_earlier_or_later_while_the_work_waits() {
     use weft::time::TimeoutScope;
-    weft::run(async {
-        // Later: the work outlives the first deadline.
-        let scope = TimeoutScope::new(Duration::from_millis(2));
-        let extend = scope.clone();
-        let work = async move {
-            extend.reschedule(Instant::now() + Duration::from_secs(60));
-            sleep(Duration::from_millis(5)).await;
-            1
-        };
-        assert_eq!(scope.run(work).await, Ok(1));
-        assert!(!scope.expired());
-        // Earlier: another task cuts a long deadline short while the work is parked.
-        let scope = TimeoutScope::new(Duration::from_secs(3600));
-        let cutter = scope.clone();
-        weft::spawn(async move { cutter.reschedule(Instant::now()) });
-        let start = Instant::now();
-        assert!(scope.run(pending::<()>()).await.is_err());
-        assert!(scope.expired());
-        assert!(start.elapsed() < Duration::from_secs(3600));
+    // Later: the work outlives the first deadline.
+    let scope = TimeoutScope::new(2 * MS);
+    let extend = scope.clone();
+    let work = async move {
+        extend.reschedule(Instant::now() + Duration::from_secs(60));
+        sleep(5 * MS).await;
+        1
+    };
+    assert_eq!(scope.run(work).await, Ok(1));
+    assert!(!scope.expired());
+    // Earlier: another task cuts a long deadline short while the work is parked.
+    let scope = TimeoutScope::new(Duration::from_secs(3600));
+    let cutter = scope.clone();
+    let start = Instant::now();
+    weft::spawn(async move {
+        sleep(7 * MS).await;
+        cutter.reschedule(Instant::now());
     });
+    assert!(scope.run(pending::<()>()).await.is_err());
+    assert!(scope.expired());
+    assert_eq!(start.elapsed(), 7 * MS);
 }
 
 #[test]
 fn a_send_sleep_may_cross_threads_between_polls_and_be_reset() {
+    // Real clock: the thread crossing is the point.
     weft::run(async {
         let mut sleep = Box::pin(weft::time::SendSleep::after(Duration::from_secs(3600)));
         // Armed on this runtime...
@@ -193,10 +196,7 @@ fn a_send_sleep_may_cross_threads_between_polls_and_be_reset() {
         // ...moved to another thread and back (hyper may require it to be Send)...
         let mut sleep = std::thread::spawn(move || sleep).join().unwrap();
         // ...and moved earlier: it now ends at the new deadline, not in an hour.
-        sleep
-            .as_mut()
-            .get_mut()
-            .reset(std::time::Instant::now() + Duration::from_millis(1));
+        sleep.as_mut().get_mut().reset(Instant::now() + MS);
         let started = std::time::Instant::now();
         sleep.await;
         assert!(started.elapsed() < Duration::from_secs(60));
@@ -205,19 +205,20 @@ fn a_send_sleep_may_cross_threads_between_polls_and_be_reset() {
 
 #[test]
 fn a_timer_behind_a_cancelled_earlier_one_fires_on_time() {
-    // The reactor leaves its timerfd at the earlier (cancelled) deadline rather than re-arming
-    // it later: the early wake must find nothing due, re-arm, and the later timer still fire.
+    // Real clock on purpose: this is about the timerfd. The reactor leaves it at the earlier
+    // (cancelled) deadline rather than re-arming it later: the early wake must find nothing
+    // due, re-arm, and the later timer still fire.
     weft::run(async {
-        let started = Instant::now();
-        let mut early = Box::pin(sleep(Duration::from_millis(5)));
+        let started = std::time::Instant::now();
+        let mut early = Box::pin(sleep(5 * MS));
         let armed = std::future::poll_fn(|cx| {
             std::task::Poll::Ready(std::future::Future::poll(early.as_mut(), cx).is_pending())
         });
         assert!(armed.await);
         drop(early); // cancelled, like a timeout whose work finished first
-        sleep(Duration::from_millis(20)).await;
+        sleep(20 * MS).await;
         let waited = started.elapsed();
-        assert!(waited >= Duration::from_millis(20), "early: {waited:?}");
+        assert!(waited >= 20 * MS, "early: {waited:?}");
         assert!(waited < Duration::from_secs(5), "late: {waited:?}");
     });
 }
