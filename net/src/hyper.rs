@@ -167,27 +167,29 @@ where
 #[derive(Clone, Copy, Debug, Default)]
 pub struct HyperTimer;
 
+/// hyper asks the timer for the time ([`now`](::hyper::rt::Timer::now)) before it sets a
+/// deadline, so the deadlines it hands back are on the runtime's clock, which a test may
+/// have paused: a `header_read_timeout` of 200 ms then fires exactly 200 ms later in
+/// virtual time.
 impl ::hyper::rt::Timer for HyperTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn HyperSleepTrait>> {
         Box::pin(TimerSleep(SendSleep::after(duration)))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn HyperSleepTrait>> {
-        Box::pin(TimerSleep(SendSleep::until(on_runtime_clock(deadline))))
+        Box::pin(TimerSleep(SendSleep::until(deadline.into())))
+    }
+
+    fn now(&self) -> Instant {
+        weft_runtime::time::Instant::now().into_std()
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn HyperSleepTrait>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<TimerSleep>() {
-            Some(mine) => mine.get_mut().0.reset(on_runtime_clock(new_deadline)),
+            Some(mine) => mine.get_mut().0.reset(new_deadline.into()),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }
-}
-
-/// hyper reads `std::time::Instant`, the system clock; the same distance from now on the
-/// runtime's clock, which a test may have paused or moved.
-fn on_runtime_clock(deadline: Instant) -> weft_runtime::time::Instant {
-    weft_runtime::time::Instant::now() + deadline.saturating_duration_since(Instant::now())
 }
 
 /// A sleep as hyper wants it: `Send + Sync`, since a [`SendSleep`] is.
