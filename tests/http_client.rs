@@ -119,31 +119,29 @@ fn malformed_responses_are_errors_of_their_kind() {
     });
 }
 
-#[test]
-fn limits_on_headers_body_and_time() {
-    weft::run(async {
-        let mut big_head = b"HTTP/1.1 200 OK\r\n".to_vec();
-        big_head.extend(format!("X-Filler: {}\r\n\r\n", "a".repeat(5000)).bytes());
-        assert_eq!(kind(get_raw(&big_head).await), ErrorKind::TooLarge);
-        let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
-        many.extend((0..100).flat_map(|i| format!("X-{i}: 1\r\n").into_bytes()));
-        many.extend_from_slice(b"\r\n");
-        assert_eq!(kind(get_raw(&many).await), ErrorKind::TooLarge);
-        let big_body = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1 << 20);
-        assert_eq!(
-            kind(get_raw(big_body.as_bytes()).await),
-            ErrorKind::TooLarge
-        );
+#[weft::test(paused)]
+async fn limits_on_headers_body_and_time() {
+    let mut big_head = b"HTTP/1.1 200 OK\r\n".to_vec();
+    big_head.extend(format!("X-Filler: {}\r\n\r\n", "a".repeat(5000)).bytes());
+    assert_eq!(kind(get_raw(&big_head).await), ErrorKind::TooLarge);
+    let mut many = b"HTTP/1.1 200 OK\r\n".to_vec();
+    many.extend((0..100).flat_map(|i| format!("X-{i}: 1\r\n").into_bytes()));
+    many.extend_from_slice(b"\r\n");
+    assert_eq!(kind(get_raw(&many).await), ErrorKind::TooLarge);
+    let big_body = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", 1 << 20);
+    assert_eq!(
+        kind(get_raw(big_body.as_bytes()).await),
+        ErrorKind::TooLarge
+    );
 
-        // Headers that never end: only the time limit can stop it.
-        let url = raw_server(b"HTTP/1.1 200 OK\r\nX-Slow: 1\r\n".to_vec(), false).await;
-        let limits = Limits {
-            timeout: Duration::from_millis(200),
-            ..Limits::default()
-        };
-        let err = Client::new("t", limits).get(&url).await.unwrap_err();
-        assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
-    });
+    // Headers that never end: only the time limit can stop it.
+    let url = raw_server(b"HTTP/1.1 200 OK\r\nX-Slow: 1\r\n".to_vec(), false).await;
+    let limits = Limits {
+        timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let err = Client::new("t", limits).get(&url).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
 }
 
 #[test]

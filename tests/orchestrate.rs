@@ -39,56 +39,46 @@ fn join_all_keeps_list_order_and_runs_concurrently() {
     });
 }
 
-#[test]
-fn dropping_join_all_midway_drops_every_future() {
+#[weft::test(paused)]
+async fn dropping_join_all_midway_drops_every_future() {
     let drops = Rc::new(Cell::new(0));
-    weft::run({
-        let drops = drops.clone();
-        async move {
-            let futures: Vec<_> = (0..3)
-                .map(|_| {
-                    let probe = DropProbe::new(&drops);
-                    async move {
-                        let _probe = probe;
-                        pending::<()>().await
-                    }
-                })
-                .collect();
-            assert!(
-                timeout(Duration::from_millis(1), join_all(futures))
-                    .await
-                    .is_err()
-            );
-        }
-    });
+    let futures: Vec<_> = (0..3)
+        .map(|_| {
+            let probe = DropProbe::new(&drops);
+            async move {
+                let _probe = probe;
+                pending::<()>().await
+            }
+        })
+        .collect();
+    assert!(
+        timeout(Duration::from_millis(1), join_all(futures))
+            .await
+            .is_err()
+    );
     assert_eq!(drops.get(), 3);
 }
 
-#[test]
-fn race_returns_the_first_and_drops_the_rest() {
+#[weft::test(paused)]
+async fn race_returns_the_first_and_drops_the_rest() {
     let drops = Rc::new(Cell::new(0));
-    weft::run({
-        let drops = drops.clone();
-        async move {
-            let racers: Vec<_> = [50u64, 1, 30]
-                .into_iter()
-                .map(|ms| {
-                    let probe = DropProbe::new(&drops);
-                    async move {
-                        let _probe = probe;
-                        sleep(Duration::from_millis(ms)).await;
-                        ms
-                    }
-                })
-                .collect();
-            assert_eq!(race(racers).await, (1, 1));
-            assert_eq!(
-                drops.get(),
-                3,
-                "the winner finished, the losers were dropped"
-            );
-        }
-    });
+    let racers: Vec<_> = [50u64, 1, 30]
+        .into_iter()
+        .map(|ms| {
+            let probe = DropProbe::new(&drops);
+            async move {
+                let _probe = probe;
+                sleep(Duration::from_millis(ms)).await;
+                ms
+            }
+        })
+        .collect();
+    assert_eq!(race(racers).await, (1, 1));
+    assert_eq!(
+        drops.get(),
+        3,
+        "the winner finished, the losers were dropped"
+    );
 }
 
 #[test]
@@ -97,30 +87,28 @@ fn race_of_nothing_is_refused() {
     weft::run(race(Vec::<std::future::Ready<()>>::new()));
 }
 
-#[test]
-fn shielded_work_survives_the_outer_cancel() {
-    weft::run(async {
-        let (go, done) = (Event::new(), Event::new());
-        let work = {
-            let (go, done) = (go.clone(), done.clone());
-            async move {
-                go.wait().await;
-                done.set();
-                7
-            }
-        };
-        // The work cannot finish before `go`, so the timeout is sure to win.
-        assert!(
-            timeout(Duration::from_millis(1), shield(work))
-                .await
-                .is_err()
-        );
-        assert!(!done.is_set());
-        go.set();
-        done.wait().await; // the shielded work went on after its waiter gave up
-        // Awaited to the end, a shielded future gives the output.
-        assert_eq!(shield(async { 5 }).await.unwrap(), 5);
-    });
+#[weft::test(paused)]
+async fn shielded_work_survives_the_outer_cancel() {
+    let (go, done) = (Event::new(), Event::new());
+    let work = {
+        let (go, done) = (go.clone(), done.clone());
+        async move {
+            go.wait().await;
+            done.set();
+            7
+        }
+    };
+    // The work cannot finish before `go`, so the timeout is sure to win.
+    assert!(
+        timeout(Duration::from_millis(1), shield(work))
+            .await
+            .is_err()
+    );
+    assert!(!done.is_set());
+    go.set();
+    done.wait().await; // the shielded work went on after its waiter gave up
+    // Awaited to the end, a shielded future gives the output.
+    assert_eq!(shield(async { 5 }).await.unwrap(), 5);
 }
 
 #[test]
@@ -394,31 +382,29 @@ mod pool {
     use super::*;
     use weft::task::Pool;
 
-    #[test]
-    fn a_pool_never_runs_more_than_its_size() {
-        weft::run(async {
-            let pool = Pool::new(3);
-            let (running, most) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
-            let mut handles = Vec::new();
-            for i in 0..20u64 {
-                let (running, most) = (running.clone(), most.clone());
-                handles.push(
-                    pool.spawn(async move {
-                        running.set(running.get() + 1);
-                        most.set(most.get().max(running.get()));
-                        sleep(Duration::from_millis(i % 3)).await;
-                        running.set(running.get() - 1);
-                    })
-                    .await,
-                );
-                assert!(pool.free_count() <= 3);
-            }
-            for h in handles {
-                h.await.unwrap();
-            }
-            assert_eq!(most.get(), 3);
-            assert_eq!(pool.free_count(), 3);
-        });
+    #[weft::test(paused)]
+    async fn a_pool_never_runs_more_than_its_size() {
+        let pool = Pool::new(3);
+        let (running, most) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        let mut handles = Vec::new();
+        for i in 0..20u64 {
+            let (running, most) = (running.clone(), most.clone());
+            handles.push(
+                pool.spawn(async move {
+                    running.set(running.get() + 1);
+                    most.set(most.get().max(running.get()));
+                    sleep(Duration::from_millis(i % 3)).await;
+                    running.set(running.get() - 1);
+                })
+                .await,
+            );
+            assert!(pool.free_count() <= 3);
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        assert_eq!(most.get(), 3);
+        assert_eq!(pool.free_count(), 3);
     }
 
     #[test]
@@ -439,51 +425,49 @@ mod pool {
         });
     }
 
-    #[test]
-    fn imap_is_ordered_and_imap_unordered_follows_completion() {
-        weft::run(async {
-            let pool = Pool::new(4);
-            let work = |ms: u64| async move {
-                sleep(Duration::from_millis(ms)).await;
-                ms
-            };
-            // Tens of milliseconds apart, so the finishing order does not depend on load.
-            let mut ordered = pool.imap([90u64, 10, 50], work);
-            let mut seen = Vec::new();
-            while let Some(r) = ordered.next().await {
-                seen.push(r.unwrap());
-            }
-            assert_eq!(seen, [90, 10, 50]);
-            let mut unordered = pool.imap_unordered([90u64, 10, 50], work);
-            let mut seen = Vec::new();
-            while let Some(r) = unordered.next().await {
-                seen.push(r.unwrap());
-            }
-            assert_eq!(seen, [10, 50, 90]);
-            let collected = pool.map_unordered([90u64, 10, 50], work).await;
-            let collected: Vec<u64> = collected.into_iter().map(Result::unwrap).collect();
-            assert_eq!(collected, [10, 50, 90]);
-        });
+    #[weft::test(paused)]
+    async fn imap_is_ordered_and_imap_unordered_follows_completion() {
+        let pool = Pool::new(4);
+        let work = |ms: u64| async move {
+            sleep(Duration::from_millis(ms)).await;
+            ms
+        };
+        // On the paused clock a millisecond apart is as good as an hour: the order is exact.
+        let start = weft::time::Instant::now();
+        let mut ordered = pool.imap([3u64, 1, 2], work);
+        let mut seen = Vec::new();
+        while let Some(r) = ordered.next().await {
+            seen.push(r.unwrap());
+        }
+        assert_eq!(seen, [3, 1, 2]);
+        assert_eq!(start.elapsed(), Duration::from_millis(3), "all ran at once");
+        let mut unordered = pool.imap_unordered([3u64, 1, 2], work);
+        let mut seen = Vec::new();
+        while let Some(r) = unordered.next().await {
+            seen.push(r.unwrap());
+        }
+        assert_eq!(seen, [1, 2, 3]);
+        let collected = pool.map_unordered([3u64, 1, 2], work).await;
+        let collected: Vec<u64> = collected.into_iter().map(Result::unwrap).collect();
+        assert_eq!(collected, [1, 2, 3]);
     }
 
-    #[test]
-    fn join_waits_until_the_pool_is_empty() {
-        weft::run(async {
-            let pool = Pool::new(2);
-            let done = Rc::new(Cell::new(0));
-            for _ in 0..2 {
-                let done = done.clone();
-                drop(
-                    pool.spawn(async move {
-                        sleep(Duration::from_millis(2)).await;
-                        done.set(done.get() + 1);
-                    })
-                    .await,
-                );
-            }
-            pool.join().await;
-            assert_eq!(done.get(), 2);
-        });
+    #[weft::test(paused)]
+    async fn join_waits_until_the_pool_is_empty() {
+        let pool = Pool::new(2);
+        let done = Rc::new(Cell::new(0));
+        for _ in 0..2 {
+            let done = done.clone();
+            drop(
+                pool.spawn(async move {
+                    sleep(Duration::from_millis(2)).await;
+                    done.set(done.get() + 1);
+                })
+                .await,
+            );
+        }
+        pool.join().await;
+        assert_eq!(done.get(), 2);
     }
 }
 
@@ -574,103 +558,94 @@ mod joins_and_waits {
         });
     }
 
-    #[test]
-    fn wait_returns_when_asked_and_cancels_nothing() {
-        weft::run(async {
-            let spawn_sleep = |ms: u64| {
+    #[weft::test(paused)]
+    async fn wait_returns_when_asked_and_cancels_nothing() {
+        let spawn_sleep = |ms: u64| {
+            weft::spawn(async move {
+                sleep(Duration::from_millis(ms)).await;
+                ms
+            })
+        };
+        // The first task waits for an event that only the test sets, so the second is
+        // sure to finish first, however loaded the machine.
+        let go = Event::new();
+        let held = weft::spawn({
+            let go = go.clone();
+            async move {
+                go.wait().await;
+                20
+            }
+        });
+        let waited = wait([held, spawn_sleep(1)], None, ReturnWhen::FirstCompleted).await;
+        assert_eq!(waited.done.len(), 1);
+        assert_eq!(waited.done[0].0, 1);
+        assert_eq!(waited.pending.len(), 1);
+        let (index, still_running) = waited.pending.into_iter().next().unwrap();
+        assert_eq!(index, 0);
+        go.set();
+        assert_eq!(still_running.await.unwrap(), 20, "not cancelled");
+
+        let failing = weft::spawn(async { panic!("expected in this test") });
+        let waited = wait(
+            [spawn_sleep(3600), failing],
+            None,
+            ReturnWhen::FirstException,
+        )
+        .await;
+        assert!(waited.done[0].1.as_ref().unwrap_err().is_panic());
+        waited.pending[0].1.abort();
+
+        let waited = wait(
+            [spawn_sleep(3600)],
+            Some(Duration::from_millis(2)),
+            ReturnWhen::AllCompleted,
+        )
+        .await;
+        assert!(
+            waited.done.is_empty(),
+            "a timeout is not an error: nothing finished"
+        );
+        waited.pending[0].1.abort();
+    }
+
+    #[weft::test(paused)]
+    async fn as_completed_yields_in_finishing_order() {
+        let tasks: Vec<_> = [60u64, 20, 40]
+            .into_iter()
+            .map(|ms| {
                 weft::spawn(async move {
                     sleep(Duration::from_millis(ms)).await;
                     ms
                 })
-            };
-            // The first task waits for an event that only the test sets, so the second is
-            // sure to finish first, however loaded the machine.
-            let go = Event::new();
-            let held = weft::spawn({
-                let go = go.clone();
-                async move {
-                    go.wait().await;
-                    20
-                }
-            });
-            let waited = wait([held, spawn_sleep(1)], None, ReturnWhen::FirstCompleted).await;
-            assert_eq!(waited.done.len(), 1);
-            assert_eq!(waited.done[0].0, 1);
-            assert_eq!(waited.pending.len(), 1);
-            let (index, still_running) = waited.pending.into_iter().next().unwrap();
-            assert_eq!(index, 0);
-            go.set();
-            assert_eq!(still_running.await.unwrap(), 20, "not cancelled");
-
-            let failing = weft::spawn(async { panic!("expected in this test") });
-            let waited = wait(
-                [spawn_sleep(3600), failing],
-                None,
-                ReturnWhen::FirstException,
-            )
-            .await;
-            assert!(waited.done[0].1.as_ref().unwrap_err().is_panic());
-            waited.pending[0].1.abort();
-
-            let waited = wait(
-                [spawn_sleep(3600)],
-                Some(Duration::from_millis(2)),
-                ReturnWhen::AllCompleted,
-            )
-            .await;
-            assert!(
-                waited.done.is_empty(),
-                "a timeout is not an error: nothing finished"
-            );
-            waited.pending[0].1.abort();
-        });
-    }
-
-    #[test]
-    fn as_completed_yields_in_finishing_order() {
-        weft::run(async {
-            let tasks: Vec<_> = [60u64, 20, 40]
-                .into_iter()
-                .map(|ms| {
-                    weft::spawn(async move {
-                        sleep(Duration::from_millis(ms)).await;
-                        ms
-                    })
-                })
-                .collect();
-            let mut stream = as_completed(tasks);
-            let mut seen = Vec::new();
-            while let Some((index, result)) = stream.next().await {
-                seen.push((index, result.unwrap()));
-            }
-            assert_eq!(seen, [(1, 20), (2, 40), (0, 60)]);
-        });
+            })
+            .collect();
+        let mut stream = as_completed(tasks);
+        let mut seen = Vec::new();
+        while let Some((index, result)) = stream.next().await {
+            seen.push((index, result.unwrap()));
+        }
+        assert_eq!(seen, [(1, 20), (2, 40), (0, 60)]);
     }
 }
 
 mod select_macro {
     use super::*;
 
-    #[test]
-    fn the_first_branch_to_finish_wins_and_the_others_are_dropped() {
+    #[weft::test(paused)]
+    async fn the_first_branch_to_finish_wins_and_the_others_are_dropped() {
         let drops = Rc::new(Cell::new(0));
-        weft::run({
-            let drops = drops.clone();
-            async move {
-                let probe = DropProbe::new(&drops);
-                let slow = async move {
-                    let _probe = probe;
-                    sleep(Duration::from_secs(3600)).await;
-                    "slow"
-                };
-                let winner = weft::select! {
-                    s = slow => s.to_string(),
-                    n = async { yield_now().await; 7u8 } => format!("fast {n}"),
-                };
-                assert_eq!(winner, "fast 7");
-                assert_eq!(drops.get(), 1, "the losing branch was dropped");
-            }
-        });
+        let probe = DropProbe::new(&drops);
+        let slow = async move {
+            let _probe = probe;
+            sleep(Duration::from_secs(3600)).await;
+            "slow"
+        };
+        let winner = weft::select! {
+            s = slow => s.to_string(),
+            n = async { yield_now().await; 7u8 } => format!("fast {n}"),
+        };
+        assert_eq!(winner, "fast 7");
+        assert_eq!(drops.get(), 1, "the losing branch was dropped");
     }
 
     #[test]
@@ -747,128 +722,114 @@ fn wait_reports_done_tasks_in_finishing_order() {
     });
 }
 
-#[test]
-fn cancelling_a_gather_cancels_the_children_it_still_waits_for() {
+#[weft::test(paused)]
+async fn cancelling_a_gather_cancels_the_children_it_still_waits_for() {
     for fail_fast in [false, true] {
         let drops = Rc::new(Cell::new(0));
-        weft::run({
-            let drops = drops.clone();
-            async move {
-                let done = weft::spawn(async { 1 });
-                let probe = DropProbe::new(&drops);
-                let stuck = weft::spawn(async move {
-                    let _probe = probe;
-                    pending::<u32>().await
-                });
-                yield_now().await; // `done` finishes, `stuck` waits forever
-                let tasks = [done, stuck];
-                let timed_out = if fail_fast {
-                    timeout(Duration::from_millis(1), gather_or_fail(tasks))
-                        .await
-                        .is_err()
-                } else {
-                    timeout(Duration::from_millis(1), gather(tasks))
-                        .await
-                        .is_err()
-                };
-                assert!(timed_out);
-                yield_now().await;
-                assert_eq!(
-                    drops.get(),
-                    1,
-                    "the unfinished child was cancelled (fail_fast: {fail_fast})"
-                );
-            }
+        let done = weft::spawn(async { 1 });
+        let probe = DropProbe::new(&drops);
+        let stuck = weft::spawn(async move {
+            let _probe = probe;
+            pending::<u32>().await
         });
+        yield_now().await; // `done` finishes, `stuck` waits forever
+        let tasks = [done, stuck];
+        let timed_out = if fail_fast {
+            timeout(Duration::from_millis(1), gather_or_fail(tasks))
+                .await
+                .is_err()
+        } else {
+            timeout(Duration::from_millis(1), gather(tasks))
+                .await
+                .is_err()
+        };
+        assert!(timed_out);
+        yield_now().await;
+        assert_eq!(
+            drops.get(),
+            1,
+            "the unfinished child was cancelled (fail_fast: {fail_fast})"
+        );
     }
 }
 
-#[test]
-fn wait_and_as_completed_cancel_nothing_when_dropped() {
-    weft::run(async {
-        let go = Event::new();
-        let spawn_waiter = || {
-            let go = go.clone();
-            weft::spawn(async move { go.wait().await })
-        };
-        let (a, b) = (spawn_waiter(), spawn_waiter());
-        let (a_id, b_id) = (a.id(), b.id());
-        drop(task::as_completed([a]));
-        let waited = timeout(
-            Duration::from_millis(1),
-            task::wait([b], None, task::ReturnWhen::AllCompleted),
-        )
-        .await;
-        assert!(waited.is_err());
-        yield_now().await;
-        let alive: Vec<_> = all_tasks().iter().map(|t| t.id).collect();
-        assert!(
-            alive.contains(&a_id) && alive.contains(&b_id),
-            "both still run"
-        );
-        go.set();
-    });
+#[weft::test(paused)]
+async fn wait_and_as_completed_cancel_nothing_when_dropped() {
+    let go = Event::new();
+    let spawn_waiter = || {
+        let go = go.clone();
+        weft::spawn(async move { go.wait().await })
+    };
+    let (a, b) = (spawn_waiter(), spawn_waiter());
+    let (a_id, b_id) = (a.id(), b.id());
+    drop(task::as_completed([a]));
+    let waited = timeout(
+        Duration::from_millis(1),
+        task::wait([b], None, task::ReturnWhen::AllCompleted),
+    )
+    .await;
+    assert!(waited.is_err());
+    yield_now().await;
+    let alive: Vec<_> = all_tasks().iter().map(|t| t.id).collect();
+    assert!(
+        alive.contains(&a_id) && alive.contains(&b_id),
+        "both still run"
+    );
+    go.set();
 }
 
-#[test]
-fn wait_for_aborts_the_task_on_timeout_and_when_cancelled_but_not_on_success() {
+#[weft::test(paused)]
+async fn wait_for_aborts_the_task_on_timeout_and_when_cancelled_but_not_on_success() {
     let drops = Rc::new(Cell::new(0));
-    weft::run({
-        let drops = drops.clone();
+    let quick = weft::spawn(async { 5 });
+    assert_eq!(
+        task::wait_for(quick, Duration::from_secs(60))
+            .await
+            .unwrap()
+            .unwrap(),
+        5
+    );
+
+    let probe = DropProbe::new(&drops);
+    let stuck = weft::spawn(async move {
+        let _probe = probe;
+        pending::<()>().await
+    });
+    let waited = task::wait_for(stuck, Duration::from_millis(1)).await;
+    assert_eq!(waited.unwrap_err(), weft::time::TimeoutError::new());
+    yield_now().await;
+    assert_eq!(drops.get(), 1, "the timed-out task was aborted");
+
+    let probe = DropProbe::new(&drops);
+    let stuck = weft::spawn(async move {
+        let _probe = probe;
+        pending::<()>().await
+    });
+    drop(task::wait_for(stuck, Duration::from_secs(60)));
+    yield_now().await;
+    assert_eq!(drops.get(), 2, "cancelling wait_for aborted its task");
+}
+
+#[weft::test(paused)]
+async fn as_completed_timeout_reports_what_finished_then_the_timeout() {
+    let go = Event::new();
+    let quick = weft::spawn(async { "quick" });
+    let held = weft::spawn({
+        let go = go.clone();
         async move {
-            let quick = weft::spawn(async { 5 });
-            assert_eq!(
-                task::wait_for(quick, Duration::from_secs(60))
-                    .await
-                    .unwrap()
-                    .unwrap(),
-                5
-            );
-
-            let probe = DropProbe::new(&drops);
-            let stuck = weft::spawn(async move {
-                let _probe = probe;
-                pending::<()>().await
-            });
-            let waited = task::wait_for(stuck, Duration::from_millis(1)).await;
-            assert_eq!(waited.unwrap_err(), weft::time::TimeoutError::new());
-            yield_now().await;
-            assert_eq!(drops.get(), 1, "the timed-out task was aborted");
-
-            let probe = DropProbe::new(&drops);
-            let stuck = weft::spawn(async move {
-                let _probe = probe;
-                pending::<()>().await
-            });
-            drop(task::wait_for(stuck, Duration::from_secs(60)));
-            yield_now().await;
-            assert_eq!(drops.get(), 2, "cancelling wait_for aborted its task");
+            go.wait().await;
+            "held"
         }
     });
-}
-
-#[test]
-fn as_completed_timeout_reports_what_finished_then_the_timeout() {
-    weft::run(async {
-        let go = Event::new();
-        let quick = weft::spawn(async { "quick" });
-        let held = weft::spawn({
-            let go = go.clone();
-            async move {
-                go.wait().await;
-                "held"
-            }
-        });
-        let held_id = held.id();
-        let mut finished = task::as_completed_timeout([held, quick], Duration::from_millis(2));
-        let (index, result) = finished.next().await.unwrap().unwrap();
-        assert_eq!((index, result.unwrap()), (1, "quick"));
-        assert!(finished.next().await.unwrap().is_err(), "then the timeout");
-        assert!(finished.next().await.is_none(), "and the end");
-        assert!(
-            all_tasks().iter().any(|t| t.id == held_id),
-            "nothing was cancelled"
-        );
-        go.set();
-    });
+    let held_id = held.id();
+    let mut finished = task::as_completed_timeout([held, quick], Duration::from_millis(2));
+    let (index, result) = finished.next().await.unwrap().unwrap();
+    assert_eq!((index, result.unwrap()), (1, "quick"));
+    assert!(finished.next().await.unwrap().is_err(), "then the timeout");
+    assert!(finished.next().await.is_none(), "and the end");
+    assert!(
+        all_tasks().iter().any(|t| t.id == held_id),
+        "nothing was cancelled"
+    );
+    go.set();
 }

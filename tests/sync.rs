@@ -60,19 +60,17 @@ fn a_mutex_waiter_granted_then_dropped_passes_the_lock_on() {
     assert!(!mutex.is_locked());
 }
 
-#[test]
-fn a_timed_out_lock_attempt_leaves_the_mutex_usable() {
-    weft::run(async {
-        let mutex = Mutex::new(());
-        let held = mutex.lock().await;
-        assert!(
-            timeout(Duration::from_millis(1), mutex.lock())
-                .await
-                .is_err()
-        );
-        drop(held);
-        assert!(mutex.try_lock().is_some());
-    });
+#[weft::test(paused)]
+async fn a_timed_out_lock_attempt_leaves_the_mutex_usable() {
+    let mutex = Mutex::new(());
+    let held = mutex.lock().await;
+    assert!(
+        timeout(Duration::from_millis(1), mutex.lock())
+            .await
+            .is_err()
+    );
+    drop(held);
+    assert!(mutex.try_lock().is_some());
 }
 
 #[test]
@@ -160,51 +158,47 @@ fn condition_notify_wakes_that_many_and_a_cancelled_notified_waiter_passes_it_on
     assert!(poll_once(b.as_mut()).is_ready());
 }
 
-#[test]
-fn condition_wait_timeout_reports_whether_it_was_notified() {
-    weft::run(async {
-        let cond = Condition::new(false);
-        let (guard, notified) = cond
-            .lock()
-            .await
-            .wait_timeout(Duration::from_millis(1))
-            .await;
-        assert!(!notified);
-        assert!(!*guard);
-    });
+#[weft::test(paused)]
+async fn condition_wait_timeout_reports_whether_it_was_notified() {
+    let cond = Condition::new(false);
+    let (guard, notified) = cond
+        .lock()
+        .await
+        .wait_timeout(Duration::from_millis(1))
+        .await;
+    assert!(!notified);
+    assert!(!*guard);
 }
 
-#[test]
-fn condition_wait_for_timeout_returns_the_predicates_last_value() {
-    weft::run(async {
-        let cond = Condition::new(0u32);
-        // Nobody changes the value: the predicate still fails when the time is up.
-        let (guard, held) = cond
-            .lock()
-            .await
-            .wait_for_timeout(|n| *n > 0, Duration::from_millis(1))
-            .await;
-        assert!(!held);
-        drop(guard);
-        // A producer makes it true before the limit.
-        let producer = weft::spawn({
-            let cond = cond.clone();
-            async move {
-                let mut n = cond.lock().await;
-                *n = 7;
-                n.notify_all();
-            }
-        });
-        let (guard, held) = cond
-            .lock()
-            .await
-            .wait_for_timeout(|n| *n > 0, Duration::from_secs(60))
-            .await;
-        assert!(held);
-        assert_eq!(*guard, 7);
-        drop(guard);
-        producer.await.unwrap();
+#[weft::test(paused)]
+async fn condition_wait_for_timeout_returns_the_predicates_last_value() {
+    let cond = Condition::new(0u32);
+    // Nobody changes the value: the predicate still fails when the time is up.
+    let (guard, held) = cond
+        .lock()
+        .await
+        .wait_for_timeout(|n| *n > 0, Duration::from_millis(1))
+        .await;
+    assert!(!held);
+    drop(guard);
+    // A producer makes it true before the limit.
+    let producer = weft::spawn({
+        let cond = cond.clone();
+        async move {
+            let mut n = cond.lock().await;
+            *n = 7;
+            n.notify_all();
+        }
     });
+    let (guard, held) = cond
+        .lock()
+        .await
+        .wait_for_timeout(|n| *n > 0, Duration::from_secs(60))
+        .await;
+    assert!(held);
+    assert_eq!(*guard, 7);
+    drop(guard);
+    producer.await.unwrap();
 }
 
 #[test]
@@ -278,17 +272,15 @@ fn barrier_abort_breaks_waiters_until_reset() {
     });
 }
 
-#[test]
-fn a_cancelled_barrier_waiter_breaks_the_barrier() {
-    weft::run(async {
-        let barrier = Barrier::new(2);
-        assert!(
-            timeout(Duration::from_millis(1), barrier.wait())
-                .await
-                .is_err()
-        );
-        assert!(barrier.is_broken());
-    });
+#[weft::test(paused)]
+async fn a_cancelled_barrier_waiter_breaks_the_barrier() {
+    let barrier = Barrier::new(2);
+    assert!(
+        timeout(Duration::from_millis(1), barrier.wait())
+            .await
+            .is_err()
+    );
+    assert!(barrier.is_broken());
 }
 
 #[test]
@@ -404,27 +396,25 @@ fn a_queue_join_that_can_never_finish_is_reported_not_hung() {
     assert!(report.is_err());
 }
 
-#[test]
-fn a_primitive_that_another_task_will_signal_is_not_a_deadlock() {
-    weft::run(async {
-        let event = Event::new();
-        let (tx, rx) = weft::channel::oneshot::channel();
-        weft::spawn({
-            let event = event.clone();
-            async move {
-                event.wait().await;
-                tx.send("relayed").unwrap();
-            }
-        });
-        weft::spawn({
-            let event = event.clone();
-            async move {
-                weft::time::sleep(Duration::from_millis(1)).await;
-                event.set();
-            }
-        });
-        assert_eq!(rx.await, Ok("relayed"));
+#[weft::test(paused)]
+async fn a_primitive_that_another_task_will_signal_is_not_a_deadlock() {
+    let event = Event::new();
+    let (tx, rx) = weft::channel::oneshot::channel();
+    weft::spawn({
+        let event = event.clone();
+        async move {
+            event.wait().await;
+            tx.send("relayed").unwrap();
+        }
     });
+    weft::spawn({
+        let event = event.clone();
+        async move {
+            weft::time::sleep(Duration::from_millis(1)).await;
+            event.set();
+        }
+    });
+    assert_eq!(rx.await, Ok("relayed"));
 }
 
 #[test]

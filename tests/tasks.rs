@@ -58,26 +58,21 @@ fn tasks_have_ids_and_names() {
     });
 }
 
-#[test]
-fn abort_of_a_sleeping_task_cancels_it_and_drops_its_future() {
+#[weft::test(paused)]
+async fn abort_of_a_sleeping_task_cancels_it_and_drops_its_future() {
     let drops = Rc::new(Cell::new(0));
-    weft::run({
-        let drops = drops.clone();
-        async move {
-            let probe = DropProbe::new(&drops);
-            let handle = weft::spawn(async move {
-                let _probe = probe;
-                sleep(Duration::from_secs(3600)).await;
-            });
-            yield_now().await; // let it start sleeping
-            assert!(!handle.is_finished());
-            handle.abort();
-            let err = handle.await.unwrap_err();
-            assert!(err.is_cancelled());
-            assert!(err.to_string().contains("cancelled"));
-            assert_eq!(drops.get(), 1);
-        }
+    let probe = DropProbe::new(&drops);
+    let handle = weft::spawn(async move {
+        let _probe = probe;
+        sleep(Duration::from_secs(3600)).await;
     });
+    yield_now().await; // let it start sleeping
+    assert!(!handle.is_finished());
+    handle.abort();
+    let err = handle.await.unwrap_err();
+    assert!(err.is_cancelled());
+    assert!(err.to_string().contains("cancelled"));
+    assert_eq!(drops.get(), 1);
 }
 
 #[test]
