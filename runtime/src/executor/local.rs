@@ -69,12 +69,35 @@ impl OwnedTask {
 /// The wakers held inside weft's primitives, by the address of what they wake (a task
 /// header, or the main future's waker data). The addresses are only compared, never read; a
 /// held waker keeps its task's cell alive, so an address cannot be reused while it is here.
-#[derive(Default)]
 pub(crate) struct HeldWakers {
     targets: RefCell<Slab<(usize, WaitOn)>>,
+    /// A seeded runtime's shuffle, which keeps the waiters one resource wakes in one round
+    /// in the order it woke them.
+    shuffle: Option<Rc<Shuffle>>,
 }
 
 impl HeldWakers {
+    fn new(shuffle: Option<Rc<Shuffle>>) -> HeldWakers {
+        HeldWakers {
+            targets: RefCell::default(),
+            shuffle,
+        }
+    }
+
+    /// Wakes `waker`, held under `key`, and forgets it. In a seeded runtime the tasks one
+    /// resource wakes keep their order (the FIFO its waiters were served in): a resource's
+    /// address, with the top bit set, is their scheduling group.
+    pub(crate) fn wake(&self, key: usize, waker: Waker) {
+        let (_, what) = self.targets.borrow_mut().remove(key);
+        match &self.shuffle {
+            None => waker.wake(),
+            Some(shuffle) => {
+                let group = (Rc::as_ptr(&what.resource) as u64) | 1 << 63;
+                shuffle.in_group(group, || waker.wake());
+            }
+        }
+    }
+
     /// Notes a held waker, which waits on `what`.
     pub(crate) fn insert(&self, waker: &Waker, what: &WaitOn) -> usize {
         self.targets
@@ -128,7 +151,7 @@ pub(crate) struct Core {
     /// How many times the idle waiters were woken, so each can tell its wake from others.
     idle_rounds: Cell<u64>,
     /// Seeded scheduling, when a seed was given.
-    pub(crate) shuffle: Option<Shuffle>,
+    pub(crate) shuffle: Option<Rc<Shuffle>>,
     pub(crate) event_interval: u32,
     budget: u32,
     /// The wakers of this runtime that weft's own primitives hold right now (`WakerSlot`).
@@ -173,6 +196,7 @@ impl Core {
         clock: Clock,
         shuffle: Option<Shuffle>,
     ) -> Core {
+        let shuffle = shuffle.map(Rc::new);
         let keep_stats = debug.is_some() || trace.is_some();
         Core {
             id: remote.id,
@@ -188,7 +212,7 @@ impl Core {
             idle_rounds: Cell::new(0),
             event_interval,
             budget,
-            held_wakers: Rc::new(HeldWakers::default()),
+            held_wakers: Rc::new(HeldWakers::new(shuffle.clone())),
             main_waker: Cell::new(None),
             debug,
             completions: RefCell::new(HashMap::new()),

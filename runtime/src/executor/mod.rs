@@ -398,7 +398,7 @@ impl Runtime {
     /// The seed of the runtime's scheduling order, if it was given one ([`Builder::seed`] or
     /// `WEFT_SEED`).
     pub fn seed(&self) -> Option<u64> {
-        self.core.shuffle.as_ref().map(Shuffle::seed)
+        self.core.shuffle.as_ref().map(|shuffle| shuffle.seed())
     }
 
     /// A copy of the flight recorder's events, or `None` if it is off (see

@@ -4,10 +4,11 @@
 //!
 //! A *round* is what the run queue holds when the previous round has been run: the tasks
 //! woken (or spawned) while it ran. At the start of each round the queue is permuted. The
-//! permutation keeps the one order weft documents between tasks woken together: tasks woken by
-//! timers with the same deadline run in the order the timers were armed. (The FIFO of waiter
-//! lists needs nothing here: a primitive hands what it releases to its first waiter when it
-//! wakes it, so the order in which the woken waiters then run changes nothing.)
+//! permutation keeps the orders weft documents between tasks woken together: tasks woken by
+//! timers with the same deadline run in the order the timers were armed, and the waiters one
+//! primitive wakes run in the order it woke them, first come first served (a `Queue` wakes
+//! its getters in order and each takes the next item as it runs, so their run order is who
+//! gets what).
 //!
 //! Tasks that must keep their relative order share a nonzero *group*; the permutation is a
 //! random interleaving of the groups' sequences and the ungrouped tasks.

@@ -42,16 +42,14 @@ impl WakerSlot {
         self.waker = Some(waker.clone());
     }
 
-    /// Removes and returns the waker.
-    pub(crate) fn take(&mut self) -> Option<Waker> {
-        self.release();
-        self.waker.take()
-    }
-
     /// Wakes the stored waker, if any, and empties the slot.
     pub(crate) fn wake(&mut self) {
-        if let Some(waker) = self.take() {
-            waker.wake();
+        let census = self.census.take();
+        match (self.waker.take(), census) {
+            (Some(waker), Some((held, key))) => held.wake(key, waker),
+            (Some(waker), None) => waker.wake(),
+            (None, Some((held, key))) => held.remove(key),
+            (None, None) => {}
         }
     }
 
