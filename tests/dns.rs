@@ -76,6 +76,30 @@ async fn fake_server(
 ) -> (SocketAddr, Rc<Cell<usize>>) {
     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
+    (addr, serve_udp(socket, answer))
+}
+
+/// Like [`fake_server`], with a TCP listener on the same port for the caller to serve. The
+/// kernel picks a free TCP port, which a UDP socket (another test's) may hold: then another.
+async fn fake_server_and_listener(
+    answer: impl Fn(&[u8]) -> Vec<Vec<u8>> + 'static,
+) -> (SocketAddr, TcpListener) {
+    for _ in 0..20 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        if let Ok(socket) = UdpSocket::bind(addr).await {
+            serve_udp(socket, answer);
+            return (addr, listener);
+        }
+    }
+    panic!("no loopback port was free for both TCP and UDP in 20 tries");
+}
+
+/// Answers each datagram on `socket` with `answer`'s datagrams; returns the query count.
+fn serve_udp(
+    socket: UdpSocket,
+    answer: impl Fn(&[u8]) -> Vec<Vec<u8>> + 'static,
+) -> Rc<Cell<usize>> {
     let queries = Rc::new(Cell::new(0));
     let counter = queries.clone();
     weft::spawn(async move {
@@ -88,7 +112,7 @@ async fn fake_server(
             }
         }
     });
-    (addr, queries)
+    queries
 }
 
 /// A reply with the address `last` for A queries and nothing for AAAA.
@@ -206,8 +230,7 @@ fn answers_are_cached_for_their_ttl_and_ttl_zero_is_not_cached() {
 #[test]
 fn a_truncated_reply_is_asked_again_over_tcp() {
     weft::run(async {
-        let (server, _) = fake_server(|q| vec![reply(q, 0x8380, &[])]).await; // TC set
-        let listener = TcpListener::bind(server).await.unwrap();
+        let (server, listener) = fake_server_and_listener(|q| vec![reply(q, 0x8380, &[])]).await; // TC set
         weft::spawn(async move {
             loop {
                 let (mut conn, _) = listener.accept().await.unwrap();
@@ -433,7 +456,25 @@ struct Dnsmasq {
 impl Dnsmasq {
     /// `None` when dnsmasq is not installed, unless `WEFT_REQUIRE_DNSMASQ` is set (CI sets
     /// it after installing dnsmasq), in which case that is a failure.
+    ///
+    /// The port is one the kernel found free for UDP; dnsmasq binds TCP on it too, which
+    /// another socket may hold. Then dnsmasq exits at once, and a fresh port is tried.
     fn start() -> Option<Dnsmasq> {
+        let mut log = Vec::new();
+        for _ in 0..10 {
+            match Dnsmasq::start_on_a_free_port(&mut log) {
+                Ok(started) => return started,
+                Err(()) => continue,
+            }
+        }
+        panic!(
+            "dnsmasq exited before it started, ten times:\n{}",
+            log.join("\n")
+        );
+    }
+
+    /// `Err` when dnsmasq exited before it started (its log is added to `log`).
+    fn start_on_a_free_port(log: &mut Vec<String>) -> Result<Option<Dnsmasq>, ()> {
         let port = std::net::UdpSocket::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -468,7 +509,7 @@ impl Dnsmasq {
             Ok(child) => child,
             Err(err) if std::env::var_os("WEFT_REQUIRE_DNSMASQ").is_none() => {
                 eprintln!("skipping the dnsmasq tests: cannot start dnsmasq ({err})");
-                return None;
+                return Ok(None);
             }
             Err(err) => panic!("WEFT_REQUIRE_DNSMASQ is set but dnsmasq cannot start: {err}"),
         };
@@ -478,13 +519,17 @@ impl Dnsmasq {
         let started = lines
             .by_ref()
             .map_while(Result::ok)
+            .inspect(|line| log.push(line.clone()))
             .any(|line| line.contains("started"));
-        assert!(started, "dnsmasq exited before it started");
+        if !started {
+            let _ = child.wait();
+            return Err(());
+        }
         std::thread::spawn(move || lines.for_each(drop)); // keep draining its log
-        Some(Dnsmasq {
+        Ok(Some(Dnsmasq {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        })
+        }))
     }
 }
 
