@@ -2,7 +2,6 @@
 //! ordering bug found by a sweep of seeds and replayed from the seed that found it.
 
 use std::cell::RefCell;
-use std::process::Command;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -120,6 +119,49 @@ fn a_seed_keeps_a_mutex_first_come_first_served() {
     }
 }
 
+#[test]
+fn a_seed_keeps_queue_getters_and_semaphore_acquirers_first_come_first_served() {
+    for seed in 0..50 {
+        let (got, acquired) = seeded(seed).block_on(async {
+            let queue = Rc::new(weft::queue::Queue::new(0));
+            let semaphore = weft::sync::Semaphore::new(0);
+            let acquired = Rc::new(RefCell::new(Vec::new()));
+            let mut getters = Vec::new();
+            for n in 0..4 {
+                let queue = queue.clone();
+                getters.push(spawn(async move { (n, queue.get().await.unwrap()) }));
+                let (semaphore, acquired) = (semaphore.clone(), acquired.clone());
+                spawn(async move {
+                    let _permit = semaphore.acquire().await;
+                    acquired.borrow_mut().push(n);
+                    std::future::pending::<()>().await;
+                });
+                // Getter and acquirer n queue up before n + 1 start.
+                wait_all_tasks_blocked().await;
+            }
+            // Released at once: four items for four getters, two permits for four acquirers.
+            for item in 10..14 {
+                queue.try_put(item).unwrap();
+            }
+            semaphore.release(2);
+            let mut got = Vec::new();
+            for getter in getters {
+                got.push(getter.await.unwrap());
+            }
+            wait_all_tasks_blocked().await;
+            let mut acquired = acquired.take();
+            acquired.sort();
+            (got, acquired)
+        });
+        assert_eq!(got, [(0, 10), (1, 11), (2, 12), (3, 13)], "seed {seed}");
+        assert_eq!(
+            acquired,
+            [0, 1],
+            "seed {seed}: the first two acquirers got the permits"
+        );
+    }
+}
+
 /// A real ordering bug: the subscriber is spawned before the publisher, so in wake order it
 /// subscribes before anything is sent, and the test "works". Nothing guarantees that order:
 /// when the publisher runs first, its message goes to nobody and the subscriber sees the
@@ -171,26 +213,8 @@ async fn a_test_with_an_ordering_bug() {
     assert_eq!(subscribe_then_publish().await, Ok("hello"));
 }
 
-/// Runs `a_test_with_an_ordering_bug` in a child process (with `WEFT_SEED`, if given) and
-/// returns whether it passed and its stderr.
 fn run_the_buggy_test(seed: Option<&str>) -> (bool, String) {
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command.args([
-        "a_test_with_an_ordering_bug",
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    command.env_remove("WEFT_SEED");
-    if let Some(seed) = seed {
-        command.env("WEFT_SEED", seed);
-    }
-    let output = command.output().unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    test_support::run_ignored_test("a_test_with_an_ordering_bug", seed)
 }
 
 #[test]

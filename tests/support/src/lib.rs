@@ -43,3 +43,26 @@ impl Drop for DropProbe {
         self.drops.set(self.drops.get() + 1);
     }
 }
+
+/// Runs one `#[ignore]`d test of the current test binary in a child process, with
+/// `WEFT_SEED` set to `weft_seed` (or unset), and returns whether it passed and its stderr:
+/// for tests that fail on purpose, to check what the failure prints.
+pub fn run_ignored_test(name: &str, weft_seed: Option<&str>) -> (bool, String) {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args([
+        name,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command.env_remove("WEFT_SEED").env("RUST_BACKTRACE", "0");
+    if let Some(seed) = weft_seed {
+        command.env("WEFT_SEED", seed);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
