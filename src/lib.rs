@@ -33,7 +33,11 @@
 //! - [`spawn`], [`task`]: tasks, join handles, abort, `yield_now`, `gather`, `current_task`,
 //!   `all_tasks`, and a `Spawner` for libraries that spawn through futures-task's traits.
 //! - [`future`]: `join_all`, `race`, `shield`.
-//! - [`time`]: `sleep`, `timeout`, `interval`.
+//! - [`time`]: `sleep`, `timeout`, `interval`, and the runtime's clock (`time::Instant`),
+//!   which a test can pause and move (`pause`, `advance`).
+//! - [`testing`], [`macro@test`], [`macro@main`]: `#[weft::test(paused, seeds = 100)]` runs a
+//!   test on a paused clock, under many scheduling orders, and prints how to replay the one
+//!   that failed.
 //! - [`sync`]: `Mutex`, `RLock`, `Condition`, `Semaphore`, `BoundedSemaphore`, `Event`,
 //!   `Barrier`, `RwLock` — Python's `threading` toolbox, async.
 //! - [`queue`]: `Queue`, `LifoQueue`, `PriorityQueue` with `task_done`/`join`/`shutdown`.

@@ -138,8 +138,8 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// An error at the `fn` keyword unless the function is `async`.
 fn check_async(function: &ItemFn, what: &str) -> syn::Result<()> {
     if function.sig.asyncness.is_none() {
-        return Err(syn::Error::new_spanned(
-            &function.sig.fn_token,
+        return Err(syn::Error::new(
+            function.sig.fn_token.span,
             format!("{what} goes on an `async fn`"),
         ));
     }

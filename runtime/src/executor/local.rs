@@ -184,18 +184,28 @@ pub(crate) struct Core {
     main_task: Cell<Option<TaskId>>,
 }
 
+/// What a `Builder` decides about a new core.
+pub(crate) struct CoreSettings {
+    pub(crate) event_interval: u32,
+    pub(crate) budget: u32,
+    pub(crate) debug: Option<DebugMode>,
+    pub(crate) instruments: Instruments,
+    pub(crate) trace: Option<Recorder>,
+    pub(crate) clock: Clock,
+    pub(crate) shuffle: Option<Shuffle>,
+}
+
 impl Core {
-    pub(crate) fn new(
-        remote: Arc<Remote>,
-        reactor: Reactor,
-        event_interval: u32,
-        budget: u32,
-        debug: Option<DebugMode>,
-        instruments: Instruments,
-        trace: Option<Recorder>,
-        clock: Clock,
-        shuffle: Option<Shuffle>,
-    ) -> Core {
+    pub(crate) fn new(remote: Arc<Remote>, reactor: Reactor, settings: CoreSettings) -> Core {
+        let CoreSettings {
+            event_interval,
+            budget,
+            debug,
+            instruments,
+            trace,
+            clock,
+            shuffle,
+        } = settings;
         let shuffle = shuffle.map(Rc::new);
         let keep_stats = debug.is_some() || trace.is_some();
         Core {

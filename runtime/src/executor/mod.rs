@@ -44,8 +44,8 @@ use instrument::Instruments;
 pub use time_limit::TimeLimitError;
 
 use self::debug::{DebugHook, DebugMode};
-use self::local::Core;
 pub(crate) use self::local::HeldWakers;
+use self::local::{Core, CoreSettings};
 use self::remote::Remote;
 use self::shuffle::Shuffle;
 use crate::reactor::{Reactor, Wait};
@@ -331,17 +331,16 @@ impl Builder {
         let trace = (self.flight_recorder > 0)
             .then(|| crate::trace::recorder::Recorder::new(self.flight_recorder));
         let trace_file = self.trace_file.filter(|_| trace.is_some());
-        let core = Core::new(
-            remote,
-            reactor,
-            self.event_interval,
-            self.budget,
+        let settings = CoreSettings {
+            event_interval: self.event_interval,
+            budget: self.budget,
             debug,
-            self.instruments,
+            instruments: self.instruments,
             trace,
-            Clock::new(self.start_paused, self.auto_advance),
-            self.seed.map(Shuffle::new),
-        );
+            clock: Clock::new(self.start_paused, self.auto_advance),
+            shuffle: self.seed.map(Shuffle::new),
+        };
+        let core = Core::new(remote, reactor, settings);
         Ok(Runtime {
             core: Rc::new(core),
             trace_file,

@@ -12,7 +12,7 @@ use crate::executor::with_core;
 ///
 /// The runtime's clock is the system's monotonic clock (what `std::time::Instant` reads) until
 /// a test pauses it ([`pause`], or [`Builder::start_paused`]); from then on it moves only when
-/// the test or the runtime moves it ([`advance`], [auto-advance](AutoAdvance)). So:
+/// the test or the runtime moves it ([`advance`], [auto-advance](super::AutoAdvance)). So:
 ///
 /// **`std::time::Instant::now()` does not see a paused clock.** Measure and compute deadlines
 /// with `weft::time::Instant` in code that tests will run on a paused clock; a deadline taken

@@ -39,6 +39,7 @@ mod sleep;
 mod timeout;
 
 pub use clock::AutoAdvance;
+#[cfg(feature = "blocking")]
 pub(crate) use control::ClockHold;
 pub use control::{
     AutoAdvanceHold, advance, advance_to_next_timer, hold_auto_advance, is_paused, pause, resume,
