@@ -10,7 +10,8 @@ use weft::io::AsyncReadExt;
 use weft::runtime::Builder;
 use weft::task::{spawn, wait_all_tasks_blocked};
 use weft::time::{
-    AutoAdvance, Instant, advance, advance_to_next_timer, hold_auto_advance, sleep, timeout,
+    AutoAdvance, Instant, advance, advance_to_next_timer, hold_auto_advance, hold_auto_advance_for,
+    sleep, timeout,
 };
 
 fn paused(mode: AutoAdvance) -> weft::Runtime {
@@ -162,6 +163,35 @@ fn a_hold_keeps_a_timeout_from_firing_while_a_reply_is_on_its_way() {
         // Released: idle again, the clock jumps.
         sleep(SECOND).await;
         assert_eq!(Instant::now() - start, SECOND);
+    });
+}
+
+#[test]
+fn a_timed_hold_lets_a_reply_arrive_and_lapses_when_none_comes() {
+    paused(AutoAdvance::WhenIdle).block_on(async {
+        // A reply within the hold's real time: the clock waits for it.
+        let start = Instant::now();
+        let (mut stream, thread) = answered_by_a_thread(b"pong");
+        let hold = hold_auto_advance_for(60 * SECOND);
+        let mut reply = [0; 4];
+        timeout(SECOND, stream.read_exact(&mut reply))
+            .await
+            .expect("held: the clock cannot jump to the timeout")
+            .unwrap();
+        assert_eq!(Instant::now(), start, "the clock did not move");
+        thread.join().unwrap();
+        drop(hold);
+        // No reply: once the hold lapses the clock jumps, and the timeout fires on time.
+        let (mut quiet, _peer) = weft::net::UnixStream::pair().unwrap();
+        let real = std::time::Instant::now();
+        let _hold = hold_auto_advance_for(Duration::from_millis(20));
+        let read = timeout(SECOND, quiet.read(&mut reply)).await;
+        assert!(read.is_err(), "nothing came");
+        assert_eq!(Instant::now() - start, SECOND, "at the timeout's deadline");
+        assert!(
+            real.elapsed() >= Duration::from_millis(20),
+            "not before the hold lapsed"
+        );
     });
 }
 

@@ -408,8 +408,8 @@ async fn ask_udp(
     let socket = UdpSocket::bind_addr(local)?;
     socket.connect_addr(server)?;
     // The reply is on its way from outside: a paused test clock must not jump to the
-    // deadline in the meantime.
-    let _hold = weft_runtime::time::hold_auto_advance();
+    // deadline in the meantime, unless the real time is up too (a silent server).
+    let _hold = weft_runtime::time::hold_auto_advance_for(limit);
     let deadline = weft_runtime::time::Instant::now() + limit;
     socket.send(question.query).await?;
     let mut buf = [0u8; 512];
@@ -427,7 +427,7 @@ async fn ask_tcp(
     question: &Question<'_>,
     limit: Duration,
 ) -> io::Result<Reply> {
-    let _hold = weft_runtime::time::hold_auto_advance();
+    let _hold = weft_runtime::time::hold_auto_advance_for(limit);
     timeout(limit, async {
         let mut stream = crate::tcp::connect_one(server).await?;
         let mut framed = (question.query.len() as u16).to_be_bytes().to_vec();

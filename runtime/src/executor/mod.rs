@@ -526,6 +526,7 @@ impl Runtime {
                 continue;
             }
             polls_since_io = 0;
+            // A paused clock's jump: to this deadline, once the real time has come.
             let mut jump_to = None;
             let wait = if ready() {
                 Wait::No
@@ -544,15 +545,21 @@ impl Runtime {
                     None => {
                         // Paused: look at the sockets for as long as auto-advance says,
                         // then jump to the deadline if nothing happened.
-                        jump_to = Some(deadline);
+                        let real_now = std::time::Instant::now();
                         match core.clock.idle_wait() {
-                            Some(idle) if idle.is_zero() => Wait::No,
-                            Some(idle) => Wait::Until(std::time::Instant::now() + idle),
-                            None if self.only_timers_left(&main, &waker) => Wait::No,
-                            None => {
-                                jump_to = None;
-                                Wait::Forever
+                            Some(idle) if idle.is_zero() => {
+                                jump_to = Some((deadline, real_now));
+                                Wait::No
                             }
+                            Some(idle) => {
+                                jump_to = Some((deadline, real_now + idle));
+                                Wait::Until(real_now + idle)
+                            }
+                            None if self.only_timers_left(&main, &waker) => {
+                                jump_to = Some((deadline, real_now));
+                                Wait::No
+                            }
+                            None => Wait::Forever,
                         }
                     }
                 }
@@ -571,8 +578,9 @@ impl Runtime {
             };
             core.trim_run_queue();
             let events = core.wait_for_io(wait);
-            if let Some(deadline) = jump_to {
-                if events == 0 && !ready() && !core.remote.is_notified() {
+            if let Some((deadline, not_before)) = jump_to {
+                let quiet = events == 0 && !ready() && !core.remote.is_notified();
+                if quiet && std::time::Instant::now() >= not_before {
                     core.clock.set_now(deadline);
                 }
             }

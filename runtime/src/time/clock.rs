@@ -5,16 +5,19 @@
 //! Pausing folds the elapsed time into `base`; moving it sets `base`. A runtime that never
 //! pauses reads the system clock directly and pays one branch for the rest.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::time::{Duration, Instant};
+
+use slab::Slab;
 
 /// When a paused clock moves by itself: trio's `MockClock.autojump_threshold`, tokio's
 /// auto-advance. Set with [`Builder::auto_advance`](crate::runtime::Builder::auto_advance) or
 /// [`set_auto_advance`](crate::time::set_auto_advance).
 ///
 /// The runtime is **idle** when no task is ready, no [hold](crate::time::hold_auto_advance)
-/// is taken (a blocking-pool job, a DNS query or a child-process wait in flight each takes
-/// one) and a look at the sockets, without waiting, finds nothing. A paused clock that may
+/// is taken (a blocking-pool job in flight takes one; a DNS query takes one that lapses
+/// after the query's time limit, [`hold_auto_advance_for`](crate::time::hold_auto_advance_for))
+/// and a look at the sockets, without waiting, finds nothing. A paused clock that may
 /// move jumps then to the earliest timer's deadline, so the timers' effects happen in the
 /// order of their deadlines.
 ///
@@ -60,6 +63,8 @@ pub(crate) struct Clock {
     auto: Cell<AutoAdvance>,
     /// How many holds on auto-advance are taken.
     holds: Cell<usize>,
+    /// Holds that lapse at a moment of real time, by key.
+    timed_holds: RefCell<Slab<Instant>>,
 }
 
 impl Clock {
@@ -68,6 +73,7 @@ impl Clock {
             virtual_clock: Cell::new(None),
             auto: Cell::new(auto),
             holds: Cell::new(0),
+            timed_holds: RefCell::default(),
         };
         if paused {
             clock.pause();
@@ -142,17 +148,29 @@ impl Clock {
         self.auto.set(mode);
     }
 
-    /// How long to look at the sockets before a paused clock may jump to the next timer:
-    /// `None` if it may not jump now (auto-advance off, or held).
+    /// How long to look at the sockets before a paused clock may jump to the next timer
+    /// (the idle threshold, or until the last timed hold lapses, whichever is later): `None`
+    /// if it may not jump (auto-advance off, or held without a time limit).
     pub(crate) fn idle_wait(&self) -> Option<Duration> {
         if self.holds.get() > 0 {
             return None;
         }
-        match self.auto.get() {
-            AutoAdvance::Off => None,
-            AutoAdvance::WhenIdle => Some(Duration::ZERO),
-            AutoAdvance::AfterIdle(threshold) => Some(threshold),
+        let threshold = match self.auto.get() {
+            AutoAdvance::Off => return None,
+            AutoAdvance::WhenIdle => Duration::ZERO,
+            AutoAdvance::AfterIdle(threshold) => threshold,
+        };
+        let timed_holds = self.timed_holds.borrow();
+        if timed_holds.is_empty() {
+            return Some(threshold);
         }
+        let now = Instant::now();
+        let lapse = timed_holds
+            .iter()
+            .map(|(_, until)| until.saturating_duration_since(now))
+            .max()
+            .unwrap_or_default();
+        Some(threshold.max(lapse))
     }
 
     pub(crate) fn hold(&self) {
@@ -161,5 +179,17 @@ impl Clock {
 
     pub(crate) fn release(&self) {
         self.holds.set(self.holds.get() - 1);
+    }
+
+    /// A hold that lapses after `real` of real time; returns its key.
+    pub(crate) fn hold_for(&self, real: Duration) -> usize {
+        let until = Instant::now()
+            .checked_add(real)
+            .unwrap_or_else(|| Instant::now() + super::control::FAR_FUTURE);
+        self.timed_holds.borrow_mut().insert(until)
+    }
+
+    pub(crate) fn release_timed(&self, key: usize) {
+        self.timed_holds.borrow_mut().remove(key);
     }
 }

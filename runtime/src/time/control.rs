@@ -164,6 +164,8 @@ pub struct AutoAdvanceHold {
 #[derive(Debug)]
 pub(crate) struct ClockHold {
     runtime: u32,
+    /// The key of a hold that lapses by itself; `None` for one that lasts until dropped.
+    timed: Option<usize>,
 }
 
 impl ClockHold {
@@ -172,7 +174,20 @@ impl ClockHold {
         with_core(|core| {
             core.map(|core| {
                 core.clock.hold();
-                ClockHold { runtime: core.id }
+                ClockHold {
+                    runtime: core.id,
+                    timed: None,
+                }
+            })
+        })
+    }
+
+    /// A hold that lapses after `real` of real time, if a runtime runs on this thread.
+    fn take_for(real: Duration) -> Option<ClockHold> {
+        with_core(|core| {
+            core.map(|core| ClockHold {
+                runtime: core.id,
+                timed: Some(core.clock.hold_for(real)),
             })
         })
     }
@@ -182,7 +197,10 @@ impl Drop for ClockHold {
     fn drop(&mut self) {
         with_core(|core| {
             if let Some(core) = core.filter(|core| core.id == self.runtime) {
-                core.clock.release();
+                match self.timed {
+                    None => core.clock.release(),
+                    Some(key) => core.clock.release_timed(key),
+                }
             }
         });
     }
@@ -225,6 +243,38 @@ pub fn hold_auto_advance() -> AutoAdvanceHold {
     expect_core("weft::time::hold_auto_advance");
     AutoAdvanceHold {
         _hold: ClockHold::take().expect("a runtime runs on this thread"),
+        _not_send: PhantomData,
+    }
+}
+
+/// Like [`hold_auto_advance`], but the hold lapses by itself after `real` of real time: for
+/// a reply that should come soon but might not come at all. A paused clock then waits up
+/// to `real` for it, and jumps on if it has not come, so a timeout around it fires (at its
+/// own deadline on the runtime's clock) instead of the test hanging. weft's DNS resolver
+/// holds the clock this way for each query, for as long as the query's own time limit.
+///
+/// # Panics
+/// Outside a runtime.
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::io::AsyncReadExt;
+/// use weft::time::{Instant, hold_auto_advance_for, timeout};
+///
+/// let rt = weft::runtime::Builder::new().start_paused(true).build().unwrap();
+/// rt.block_on(async {
+///     let (mut quiet, _peer) = weft::net::UnixStream::pair().unwrap();
+///     let start = Instant::now();
+///     let _hold = hold_auto_advance_for(Duration::from_millis(10));
+///     let read = timeout(Duration::from_secs(5), quiet.read(&mut [0; 1])).await;
+///     assert!(read.is_err(), "nothing came");
+///     assert_eq!(start.elapsed(), Duration::from_secs(5), "at the timeout's own deadline");
+/// });
+/// ```
+pub fn hold_auto_advance_for(real: Duration) -> AutoAdvanceHold {
+    expect_core("weft::time::hold_auto_advance_for");
+    AutoAdvanceHold {
+        _hold: ClockHold::take_for(real).expect("a runtime runs on this thread"),
         _not_send: PhantomData,
     }
 }

@@ -42,8 +42,8 @@ pub use clock::AutoAdvance;
 #[cfg(feature = "blocking")]
 pub(crate) use control::ClockHold;
 pub use control::{
-    AutoAdvanceHold, advance, advance_to_next_timer, hold_auto_advance, is_paused, pause, resume,
-    set_auto_advance,
+    AutoAdvanceHold, advance, advance_to_next_timer, hold_auto_advance, hold_auto_advance_for,
+    is_paused, pause, resume, set_auto_advance,
 };
 pub use instant::Instant;
 
