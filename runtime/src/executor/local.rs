@@ -91,10 +91,7 @@ impl HeldWakers {
         let (_, what) = self.targets.borrow_mut().remove(key);
         match &self.shuffle {
             None => waker.wake(),
-            Some(shuffle) => {
-                let group = (Rc::as_ptr(&what.resource) as u64) | 1 << 63;
-                shuffle.in_group(group, || waker.wake());
-            }
+            Some(shuffle) => wake_in_group(shuffle, &what, waker),
         }
     }
 
@@ -124,6 +121,16 @@ impl HeldWakers {
             .filter(|(_, (target, _))| live.contains(target))
             .count()
     }
+}
+
+/// Wakes `waker` in the scheduling group of the resource it waited on. Out of line: only a
+/// seeded runtime comes here, and inlined it would crowd the hot paths of every primitive
+/// out of the inliner's budget (an uncontended lock then paid a call for its thread-local).
+#[cold]
+#[inline(never)]
+fn wake_in_group(shuffle: &Shuffle, what: &WaitOn, waker: Waker) {
+    let group = (Rc::as_ptr(&what.resource) as u64) | 1 << 63;
+    shuffle.in_group(group, || waker.wake());
 }
 
 /// The run queue's capacity when a runtime starts, and the least it shrinks back to.

@@ -102,11 +102,21 @@ impl Future for Permits<'_> {
 
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.key.is_none() && self.core.try_acquire(self.need) {
+            return Poll::Ready(());
+        }
+        self.poll_waiting(cx)
+    }
+}
+
+impl Permits<'_> {
+    /// The rest of `poll`, when the permits were not free at once: join the queue, or see
+    /// whether the turn came. Out of line, so that the free case (an uncontended lock) is a
+    /// few instructions with no stack frame to set up for this one.
+    #[inline(never)]
+    fn poll_waiting(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let core = self.core;
         if self.key.is_none() {
-            if core.try_acquire(self.need) {
-                return Poll::Ready(());
-            }
             let key = core.waiters.borrow_mut().push(Some(cx.waker()), self.need);
             core.contended.set(true);
             self.key = Some(key);

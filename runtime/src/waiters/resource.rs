@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::panic::Location;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::task::TaskId;
 
@@ -16,9 +17,23 @@ thread_local! {
     static TRACK_HOLDERS: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether any thread has ever turned holder tracking on. Every acquire and release reads
+/// it first: a plain load of a global, where the thread-local takes a call to its accessor
+/// whenever the inliner runs out of budget (an uncontended lock paid 40% for that call).
+static TRACKING_ANYWHERE: AtomicBool = AtomicBool::new(false);
+
 /// Turns holder tracking on or off for this thread; returns what it was.
 pub(crate) fn set_tracking(on: bool) -> bool {
+    if on {
+        TRACKING_ANYWHERE.store(true, Ordering::Relaxed);
+    }
     TRACK_HOLDERS.with(|track| track.replace(on))
+}
+
+/// Whether this thread's runtime records who holds locks and permits.
+#[inline]
+fn tracking() -> bool {
+    TRACKING_ANYWHERE.load(Ordering::Relaxed) && TRACK_HOLDERS.with(Cell::get)
 }
 
 /// One lock, queue, channel or other thing tasks wait on.
@@ -47,7 +62,7 @@ impl Resource {
     /// The current task took it (a lock, a permit), if holders are tracked.
     #[inline]
     pub(crate) fn taken(&self) {
-        if TRACK_HOLDERS.with(Cell::get) {
+        if tracking() {
             self.note_taken();
         }
     }
@@ -63,7 +78,7 @@ impl Resource {
     /// permits can be handed from task to task).
     #[inline]
     pub(crate) fn given_back(&self) {
-        if TRACK_HOLDERS.with(Cell::get) {
+        if tracking() {
             self.note_given_back();
         }
     }
