@@ -101,7 +101,7 @@ impl Future for Permits<'_> {
     type Output = ();
 
     #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if self.key.is_none() && self.core.try_acquire(self.need) {
             return Poll::Ready(());
         }
