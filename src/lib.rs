@@ -81,6 +81,7 @@ pub mod net {
     pub use weft_net::tls;
 }
 
+pub use weft_net::process;
 pub use weft_net::signal;
 
 /// Async I/O: read/write extension traits, and the registration API for your own sources.

@@ -12,6 +12,7 @@ mod dns;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
+pub mod process;
 mod server;
 pub mod signal;
 mod tcp;

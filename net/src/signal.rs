@@ -156,6 +156,13 @@ impl Signals {
     }
 }
 
+impl Signals {
+    /// Names what these signals stand for in a task dump ("child process 12 (git)").
+    pub(crate) fn set_label(&self, label: String) {
+        self.woken.registration().set_label(label);
+    }
+}
+
 impl Drop for Signals {
     fn drop(&mut self) {
         for watched in &self.watched {
