@@ -101,6 +101,7 @@ fn main() {
     let crawler = read_json(&weft_benches::path("crawler"));
     let http = read_json(&weft_benches::path("http"));
     let tls = read_json(&weft_benches::path("tls"));
+    let process = read_json(&weft_benches::path("process"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -142,6 +143,7 @@ fn main() {
     write_http(&mut md, http.as_ref(), &mut targets);
     write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());
+    write_process(&mut md, process.as_ref(), &mut targets);
 
     let mut head = String::new();
     let _ = writeln!(head, "## Targets\n\n| target | measured | |\n|---|---|---|");
@@ -470,6 +472,47 @@ fn write_memory(md: &mut String, memory: Option<&Value>, targets: &mut Vec<Targe
         what: "per-task overhead ≤ 64 bytes beyond the future".into(),
         measured: weft.map(|w| format!("{w:.0} B")).unwrap_or_default(),
         met: weft.map(|w| w <= 64.0),
+    });
+}
+
+fn write_process(md: &mut String, process: Option<&Value>, targets: &mut Vec<Target>) {
+    let rows = rows(process);
+    if rows.is_empty() {
+        return;
+    }
+    let children = rows[0]["children"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "## Child processes\n\nCommand: `cargo bench --bench process`. Spawn `true` and wait for it, \
+         {children} times one after another; each peer in a process of its own. weft watches each \
+         child through a pidfd, or through SIGCHLD where pidfds are refused (forced here with \
+         `WEFT_CHILD_WATCH=sigchld`). Nearly all of the time is the kernel's fork, exec and exit.\n"
+    );
+    let per_second = |name: &str| {
+        rows.iter()
+            .find(|r| r["runtime"] == name)
+            .and_then(|r| r["per_second"].as_f64())
+    };
+    let weft = per_second("weft");
+    let _ = writeln!(
+        md,
+        "| runtime | children per second | weft ÷ this |\n|---|---:|---:|"
+    );
+    for r in &rows {
+        let rate = r["per_second"].as_f64().unwrap_or(0.0);
+        let ratio = weft.map(|w| format!("{:.2}", w / rate)).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} | {rate:.0} | {ratio} |",
+            r["runtime"].as_str().unwrap_or("?")
+        );
+    }
+    let _ = writeln!(md);
+    let vs_tokio = weft.zip(per_second("tokio::process")).map(|(w, t)| w / t);
+    targets.push(Target {
+        what: "child processes per second ≥ tokio::process".into(),
+        measured: vs_tokio.map(|r| format!("{r:.2}×")).unwrap_or_default(),
+        met: vs_tokio.map(|r| r >= 1.0),
     });
 }
 
