@@ -50,6 +50,8 @@
 //!   async DNS stub client).
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, `BufReader` (asyncio's `StreamReader`: lines
 //!   and separators), and `Async`/`Registration` to plug in your own mio sources.
+//! - [`process`]: child processes (`Command`, `Child`), asyncio's `create_subprocess_exec`,
+//!   with no helper thread.
 //! - [`signal`]: `ctrl_c` and `Signals`, Unix signals awaited like any event (asyncio's
 //!   `add_signal_handler`).
 //! - [`Runtime`]: hold a runtime yourself; [`run`] makes one per call.
