@@ -104,6 +104,12 @@ impl ExitWatch {
         }
     }
 
+    /// Whether `changed` reports an exit that happened before the watch began (a pidfd
+    /// does; a `SIGCHLD` that came before is gone).
+    pub(crate) fn tells_past_exits(&self) -> bool {
+        matches!(self, ExitWatch::Pidfd(_))
+    }
+
     /// The child was not done after all: the next `changed` waits for a new event.
     pub(crate) fn not_yet(&self) {
         if let ExitWatch::Pidfd(pidfd) = self {
