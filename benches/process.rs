@@ -46,34 +46,48 @@ fn measure(peer: &str, n: usize) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = Mode::from_env();
-    let n = mode.pick(1000, 300, 20);
+    // Rounds in which the peers take turns, so a slow spell of the machine falls on all of
+    // them alike; each peer's rate is its median round.
+    let (rounds, n) = mode.pick((9, 200), (3, 100), (1, 20));
     if let Some(i) = args.iter().position(|a| a == "--child") {
         println!("{}", measure(&args[i + 1], n));
         return;
     }
-    let mut rows = Vec::new();
-    for peer in ["weft", "weft (SIGCHLD)", "tokio::process", "async-process"] {
-        // Each in a process of its own: weft decides its exit-watching path once per process,
-        // and async-process starts threads that would stay for the next peer.
-        let mut child = StdCommand::new(std::env::current_exe().unwrap());
-        child
-            .args(["--child", peer])
-            .env("WEFT_BENCH_MODE", format!("{mode:?}").to_lowercase());
-        if peer == "weft (SIGCHLD)" {
-            child.env(weft::process::CHILD_WATCH_ENV, "sigchld");
+    let peers = ["weft", "weft (SIGCHLD)", "tokio::process", "async-process"];
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); peers.len()];
+    for _ in 0..rounds {
+        for (peer, rates) in peers.iter().zip(&mut rates) {
+            rates.push(n as f64 / run_child(peer, mode));
         }
-        let output = child.output().expect("run the measuring child");
-        assert!(output.status.success(), "{peer}: {output:?}");
-        let seconds: f64 = String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .parse()
-            .expect("the child's number");
-        let per_second = n as f64 / seconds;
-        println!("{peer:>15}: {n} children in {seconds:.3} s, {per_second:.0} per second");
-        rows.push(json!({ "runtime": peer, "children": n, "per_second": per_second }));
+    }
+    let mut rows = Vec::new();
+    for (peer, mut rates) in peers.into_iter().zip(rates) {
+        rates.sort_by(f64::total_cmp);
+        let median = rates[rates.len() / 2];
+        println!("{peer:>15}: {median:.0} children per second (median of {rounds} rounds of {n})");
+        rows.push(json!({ "runtime": peer, "children": n * rounds, "per_second": median }));
     }
     weft_benches::save(
         "process",
         &json!({ "mode": format!("{mode:?}"), "rows": rows }),
     );
+}
+
+/// Measures `peer` in a process of its own (weft decides its exit-watching path once per
+/// process, and async-process starts threads that would stay for the next peer); returns
+/// the seconds its children took.
+fn run_child(peer: &str, mode: Mode) -> f64 {
+    let mut child = StdCommand::new(std::env::current_exe().unwrap());
+    child
+        .args(["--child", peer])
+        .env("WEFT_BENCH_MODE", format!("{mode:?}").to_lowercase());
+    if peer == "weft (SIGCHLD)" {
+        child.env(weft::process::CHILD_WATCH_ENV, "sigchld");
+    }
+    let output = child.output().expect("run the measuring child");
+    assert!(output.status.success(), "{peer}: {output:?}");
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .expect("the child's number")
 }

@@ -484,7 +484,8 @@ fn write_process(md: &mut String, process: Option<&Value>, targets: &mut Vec<Tar
     let _ = writeln!(
         md,
         "## Child processes\n\nCommand: `cargo bench --bench process`. Spawn `true` and wait for it, \
-         {children} times one after another; each peer in a process of its own. weft watches each \
+         {children} times one after another, in rounds in which the peers take turns (each in a \
+         process of its own); the median round. weft watches each \
          child through a pidfd, or through SIGCHLD where pidfds are refused (forced here with \
          `WEFT_CHILD_WATCH=sigchld`). Nearly all of the time is the kernel's fork, exec and exit.\n"
     );
