@@ -1,0 +1,376 @@
+//! Cancel everywhere: each waiting operation is cancelled at its N-th poll, for every N from 0
+//! until it completes, while other tasks make progress around it; after each run the
+//! primitive's invariants are checked: no permit, item or wake-up lost, no waiter left behind,
+//! and a cancelled read consumes nothing. A failure names the poll count where the bug lives.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use weft::io::{AsyncWriteExt, BufReader};
+use weft::net::UnixStream;
+use weft::queue::Queue;
+use weft::sync::{Condition, Event, Mutex, Semaphore};
+use weft::task::{spawn, yield_now};
+
+/// Polls the operation at most `left` times, then drops it: `None` if it was cancelled.
+struct CancelAt<F> {
+    op: Option<Pin<Box<F>>>,
+    left: usize,
+}
+
+impl<F: Future> Future for CancelAt<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.left == 0 {
+            self.op = None;
+            return Poll::Ready(None);
+        }
+        self.left -= 1;
+        let op = self.op.as_mut().expect("polled after it ended");
+        op.as_mut().poll(cx).map(Some)
+    }
+}
+
+fn cancel_at<F: Future>(polls: usize, op: F) -> CancelAt<F> {
+    CancelAt {
+        op: Some(Box::pin(op)),
+        left: polls,
+    }
+}
+
+/// Runs `scenario(n)` on a fresh runtime for n = 0, 1, 2... until the operation completes
+/// (the scenario returns true); each run checks its own invariants.
+fn sweep<Fut: Future<Output = bool> + 'static>(name: &str, scenario: impl Fn(usize) -> Fut) {
+    for polls in 0..100 {
+        let runtime = weft::Runtime::new().unwrap();
+        // In a task, not the main future: tasks take turns in one queue, so the scenario's
+        // `turns` interleave with its helpers as written.
+        match runtime.block_on(runtime.spawn(scenario(polls))) {
+            Ok(true) => {
+                assert!(
+                    polls >= 2,
+                    "{name} completed at its first poll: the scenario never made it wait"
+                );
+                return;
+            }
+            Ok(false) => {}
+            Err(err) => {
+                eprintln!("{name}: an invariant broke when cancelled at poll {polls}");
+                std::panic::resume_unwind(err.try_into_panic().expect("the scenario panicked"));
+            }
+        }
+    }
+    panic!("{name} never completed in 100 polls");
+}
+
+/// Lets the other tasks run a few turns.
+async fn turns(n: usize) {
+    for _ in 0..n {
+        yield_now().await;
+    }
+}
+
+#[test]
+fn mutex_lock() {
+    sweep("Mutex::lock", |polls| async move {
+        let mutex = Rc::new(Mutex::new(0));
+        let held = Event::new();
+        let holder = spawn({
+            let (mutex, held) = (mutex.clone(), held.clone());
+            async move {
+                let mut guard = mutex.lock().await;
+                held.set();
+                turns(2).await;
+                *guard += 1;
+            }
+        });
+        held.wait().await;
+        let ours = cancel_at(polls, {
+            let mutex = mutex.clone();
+            async move { *mutex.lock().await += 10 }
+        });
+        let behind = {
+            let mutex = mutex.clone();
+            spawn(async move { *mutex.lock().await += 100 })
+        };
+        let completed = ours.await.is_some();
+        holder.await.unwrap();
+        behind.await.unwrap();
+        let value = *mutex.try_lock().expect("the lock was left held");
+        assert_eq!(value, if completed { 111 } else { 101 });
+        completed
+    });
+}
+
+#[test]
+fn semaphore_acquire() {
+    sweep("Semaphore::acquire", |polls| async move {
+        let semaphore = Semaphore::new(1);
+        let held = semaphore.try_acquire().unwrap();
+        let releaser = spawn(async move {
+            turns(2).await;
+            drop(held);
+        });
+        let ours = cancel_at(polls, {
+            let semaphore = semaphore.clone();
+            async move { drop(semaphore.acquire().await) }
+        });
+        let behind = spawn({
+            let semaphore = semaphore.clone();
+            async move { drop(semaphore.acquire().await) }
+        });
+        let completed = ours.await.is_some();
+        releaser.await.unwrap();
+        behind.await.unwrap();
+        assert_eq!(semaphore.available_permits(), 1, "a permit was lost");
+        completed
+    });
+}
+
+#[test]
+fn queue_get() {
+    sweep("Queue::get", |polls| async move {
+        let queue = Rc::new(Queue::new(0));
+        let putter = spawn({
+            let queue = queue.clone();
+            async move {
+                turns(2).await;
+                queue.try_put(7).unwrap();
+            }
+        });
+        let got = cancel_at(polls, {
+            let queue = queue.clone();
+            async move { queue.get().await.unwrap() }
+        })
+        .await;
+        putter.await.unwrap();
+        match got {
+            Some(item) => {
+                assert_eq!(item, 7);
+                assert!(queue.is_empty());
+            }
+            None => assert_eq!(queue.try_get(), Ok(7), "the item was lost"),
+        }
+        got.is_some()
+    });
+}
+
+#[test]
+fn queue_put() {
+    sweep("Queue::put", |polls| async move {
+        let queue = Rc::new(Queue::new(1));
+        queue.try_put(1).unwrap();
+        let getter = spawn({
+            let queue = queue.clone();
+            async move {
+                turns(2).await;
+                queue.get().await.unwrap()
+            }
+        });
+        let put = cancel_at(polls, {
+            let queue = queue.clone();
+            async move { queue.put(2).await.unwrap() }
+        })
+        .await;
+        assert_eq!(getter.await.unwrap(), 1);
+        let rest: Vec<i32> = std::iter::from_fn(|| queue.try_get().ok()).collect();
+        assert_eq!(rest, if put.is_some() { vec![2] } else { vec![] });
+        put.is_some()
+    });
+}
+
+#[test]
+fn mpsc_send_and_recv() {
+    sweep("mpsc send", |polls| async move {
+        let (tx, mut rx) = weft::channel::mpsc::channel(1);
+        tx.try_send(1).unwrap();
+        let receiver = spawn(async move {
+            turns(2).await;
+            let first = rx.recv().await;
+            (first, rx)
+        });
+        let sent = cancel_at(polls, async { tx.send(2).await.unwrap() }).await;
+        let (first, mut rx) = receiver.await.unwrap();
+        assert_eq!(first, Some(1));
+        drop(tx);
+        let mut rest = Vec::new();
+        while let Some(item) = rx.recv().await {
+            rest.push(item);
+        }
+        assert_eq!(rest, if sent.is_some() { vec![2] } else { vec![] });
+        sent.is_some()
+    });
+    sweep("mpsc recv", |polls| async move {
+        let (tx, mut rx) = weft::channel::mpsc::channel(4);
+        let sender = spawn(async move {
+            turns(2).await;
+            tx.send(5).await.unwrap();
+        });
+        let got = cancel_at(polls, rx.recv()).await;
+        sender.await.unwrap();
+        match got {
+            Some(item) => assert_eq!(item, Some(5)),
+            None => assert_eq!(rx.try_recv().ok(), Some(5), "the item was lost"),
+        }
+        got.is_some()
+    });
+}
+
+#[test]
+fn event_wait() {
+    sweep("Event::wait", |polls| async move {
+        let event = Event::new();
+        let woken = Rc::new(Cell::new(0));
+        let other = spawn({
+            let (event, woken) = (event.clone(), woken.clone());
+            async move {
+                event.wait().await;
+                woken.set(woken.get() + 1);
+            }
+        });
+        let setter = spawn({
+            let event = event.clone();
+            async move {
+                turns(2).await;
+                event.set();
+            }
+        });
+        let ours = cancel_at(polls, event.wait()).await;
+        setter.await.unwrap();
+        other.await.unwrap();
+        assert_eq!(woken.get(), 1, "the other waiter was not woken");
+        ours.is_some()
+    });
+}
+
+#[test]
+fn condition_wait_passes_a_notification_on() {
+    sweep("Condition::wait", |polls| async move {
+        let cond = Condition::new(0u32);
+        // Another waiter, queued after ours: one notify_one must wake one of the two.
+        let ours = cancel_at(polls, {
+            let cond = cond.clone();
+            async move {
+                let guard = cond.lock().await;
+                drop(guard.wait().await);
+            }
+        });
+        let other = spawn({
+            let cond = cond.clone();
+            async move {
+                turns(1).await;
+                let guard = cond.lock().await;
+                drop(guard.wait().await);
+            }
+        });
+        let notifier = spawn({
+            let cond = cond.clone();
+            async move {
+                turns(4).await;
+                cond.lock().await.notify(1);
+            }
+        });
+        let completed = ours.await.is_some();
+        notifier.await.unwrap();
+        if !completed {
+            // Ours was cancelled: if the notification was meant for it, it went to the other.
+            let other = weft::time::timeout(std::time::Duration::from_secs(5), other).await;
+            assert!(
+                other.is_ok(),
+                "a cancelled waiter swallowed the notification"
+            );
+        } else {
+            cond.lock().await.notify(1);
+            other.await.unwrap();
+        }
+        completed
+    });
+}
+
+#[test]
+fn buf_reader_read_line_consumes_nothing_when_cancelled() {
+    sweep("BufReader::read_line", |polls| async move {
+        let (ours, mut theirs) = UnixStream::pair().unwrap();
+        let mut reader = BufReader::new(ours);
+        let writer = spawn(async move {
+            theirs.write_all(b"ab").await.unwrap();
+            turns(3).await;
+            theirs.write_all(b"c\n").await.unwrap();
+            theirs
+        });
+        let mut line = String::new();
+        let read = cancel_at(polls, reader.read_line(&mut line)).await;
+        let _theirs = writer.await.unwrap();
+        let completed = read.is_some();
+        match read {
+            Some(n) => assert_eq!((n.unwrap(), line.as_str()), (4, "abc\n")),
+            None => {
+                let mut again = String::new();
+                reader.read_line(&mut again).await.unwrap();
+                assert_eq!(again, "abc\n", "the cancelled read consumed bytes");
+            }
+        }
+        completed
+    });
+}
+
+#[test]
+fn oneshot_recv() {
+    sweep("oneshot recv", |polls| async move {
+        let (tx, mut rx) = weft::channel::oneshot::channel();
+        let sender = spawn(async move {
+            turns(2).await;
+            tx.send(9).unwrap();
+        });
+        let got = cancel_at(polls, &mut rx).await;
+        sender.await.unwrap();
+        match got {
+            Some(value) => assert_eq!(value, Ok(9)),
+            None => assert_eq!(rx.try_recv().ok(), Some(9), "the value was lost"),
+        }
+        got.is_some()
+    });
+}
+
+#[test]
+fn broadcast_recv() {
+    sweep("broadcast recv", |polls| async move {
+        let (tx, mut rx) = weft::channel::broadcast::channel(4);
+        let sender = spawn(async move {
+            turns(2).await;
+            tx.send(3).unwrap();
+            tx
+        });
+        let got = cancel_at(polls, rx.recv()).await;
+        let _tx = sender.await.unwrap();
+        match got {
+            Some(value) => assert_eq!(value, Ok(3)),
+            None => assert_eq!(rx.recv().await, Ok(3), "the message was lost"),
+        }
+        got.is_some()
+    });
+}
+
+#[test]
+fn watch_changed() {
+    sweep("watch changed", |polls| async move {
+        let (tx, mut rx) = weft::channel::watch::channel(0);
+        let sender = spawn(async move {
+            turns(2).await;
+            tx.send(1);
+            tx
+        });
+        let changed = cancel_at(polls, rx.changed()).await;
+        let _tx = sender.await.unwrap();
+        if changed.is_none() {
+            // The change is still unseen: the next `changed` returns at once.
+            rx.changed().await.unwrap();
+        }
+        assert_eq!(*rx.borrow(), 1);
+        changed.is_some()
+    });
+}
