@@ -374,3 +374,67 @@ fn watch_changed() {
         changed.is_some()
     });
 }
+
+#[test]
+fn rlock_acquire() {
+    sweep("RLock::acquire", |polls| async move {
+        let lock = Rc::new(weft::sync::RLock::new());
+        let held = Event::new();
+        let holder = spawn({
+            let (lock, held) = (lock.clone(), held.clone());
+            async move {
+                let _guard = lock.acquire().await;
+                held.set();
+                turns(2).await;
+            }
+        });
+        held.wait().await;
+        let ours = cancel_at(polls, {
+            let lock = lock.clone();
+            async move { drop(lock.acquire().await) }
+        });
+        let behind = spawn({
+            let lock = lock.clone();
+            async move { drop(lock.acquire().await) }
+        });
+        let completed = ours.await.is_some();
+        holder.await.unwrap();
+        behind.await.unwrap();
+        assert!(!lock.is_locked(), "the lock was left held");
+        completed
+    });
+}
+
+#[test]
+fn barrier_wait() {
+    sweep("Barrier::wait", |polls| async move {
+        let barrier = weft::sync::Barrier::new(2);
+        let other = spawn({
+            let barrier = barrier.clone();
+            async move {
+                turns(2).await;
+                barrier.wait().await.is_ok()
+            }
+        });
+        let ours = cancel_at(polls, barrier.wait()).await;
+        if polls == 0 {
+            // Never polled, ours never arrived: the other party waits for a second one, as
+            // it should.
+            other.abort();
+            return false;
+        }
+        let limit = std::time::Duration::from_secs(5);
+        let other_passed = weft::time::timeout(limit, other)
+            .await
+            .expect("the other party hung")
+            .unwrap();
+        match ours {
+            // Both passed the round together.
+            Some(result) => assert!(result.is_ok() && other_passed),
+            // Leaving before the round was complete breaks it, as in Python; leaving after
+            // it was released takes nothing from the other party.
+            None => assert!(other_passed || barrier.is_broken()),
+        }
+        ours.is_some()
+    });
+}
