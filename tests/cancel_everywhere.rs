@@ -438,3 +438,91 @@ fn barrier_wait() {
         ours.is_some()
     });
 }
+
+#[test]
+fn gather_cancels_what_it_still_waits_for() {
+    sweep("gather", |polls| async move {
+        let baseline = weft::task::all_tasks().len();
+        let go = Event::new();
+        let quick = spawn(async { 1 });
+        let slow = spawn({
+            let go = go.clone();
+            async move {
+                go.wait().await;
+                2
+            }
+        });
+        let starter = spawn({
+            let go = go.clone();
+            async move {
+                turns(2).await;
+                go.set();
+            }
+        });
+        let gathered = cancel_at(polls, weft::task::gather([quick, slow])).await;
+        starter.await.unwrap();
+        turns(1).await;
+        if let Some(results) = &gathered {
+            let outputs: Vec<_> = results.iter().map(|r| *r.as_ref().unwrap()).collect();
+            assert_eq!(outputs, [1, 2]);
+        }
+        assert_eq!(
+            weft::task::all_tasks().len(),
+            baseline,
+            "a child outlived its cancelled gather"
+        );
+        gathered.is_some()
+    });
+}
+
+#[test]
+fn task_group_join_can_be_cancelled_and_joined_again() {
+    sweep("TaskGroup::join", |polls| async move {
+        let group: weft::task::TaskGroup<()> = weft::task::TaskGroup::new();
+        let ran = Rc::new(Cell::new(0));
+        for n in 0..3 {
+            let ran = ran.clone();
+            drop(group.spawn(async move {
+                turns(n).await;
+                ran.set(ran.get() + 1);
+                Ok(())
+            }));
+        }
+        let joined = cancel_at(polls, group.join()).await;
+        let completed = joined.is_some();
+        match joined {
+            Some(result) => result.unwrap(),
+            None => group.join().await.unwrap(),
+        }
+        assert_eq!(ran.get(), 3, "a child was lost");
+        completed
+    });
+}
+
+#[test]
+fn select_drops_its_losers_without_losing_an_item() {
+    sweep("select!", |polls| async move {
+        let queue = Rc::new(Queue::new(0));
+        let never = Event::new();
+        let putter = spawn({
+            let queue = queue.clone();
+            async move {
+                turns(2).await;
+                queue.try_put(4).unwrap();
+            }
+        });
+        let selected = cancel_at(polls, async {
+            weft::select! {
+                item = queue.get() => item.ok(),
+                _ = never.wait() => None,
+            }
+        })
+        .await;
+        putter.await.unwrap();
+        match selected {
+            Some(item) => assert_eq!(item, Some(4)),
+            None => assert_eq!(queue.try_get(), Ok(4), "the item was lost"),
+        }
+        selected.is_some()
+    });
+}
