@@ -526,3 +526,30 @@ fn select_drops_its_losers_without_losing_an_item() {
         selected.is_some()
     });
 }
+
+#[test]
+fn tcp_read_consumes_nothing_when_cancelled() {
+    sweep("TcpStream read", |polls| async move {
+        let listener = weft::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let writer = spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            turns(3).await;
+            conn.write_all(b"data").await.unwrap();
+            conn
+        });
+        let mut stream = weft::net::TcpStream::connect(addr).await.unwrap();
+        let mut buf = [0u8; 16];
+        let read = cancel_at(polls, weft::io::AsyncReadExt::read(&mut stream, &mut buf)).await;
+        let _conn = writer.await.unwrap();
+        let completed = read.is_some();
+        let n = match read {
+            Some(n) => n.unwrap(),
+            None => weft::io::AsyncReadExt::read(&mut stream, &mut buf)
+                .await
+                .unwrap(),
+        };
+        assert_eq!(&buf[..n], b"data", "the cancelled read consumed bytes");
+        completed
+    });
+}

@@ -36,11 +36,17 @@ pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 /// Awaitable reads on any [`AsyncRead`].
 pub trait AsyncReadExt: AsyncRead + Unpin {
     /// Reads some bytes into `buf`; `Ok(0)` means end of stream (or an empty `buf`).
+    ///
+    /// Cancel-safe: dropped before it returns, it has read nothing.
     fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         poll_fn(move |cx| Pin::new(&mut *self).poll_read(cx, buf))
     }
 
     /// Fills `buf` completely; `UnexpectedEof` if the stream ends first.
+    ///
+    /// Not cancel-safe: dropped before it returns, it may have read part of `buf`, and how
+    /// much is lost. Where a read may be cancelled (a `select!`, a timeout that is retried),
+    /// read through a [`BufReader`], whose reads consume nothing when cancelled.
     fn read_exact<'a>(
         &'a mut self,
         buf: &'a mut [u8],
@@ -94,6 +100,8 @@ pub trait AsyncWriteExt: AsyncWrite + Unpin {
     }
 
     /// Writes all of `buf`; `WriteZero` if the stream stops accepting bytes.
+    ///
+    /// Not cancel-safe: dropped before it returns, it may have written part of `buf`.
     fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
         async move {
             let mut written = 0;
