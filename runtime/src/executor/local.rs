@@ -616,6 +616,11 @@ impl Core {
     /// Fires the timers whose deadline has passed on the runtime's clock; the recorder sees
     /// each one, and a seeded runtime keeps the tasks of one deadline in arming order.
     pub(crate) fn fire_timers(&self) {
+        // No timer armed (a server between requests, say): no clock to read. Reading it was
+        // a tenth of the instructions of an echo round trip (callgrind).
+        if self.timers.is_empty() {
+            return;
+        }
         let now = self.clock.now();
         if !self.observed {
             return self.timers.fire_expired(now, |_, waker| waker.wake());

@@ -143,6 +143,12 @@ impl TimerDriver {
         drop(slot);
     }
 
+    /// Whether the heap holds nothing, not even a cancelled timer's entry.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.timers.borrow().heap.is_empty()
+    }
+
     /// How many timers are armed.
     pub(crate) fn armed(&self) -> usize {
         let timers = self.timers.borrow();
