@@ -297,24 +297,6 @@ fn robots_can_be_ignored() {
     );
 }
 
-/// The crawler example's binary, which `cargo test` builds next to the test binaries.
-fn crawler_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let crawler = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples")
-        .join("crawler");
-    assert!(
-        crawler.exists(),
-        "{} is missing: run `cargo test` (which builds the examples)",
-        crawler.display()
-    );
-    crawler
-}
-
 #[test]
 fn the_command_line_writes_json_lines_and_a_summary_from_one_thread() {
     // The site runs on a thread of this test process; the crawler is its own process.
@@ -328,7 +310,7 @@ fn the_command_line_writes_json_lines_and_a_summary_from_one_thread() {
             let _ = Site::new(config).serve(listener).await;
         })
     });
-    let output = std::process::Command::new(crawler_binary())
+    let output = std::process::Command::new(test_support::example_binary("crawler"))
         .arg(format!("http://127.0.0.1:{port}/"))
         .args([
             "--depth",
@@ -381,7 +363,7 @@ fn the_command_line_writes_json_lines_and_a_summary_from_one_thread() {
         "errors: malformed: 1, redirect_loop: 1, reset: 1, robots: 2, timeout: 1, too_large: 2";
     assert!(stderr.contains(errors), "{stderr}");
 
-    let bad = std::process::Command::new(crawler_binary())
+    let bad = std::process::Command::new(test_support::example_binary("crawler"))
         .arg("not a url")
         .output()
         .unwrap();
@@ -391,7 +373,7 @@ fn the_command_line_writes_json_lines_and_a_summary_from_one_thread() {
 
 #[test]
 fn the_demo_runs_on_one_thread_and_shows_the_speedup() {
-    let output = std::process::Command::new(crawler_binary())
+    let output = std::process::Command::new(test_support::example_binary("crawler"))
         .args(["--demo", "--pages", "150", "--latency-ms", "3"])
         .output()
         .unwrap();

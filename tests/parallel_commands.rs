@@ -5,23 +5,6 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The example's binary, which `cargo test` builds next to the test binaries.
-fn example_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let binary = exe
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/parallel_commands");
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo test` (which builds the examples)",
-        binary.display()
-    );
-    binary
-}
-
 #[test]
 fn commands_run_side_by_side_with_their_output_prefixed_and_the_slow_one_killed() {
     let commands = "echo hello\n\
@@ -31,7 +14,7 @@ fn commands_run_side_by_side_with_their_output_prefixed_and_the_slow_one_killed(
                     sleep 31.4159; echo never\n\
                     for i in 1 2 3; do echo line $i; done\n";
     let started = Instant::now();
-    let mut child = Command::new(example_binary())
+    let mut child = Command::new(test_support::example_binary("parallel_commands"))
         .args(["--jobs", "2", "--timeout", "0.5"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -31,7 +31,7 @@ mod options;
 use proc_macro::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemFn, parse_macro_input};
+use syn::{Attribute, Block, ItemFn, Signature, Visibility, parse_macro_input};
 
 use options::TestOptions;
 
@@ -54,16 +54,10 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
             .into_compile_error()
             .into();
     }
-    if let Err(error) = check_async(&function, "#[weft::main]") {
-        return error.into_compile_error().into();
-    }
-    let ItemFn {
-        attrs,
-        vis,
-        mut sig,
-        block,
-    } = function;
-    sig.asyncness = None;
+    let (attrs, vis, sig, block) = match made_sync(function, "#[weft::main]") {
+        Ok(parts) => parts,
+        Err(error) => return error.into_compile_error().into(),
+    };
     let span = block.span();
     quote_spanned! {span=>
         #(#attrs)*
@@ -102,21 +96,15 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse_macro_input!(attr as TestOptions);
     let function = parse_macro_input!(item as ItemFn);
-    if let Err(error) = check_async(&function, "#[weft::test]") {
-        return error.into_compile_error().into();
-    }
     if let Some(argument) = function.sig.inputs.first() {
         return syn::Error::new_spanned(argument, "a #[weft::test] takes no arguments")
             .into_compile_error()
             .into();
     }
-    let ItemFn {
-        attrs,
-        vis,
-        mut sig,
-        block,
-    } = function;
-    sig.asyncness = None;
+    let (attrs, vis, sig, block) = match made_sync(function, "#[weft::test]") {
+        Ok(parts) => parts,
+        Err(error) => return error.into_compile_error().into(),
+    };
     let name = &sig.ident;
     let settings = options.settings();
     let span = block.span();
@@ -135,13 +123,24 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     .into()
 }
 
-/// An error at the `fn` keyword unless the function is `async`.
-fn check_async(function: &ItemFn, what: &str) -> syn::Result<()> {
+/// The parts of an `async fn`, its signature made synchronous (the macro's body runs the
+/// future); an error at the `fn` keyword if it is not `async`.
+fn made_sync(
+    function: ItemFn,
+    what: &str,
+) -> syn::Result<(Vec<Attribute>, Visibility, Signature, Box<Block>)> {
     if function.sig.asyncness.is_none() {
         return Err(syn::Error::new(
             function.sig.fn_token.span,
             format!("{what} goes on an `async fn`"),
         ));
     }
-    Ok(())
+    let ItemFn {
+        attrs,
+        vis,
+        mut sig,
+        block,
+    } = function;
+    sig.asyncness = None;
+    Ok((attrs, vis, sig, block))
 }

@@ -17,7 +17,7 @@ use std::fmt;
 use std::panic::Location;
 use std::task::Waker;
 
-use super::local::Core;
+use super::local::{Core, OwnedTask};
 use crate::task::raw::is_task_waker;
 use crate::task::{TaskDump, TaskId, TaskLabel};
 
@@ -92,39 +92,16 @@ pub(crate) fn check(
     if core.timers.armed() > 0 {
         return None;
     }
-    stuck_but_for_timers(core, main_waker, main_outside_refs)
-}
-
-/// `Some(report)` if nothing but a timer can ever wake the runtime again: no socket is
-/// registered, no other thread has woken it, and no waker is held outside weft. A paused
-/// clock then jumps to the next timer rather than wait for ever.
-pub(crate) fn stuck_but_for_timers(
-    core: &Core,
-    main_waker: &Waker,
-    main_outside_refs: usize,
-) -> Option<DeadlockError> {
-    if core.reactor.registrations() > 0 || core.remote.is_notified() {
-        return None;
-    }
-    let is_local = |w: &Waker| is_task_waker(w) || w.will_wake(main_waker);
-    let mut outside = main_outside_refs;
-    let mut held_by_weft = 0;
     let mut tasks = Vec::new();
-    let mut live: HashSet<usize> = core.main_waker_target().into_iter().collect();
-    core.for_each_task(|owned| {
-        let task = &owned.task;
-        live.insert(task.addr());
-        let (extra_refs, local_joiner) = task.waker_census(is_local);
-        outside += extra_refs;
-        held_by_weft += usize::from(local_joiner);
-        tasks.push(owned.report(local_joiner));
-    });
-    // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
-    // only those of live tasks and of the main future are counted, as above.
-    held_by_weft += core.held_wakers.count_waking(&live);
-    // So are the wakers of armed timers, which the caller is about to fire.
-    held_by_weft += core.timers.count_waking(&live);
-    if outside > held_by_weft {
+    let stuck = census(
+        core,
+        main_waker,
+        main_outside_refs,
+        |owned, local_joiner| {
+            tasks.push(owned.report(local_joiner));
+        },
+    );
+    if !stuck {
         return None;
     }
     tasks.sort_by_key(|t| t.id);
@@ -132,4 +109,47 @@ pub(crate) fn stuck_but_for_timers(
         tasks,
         dump: core.dump(),
     })
+}
+
+/// Whether nothing but a timer can ever wake the runtime again: no socket is registered, no
+/// other thread has woken it, and no waker is held outside weft. A paused clock then jumps
+/// to the next timer rather than wait for ever.
+pub(crate) fn only_timers_can_wake(
+    core: &Core,
+    main_waker: &Waker,
+    main_outside_refs: usize,
+) -> bool {
+    census(core, main_waker, main_outside_refs, |_, _| {})
+}
+
+/// Counts the wakers of the tasks and the main future that are held outside weft (a timer's
+/// or a primitive's are weft's), calling `each_task` with every task and whether a local task
+/// awaits it; true if none is held outside and nothing else can wake the runtime.
+fn census(
+    core: &Core,
+    main_waker: &Waker,
+    main_outside_refs: usize,
+    mut each_task: impl FnMut(&OwnedTask, bool),
+) -> bool {
+    if core.reactor.registrations() > 0 || core.remote.is_notified() {
+        return false;
+    }
+    let is_local = |w: &Waker| is_task_waker(w) || w.will_wake(main_waker);
+    let mut outside = main_outside_refs;
+    let mut held_by_weft = 0;
+    let mut live: HashSet<usize> = core.main_waker_target().into_iter().collect();
+    core.for_each_task(|owned| {
+        let task = &owned.task;
+        live.insert(task.addr());
+        let (extra_refs, local_joiner) = task.waker_census(is_local);
+        outside += extra_refs;
+        held_by_weft += usize::from(local_joiner);
+        each_task(owned, local_joiner);
+    });
+    // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
+    // only those of live tasks and of the main future are counted, as above. So are the
+    // wakers of armed timers.
+    held_by_weft += core.held_wakers.count_waking(&live);
+    held_by_weft += core.timers.count_waking(&live);
+    outside <= held_by_weft
 }

@@ -592,10 +592,10 @@ impl Runtime {
     }
 
     /// Whether nothing but a timer can wake the runtime any more (see
-    /// `deadlock::stuck_but_for_timers`).
+    /// `deadlock::only_timers_can_wake`).
     fn only_timers_left(&self, main: &Arc<MainWake>, waker: &Waker) -> bool {
         let outside = Arc::strong_count(main).saturating_sub(2);
-        deadlock::stuck_but_for_timers(&self.core, waker, outside).is_some()
+        deadlock::only_timers_can_wake(&self.core, waker, outside)
     }
 }
 

@@ -66,3 +66,21 @@ pub fn run_ignored_test(name: &str, weft_seed: Option<&str>) -> (bool, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The binary of example `name`, which `cargo test` builds next to the test binaries.
+pub fn example_binary(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let binary = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test` (which builds the examples)",
+        binary.display()
+    );
+    binary
+}
