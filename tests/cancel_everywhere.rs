@@ -1,15 +1,17 @@
 //! Cancel everywhere: each waiting operation is cancelled at its N-th poll, for every N from 0
 //! until it completes, while other tasks make progress around it; after each run the
 //! primitive's invariants are checked: no permit, item or wake-up lost, no waiter left behind,
-//! and a cancelled read consumes nothing. A failure names the poll count where the bug lives.
+//! a cancelled read consumes nothing, and a cancelled `read_exact` or `write_all` keeps the
+//! stream in order. A failure names the poll count where the bug lives.
 
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
-use weft::io::{AsyncWriteExt, BufReader};
+use weft::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use weft::net::UnixStream;
 use weft::queue::Queue;
 use weft::sync::{Condition, Event, Mutex, Semaphore};
@@ -45,8 +47,25 @@ fn cancel_at<F: Future>(polls: usize, op: F) -> CancelAt<F> {
 /// Runs `scenario(n)` on a fresh runtime for n = 0, 1, 2... until the operation completes
 /// (the scenario returns true); each run checks its own invariants.
 fn sweep<Fut: Future<Output = bool> + 'static>(name: &str, scenario: impl Fn(usize) -> Fut) {
+    sweep_on(name, weft::runtime::Builder::new, scenario);
+}
+
+/// [`sweep`] on a runtime whose clock starts paused (and advances itself when all is idle).
+fn sweep_paused<Fut: Future<Output = bool> + 'static>(name: &str, scenario: impl Fn(usize) -> Fut) {
+    sweep_on(
+        name,
+        || weft::runtime::Builder::new().start_paused(true),
+        scenario,
+    );
+}
+
+fn sweep_on<Fut: Future<Output = bool> + 'static>(
+    name: &str,
+    builder: impl Fn() -> weft::runtime::Builder,
+    scenario: impl Fn(usize) -> Fut,
+) {
     for polls in 0..100 {
-        let runtime = weft::Runtime::new().unwrap();
+        let runtime = builder().build().unwrap();
         // In a task, not the main future: tasks take turns in one queue, so the scenario's
         // `turns` interleave with its helpers as written.
         match runtime.block_on(runtime.spawn(scenario(polls))) {
@@ -551,5 +570,147 @@ fn tcp_read_consumes_nothing_when_cancelled() {
         };
         assert_eq!(&buf[..n], b"data", "the cancelled read consumed bytes");
         completed
+    });
+}
+
+#[test]
+fn join_handle_can_be_cancelled_and_awaited_again() {
+    sweep("JoinHandle", |polls| async move {
+        let mut handle = spawn(async {
+            turns(2).await;
+            5
+        });
+        let joined = cancel_at(polls, &mut handle).await;
+        let completed = joined.is_some();
+        let output = match joined {
+            Some(output) => output.unwrap(),
+            None => handle
+                .await
+                .expect("the output was lost with the cancelled await"),
+        };
+        assert_eq!(output, 5);
+        completed
+    });
+}
+
+#[test]
+fn timeout_drops_its_timer_and_loses_no_item() {
+    sweep_paused("timeout", |polls| async move {
+        let queue = Rc::new(Queue::new(0));
+        let putter = spawn({
+            let queue = queue.clone();
+            async move {
+                turns(2).await;
+                queue.try_put(7).unwrap();
+            }
+        });
+        let got = cancel_at(
+            polls,
+            weft::time::timeout(Duration::from_secs(5), queue.get()),
+        )
+        .await;
+        putter.await.unwrap();
+        match &got {
+            Some(result) => {
+                assert_eq!(result.as_ref().ok().and_then(|r| r.as_ref().ok()), Some(&7))
+            }
+            None => assert_eq!(queue.try_get(), Ok(7), "the item was lost"),
+        }
+        assert_eq!(
+            weft::time::advance_to_next_timer().await,
+            None,
+            "the timeout left its timer armed"
+        );
+        got.is_some()
+    });
+}
+
+#[test]
+fn timeout_that_fires_is_exact_and_one_cancelled_leaves_no_timer() {
+    sweep_paused("timeout (elapsing)", |polls| async move {
+        let never = Event::new();
+        let start = weft::time::Instant::now();
+        let ticker = spawn(turns(2));
+        let got = cancel_at(polls, async {
+            // Two polls before the deadline: the first arms it, the second comes from the
+            // ticker's turns, so the sweep cancels it both before and after it waited.
+            weft::time::timeout(Duration::from_secs(5), async {
+                yield_now().await;
+                never.wait().await
+            })
+            .await
+        })
+        .await;
+        ticker.await.unwrap();
+        match &got {
+            Some(result) => {
+                assert!(result.is_err(), "the timeout did not fire");
+                assert_eq!(start.elapsed(), Duration::from_secs(5));
+            }
+            // Cancelled before the deadline, or at the poll the deadline's wake-up brought.
+            None => assert!([Duration::ZERO, Duration::from_secs(5)].contains(&start.elapsed())),
+        }
+        assert_eq!(weft::time::advance_to_next_timer().await, None);
+        got.is_some()
+    });
+}
+
+#[test]
+fn read_exact_keeps_what_it_consumed_in_the_buffer() {
+    sweep("read_exact", |polls| async move {
+        let sent = b"abcdef";
+        let (mut ours, mut theirs) = UnixStream::pair().unwrap();
+        let writer = spawn(async move {
+            for chunk in sent.chunks(2) {
+                theirs.write_all(chunk).await.unwrap();
+                turns(2).await;
+            }
+        });
+        let mut buf = [0u8; 4];
+        let read = cancel_at(polls, ours.read_exact(&mut buf)).await;
+        writer.await.unwrap();
+        let mut rest = Vec::new();
+        ours.read_to_end(&mut rest).await.unwrap();
+        let consumed = sent.len() - rest.len();
+        assert_eq!(rest, sent[consumed..], "the stream lost or reordered bytes");
+        assert!(consumed <= buf.len(), "read_exact read past its buffer");
+        assert_eq!(
+            buf[..consumed],
+            sent[..consumed],
+            "bytes the cancelled read_exact consumed are not in the buffer"
+        );
+        if let Some(result) = &read {
+            result.as_ref().unwrap();
+            assert_eq!(consumed, buf.len());
+        }
+        read.is_some()
+    });
+}
+
+#[test]
+fn write_all_sends_a_prefix_and_leaves_the_stream_usable() {
+    sweep("write_all", |polls| async move {
+        let data: Vec<u8> = (0..1 << 20).map(|i| (i % 251) as u8).collect();
+        let (mut ours, mut theirs) = UnixStream::pair().unwrap();
+        let reader = spawn(async move {
+            let mut got = Vec::new();
+            theirs.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let wrote = cancel_at(polls, ours.write_all(&data)).await;
+        ours.write_all(b"END").await.unwrap();
+        drop(ours);
+        let got = reader.await.unwrap();
+        let sent = got.len() - 3;
+        assert_eq!(&got[sent..], b"END", "the next write did not follow");
+        assert_eq!(
+            got[..sent],
+            data[..sent],
+            "the peer got something else than a prefix"
+        );
+        if wrote.is_some() {
+            assert_eq!(sent, data.len());
+        }
+        wrote.is_some()
     });
 }

@@ -44,9 +44,11 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
 
     /// Fills `buf` completely; `UnexpectedEof` if the stream ends first.
     ///
-    /// Not cancel-safe: dropped before it returns, it may have read part of `buf`, and how
-    /// much is lost. Where a read may be cancelled (a `select!`, a timeout that is retried),
-    /// read through a [`BufReader`], whose reads consume nothing when cancelled.
+    /// Not cancel-safe: dropped before it returns, it may have consumed the start of what
+    /// `buf` asked for. Those bytes are at the start of `buf`, and the stream goes on right
+    /// after them, but how many there were is not reported. Where a read may be cancelled (a
+    /// `select!`, a timeout that is retried), read through a [`BufReader`], whose reads
+    /// consume nothing when cancelled.
     fn read_exact<'a>(
         &'a mut self,
         buf: &'a mut [u8],
@@ -101,7 +103,9 @@ pub trait AsyncWriteExt: AsyncWrite + Unpin {
 
     /// Writes all of `buf`; `WriteZero` if the stream stops accepting bytes.
     ///
-    /// Not cancel-safe: dropped before it returns, it may have written part of `buf`.
+    /// Not cancel-safe: dropped before it returns, it may have written the start of `buf`
+    /// (how much is not reported). The peer never gets anything but a prefix of `buf`, and the
+    /// next write follows it.
     fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
         async move {
             let mut written = 0;
