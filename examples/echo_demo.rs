@@ -20,7 +20,7 @@ fn main() {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let server = weft::net::StreamServer::new(listener);
         let open = server.stop_handle();
-        weft::spawn(server::serve(server, false));
+        weft::spawn(server::serve(server, None));
         println!(
             "echo server on {addr}; {connections} clients x {messages} messages of {size} bytes"
         );

@@ -1,39 +1,50 @@
-//! An echo server on one thread: `cargo run --release --example echo_server -- --addr 127.0.0.1:7000 [--max-connections N] [--quiet]`
+//! An echo server: `cargo run --release --example echo_server -- --addr 127.0.0.1:7000 [--threads N] [--max-connections N] [--quiet]`
 //!
-//! Serves clients concurrently on a `StreamServer` (at most `--max-connections` at once: more
-//! wait in the backlog), logs connects and disconnects (`--quiet` to stop that), and on Ctrl-C
-//! stops gracefully: the listener closes, open connections get a second to finish, the rest are
-//! closed.
+//! Serves clients concurrently on a `StreamServer` (at most `--max-connections` at once per
+//! core: more wait in the backlog), logs connects and disconnects (`--quiet` to stop that), and
+//! on Ctrl-C stops gracefully: the listener closes, open connections get a second to finish,
+//! the rest are closed.
+//!
+//! `--threads N` runs one weft runtime per core on N threads (`weft::cores`), each with its
+//! own `SO_REUSEPORT` listener on the same address, so the kernel spreads the connections; the
+//! log lines then say which core served each one. One thread is the default.
 
 use demo_echo::server;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use weft::net::{StreamServer, TcpListener};
+use weft::net::StreamServer;
 
 fn main() {
     let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:7000".parse().unwrap());
     let max_connections: usize = demo_cli::flag("max-connections", 10_000);
+    let threads: usize = demo_cli::flag("threads", 1);
     let quiet = std::env::args().any(|a| a == "--quiet");
-    let result = weft::run(async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!(
-            "echo server listening on {} (pid {}, {} thread, at most {max_connections} connections); Ctrl-C to stop",
-            listener.local_addr()?,
-            std::process::id(),
-            demo_cli::thread_count().unwrap_or(1)
-        );
-        let server = StreamServer::new(listener).max_connections(max_connections);
+    let result = weft::cores::run(threads, move |core| async move {
+        let server = StreamServer::bind_per_core(&core, addr)?.max_connections(max_connections);
+        let name = if core.count() > 1 {
+            format!("[core {}] ", core.index())
+        } else {
+            String::new()
+        };
+        if core.index() == 0 {
+            println!(
+                "echo server listening on {} (pid {}, {threads} thread{}, at most {max_connections} connections{}); Ctrl-C to stop",
+                server.local_addr()?,
+                std::process::id(),
+                if threads == 1 { "" } else { "s" },
+                if threads == 1 { "" } else { " per core" },
+            );
+        }
         let stop = server.stop_handle();
-        let serving = weft::spawn(server::serve(server, !quiet));
-        weft::signal::ctrl_c().await?;
-        println!(
-            "\nCtrl-C: closing the listener; {} connection(s) get 1 s to finish",
-            stop.active_connections()
-        );
+        let serving = weft::spawn(server::serve(server, (!quiet).then(|| name.clone())));
+        core.stopping().await;
+        if core.index() == 0 {
+            println!("\nCtrl-C: closing the listener; open connections get 1 s to finish");
+        }
         stop.stop(Duration::from_secs(1));
-        serving.await.expect("the server task")?;
-        println!("stopped");
+        let served = serving.await.expect("the server task")?;
+        println!("{name}stopped after serving {served} connection(s)");
         Ok::<(), std::io::Error>(())
     });
     if let Err(err) = result {

@@ -83,6 +83,8 @@ pub mod net {
     pub use weft_net::tls;
 }
 
+#[cfg(feature = "cores")]
+pub use weft_net::cores;
 pub use weft_net::process;
 pub use weft_net::signal;
 

@@ -144,7 +144,7 @@ fn run_seed(seed: u64) -> (u64, u64) {
     runtime.block_on(async move {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let upstream = listener.local_addr().unwrap();
-        weft::spawn(demo_echo::server::serve(StreamServer::new(listener), false));
+        weft::spawn(demo_echo::server::serve(StreamServer::new(listener), None));
         let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let proxy_addr = front.local_addr().unwrap();
         weft::spawn(proxy(front, upstream, seed));

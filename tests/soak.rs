@@ -78,7 +78,7 @@ fn ten_thousand_connections_churn_through_the_echo_server() {
         let addr = listener.local_addr().unwrap();
         let server = StreamServer::new(listener);
         let handle = server.stop_handle();
-        let serving = weft::spawn(demo_echo::server::serve(server, false));
+        let serving = weft::spawn(demo_echo::server::serve(server, None));
         weft::task::yield_now().await;
         let (fds, tasks) = (open_fds(), weft::task::all_tasks().len());
         let mut rss = Vec::new();

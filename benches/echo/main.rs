@@ -188,6 +188,7 @@ fn serve_weft(
     runtime?.block_on(async move {
         let listener = weft::net::TcpListener::bind(addr).await?;
         ready(listener.local_addr()?);
-        demo_echo::server::serve(weft::net::StreamServer::new(listener), false).await
+        demo_echo::server::serve(weft::net::StreamServer::new(listener), None).await?;
+        Ok(())
     })
 }

@@ -8,6 +8,8 @@
 #![forbid(unsafe_code)]
 
 mod addr;
+#[cfg(feature = "cores")]
+pub mod cores;
 mod dns;
 #[cfg(feature = "hyper")]
 pub mod hyper;

@@ -144,6 +144,52 @@ impl Drop for Active {
     }
 }
 
+#[cfg(feature = "cores")]
+impl StreamServer<TcpListener> {
+    /// This core's server in a run on several cores (`weft::cores`): a TCP listener on `addr`
+    /// with `SO_REUSEPORT`, one per core on the same address, so that the kernel spreads new
+    /// connections over the cores (by a hash of each connection's addresses). With port 0,
+    /// the first core to bind picks the port and the others bind the same one.
+    ///
+    /// A connection stays on the core that accepted it: one busy core's backlog is not
+    /// taken over by an idle one. Closing one core's listener resets the connections still
+    /// waiting in its backlog, so stop all cores together.
+    ///
+    /// ```
+    /// use weft::net::{StreamServer, TcpStream};
+    ///
+    /// weft::cores::Builder::new(2)
+    ///     .run(|core| async move {
+    ///         let server = StreamServer::bind_per_core(&core, "127.0.0.1:0".parse().unwrap())?;
+    ///         let addr = server.local_addr()?;
+    ///         // Both cores listen on the same port.
+    ///         let first = core.get_or_try_init("port", || Ok::<_, std::io::Error>(addr.port()))?;
+    ///         assert_eq!(addr.port(), first);
+    ///         Ok::<(), std::io::Error>(())
+    ///     })
+    ///     .unwrap();
+    /// ```
+    pub fn bind_per_core(
+        core: &crate::cores::CoreHandle,
+        addr: std::net::SocketAddr,
+    ) -> io::Result<StreamServer<TcpListener>> {
+        let options = TcpListener::builder().reuse_port(true);
+        let mut first = None;
+        let key = format!("weft::net::StreamServer::bind_per_core {addr}");
+        let bound = core.get_or_try_init(&key, || {
+            let listener = options.bind(addr)?;
+            let bound = listener.local_addr()?;
+            first = Some(listener);
+            Ok::<_, io::Error>(bound)
+        })?;
+        let listener = match first {
+            Some(listener) => listener,
+            None => options.bind(bound)?,
+        };
+        Ok(StreamServer::new(listener))
+    }
+}
+
 const MIN_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 

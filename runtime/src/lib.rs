@@ -8,6 +8,8 @@
 #![deny(unsafe_code)]
 
 pub mod channel;
+#[cfg(feature = "cores")]
+pub mod cores;
 mod executor;
 pub mod future;
 pub mod generator;

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use super::raw::{JoinRef, panic_message};
@@ -76,7 +77,7 @@ impl<T> Future for JoinHandle<T> {
                 id,
                 kind: match failure {
                     TaskFailure::Cancelled => Kind::Cancelled,
-                    TaskFailure::Panicked(payload) => Kind::Panicked(*payload),
+                    TaskFailure::Panicked(payload) => Kind::Panicked(Mutex::new(*payload)),
                 },
             })
         })
@@ -101,7 +102,10 @@ pub struct JoinError {
 
 enum Kind {
     Cancelled,
-    Panicked(Box<dyn Any + Send>),
+    /// In a `Mutex` only to make `JoinError` `Sync` (so that `?` turns it into a
+    /// `Box<dyn Error + Send + Sync>`); nothing ever locks it but `try_into_panic` and
+    /// `Display`, which own or borrow the error.
+    Panicked(Mutex<Box<dyn Any + Send>>),
 }
 
 impl JoinError {
@@ -109,7 +113,17 @@ impl JoinError {
     pub(crate) fn panicked(id: TaskId, payload: Box<dyn Any + Send>) -> JoinError {
         JoinError {
             id,
-            kind: Kind::Panicked(payload),
+            kind: Kind::Panicked(Mutex::new(payload)),
+        }
+    }
+
+    /// Task `id` was dropped before it finished, by code that could not await its handle (a
+    /// core that stopped before a task sent to it with `spawn_on` finished).
+    #[cfg(feature = "cores")]
+    pub(crate) fn cancelled(id: TaskId) -> JoinError {
+        JoinError {
+            id,
+            kind: Kind::Cancelled,
         }
     }
 
@@ -132,7 +146,9 @@ impl JoinError {
     /// task was cancelled instead.
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send>, JoinError> {
         match self.kind {
-            Kind::Panicked(payload) => Ok(payload),
+            Kind::Panicked(payload) => Ok(payload
+                .into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())),
             Kind::Cancelled => Err(self),
         }
     }
@@ -143,6 +159,7 @@ impl fmt::Display for JoinError {
         match &self.kind {
             Kind::Cancelled => write!(f, "task {} was cancelled", self.id),
             Kind::Panicked(payload) => {
+                let payload = payload.lock().unwrap_or_else(|p| p.into_inner());
                 write!(
                     f,
                     "task {} panicked: {}",

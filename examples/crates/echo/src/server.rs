@@ -1,32 +1,45 @@
 //! The echo server's logic, shared by `echo_server`, `echo_demo` and the echo benchmark.
 
+use std::cell::Cell;
 use std::io;
+use std::rc::Rc;
 
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{StreamServer, TcpStream};
 
-/// Echoes on every connection `server` accepts until it is stopped. With `log`, prints each
-/// connect and disconnect.
-pub async fn serve(server: StreamServer, log: bool) -> io::Result<()> {
+/// Echoes on every connection `server` accepts until it is stopped, and returns how many it
+/// served. With `log`, prints each connect and disconnect, each line starting with `log`'s
+/// text (a core's name on a server with several cores).
+pub async fn serve(server: StreamServer, log: Option<String>) -> io::Result<u64> {
     let stats = server.stop_handle();
+    let served = Rc::new(Cell::new(0));
+    let log: Option<Rc<str>> = log.map(Rc::from);
     server
-        .serve(move |conn, peer| {
-            let stats = stats.clone();
-            async move {
-                if log {
-                    println!("+ {peer} ({} open)", stats.active_connections());
-                }
-                let result = echo(conn).await;
-                if log {
-                    let open = stats.active_connections() - 1;
-                    match result {
-                        Ok(bytes) => println!("- {peer} after {bytes} bytes ({open} open)"),
-                        Err(err) => println!("- {peer}: {err} ({open} open)"),
+        .serve({
+            let served = served.clone();
+            move |conn, peer| {
+                let stats = stats.clone();
+                let log = log.clone();
+                served.set(served.get() + 1);
+                async move {
+                    if let Some(prefix) = &log {
+                        println!("{prefix}+ {peer} ({} open)", stats.active_connections());
+                    }
+                    let result = echo(conn).await;
+                    if let Some(prefix) = &log {
+                        let open = stats.active_connections() - 1;
+                        match result {
+                            Ok(bytes) => {
+                                println!("{prefix}- {peer} after {bytes} bytes ({open} open)")
+                            }
+                            Err(err) => println!("{prefix}- {peer}: {err} ({open} open)"),
+                        }
                     }
                 }
             }
         })
-        .await
+        .await?;
+    Ok(served.get())
 }
 
 /// Echoes until the client closes; returns how many bytes went through.
