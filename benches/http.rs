@@ -22,6 +22,8 @@ use weft_benches::load::{self, Exchange};
 use weft_benches::server_process::{pin_self_to_core, with_server};
 
 const SERVERS: [&str; 2] = ["weft", "tokio"];
+/// The servers of the multicore table.
+const MULTICORE: [&str; 3] = ["weft", "weft-2-cores", "tokio-2-workers"];
 const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
 
 async fn hello(_: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
@@ -69,6 +71,32 @@ fn main() {
             }));
         }
     }
+    // Beyond one core, as in the echo benchmark: no server pinned by taskset, the load on
+    // core 1 sharing it with the servers; all the server's threads are counted.
+    for &connections in connection_counts.iter().filter(|&&c| c >= 10) {
+        let results = load::interleaved(&MULTICORE, rounds, |server| {
+            with_server(server, false, server == "weft", |addr, pid| {
+                let exchange = Exchange::Request {
+                    request: REQUEST.to_vec(),
+                    response_len: response_len(addr)?,
+                    expect: b"HTTP/1.1 200 OK\r\n",
+                };
+                load::ping_pong(addr, connections, &exchange, warmup, measure, || {
+                    load::cpu_ns(pid)
+                })
+            })
+        });
+        for (server, rps, cpu) in results {
+            println!(
+                "multicore hello world x {connections:>4} conns  {server:>15}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
+                cpu / 1000.0
+            );
+            rows.push(json!({
+                "test": "multicore", "server": server, "connections": connections,
+                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
+            }));
+        }
+    }
     weft_benches::save(
         "http",
         &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
@@ -106,7 +134,13 @@ fn serve(server: &str) {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let result = match server {
         "weft" => serve_weft(addr),
-        "tokio" => serve_tokio(addr),
+        "weft-2-cores" => serve_weft_cores(2, addr),
+        "tokio" => serve_tokio(tokio::runtime::Builder::new_current_thread(), addr),
+        "tokio-2-workers" => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(2);
+            serve_tokio(builder, addr)
+        }
         other => panic!("unknown server {other}"),
     };
     if let Err(err) = result {
@@ -116,27 +150,51 @@ fn serve(server: &str) {
 }
 
 fn serve_weft(addr: SocketAddr) -> std::io::Result<()> {
-    use weft::net::hyper::{HyperIo, HyperTimer};
     weft::run(async move {
         let listener = weft::net::TcpListener::bind(addr).await?;
         println!("ready {}", listener.local_addr()?);
-        loop {
-            let (stream, _) = listener.accept().await?;
-            let _ = stream.set_nodelay(true);
-            weft::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .timer(HyperTimer)
-                    .serve_connection(HyperIo::new(stream), hyper::service::service_fn(hello))
-                    .await;
-            });
-        }
+        accept_weft(listener).await
     })
 }
 
-fn serve_tokio(addr: SocketAddr) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+/// The hyper server on `cores` weft runtimes, one SO_REUSEPORT listener each.
+fn serve_weft_cores(cores: usize, addr: SocketAddr) -> std::io::Result<()> {
+    weft::cores::Builder::new(cores)
+        .run(move |core| async move {
+            let listener =
+                weft::net::TcpListener::builder()
+                    .reuse_port(true)
+                    .bind(core.get_or_try_init("addr", || {
+                        let first = weft::net::TcpListener::builder()
+                            .reuse_port(true)
+                            .bind(addr)?;
+                        first.local_addr()
+                    })?)?;
+            if core.index() == 0 {
+                println!("ready {}", listener.local_addr()?);
+            }
+            accept_weft(listener).await
+        })
+        .map(drop)
+        .map_err(|err| std::io::Error::other(err.to_string()))
+}
+
+async fn accept_weft(listener: weft::net::TcpListener) -> std::io::Result<()> {
+    use weft::net::hyper::{HyperIo, HyperTimer};
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        weft::spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(HyperTimer)
+                .serve_connection(HyperIo::new(stream), hyper::service::service_fn(hello))
+                .await;
+        });
+    }
+}
+
+fn serve_tokio(mut builder: tokio::runtime::Builder, addr: SocketAddr) -> std::io::Result<()> {
+    let rt = builder.enable_all().build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         println!("ready {}", listener.local_addr()?);

@@ -144,6 +144,7 @@ fn main() {
     write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());
     write_process(&mut md, process.as_ref(), &mut targets);
+    write_multicore(&mut md, echo.as_ref(), http.as_ref(), &mut targets);
 
     let mut head = String::new();
     let _ = writeln!(head, "## Targets\n\n| target | measured | |\n|---|---|---|");
@@ -544,8 +545,10 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
         "| C | weft req/s | tokio req/s | weft CPU µs/req | tokio CPU µs/req | weft ÷ tokio CPU |\n|---:|---:|---:|---:|---:|---:|"
     );
     let mut worst: f64 = 0.0;
-    for r in rows.iter().filter(|r| r["server"] == "weft") {
-        let Some(t) = rows
+    // The rows of the one-core table have no "test" (the multicore table's say "multicore").
+    let single: Vec<&Value> = rows.iter().filter(|r| r.get("test").is_none()).collect();
+    for r in single.iter().filter(|r| r["server"] == "weft") {
+        let Some(t) = single
             .iter()
             .find(|t| t["server"] == "tokio" && t["connections"] == r["connections"])
         else {
@@ -707,6 +710,7 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
     let mut rtps_ok = true;
     let mut rtps_worst = f64::INFINITY;
     let mut cpu_worst: f64 = 0.0;
+    let mut at_1000: f64 = 0.0;
     let _ = writeln!(
         md,
         "| message | C | weft rt/s | tokio rt/s | mio rt/s | weft CPU µs/rt | tokio | raw mio | weft ÷ tokio CPU | weft ÷ mio CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -740,11 +744,10 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             wc / tc,
             wc / mc
         );
-        if conns.as_u64() != Some(1) {
-            // At C = 1 the server idles between round trips; its CPU time is mostly the
-            // kernel's wake-up path, not the server's own work.
-            cpu_worst = cpu_worst.max(wc / mc);
-            cpu_ok &= wc <= mc * 1.03;
+        cpu_worst = cpu_worst.max(wc / mc);
+        cpu_ok &= wc <= mc * 1.03;
+        if conns.as_u64() == Some(1000) {
+            at_1000 = at_1000.max(wc / tc);
         }
         let rtps_ratio = f(r, "round_trips_per_sec") / f(&t, "round_trips_per_sec");
         rtps_worst = rtps_worst.min(rtps_ratio);
@@ -766,9 +769,14 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
     }
     let _ = writeln!(md);
     targets.push(Target {
-        what: "echo server CPU per round trip within 3% of the raw mio loop (C ≥ 10)".into(),
+        what: "echo server CPU per round trip within 3% of the raw mio loop at every C".into(),
         measured: format!("worst {cpu_worst:.3}×"),
         met: Some(cpu_ok),
+    });
+    targets.push(Target {
+        what: "echo server CPU per round trip at C = 1000 ≤ 0.95× tokio's".into(),
+        measured: format!("{at_1000:.3}×"),
+        met: Some(at_1000 <= 0.95),
     });
     targets.push(Target {
         what: "echo round trips/s ≥ tokio at every C".into(),
@@ -858,4 +866,102 @@ fn write_crawler(md: &mut String, crawler: Option<&Value>) {
          With no latency, the CPU per page is the crawler's own cost: parsing, tokenizing, URL \
          handling and the runtime.\n"
     );
+}
+
+/// The multicore tables: weft on one runtime and on two (`weft::cores`), and tokio's
+/// multi-thread runtime with two workers, for the echo and the hyper server.
+fn write_multicore(
+    md: &mut String,
+    echo: Option<&Value>,
+    http: Option<&Value>,
+    targets: &mut Vec<Target>,
+) {
+    let sections = [
+        (
+            "echo server, 64 B ping-pong",
+            "round trips",
+            echo,
+            "round_trips_per_sec",
+            "server_cpu_ns_per_round_trip",
+        ),
+        (
+            "hyper server, hello world",
+            "requests",
+            http,
+            "requests_per_sec",
+            "server_cpu_ns_per_request",
+        ),
+    ];
+    let mut wrote_head = false;
+    for (title, unit, value, rate_key, cpu_key) in sections {
+        let rows: Vec<Value> = rows(value)
+            .into_iter()
+            .filter(|r| r["test"] == "multicore")
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        if !wrote_head {
+            wrote_head = true;
+            let _ = writeln!(
+                md,
+                "## Beyond one core
+
+Commands: `cargo bench --bench echo` and `cargo bench --bench http --features hyper` \
+                 (their multicore rounds). The same servers on one weft runtime, on two (`weft::cores`, \
+                 one `SO_REUSEPORT` listener per core, each core pinned to its CPU) and on tokio's \
+                 multi-thread runtime with two workers, interleaved in the same run. No server is \
+                 pinned by taskset, and the load generator (one thread, no runtime) stays on core 1.\n\n\
+                 **How to read it.** This machine has 2 cores and the load generator needs most \
+                 of one, so a two-core server shares its second core with the load: the rates \
+                 say how much one load thread gets through, not what two free cores could serve, \
+                 and they cannot double. Server CPU per {unit} (every thread of the server \
+                 process, from /proc) is the comparable figure: it is the cost of serving, \
+                 wherever it ran.\n"
+            );
+        }
+        let _ = writeln!(
+            md,
+            "### {title}\n\n| C | weft, 1 core /s | weft, 2 cores /s | tokio, 2 workers /s | weft 1 CPU µs | weft 2 CPU µs | tokio 2 CPU µs | weft 2 ÷ tokio CPU | weft 2 ÷ tokio rate |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        let mut cpu_worst: f64 = 0.0;
+        let mut rate_worst = f64::INFINITY;
+        for r in rows.iter().filter(|r| r["server"] == "weft") {
+            let find = |server: &str| {
+                rows.iter()
+                    .find(|t| t["server"] == server && t["connections"] == r["connections"])
+            };
+            let (Some(two), Some(tokio)) = (find("weft-2-cores"), find("tokio-2-workers")) else {
+                continue;
+            };
+            let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
+            let cpu_ratio = f(two, cpu_key) / f(tokio, cpu_key).max(1.0);
+            let rate_ratio = f(two, rate_key) / f(tokio, rate_key).max(1.0);
+            cpu_worst = cpu_worst.max(cpu_ratio);
+            rate_worst = rate_worst.min(rate_ratio);
+            let _ = writeln!(
+                md,
+                "| {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {cpu_ratio:.3} | {rate_ratio:.3} |",
+                r["connections"],
+                f(r, rate_key),
+                f(two, rate_key),
+                f(tokio, rate_key),
+                f(r, cpu_key) / 1e3,
+                f(two, cpu_key) / 1e3,
+                f(tokio, cpu_key) / 1e3,
+            );
+        }
+        let _ = writeln!(md);
+        let short = title.split(',').next().unwrap_or(title);
+        targets.push(Target {
+            what: format!("{short} on 2 cores: CPU per {unit} ≤ tokio multi-thread's (2 workers)"),
+            measured: format!("worst {cpu_worst:.3}×"),
+            met: Some(cpu_worst <= 1.0),
+        });
+        targets.push(Target {
+            what: format!("{short} on 2 cores: {unit}s/s ≥ tokio multi-thread's (2 workers)"),
+            measured: format!("worst {rate_worst:.3}×"),
+            met: Some(rate_worst >= 1.0),
+        });
+    }
 }

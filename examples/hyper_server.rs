@@ -1,6 +1,6 @@
-//! A hyper server on weft, on one thread:
+//! A hyper server on weft, on one thread (or one per core):
 //! `cargo run --release --features hyper,tls --example hyper_server -- [--addr 127.0.0.1:8080]
-//! [--tls CERT.pem KEY.pem | --self-signed CA_OUT.pem] [--max-connections N]`
+//! [--tls CERT.pem KEY.pem | --self-signed CA_OUT.pem] [--max-connections N] [--threads N]`
 //!
 //! `GET /` answers a small page; any `POST` echoes its body back. It is served through
 //! `StreamServer`, so it gets the connection limit and the graceful Ctrl-C stop (the listener
@@ -8,6 +8,9 @@
 //! HTTP/1.1 as the client's ALPN asks. `--self-signed CA_OUT.pem` makes a throwaway CA and a
 //! certificate for `localhost` and `127.0.0.1` at start-up and writes the CA to `CA_OUT.pem`,
 //! for clients to trust: `https_get https://localhost:8080/ --ca-file CA_OUT.pem`.
+//!
+//! `--threads N` runs one weft runtime per core (`weft::cores`), each with its own
+//! `SO_REUSEPORT` listener on the same address; the connection limit is then per core.
 
 use demo_hyper::hyper; // hyper with its client and server (see examples/crates/hyper)
 use std::net::SocketAddr;
@@ -19,7 +22,7 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response};
 use weft::net::hyper::{HyperIo, HyperTimer, LocalExecutor};
 use weft::net::tls::TlsAcceptor;
-use weft::net::{StreamServer, TcpListener, TcpStream};
+use weft::net::{StreamServer, TcpStream};
 
 const PAGE: &str = "<!doctype html><title>weft</title><h1>Hello from hyper on weft</h1>\n\
 <p>One thread serves every connection. POST anything here and it comes back.</p>\n";
@@ -111,27 +114,34 @@ fn main() {
             std::process::exit(1)
         }
     });
-    let result = weft::run(async move {
-        let listener = TcpListener::bind(addr).await?;
-        println!(
-            "hyper on weft listening on {}://{} (pid {}, {} thread); Ctrl-C to stop",
-            if tls.is_some() { "https" } else { "http" },
-            listener.local_addr()?,
-            std::process::id(),
-            demo_cli::thread_count().unwrap_or(1)
-        );
-        let server = StreamServer::new(listener).max_connections(max_connections);
-        let stop = server.stop_handle();
-        let serving = weft::spawn(server.serve(move |stream, _peer| serve(stream, tls.clone())));
-        weft::signal::ctrl_c().await?;
-        println!(
-            "\nCtrl-C: closing the listener; {} connection(s) get 1 s to finish",
-            stop.active_connections()
-        );
-        stop.stop(Duration::from_secs(1));
-        serving.await.expect("the server task")?;
-        println!("stopped");
-        Ok::<(), std::io::Error>(())
+    let threads: usize = demo_cli::flag("threads", 1);
+    let result = weft::cores::run(threads, move |core| {
+        let tls = tls.clone();
+        async move {
+            let server = StreamServer::bind_per_core(&core, addr)?.max_connections(max_connections);
+            if core.index() == 0 {
+                println!(
+                    "hyper on weft listening on {}://{} (pid {}, {threads} thread{}); Ctrl-C to stop",
+                    if tls.is_some() { "https" } else { "http" },
+                    server.local_addr()?,
+                    std::process::id(),
+                    if threads == 1 { "" } else { "s" },
+                );
+            }
+            let stop = server.stop_handle();
+            let serving =
+                weft::spawn(server.serve(move |stream, _peer| serve(stream, tls.clone())));
+            core.stopping().await;
+            if core.index() == 0 {
+                println!("\nCtrl-C: closing the listener; open connections get 1 s to finish");
+            }
+            stop.stop(Duration::from_secs(1));
+            serving.await.expect("the server task")?;
+            if core.index() == 0 {
+                println!("stopped");
+            }
+            Ok::<(), std::io::Error>(())
+        }
     });
     if let Err(err) = result {
         eprintln!("hyper_server: {err}");

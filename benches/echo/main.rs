@@ -21,6 +21,8 @@ use weft_benches::load::{self, Exchange};
 use weft_benches::server_process::{median, pin_self_to_core, with_server};
 
 const SERVERS: [&str; 3] = ["weft", "tokio", "mio"];
+/// The servers of the multicore table.
+const MULTICORE: [&str; 3] = ["weft", "weft-2-cores", "tokio-2-workers"];
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -123,6 +125,36 @@ fn main() {
         }
     }
 
+    // Beyond one core (`weft::cores`): weft on one runtime and on two (one SO_REUSEPORT
+    // listener per core), and tokio's multi-thread runtime with two workers. No server is
+    // pinned by taskset here, and the load generator stays on core 1: on a 2-core machine it
+    // shares a core with the servers, so the rates say what one load thread gets, and the
+    // CPU per round trip (all the server's threads) is the comparable figure.
+    for &connections in connection_counts.iter().filter(|&&c| c >= 10) {
+        let results = load::interleaved(&MULTICORE, rounds, |server| {
+            with_server(server, false, server == "weft", |addr, pid| {
+                load::ping_pong(
+                    addr,
+                    connections,
+                    &Exchange::Echo { size: 64 },
+                    warmup,
+                    measure,
+                    || load::cpu_ns(pid),
+                )
+            })
+        });
+        for (server, rtps, cpu) in results {
+            println!(
+                "multicore, 64 B x {connections:>4} conns  {server:>13}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
+                cpu / 1000.0
+            );
+            rows.push(json!({
+                "test": "multicore", "server": server, "size": 64, "connections": connections,
+                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
+            }));
+        }
+    }
+
     let stream_size = mode.pick(1 << 20, 1 << 20, 64 << 10);
     let stream_measure = mode.pick(
         Duration::from_secs(3),
@@ -169,7 +201,9 @@ fn serve(server: &str) {
             addr,
             ready,
         ),
-        "tokio" => tokio_server::serve(addr, ready),
+        "weft-2-cores" => serve_weft_cores(2, addr),
+        "tokio" => tokio_server::serve(tokio_server::current_thread(), addr, ready),
+        "tokio-2-workers" => tokio_server::serve(tokio_server::multi_thread(2), addr, ready),
         "mio" => raw_mio::serve(addr, ready),
         other => panic!("unknown server {other}"),
     };
@@ -177,6 +211,21 @@ fn serve(server: &str) {
         eprintln!("{server} server: {err}");
         std::process::exit(1);
     }
+}
+
+/// The echo server on `cores` weft runtimes, one SO_REUSEPORT listener each.
+fn serve_weft_cores(cores: usize, addr: SocketAddr) -> std::io::Result<()> {
+    weft::cores::Builder::new(cores)
+        .run(move |core| async move {
+            let server = weft::net::StreamServer::bind_per_core(&core, addr)?;
+            if core.index() == 0 {
+                println!("ready {}", server.local_addr()?);
+            }
+            demo_echo::server::serve(server, None).await?;
+            Ok::<(), std::io::Error>(())
+        })
+        .map(drop)
+        .map_err(|err| std::io::Error::other(err.to_string()))
 }
 
 /// The echo server on `runtime`.
