@@ -43,14 +43,15 @@ impl DeadlineTimer {
         })
     }
 
-    /// Makes the timerfd fire at `deadline` (at once if it has passed), or earlier.
-    pub(crate) fn arm(&self, deadline: Instant) -> io::Result<()> {
+    /// Makes the timerfd fire at `deadline` (at once if it has passed), or earlier; `now` is
+    /// the caller's reading of the clock.
+    pub(crate) fn arm(&self, deadline: Instant, now: Instant) -> io::Result<()> {
         if self.armed.get().is_some_and(|armed| armed <= deadline) {
             return Ok(()); // it fires no later than needed; an early wake re-arms it
         }
         // A zero `it_value` would disarm the timer, so "already due" becomes one nanosecond.
         let after = deadline
-            .saturating_duration_since(Instant::now())
+            .saturating_duration_since(now)
             .max(Duration::from_nanos(1));
         let value = Timespec {
             tv_sec: after.as_secs().try_into().unwrap_or(i64::MAX),

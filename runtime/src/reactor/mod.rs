@@ -123,10 +123,16 @@ impl Reactor {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
             Wait::Forever => None,
-            Wait::Until(deadline) => match &self.deadline {
-                Some(timer) if timer.arm(deadline).is_ok() => None,
-                _ => Some(deadline.saturating_duration_since(Instant::now())),
-            },
+            Wait::Until(deadline) => {
+                let now = Instant::now();
+                match &self.deadline {
+                    // Already due (timers that came due while tasks ran): only look. Arming
+                    // the timerfd for it would cost a settime, a wake-up and a read.
+                    _ if deadline <= now => Some(Duration::ZERO),
+                    Some(timer) if timer.arm(deadline, now).is_ok() => None,
+                    _ => Some(deadline - now),
+                }
+            }
         };
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
