@@ -432,17 +432,29 @@ fn write_timers(md: &mut String, timers: Option<&Value>, targets: &mut Vec<Targe
         );
     }
     let _ = writeln!(md);
-    let p99 = |name: &str| {
+    let stat = |name: &str, key: &str| {
         rows.iter()
             .find(|r| r["runtime"] == name)
-            .and_then(|r| r["p99_us"].as_f64())
+            .and_then(|r| r[key].as_f64())
     };
+    let p99 = |name: &str| stat(name, "p99_us");
     let ratio = p99("weft").zip(p99("tokio")).map(|(w, t)| w / t);
     targets.push(Target {
         what: "sleep lateness p99 ≤ 0.25× tokio's".into(),
         measured: ratio.map(|r| format!("{r:.2}×")).unwrap_or_default(),
         met: ratio.map(|r| r <= 0.25),
     });
+    // p50 "unchanged or better": 42 µs in the run before the due-deadline fix (2026-12-03).
+    let against_smol = ["p50_us", "p99_us", "max_us"].map(|k| stat("weft", k).zip(stat("smol", k)));
+    if let [Some((p50, _)), Some((wp99, sp99)), Some((wmax, smax))] = against_smol {
+        targets.push(Target {
+            what: "sleep lateness p99 and max ≤ smol's, p50 ≤ 42 µs (its value before #23)".into(),
+            measured: format!(
+                "p99 {wp99:.0} vs {sp99:.0} µs, max {wmax:.0} vs {smax:.0} µs, p50 {p50:.0} µs"
+            ),
+            met: Some(wp99 <= sp99 && wmax <= smax && p50 <= 42.0),
+        });
+    }
 }
 
 fn write_memory(md: &mut String, memory: Option<&Value>, targets: &mut Vec<Target>) {
@@ -464,7 +476,17 @@ fn write_memory(md: &mut String, memory: Option<&Value>, targets: &mut Vec<Targe
             r["rss_bytes_per_task"].as_f64().unwrap_or(0.0)
         );
     }
-    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "\nWhere weft's bytes go (from the layout, not this run; details in docs/profiles.md): \
+         the task cell is a 56 B header (state word, vtable, task id, runtime id and owned-list \
+         key, the join handle's waker, the name pointer) and a 16 B output slot for a `()` \
+         output; glibc rounds that 72 B request to an 80 B chunk; the owned-task slab adds 16 B \
+         (the task reference and its spawn location). 64 B does not fit beside the task id, the \
+         spawn location and the join waker, which the task dump and the deadlock report are \
+         built from; 80 B is the next step, and needs the name and a panic payload moved \
+         beside the cell.\n"
+    );
     let weft = rows
         .iter()
         .find(|r| r["runtime"] == "weft")
@@ -687,7 +709,14 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
         "## Echo servers\n\nCommand: `cargo bench --bench echo`. A mio load generator (no runtime) \
          ping-pongs messages over C connections for {} ms per run, checking every byte, against each \
          server in its own process ({}); median of {} interleaved rounds. Server CPU per round trip \
-         comes from the server's /proc schedstat and does not depend on the load generator.\n",
+         comes from the server's /proc schedstat and does not depend on the load generator. \
+         Where the rest of weft's CPU per round trip goes against the raw loop (a callgrind \
+         profile: about 650 user-space instructions per round trip against 150, the same \
+         system calls; the wake, the task poll and the socket polls, each a few percent; and \
+         at C = 1000 about 7 first-level data-cache misses per round trip, one or two for each \
+         of the task cell, the handler's future and the reactor slot, where the raw loop keeps \
+         a connection in one slab entry) is in docs/profiles.md; single runs on this VM move \
+         these ratios by several percent.\n",
         e["measure_ms"],
         if e["pinned"] == true {
             "server on core 0, load on core 1"
@@ -744,10 +773,14 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             wc / tc,
             wc / mc
         );
-        cpu_worst = cpu_worst.max(wc / mc);
-        cpu_ok &= wc <= mc * 1.03;
-        if conns.as_u64() == Some(1000) {
-            at_1000 = at_1000.max(wc / tc);
+        // The targets are on 64 B messages, where the runtime's share of a round trip is
+        // largest; the 1024 B rows are there for reference.
+        if size.as_u64() == Some(64) {
+            cpu_worst = cpu_worst.max(wc / mc);
+            cpu_ok &= wc <= mc * 1.03;
+            if conns.as_u64() == Some(1000) {
+                at_1000 = wc / tc;
+            }
         }
         let rtps_ratio = f(r, "round_trips_per_sec") / f(&t, "round_trips_per_sec");
         rtps_worst = rtps_worst.min(rtps_ratio);
@@ -769,12 +802,13 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
     }
     let _ = writeln!(md);
     targets.push(Target {
-        what: "echo server CPU per round trip within 3% of the raw mio loop at every C".into(),
+        what: "echo server CPU per round trip (64 B) within 3% of the raw mio loop at every C"
+            .into(),
         measured: format!("worst {cpu_worst:.3}×"),
         met: Some(cpu_ok),
     });
     targets.push(Target {
-        what: "echo server CPU per round trip at C = 1000 ≤ 0.95× tokio's".into(),
+        what: "echo server CPU per round trip (64 B) at C = 1000 ≤ 0.95× tokio's".into(),
         measured: format!("{at_1000:.3}×"),
         met: Some(at_1000 <= 0.95),
     });
@@ -879,14 +913,14 @@ fn write_multicore(
     let sections = [
         (
             "echo server, 64 B ping-pong",
-            "round trips",
+            "round trip",
             echo,
             "round_trips_per_sec",
             "server_cpu_ns_per_round_trip",
         ),
         (
             "hyper server, hello world",
-            "requests",
+            "request",
             http,
             "requests_per_sec",
             "server_cpu_ns_per_request",

@@ -89,6 +89,9 @@ impl Builder {
     /// Returns each core's output in index order, or the first failure: a `main` that
     /// returned an error, panicked, deadlocked, outlived the grace period, or a core that
     /// could not start. The first failure asks the other cores to stop.
+    ///
+    /// A core whose `main` returns `Ok` ends as `weft::run` does: its other tasks are dropped
+    /// and it runs no more tasks sent to it, while the other cores go on.
     pub fn run<F, Fut, T, E>(self, main: F) -> Result<Vec<T>, CoresError<E>>
     where
         F: Fn(CoreHandle) -> Fut + Send + Sync + 'static,

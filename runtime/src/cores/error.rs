@@ -24,7 +24,9 @@ pub enum CoresError<E> {
         /// The panic payload.
         payload: Box<dyn Any + Send>,
     },
-    /// A core's runtime deadlocked: its `main` waited for something nothing could ever do.
+    /// A core's runtime proved that its `main` waits for something nothing can ever do. Rare
+    /// on a core: its inbox can always get work from another core, and the proof counts
+    /// that as a possible wake-up.
     Deadlocked {
         /// The core's index.
         core: usize,

@@ -117,7 +117,8 @@ impl CoreHandle {
     /// The value stored under `key` for this run; the first core to ask stores what `init`
     /// returns (a failed `init` stores nothing, and the next caller tries again). Cores use it
     /// to agree on something only one of them should decide, such as the port a server bound
-    /// when asked for port 0.
+    /// when asked for port 0. `init` runs under a lock that every core's call takes: keep it
+    /// short (a `bind`, not a network round trip).
     ///
     /// # Panics
     /// If `key` already holds a value of another type.
