@@ -6,9 +6,9 @@
 //! only through messages. No task ever moves between cores, so the single-core path keeps its
 //! speed (no atomics are added to it); only the messages cross threads.
 //!
-//! - [`run`] (or a [`Builder`]) starts N runtimes, core 0 on the calling thread and the others
-//!   on threads of their own, each pinned to a CPU where the system allows, and calls `main`
-//!   on each with a [`CoreHandle`] that knows its index.
+//! - `weft::cores::run` (or a [`Builder`]) starts N runtimes, core 0 on the calling thread
+//!   and the others on threads of their own, each pinned to a CPU where the system allows,
+//!   and calls `main` on each with a [`CoreHandle`] that knows its index.
 //! - [`CoreHandle::spawn_on`] runs a closure's future on another core and gives back a
 //!   [`CoreJoinHandle`] that any core can await.
 //! - [`channel`] carries messages between cores: it is the `async-channel` crate, which works
