@@ -416,3 +416,40 @@ fn echo_server_with_two_threads_serves_from_both_cores_and_stops_on_ctrl_c() {
     assert!(on_0 > 0 && on_1 > 0, "core 0 served {on_0}, core 1 {on_1}");
     assert!(rest.iter().any(|l| l.starts_with("[core 1] + ")));
 }
+
+/// The CPUs the calling thread may run on, as /proc says.
+fn allowed_cpus_of_this_thread() -> String {
+    std::fs::read_to_string("/proc/thread-self/status")
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("Cpus_allowed_list:"))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn pinned_cores_run_on_one_cpu_each_and_the_caller_gets_its_cpus_back() {
+    let before = allowed_cpus_of_this_thread();
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    let seen = Builder::per_cpu()
+        .run(|core| async move { Ok::<_, Error>((core.count(), allowed_cpus_of_this_thread())) })
+        .unwrap();
+    assert_eq!(seen.len(), cpus);
+    for (index, (count, allowed)) in seen.iter().enumerate() {
+        assert_eq!(*count, cpus);
+        // Pinned to one CPU (where the system allows pinning at all: then the list is one
+        // number).
+        let list = allowed.split_whitespace().last().unwrap();
+        if cpus > 1 {
+            assert!(
+                !list.contains(['-', ',']),
+                "core {index} is not pinned: {allowed}"
+            );
+        }
+    }
+    assert_eq!(
+        allowed_cpus_of_this_thread(),
+        before,
+        "the caller's CPU set was not restored"
+    );
+}
