@@ -40,68 +40,69 @@ fn main() {
     }
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
-    let load::Plan {
-        connection_counts,
-        rounds,
-        warmup,
-        measure,
-    } = load::Plan::for_mode(mode);
+    let plan = load::Plan::for_mode(mode);
     let mut rows = Vec::new();
-    for &connections in &connection_counts {
-        let results = load::interleaved(&SERVERS, rounds, |server| {
-            with_server(server, pinned, server == "weft", |addr, pid| {
-                let exchange = Exchange::Request {
-                    request: REQUEST.to_vec(),
-                    response_len: response_len(addr)?,
-                    expect: b"HTTP/1.1 200 OK\r\n",
-                };
-                load::ping_pong(addr, connections, &exchange, warmup, measure, || {
-                    load::cpu_ns(pid)
-                })
-            })
-        });
-        for (server, rps, cpu) in results {
-            println!(
-                "hello world x {connections:>4} conns  {server:>5}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
-                cpu / 1000.0
-            );
-            rows.push(json!({
-                "server": server, "connections": connections,
-                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
-            }));
-        }
+    for &connections in &plan.connection_counts {
+        rows.extend(hello_round("hello", &SERVERS, pinned, connections, &plan));
     }
     // Beyond one core, as in the echo benchmark: no server pinned by taskset, the load on
     // core 1 sharing it with the servers; all the server's threads are counted.
-    for &connections in connection_counts.iter().filter(|&&c| c >= 10) {
-        let results = load::interleaved(&MULTICORE, rounds, |server| {
-            with_server(server, false, server == "weft", |addr, pid| {
-                let exchange = Exchange::Request {
-                    request: REQUEST.to_vec(),
-                    response_len: response_len(addr)?,
-                    expect: b"HTTP/1.1 200 OK\r\n",
-                };
-                load::ping_pong(addr, connections, &exchange, warmup, measure, || {
-                    load::cpu_ns(pid)
-                })
-            })
-        });
-        for (server, rps, cpu) in results {
-            println!(
-                "multicore hello world x {connections:>4} conns  {server:>15}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
-                cpu / 1000.0
-            );
-            rows.push(json!({
-                "test": "multicore", "server": server, "connections": connections,
-                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
-            }));
-        }
+    for &connections in plan.connection_counts.iter().filter(|&&c| c >= 10) {
+        rows.extend(hello_round(
+            "multicore",
+            &MULTICORE,
+            false,
+            connections,
+            &plan,
+        ));
     }
     weft_benches::save(
         "http",
-        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
-                 "measure_ms": measure.as_millis() as u64, "rows": rows }),
+        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": plan.rounds,
+                 "measure_ms": plan.measure.as_millis() as u64, "rows": rows }),
     );
+}
+
+/// One measured round of keep-alive GETs over `connections` against each of `servers`,
+/// interleaved (each pinned to core 0 when `pinned`); a row per server, tagged `test`. Only
+/// the one-runtime weft server must have one thread.
+fn hello_round(
+    test: &str,
+    servers: &[&str],
+    pinned: bool,
+    connections: usize,
+    plan: &load::Plan,
+) -> Vec<serde_json::Value> {
+    let results = load::interleaved(servers, plan.rounds, |server| {
+        with_server(server, pinned, server == "weft", |addr, pid| {
+            let exchange = Exchange::Request {
+                request: REQUEST.to_vec(),
+                response_len: response_len(addr)?,
+                expect: b"HTTP/1.1 200 OK\r\n",
+            };
+            load::ping_pong(
+                addr,
+                connections,
+                &exchange,
+                plan.warmup,
+                plan.measure,
+                || load::cpu_ns(pid),
+            )
+        })
+    });
+    results
+        .into_iter()
+        .map(|(server, rps, cpu)| {
+            println!(
+                "{test} x {connections:>4} conns  {server:>15}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
+                cpu / 1000.0
+            );
+            json!({
+                "test": test, "server": server, "connections": connections,
+                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
+            })
+        })
+        .collect()
 }
 
 /// The length of the server's response to `REQUEST`, asked once: head plus Content-Length.

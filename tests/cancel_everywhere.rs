@@ -86,6 +86,15 @@ fn sweep_on<Fut: Future<Output = bool> + 'static>(
     panic!("{name} never completed in 100 polls");
 }
 
+/// A task that puts `item` into `queue` once the others have had two turns.
+fn put_after_two_turns(queue: &Rc<Queue<i32>>, item: i32) -> weft::JoinHandle<()> {
+    let queue = queue.clone();
+    spawn(async move {
+        turns(2).await;
+        queue.try_put(item).unwrap();
+    })
+}
+
 /// Lets the other tasks run a few turns.
 async fn turns(n: usize) {
     for _ in 0..n {
@@ -154,13 +163,7 @@ fn semaphore_acquire() {
 fn queue_get() {
     sweep("Queue::get", |polls| async move {
         let queue = Rc::new(Queue::new(0));
-        let putter = spawn({
-            let queue = queue.clone();
-            async move {
-                turns(2).await;
-                queue.try_put(7).unwrap();
-            }
-        });
+        let putter = put_after_two_turns(&queue, 7);
         let got = cancel_at(polls, {
             let queue = queue.clone();
             async move { queue.get().await.unwrap() }
@@ -523,13 +526,7 @@ fn select_drops_its_losers_without_losing_an_item() {
     sweep("select!", |polls| async move {
         let queue = Rc::new(Queue::new(0));
         let never = Event::new();
-        let putter = spawn({
-            let queue = queue.clone();
-            async move {
-                turns(2).await;
-                queue.try_put(4).unwrap();
-            }
-        });
+        let putter = put_after_two_turns(&queue, 4);
         let selected = cancel_at(polls, async {
             weft::select! {
                 item = queue.get() => item.ok(),
@@ -597,13 +594,7 @@ fn join_handle_can_be_cancelled_and_awaited_again() {
 fn timeout_drops_its_timer_and_loses_no_item() {
     sweep_paused("timeout", |polls| async move {
         let queue = Rc::new(Queue::new(0));
-        let putter = spawn({
-            let queue = queue.clone();
-            async move {
-                turns(2).await;
-                queue.try_put(7).unwrap();
-            }
-        });
+        let putter = put_after_two_turns(&queue, 7);
         let got = cancel_at(
             polls,
             weft::time::timeout(Duration::from_secs(5), queue.get()),

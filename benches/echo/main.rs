@@ -62,38 +62,18 @@ fn main() {
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
     let ping_sizes = [64usize, 1024];
-    let load::Plan {
-        connection_counts,
-        rounds,
-        warmup,
-        measure,
-    } = load::Plan::for_mode(mode);
-
+    let plan = load::Plan::for_mode(mode);
     let mut rows = Vec::new();
     for &size in &ping_sizes {
-        for &connections in &connection_counts {
-            let results = load::interleaved(&SERVERS, rounds, |server| {
-                with_server(server, pinned, server != "tokio", |addr, pid| {
-                    load::ping_pong(
-                        addr,
-                        connections,
-                        &Exchange::Echo { size },
-                        warmup,
-                        measure,
-                        || load::cpu_ns(pid),
-                    )
-                })
-            });
-            for (server, rtps, cpu) in results {
-                println!(
-                    "ping-pong {size:>5} B x {connections:>4} conns  {server:>5}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
-                    cpu / 1000.0
-                );
-                rows.push(json!({
-                    "test": "ping_pong", "server": server, "size": size, "connections": connections,
-                    "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
-                }));
-            }
+        for &connections in &plan.connection_counts {
+            rows.extend(ping_pong_round(
+                "ping_pong",
+                &SERVERS,
+                pinned,
+                size,
+                connections,
+                &plan,
+            ));
         }
     }
 
@@ -101,28 +81,14 @@ fn main() {
     // off and on (`Builder::flight_recorder`, as `WEFT_TRACE` turns it on).
     for connections in [1, 100] {
         let servers = ["weft", "weft-recorder"];
-        let results = load::interleaved(&servers, rounds, |server| {
-            with_server(server, pinned, true, |addr, pid| {
-                load::ping_pong(
-                    addr,
-                    connections,
-                    &Exchange::Echo { size: 64 },
-                    warmup,
-                    measure,
-                    || load::cpu_ns(pid),
-                )
-            })
-        });
-        for (server, rtps, cpu) in results {
-            println!(
-                "recorder cost, 64 B x {connections:>4} conns  {server:>13}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
-                cpu / 1000.0
-            );
-            rows.push(json!({
-                "test": "recorder", "server": server, "size": 64, "connections": connections,
-                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
-            }));
-        }
+        rows.extend(ping_pong_round(
+            "recorder",
+            &servers,
+            pinned,
+            64,
+            connections,
+            &plan,
+        ));
     }
 
     // Beyond one core (`weft::cores`): weft on one runtime and on two (one SO_REUSEPORT
@@ -130,29 +96,15 @@ fn main() {
     // pinned by taskset here, and the load generator stays on core 1: on a 2-core machine it
     // shares a core with the servers, so the rates say what one load thread gets, and the
     // CPU per round trip (all the server's threads) is the comparable figure.
-    for &connections in connection_counts.iter().filter(|&&c| c >= 10) {
-        let results = load::interleaved(&MULTICORE, rounds, |server| {
-            with_server(server, false, server == "weft", |addr, pid| {
-                load::ping_pong(
-                    addr,
-                    connections,
-                    &Exchange::Echo { size: 64 },
-                    warmup,
-                    measure,
-                    || load::cpu_ns(pid),
-                )
-            })
-        });
-        for (server, rtps, cpu) in results {
-            println!(
-                "multicore, 64 B x {connections:>4} conns  {server:>13}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
-                cpu / 1000.0
-            );
-            rows.push(json!({
-                "test": "multicore", "server": server, "size": 64, "connections": connections,
-                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
-            }));
-        }
+    for &connections in plan.connection_counts.iter().filter(|&&c| c >= 10) {
+        rows.extend(ping_pong_round(
+            "multicore",
+            &MULTICORE,
+            false,
+            64,
+            connections,
+            &plan,
+        ));
     }
 
     let stream_size = mode.pick(1 << 20, 1 << 20, 64 << 10);
@@ -162,13 +114,13 @@ fn main() {
         Duration::from_millis(150),
     );
     for server in SERVERS {
-        let bytes_per_sec = median((0..rounds).map(|_| {
-            let m = with_server(server, pinned, server != "tokio", |addr, pid| {
+        let bytes_per_sec = median((0..plan.rounds).map(|_| {
+            let m = with_server(server, pinned, one_thread(server), |addr, pid| {
                 load::ping_pong(
                     addr,
                     10,
                     &Exchange::Echo { size: stream_size },
-                    warmup,
+                    plan.warmup,
                     stream_measure,
                     || load::cpu_ns(pid),
                 )
@@ -184,9 +136,53 @@ fn main() {
 
     weft_benches::save(
         "echo",
-        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": rounds,
-                 "measure_ms": measure.as_millis() as u64, "rows": rows }),
+        &json!({ "mode": format!("{mode:?}"), "pinned": pinned, "rounds": plan.rounds,
+                 "measure_ms": plan.measure.as_millis() as u64, "rows": rows }),
     );
+}
+
+/// Whether `server` must run on one thread (tokio's runtimes start helper threads; the
+/// multicore weft server runs one per core).
+fn one_thread(server: &str) -> bool {
+    !server.starts_with("tokio") && server != "weft-2-cores"
+}
+
+/// One measured round of `size`-byte ping-pong over `connections` against each of
+/// `servers`, interleaved (each with its server pinned to core 0 when `pinned`); a row per
+/// server, tagged `test`.
+fn ping_pong_round(
+    test: &str,
+    servers: &[&str],
+    pinned: bool,
+    size: usize,
+    connections: usize,
+    plan: &load::Plan,
+) -> Vec<serde_json::Value> {
+    let results = load::interleaved(servers, plan.rounds, |server| {
+        with_server(server, pinned, one_thread(server), |addr, pid| {
+            load::ping_pong(
+                addr,
+                connections,
+                &Exchange::Echo { size },
+                plan.warmup,
+                plan.measure,
+                || load::cpu_ns(pid),
+            )
+        })
+    });
+    results
+        .into_iter()
+        .map(|(server, rtps, cpu)| {
+            println!(
+                "{test} {size:>5} B x {connections:>4} conns  {server:>15}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
+                cpu / 1000.0
+            );
+            json!({
+                "test": test, "server": server, "size": size, "connections": connections,
+                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
+            })
+        })
+        .collect()
 }
 
 fn serve(server: &str) {
