@@ -715,7 +715,9 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
          system calls; the wake, the task poll and the socket polls, each a few percent; and \
          at C = 1000 about 7 first-level data-cache misses per round trip, one or two for each \
          of the task cell, the handler's future and the reactor slot, where the raw loop keeps \
-         a connection in one slab entry) is in docs/profiles.md; single runs on this VM move \
+         a connection in one slab entry) is in docs/profiles.md. It is the price of tasks and \
+         Send wakers: closing it would take a different executor (woken tasks polled inside \
+         the reactor's loop, or the reactor slot inside the task). Single runs on this VM move \
          these ratios by several percent.\n",
         e["measure_ms"],
         if e["pinned"] == true {

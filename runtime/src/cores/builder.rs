@@ -114,7 +114,7 @@ impl Builder {
         let main = Arc::new(main);
         let mut threads = Vec::new();
         for (index, inbox) in (1..).zip(inbox_receivers) {
-            let core = Core {
+            let core = CoreToStart {
                 handle: CoreHandle {
                     index,
                     shared: shared.clone(),
@@ -134,7 +134,7 @@ impl Builder {
                 }
             }
         }
-        let first = Core {
+        let first = CoreToStart {
             handle: CoreHandle {
                 index: 0,
                 shared: shared.clone(),
@@ -189,14 +189,14 @@ fn record<E>(failure: &Mutex<Option<CoresError<E>>>, shared: &Shared, error: Cor
 }
 
 /// One core, before it starts.
-struct Core {
+struct CoreToStart {
     handle: CoreHandle,
     cpu: Option<usize>,
     inbox: Receiver<Job>,
     settings: Builder,
 }
 
-impl Core {
+impl CoreToStart {
     /// Runs this core's runtime to the end on the calling thread; `None` if it failed (the
     /// failure is recorded).
     fn run<F, Fut, T, E>(self, main: &F, failure: &Mutex<Option<CoresError<E>>>) -> Option<T>
@@ -227,7 +227,7 @@ impl Core {
             affinity::pin_to(cpu);
         }
         let runtime = Runtime::new().map_err(|error| CoresError::Start { core, error })?;
-        let Core {
+        let CoreToStart {
             handle,
             inbox,
             settings,
