@@ -21,11 +21,11 @@ use demo_crawl::report;
 use demo_site::{Site, SiteConfig};
 
 fn main() {
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let command = match demo_crawl::args::parse(&argv) {
+    let args: demo_crawl::args::Args = clap::Parser::parse();
+    let command = match args.command() {
         Ok(command) => command,
         Err(message) => {
-            eprintln!("crawler: {message}\n{}", demo_crawl::args::USAGE);
+            eprintln!("crawler: {message}");
             std::process::exit(2);
         }
     };

@@ -3,15 +3,35 @@
 //!
 //! Every echoed byte is checked; prints round trips per second and latency percentiles.
 
+use clap::Parser;
 use demo_echo::client;
 use std::net::SocketAddr;
 
+/// Load for an echo server, on one thread: every echoed byte is checked.
+#[derive(Parser)]
+#[command(name = "echo_client")]
+struct Args {
+    /// The echo server's address.
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    addr: SocketAddr,
+    /// Connections open at once.
+    #[arg(long, default_value_t = 100, value_parser = demo_cli::at_least_one)]
+    connections: usize,
+    /// Round trips per connection.
+    #[arg(long, default_value_t = 1000)]
+    messages: usize,
+    /// Bytes per message.
+    #[arg(long, default_value_t = 64, value_parser = demo_cli::at_least_one)]
+    size: usize,
+}
+
 fn main() {
+    let args = Args::parse();
     let load = client::Load {
-        addr: demo_cli::flag("addr", "127.0.0.1:7000".parse::<SocketAddr>().unwrap()),
-        connections: demo_cli::flag("connections", 100),
-        messages: demo_cli::flag("messages", 1000),
-        size: demo_cli::flag("size", 64),
+        addr: args.addr,
+        connections: args.connections,
+        messages: args.messages,
+        size: args.size,
     };
     println!(
         "{} connections x {} messages of {} bytes to {}",

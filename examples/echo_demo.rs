@@ -4,15 +4,33 @@
 //! 1,000 messages over each connection, checks every byte, and shows that the process never
 //! used a second thread. (`echo_server` and `echo_client` are the same code as two processes.)
 
+use clap::Parser;
 use demo_echo::{client, server};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
+/// The echo server and its load clients as tasks of one runtime on one thread.
+#[derive(Parser)]
+#[command(name = "echo_demo")]
+struct Args {
+    /// Load clients, each with its own connection.
+    #[arg(long, default_value_t = 100, value_parser = demo_cli::at_least_one)]
+    connections: usize,
+    /// Round trips per connection.
+    #[arg(long, default_value_t = 1000)]
+    messages: usize,
+    /// Bytes per message.
+    #[arg(long, default_value_t = 64, value_parser = demo_cli::at_least_one)]
+    size: usize,
+}
+
 fn main() {
-    let connections = demo_cli::flag("connections", 100);
-    let messages = demo_cli::flag("messages", 1000);
-    let size = demo_cli::flag("size", 64);
+    let Args {
+        connections,
+        messages,
+        size,
+    } = Args::parse();
     let result = weft::run(async move {
         let listener = weft::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -9,17 +9,38 @@
 //! own `SO_REUSEPORT` listener on the same address, so the kernel spreads the connections; the
 //! log lines then say which core served each one. One thread is the default.
 
+use clap::Parser;
 use demo_echo::server;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use weft::net::StreamServer;
 
+/// An echo server on weft: one thread, or one runtime per core. Ctrl-C stops it gracefully.
+#[derive(Parser)]
+#[command(name = "echo_server")]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    addr: SocketAddr,
+    /// At most this many connections at once (per core); more wait in the backlog.
+    #[arg(long, default_value_t = 10_000, value_parser = demo_cli::at_least_one)]
+    max_connections: usize,
+    /// Runtimes, one per core, each with its own SO_REUSEPORT listener.
+    #[arg(long, default_value_t = 1, value_parser = demo_cli::at_least_one)]
+    threads: usize,
+    /// Do not log connects and disconnects.
+    #[arg(long)]
+    quiet: bool,
+}
+
 fn main() {
-    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:7000".parse().unwrap());
-    let max_connections: usize = demo_cli::flag("max-connections", 10_000);
-    let threads: usize = demo_cli::flag("threads", 1);
-    let quiet = std::env::args().any(|a| a == "--quiet");
+    let Args {
+        addr,
+        max_connections,
+        threads,
+        quiet,
+    } = Args::parse();
     let result = weft::cores::run(threads, move |core| async move {
         let server = StreamServer::bind_per_core(&core, addr)?.max_connections(max_connections);
         let name = if core.count() > 1 {

@@ -93,22 +93,20 @@ async fn get(url: &str, ca_file: Option<&str>) -> Result<Fetched, String> {
     fetch(tls, http2, request).await
 }
 
-fn usage() -> ! {
-    eprintln!("usage: https_get URL [--ca-file CA.pem]");
-    std::process::exit(2)
+/// Fetches one URL with hyper over rustls over weft, and prints the status, the headers and
+/// the body's size.
+#[derive(clap::Parser)]
+#[command(name = "https_get")]
+struct Args {
+    /// The http or https URL to fetch.
+    url: String,
+    /// Trust only the CA in this PEM file, not the webpki roots.
+    #[arg(long, value_name = "CA.pem")]
+    ca_file: Option<String>,
 }
 
 fn main() {
-    let (mut url, mut ca_file) = (None, None);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--ca-file" => ca_file = Some(args.next().unwrap_or_else(|| usage())),
-            _ if url.is_none() && !arg.starts_with("--") => url = Some(arg),
-            _ => usage(),
-        }
-    }
-    let url = url.unwrap_or_else(|| usage());
+    let Args { url, ca_file } = clap::Parser::parse();
     match weft::run(async move { get(&url, ca_file.as_deref()).await }) {
         Ok((response, size)) => {
             println!("{:?} {}", response.version(), response.status());

@@ -16,6 +16,8 @@ use demo_hyper::hyper; // hyper with its client and server (see examples/crates/
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::Parser;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
@@ -85,27 +87,40 @@ fn self_signed(ca_out: &str) -> std::io::Result<TlsAcceptor> {
     TlsAcceptor::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
 }
 
-/// The two paths after `--tls`, if given.
-fn tls_paths() -> Option<(String, String)> {
-    let args: Vec<String> = std::env::args().collect();
-    let at = args.iter().position(|a| a == "--tls")?;
-    match (args.get(at + 1), args.get(at + 2)) {
-        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
-        _ => {
-            eprintln!("--tls needs two paths: CERT.pem KEY.pem");
-            std::process::exit(2)
-        }
-    }
+/// A hyper server on weft: `GET /` answers a page, any `POST` echoes its body. Ctrl-C stops
+/// it gracefully.
+#[derive(Parser)]
+#[command(name = "hyper_server")]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Serve https with this certificate chain and private key.
+    #[arg(long, num_args = 2, value_names = ["CERT.pem", "KEY.pem"], conflicts_with = "self_signed")]
+    tls: Option<Vec<String>>,
+    /// Serve https with a throwaway CA, written to this file for clients to trust.
+    #[arg(long, value_name = "CA_OUT.pem")]
+    self_signed: Option<String>,
+    /// At most this many connections at once (per core).
+    #[arg(long, default_value_t = 10_000, value_parser = demo_cli::at_least_one)]
+    max_connections: usize,
+    /// Runtimes, one per core, each with its own SO_REUSEPORT listener.
+    #[arg(long, default_value_t = 1, value_parser = demo_cli::at_least_one)]
+    threads: usize,
 }
 
 fn main() {
-    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:8080".parse().unwrap());
-    let max_connections: usize = demo_cli::flag("max-connections", 10_000);
-    let self_signed_ca: String = demo_cli::flag("self-signed", String::new());
-    let acceptor = match tls_paths() {
-        Some((cert, key)) => Some(TlsAcceptor::from_pem_files(cert, key)),
-        None if !self_signed_ca.is_empty() => Some(self_signed(&self_signed_ca)),
-        None => None,
+    let Args {
+        addr,
+        tls,
+        self_signed: self_signed_ca,
+        max_connections,
+        threads,
+    } = Args::parse();
+    let acceptor = match (tls.as_deref(), self_signed_ca) {
+        (Some([cert, key]), _) => Some(TlsAcceptor::from_pem_files(cert, key)),
+        (_, Some(ca_out)) => Some(self_signed(&ca_out)),
+        _ => None,
     };
     let tls = acceptor.map(|made| match made {
         Ok(acceptor) => acceptor.alpn(&[b"h2", b"http/1.1"]),
@@ -114,7 +129,6 @@ fn main() {
             std::process::exit(1)
         }
     });
-    let threads: usize = demo_cli::flag("threads", 1);
     let result = weft::cores::run(threads, move |core| {
         let tls = tls.clone();
         async move {

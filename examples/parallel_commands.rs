@@ -23,10 +23,27 @@ enum Ended {
     Failed(std::io::Error),
 }
 
+/// `xargs -P` on one thread: runs shell commands, one per line, at most --jobs at once.
+#[derive(clap::Parser)]
+#[command(name = "parallel_commands")]
+struct Args {
+    /// Commands running at once.
+    #[arg(long, default_value_t = 4, value_parser = demo_cli::at_least_one)]
+    jobs: usize,
+    /// Kill a command that runs longer than this many seconds.
+    #[arg(long, default_value = "60", value_parser = demo_cli::seconds)]
+    timeout: Duration,
+    /// Read the commands from this file; `-` reads them from stdin.
+    #[arg(long, default_value = "-")]
+    file: String,
+}
+
 fn main() {
-    let jobs: usize = demo_cli::flag("jobs", 4);
-    let timeout = Duration::from_secs_f64(demo_cli::flag("timeout", 60.0));
-    let file: String = demo_cli::flag("file", "-".to_owned());
+    let Args {
+        jobs,
+        timeout,
+        file,
+    } = clap::Parser::parse();
     let text = if file == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).map(|_| text)
@@ -46,7 +63,7 @@ fn main() {
 
     let started = Instant::now();
     let results = weft::run(async move {
-        let slots = Semaphore::new(jobs.max(1));
+        let slots = Semaphore::new(jobs);
         let runs: Vec<_> = commands
             .into_iter()
             .enumerate()

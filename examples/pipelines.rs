@@ -107,7 +107,13 @@ async fn follow(path: &std::path::Path, lines: usize, target: Lines) -> std::io:
     Ok(())
 }
 
+/// Push pipelines built from generators (Beazley's coroutine course): it takes no options.
+#[derive(clap::Parser)]
+#[command(name = "pipelines")]
+struct Args {}
+
 fn main() -> std::io::Result<()> {
+    let Args {} = clap::Parser::parse();
     let path = std::env::temp_dir().join(format!("weft-pipelines-{}.log", std::process::id()));
     std::fs::File::create(&path)?;
     let (errors, slow, alerts) = (

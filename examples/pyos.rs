@@ -4,12 +4,22 @@
 //! side by side" for how each part maps onto weft's real executor. Load it with
 //! `cargo run --release --example echo_client -- --addr 127.0.0.1:7001`; Ctrl-C stops it.
 
+use clap::Parser;
 use demo_pyos::{echo, os};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 
+/// Beazley's generator operating system (pyos), serving echo. Ctrl-C stops it.
+#[derive(Parser)]
+#[command(name = "pyos")]
+struct Args {
+    /// The address the echo server listens on.
+    #[arg(long, default_value = "127.0.0.1:7001")]
+    addr: SocketAddr,
+}
+
 fn main() -> std::io::Result<()> {
-    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:7001".parse().unwrap());
+    let Args { addr } = Args::parse();
     let mut kernel = os::Scheduler::new()?;
 
     // First, pyos5's KillTask on a task blocked on I/O — the case where Beazley's pyos leaves a

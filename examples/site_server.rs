@@ -13,6 +13,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::Parser;
+
 use demo_site::{Site, SiteConfig};
 use weft::net::TcpListener;
 use weft::net::tls::TlsAcceptor;
@@ -28,16 +30,38 @@ fn make_certificate(ca_out: &str, other_host: Option<&str>) -> std::io::Result<T
     TlsAcceptor::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes())
 }
 
+/// A generated test site for the crawler, served by weft on one thread. Ctrl-C stops it.
+#[derive(Parser)]
+#[command(name = "site_server")]
+struct Args {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8000")]
+    addr: SocketAddr,
+    /// Pages in the site.
+    #[arg(long, default_value_t = 1000, value_parser = demo_cli::at_least_one)]
+    pages: usize,
+    /// The delay before each response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Add the failure cases a crawler meets (404, 500, redirect loops, resets, ...).
+    #[arg(long)]
+    errors: bool,
+    /// Link `/` to the same server under this other host name.
+    #[arg(long, value_name = "NAME")]
+    other_host: Option<String>,
+    /// Serve https with a throwaway CA, written to this file for the crawler's --ca-file.
+    #[arg(long, value_name = "CA_OUT.pem")]
+    tls: Option<String>,
+}
+
 fn main() {
-    let addr: SocketAddr = demo_cli::flag("addr", "127.0.0.1:8000".parse().unwrap());
-    let mut config = SiteConfig::new(demo_cli::flag("pages", 1000));
-    config.latency = Duration::from_millis(demo_cli::flag("latency-ms", 0));
-    config.errors = std::env::args().any(|a| a == "--errors");
-    config.other_host = demo_cli::flag("other-host", String::new())
-        .split(',')
-        .find(|h| !h.is_empty())
-        .map(str::to_owned);
-    let ca_out: String = demo_cli::flag("tls", String::new());
+    let args = Args::parse();
+    let addr = args.addr;
+    let mut config = SiteConfig::new(args.pages);
+    config.latency = Duration::from_millis(args.latency_ms);
+    config.errors = args.errors;
+    config.other_host = args.other_host.filter(|h| !h.is_empty());
+    let ca_out = args.tls.unwrap_or_default();
     let tls = (!ca_out.is_empty()).then(|| {
         make_certificate(&ca_out, config.other_host.as_deref()).unwrap_or_else(|err| {
             eprintln!("site_server: {err}");

@@ -8,7 +8,14 @@ use std::time::{Duration, Instant};
 use weft::task::yield_now;
 use weft::time::{sleep, timeout};
 
+/// A guided tour of an executor, each step printed with what happens and why: it takes no
+/// options.
+#[derive(clap::Parser)]
+#[command(name = "tour")]
+struct Args {}
+
 fn main() {
+    let Args {} = clap::Parser::parse();
     weft::run(async {
         step("1. spawn: a task is a future the runtime drives on its own");
         let a = weft::spawn(async {

@@ -320,6 +320,52 @@ fn a_cancelled_read_line_loses_nothing() {
     });
 }
 
+#[weft::test(paused)]
+async fn a_read_exact_cancelled_by_a_timeout_leaves_what_came_in_the_reader() {
+    // The case, on the paused clock: 3 bytes come, the timeout fires, 2 more come,
+    // and the retry returns all 5 (asyncio's readexactly).
+    let (ours, mut theirs) = weft::net::UnixStream::pair().unwrap();
+    let mut reader = BufReader::new(ours);
+    theirs.write_all(b"abc").await.unwrap();
+    let mut record = [0; 5];
+    let first = weft::time::timeout(
+        std::time::Duration::from_millis(50),
+        reader.read_exact(&mut record),
+    )
+    .await;
+    assert!(first.is_err(), "only 3 of 5 bytes came");
+    assert_eq!(reader.buffer(), b"abc");
+    theirs.write_all(b"de").await.unwrap();
+    reader.read_exact(&mut record).await.unwrap();
+    assert_eq!(&record, b"abcde");
+    assert!(reader.buffer().is_empty());
+}
+
+#[test]
+fn read_exact_larger_than_the_buffer_and_the_limit_grows_and_ends_cleanly() {
+    let stream = scripted([Step::Data(&[7; 40]), Step::Pending, Step::Data(&[8; 60])]);
+    let mut reader = BufReader::with_capacity(8, stream).with_limit(16);
+    weft::run(async {
+        let mut big = [0; 100];
+        reader.read_exact(&mut big).await.unwrap();
+        assert_eq!(&big[..40], &[7; 40]);
+        assert_eq!(&big[40..], &[8; 60]);
+        let err = reader.read_exact(&mut [0; 1]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+    });
+}
+
+#[test]
+fn read_exact_at_a_short_end_keeps_the_bytes() {
+    let mut reader = BufReader::new(scripted([Step::Data(b"ab")]));
+    weft::run(async {
+        let err = reader.read_exact(&mut [0; 3]).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::UnexpectedEof);
+        assert!(err.to_string().contains("after 2 of 3 bytes"), "{err}");
+        assert_eq!(reader.buffer(), b"ab");
+    });
+}
+
 #[test]
 fn one_reader_over_a_tcp_stream_serves_a_line_protocol_both_ways() {
     weft::run(async {

@@ -212,6 +212,41 @@ fn auto_advance_after_an_idle_threshold_lets_a_reply_arrive_first() {
     });
 }
 
+#[test]
+fn auto_advance_after_idle_jumps_once_the_runtime_was_idle_that_long() {
+    // The wait for the threshold ends on the timerfd; that wake-up is no event from outside,
+    // so the turn was quiet and the clock jumps (it never did while the wake-up counted).
+    paused(AutoAdvance::AfterIdle(Duration::from_millis(20))).block_on(async {
+        let start = Instant::now();
+        let real = std::time::Instant::now();
+        sleep(5 * SECOND).await;
+        assert_eq!(Instant::now() - start, 5 * SECOND, "exactly the deadline");
+        let waited = real.elapsed();
+        assert!(
+            waited >= Duration::from_millis(20),
+            "not before the threshold: {waited:?}"
+        );
+        assert!(
+            waited < 5 * SECOND,
+            "the clock jumped, it did not run: {waited:?}"
+        );
+
+        // A silent peer: the timeout fires after the threshold of real time, at its own
+        // deadline on the runtime's clock.
+        let (mut quiet, _peer) = weft::net::UnixStream::pair().unwrap();
+        let (start, real) = (Instant::now(), std::time::Instant::now());
+        let read = timeout(10 * SECOND, quiet.read(&mut [0; 1])).await;
+        assert!(read.is_err(), "nothing came, the timeout fired");
+        assert_eq!(Instant::now() - start, 10 * SECOND);
+        let waited = real.elapsed();
+        assert!(
+            waited >= Duration::from_millis(20),
+            "not before the threshold: {waited:?}"
+        );
+        assert!(waited < 10 * SECOND, "the clock jumped: {waited:?}");
+    });
+}
+
 #[cfg(feature = "blocking")]
 #[test]
 fn a_blocking_job_in_flight_holds_auto_advance() {

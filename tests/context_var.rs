@@ -155,3 +155,28 @@ fn outside_a_runtime_each_thread_has_a_context_of_its_own() {
     let other = std::thread::spawn(|| DEPTH.get()).join().unwrap();
     assert_eq!(other, None);
 }
+
+#[test]
+fn run_and_runtime_spawn_copy_the_callers_context_and_keep_their_sets_inside() {
+    // Each test runs on a thread of its own, so this thread's context starts empty.
+    static REQUEST: ContextVar<u32> = ContextVar::new("request");
+    REQUEST.set(7);
+    // asyncio.run(main()) copies the caller's context into main.
+    let seen = weft::run(async {
+        let inherited = REQUEST.get();
+        REQUEST.set(8);
+        let child = weft::spawn(async { REQUEST.get() }).await.unwrap();
+        (inherited, child)
+    });
+    assert_eq!(seen, (Some(7), Some(8)));
+    assert_eq!(REQUEST.get(), Some(7), "a set inside does not leak out");
+
+    // loop.create_task from outside the loop copies the caller's context too.
+    let rt = weft::Runtime::new().unwrap();
+    REQUEST.set(9);
+    let early = rt.spawn(async { REQUEST.get() });
+    REQUEST.set(10);
+    let (early, main) = rt.block_on(async { (early.await.unwrap(), REQUEST.get()) });
+    assert_eq!(early, Some(9), "the value when the task was made");
+    assert_eq!(main, Some(10));
+}

@@ -235,6 +235,36 @@ fn a_paused_clock_waits_for_a_child_rather_than_jump() {
     });
 }
 
+#[weft::test(paused)]
+async fn output_and_communicate_hold_a_paused_clock_while_the_child_runs() {
+    // The child prints, then exits 0.3 s later in real time. Were the clock free while the
+    // pipes are read, it would jump to the timeout's deadline, and the output would be lost.
+    let start = weft::time::Instant::now();
+    let script = "echo out; sleep 0.3";
+    let output = weft::time::timeout(
+        Duration::from_secs(10),
+        Command::new("sh").args(["-c", script]).output(),
+    )
+    .await
+    .expect("the clock held still while the child ran")
+    .unwrap();
+    assert_eq!(output.stdout, b"out\n");
+    assert_eq!(start.elapsed(), Duration::ZERO, "virtual +0 s");
+
+    let child = Command::new("sh")
+        .args(["-c", "cat; sleep 0.3"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let output = weft::time::timeout(Duration::from_secs(10), child.communicate(b"fed"))
+        .await
+        .expect("held by communicate too")
+        .unwrap();
+    assert_eq!(output.stdout, b"fed");
+    assert_eq!(start.elapsed(), Duration::ZERO);
+}
+
 #[weft::test]
 async fn a_task_dump_names_the_child_a_task_waits_for() {
     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();

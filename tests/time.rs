@@ -222,3 +222,38 @@ fn a_timer_behind_a_cancelled_earlier_one_fires_on_time() {
         assert!(waited < Duration::from_secs(5), "late: {waited:?}");
     });
 }
+
+#[weft::test(paused)]
+async fn timers_with_one_deadline_wake_main_and_tasks_in_arming_order() {
+    // The task arms its timer first, main second: both fire in that order, and main, woken
+    // second, runs second (as an asyncio main task would), not ahead of the queue.
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let deadline = Instant::now() + 10 * MS;
+    let task_log = log.clone();
+    let task = weft::spawn(async move {
+        sleep_until(deadline).await;
+        task_log.borrow_mut().push("task");
+    });
+    weft::task::yield_now().await; // the task runs and arms its timer
+    sleep_until(deadline).await;
+    log.borrow_mut().push("main");
+    task.await.unwrap();
+    assert_eq!(*log.borrow(), ["task", "main"]);
+}
+
+#[weft::test(paused)]
+async fn main_woken_by_a_task_runs_after_the_tasks_queued_before_its_wake() {
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (tx, rx) = weft::channel::oneshot::channel::<()>();
+    let first = log.clone();
+    weft::spawn(async move {
+        first.borrow_mut().push("waker");
+        // Wakes main; the next task was queued before this wake, so it runs first.
+        tx.send(()).unwrap();
+    });
+    let second = log.clone();
+    weft::spawn(async move { second.borrow_mut().push("queued before the wake") });
+    rx.await.unwrap();
+    log.borrow_mut().push("main");
+    assert_eq!(*log.borrow(), ["waker", "queued before the wake", "main"]);
+}

@@ -31,8 +31,8 @@ const DEFAULT_LIMIT: usize = 64 * 1024;
 /// | `r.at_eof()` | `r.at_eof()` |
 /// | `writer.write(data)` | `r.write_all(data).await?`: writes pass straight through |
 ///
-/// (`read_exact` and `read` come from [`AsyncReadExt`](super::AsyncReadExt), as on any
-/// stream.)
+/// (`read` comes from [`AsyncReadExt`](super::AsyncReadExt), as on any stream;
+/// [`read_exact`](BufReader::read_exact) is the reader's own, cancel-safe one.)
 ///
 /// A record longer than the limit (64 KiB unless set) is an error of kind `InvalidData`, so a
 /// peer that never sends a newline cannot make the buffer grow without end.
@@ -42,9 +42,17 @@ const DEFAULT_LIMIT: usize = 64 * 1024;
 ///   or ends in the middle of a record, its bytes stay in the reader, to be read again or
 ///   looked at with [`buffer`](BufReader::buffer). (asyncio's `readline` throws a too-long
 ///   line away.)
-/// - **Cancelling a read consumes nothing either.** A `read_line` or `read_until` whose future
-///   is dropped — by a `timeout`, or by losing a `select!` — leaves every byte it had read in
-///   the buffer, so the next call starts where it would have.
+/// - **Cancelling a read consumes nothing either.** A read whose future is dropped — by a
+///   `timeout`, or by losing a `select!` — leaves every byte it had read in the buffer, so the
+///   next call starts where it would have. Which reads that holds for:
+///
+/// | read | dropped before it returns |
+/// |---|---|
+/// | [`read_line`](Self::read_line), [`next_line`](Self::next_line), [`read_until`](Self::read_until) | consumed nothing |
+/// | [`read_exact`](Self::read_exact) (the reader's own) | consumed nothing |
+/// | `read` ([`AsyncReadExt`](super::AsyncReadExt)), [`fill_buf`](Self::fill_buf), [`read_more`](Self::read_more) | consumed nothing |
+/// | `read_to_end` ([`AsyncReadExt`](super::AsyncReadExt)) | the bytes it took are at the end of your `Vec` |
+/// | `AsyncReadExt::read_exact(&mut reader, ..)`, called through the trait | not cancel-safe: use the reader's own |
 ///
 /// ```
 /// use weft::io::{AsyncWriteExt, BufReader};
@@ -223,6 +231,58 @@ impl<R: AsyncRead + Unpin> BufReader<R> {
             ));
         }
         poll_fn(|cx| self.poll_read_more(cx)).await
+    }
+
+    /// Fills `buf` completely: asyncio's `readexactly(len(buf))`. If the stream ends first it
+    /// fails with `UnexpectedEof` (asyncio's `IncompleteReadError`), and the bytes that did
+    /// come stay in the reader.
+    ///
+    /// Cancel-safe, unlike [`AsyncReadExt::read_exact`](super::AsyncReadExt::read_exact):
+    /// it consumes nothing until all of `buf` is there, so a `timeout` around it that fires
+    /// after part of a record came loses nothing, and the next call starts at the record's
+    /// first byte. The buffer grows to `buf.len()` if it is smaller.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::io::{AsyncWriteExt, BufReader};
+    /// use weft::net::UnixStream;
+    /// use weft::time::timeout;
+    ///
+    /// weft::run(async {
+    ///     let (ours, mut theirs) = UnixStream::pair()?;
+    ///     let mut reader = BufReader::new(ours);
+    ///     theirs.write_all(b"abc").await?;
+    ///     let mut record = [0; 5];
+    ///     let early = timeout(Duration::from_millis(10), reader.read_exact(&mut record)).await;
+    ///     assert!(early.is_err(), "only 3 of 5 bytes came");
+    ///     assert_eq!(reader.buffer(), b"abc", "kept, not lost");
+    ///     theirs.write_all(b"de").await?;
+    ///     reader.read_exact(&mut record).await?;
+    ///     assert_eq!(&record, b"abcde");
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        let want = buf.len();
+        if self.buf.len() < want {
+            self.buf.resize(want, 0);
+        }
+        while self.end - self.start < want {
+            // There is room: the buffer holds `want`, and fewer are buffered.
+            if poll_fn(|cx| self.poll_read_more(cx)).await? == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "the stream ended after {} of {want} bytes; they are still in the reader",
+                        self.end - self.start
+                    ),
+                ));
+            }
+        }
+        buf.copy_from_slice(&self.buffer()[..want]);
+        self.consume(want);
+        Ok(())
     }
 
     /// Reads a line, up to and including `\n`, and appends it to `line`; returns its length in

@@ -47,8 +47,8 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
     /// Not cancel-safe: dropped before it returns, it may have consumed the start of what
     /// `buf` asked for. Those bytes are at the start of `buf`, and the stream goes on right
     /// after them, but how many there were is not reported. Where a read may be cancelled (a
-    /// `select!`, a timeout that is retried), read through a [`BufReader`], whose reads
-    /// consume nothing when cancelled.
+    /// `select!`, a timeout that is retried), read through a [`BufReader`]: its own
+    /// [`read_exact`](BufReader::read_exact) consumes nothing when cancelled.
     fn read_exact<'a>(
         &'a mut self,
         buf: &'a mut [u8],

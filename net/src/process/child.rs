@@ -118,7 +118,8 @@ impl Child {
     }
 
     /// Waits for the child to exit while reading all of its stdout and stderr (those that
-    /// are piped), so a child that fills a pipe is never stuck. Closes stdin first.
+    /// are piped), so a child that fills a pipe is never stuck. Closes stdin first. Holds a
+    /// paused clock as [`wait`](Child::wait) does.
     pub async fn wait_with_output(self) -> io::Result<Output> {
         self.communicate(&[]).await
     }
@@ -127,7 +128,14 @@ impl Child {
     /// and stderr, then waits for it: Python's `communicate(input)`. Feeding and draining at
     /// once, a large input and a large output never deadlock. A child that exits without
     /// reading all of its input is not an error (as in Python).
+    ///
+    /// While it feeds, drains and waits, a paused test clock does not jump ahead, as with
+    /// [`wait`](Child::wait): the child runs in real time, so `timeout(d, child.communicate(..))`
+    /// measures the child, not an idle loop. (Reading a child's pipe yourself is like reading
+    /// a socket: no hold. Use `AutoAdvance::AfterIdle` or
+    /// [`hold_auto_advance`](weft_runtime::time::hold_auto_advance) around it.)
     pub async fn communicate(mut self, input: &[u8]) -> io::Result<Output> {
+        let _hold = hold_auto_advance();
         let stdin = self.stdin.take();
         let (stdout, stderr) = (self.stdout.take(), self.stderr.take());
         let feed = async move {

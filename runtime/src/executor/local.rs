@@ -189,6 +189,15 @@ pub(crate) struct Core {
     stats: Option<RefCell<IdMap<PollStats>>>,
     /// The main future's id while `block_on` runs.
     main_task: Cell<Option<TaskId>>,
+    /// How many tasks have been taken off the run queue, ever: the clock that the main
+    /// future's turn is told by.
+    popped: Cell<u64>,
+    /// Where the running batch of polls stops (a count of `popped`).
+    batch_end: Cell<u64>,
+    /// When the main future was woken on this thread, the `popped` count at which its turn
+    /// comes: after the tasks that were queued before it, as if it were queued too (asyncio,
+    /// where main is a task, runs them in wake order). `None`: due at once.
+    main_turn: Cell<Option<u64>>,
 }
 
 /// What a `Builder` decides about a new core.
@@ -240,6 +249,9 @@ impl Core {
             shuffle,
             stats: keep_stats.then(RefCell::default),
             main_task: Cell::new(None),
+            popped: Cell::new(0),
+            batch_end: Cell::new(0),
+            main_turn: Cell::new(None),
             instruments,
             trace,
         }
@@ -416,6 +428,7 @@ impl Core {
     /// Records the main future's id (`None` when `block_on` returns).
     pub(crate) fn set_main_task(&self, id: Option<TaskId>) {
         self.main_task.set(id);
+        self.main_turn.set(None);
         if let (None, Some(stats)) = (id, &self.stats) {
             stats.borrow_mut().clear();
         }
@@ -477,6 +490,8 @@ impl Core {
         }
     }
 
+    /// Polls queued tasks until `max` were polled, the queue is empty, or the main future's
+    /// turn has come (a wake of main during the batch can bring that forward).
     #[inline(always)]
     fn run_ready_with(
         &self,
@@ -484,15 +499,42 @@ impl Core {
         pop: impl Fn(&mut VecDeque<TaskRef>) -> Option<TaskRef>,
         run: impl Fn(&TaskRef) -> RunOutcome,
     ) -> u32 {
-        let mut polled = 0;
-        while polled < max {
+        let start = self.popped.get();
+        let end = start + u64::from(max);
+        self.batch_end
+            .set(self.main_turn.get().map_or(end, |turn| turn.min(end)));
+        loop {
+            let popped = self.popped.get();
+            if popped >= self.batch_end.get() {
+                break;
+            }
             let Some(task) = pop(&mut self.run_queue.borrow_mut()) else {
                 break;
             };
+            self.popped.set(popped + 1);
             self.run_task(task, &run);
-            polled += 1;
         }
-        polled
+        (self.popped.get() - start) as u32
+    }
+
+    /// The main future was woken on this thread, and was not woken already: its turn comes
+    /// after the tasks queued now, and a running batch stops there.
+    pub(crate) fn queue_main(&self) {
+        let turn = self.popped.get() + self.run_queue.borrow().len() as u64;
+        self.main_turn.set(Some(turn));
+        self.batch_end.set(self.batch_end.get().min(turn));
+    }
+
+    /// Whether the woken main future's turn has come; if so, it is taken.
+    pub(crate) fn take_main_turn(&self) -> bool {
+        let due = self
+            .main_turn
+            .get()
+            .is_none_or(|turn| self.popped.get() >= turn);
+        if due {
+            self.main_turn.set(None);
+        }
+        due
     }
 
     #[inline(always)]

@@ -1,9 +1,10 @@
 //! The executor: run queues and the event-loop turn.
 //!
 //! # One turn of the loop ([`Runtime::block_on`])
-//! 1. Poll the main future if it was woken.
+//! 1. Poll the main future if it was woken and its turn has come: woken on this thread, it
+//!    takes its place in the run queue's order, after the tasks woken before it.
 //! 2. Poll ready tasks from the FIFO run queue, at most `event_interval` (61 by default) per
-//!    turn.
+//!    turn, stopping where the main future's turn comes.
 //! 3. Move tasks woken from other threads onto the run queue.
 //! 4. If nothing is ready, or `event_interval` polls have passed since the last look, poll
 //!    the reactor: with timeout 0 if work is ready, else until the earliest timer, else forever
@@ -479,8 +480,10 @@ impl Runtime {
     ) -> Result<F::Output, Stopped> {
         let core = &self.core;
         let _enter = context::enter(core.clone());
+        let _running = Running::start(core);
         let _budget = BudgetGuard;
         let main_id = core.next_id();
+        core.contexts.inherit(None, main_id);
         core.note_main_started(main_id);
         core.set_main_task(Some(main_id));
         let _forget_main_task = MainTaskGuard(core);
@@ -504,7 +507,8 @@ impl Runtime {
         // per poll when neither is on.
         let watched = core.debug.is_some() || core.trace.is_some();
         loop {
-            if main.woken.swap(false, Ordering::AcqRel) {
+            if main.woken.load(Ordering::Acquire) && core.take_main_turn() {
+                main.woken.store(false, Ordering::Release);
                 core.reset_budget();
                 let outer = core.set_current(Some(main_id));
                 let polled = if watched {
@@ -669,6 +673,9 @@ struct MainTaskGuard<'a>(&'a Core);
 
 impl Drop for MainTaskGuard<'_> {
     fn drop(&mut self) {
+        if let Some(main) = self.0.main_task() {
+            self.0.contexts.forget(main);
+        }
         self.0.set_main_task(None);
     }
 }
@@ -689,6 +696,25 @@ struct HolderTracking(bool);
 impl Drop for HolderTracking {
     fn drop(&mut self) {
         crate::waiters::set_tracking(self.0);
+    }
+}
+
+/// Marks the reactor and the timers as polled while `block_on` runs, so that a socket or
+/// timer awaited in another runtime fails instead of waiting forever.
+struct Running<'a>(&'a Core);
+
+impl Running<'_> {
+    fn start(core: &Core) -> Running<'_> {
+        core.reactor.set_running(true);
+        core.timers.set_running(true);
+        Running(core)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.reactor.set_running(false);
+        self.0.timers.set_running(false);
     }
 }
 
@@ -719,17 +745,19 @@ impl Wake for MainWake {
     fn wake_by_ref(self: &Arc<Self>) {
         let on_our_thread = with_core(|core| match core {
             Some(core) if core.id == self.runtime_id => {
+                if !self.woken.swap(true, Ordering::AcqRel) {
+                    core.queue_main();
+                }
                 core.note_main_woken(self.main_id);
                 true
             }
             _ => false,
         });
         if !on_our_thread {
-            // Before `woken`, so that the loop that sees `woken` sees this too.
+            // Before `woken`, so that the loop that sees `woken` sees this too. A wake from
+            // elsewhere has no place in the run queue's order: main is due at once.
             self.woken_elsewhere.store(true, Ordering::Release);
-        }
-        self.woken.store(true, Ordering::Release);
-        if !on_our_thread {
+            self.woken.store(true, Ordering::Release);
             self.remote.notify();
         }
     }

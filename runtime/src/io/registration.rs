@@ -59,18 +59,14 @@ impl Registration {
     #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
-        self.reactor
-            .poll_ready(self.key, Direction::Read, cx)
-            .map(Ok)
+        self.reactor.poll_ready(self.key, Direction::Read, cx)
     }
 
     /// `Ready` when the source may be writable. Takes one unit of the budget.
     #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(budget::poll_budget(cx));
-        self.reactor
-            .poll_ready(self.key, Direction::Write, cx)
-            .map(Ok)
+        self.reactor.poll_ready(self.key, Direction::Write, cx)
     }
 
     /// Forgets read readiness: call it when a read returned `WouldBlock` (or read short on a
@@ -115,7 +111,7 @@ impl Registration {
     ) -> Poll<io::Result<R>> {
         ready!(budget::poll_budget(cx));
         loop {
-            ready!(self.reactor.poll_ready(self.key, dir, cx));
+            ready!(self.reactor.poll_ready(self.key, dir, cx))?;
             match op() {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                     self.reactor.clear_ready(self.key, dir);

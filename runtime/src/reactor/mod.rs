@@ -9,7 +9,7 @@
 
 mod deadline;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -93,6 +93,10 @@ pub(crate) struct Reactor {
     slots: RefCell<Slab<IoSlot>>,
     /// `None` if the OS would not give us a timerfd: then epoll's millisecond timeout is used.
     deadline: Option<DeadlineTimer>,
+    /// Whether the runtime that owns this reactor is running its loop. A source waited on
+    /// while it is not belongs to another runtime (or an ended one) that nobody polls: that
+    /// wait would never end, so it fails instead.
+    running: Cell<bool>,
 }
 
 impl Reactor {
@@ -108,6 +112,7 @@ impl Reactor {
             registry,
             slots: RefCell::new(Slab::new()),
             deadline,
+            running: Cell::new(false),
         };
         Ok((reactor, waker))
     }
@@ -117,8 +122,9 @@ impl Reactor {
         self.slots.borrow().len()
     }
 
-    /// Waits for I/O events (as long as `wait` allows) and wakes their tasks.
-    /// Waits as `wait` says and handles what arrived; returns how many events came.
+    /// Waits for I/O events (as long as `wait` allows) and wakes their tasks; returns how
+    /// many events came from outside (sockets, other threads), not counting the timerfd
+    /// that ends a timed wait.
     pub(crate) fn turn(&self, wait: Wait, observer: &impl TurnObserver) -> usize {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
@@ -144,16 +150,18 @@ impl Reactor {
         let mut slots = self.slots.borrow_mut();
         let mut count = 0;
         for event in events.iter() {
-            count += 1;
             let token = event.token();
-            if token == WAKE_TOKEN {
-                continue; // the runtime drains its remote queue after every turn
-            }
             if token == DEADLINE_TOKEN {
+                // Not an event from outside: the wait's own end. Counting it made every
+                // timed wait look busy, so a paused clock waiting `AfterIdle` never jumped.
                 if let Some(timer) = &self.deadline {
                     timer.fired(); // the runtime fires its timers after every turn
                 }
                 continue;
+            }
+            count += 1;
+            if token == WAKE_TOKEN {
+                continue; // the runtime drains its remote queue after every turn
             }
             let Some(slot) = slots.get_mut(token.0) else {
                 continue; // deregistered since the kernel queued the event
@@ -243,11 +251,19 @@ impl Reactor {
 
     /// `Ready` if the direction's readiness bit is set; otherwise stores the waker.
     #[inline]
-    pub(crate) fn poll_ready(&self, key: usize, dir: Direction, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_ready(
+        &self,
+        key: usize,
+        dir: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[key];
         if slot.readiness & dir.ready_mask() != 0 {
-            return Poll::Ready(());
+            return Poll::Ready(Ok(()));
+        }
+        if !self.running.get() {
+            return Poll::Ready(Err(not_running()));
         }
         let waiter = match dir {
             Direction::Read => &mut slot.reader,
@@ -264,6 +280,11 @@ impl Reactor {
         Poll::Pending
     }
 
+    /// Marks the owning runtime's loop as running (`true`) or not.
+    pub(crate) fn set_running(&self, running: bool) {
+        self.running.set(running);
+    }
+
     /// Clears the direction's readiness after an operation reported `WouldBlock`.
     #[inline]
     pub(crate) fn clear_ready(&self, key: usize, dir: Direction) {
@@ -271,4 +292,15 @@ impl Reactor {
             slot.readiness &= !dir.clear_mask();
         }
     }
+}
+
+/// The error of a wait on a source whose runtime is not the one running.
+#[cold]
+fn not_running() -> io::Error {
+    io::Error::other(
+        "this I/O source belongs to another weft runtime, or to one that has ended, so nothing \
+         would ever wake this wait: a socket, pipe, child or signal works only inside the \
+         runtime that made it. Create it inside the `weft::run` (or `block_on`) that uses it, \
+         or keep one `Runtime` and call its `block_on` each time",
+    )
 }

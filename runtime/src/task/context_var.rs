@@ -445,11 +445,26 @@ pub(crate) struct Contexts {
 }
 
 impl Contexts {
-    /// Gives `child` a copy of `parent`'s context (O(1)), if it has one.
+    /// Gives `child` a copy of `parent`'s context (O(1)), if it has one; with no parent (the
+    /// main future, or a task spawned from outside any task) a copy of the thread's context,
+    /// as `asyncio.run` and `loop.create_task` copy the caller's.
     #[inline(always)]
     pub(crate) fn inherit(&self, parent: Option<TaskId>, child: TaskId) {
-        if self.in_use.get() {
-            self.inherit_in_use(parent, child);
+        match parent {
+            Some(_) if !self.in_use.get() => {}
+            Some(_) => self.inherit_in_use(parent, child),
+            None => self.inherit_thread(child),
+        }
+    }
+
+    #[inline(never)]
+    fn inherit_thread(&self, child: TaskId) {
+        let context = THREAD_CONTEXT
+            .try_with(|context| context.borrow().clone())
+            .unwrap_or_default();
+        if !context.is_empty() {
+            self.by_task.borrow_mut().insert(child, context);
+            self.in_use.set(true);
         }
     }
 

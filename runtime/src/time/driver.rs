@@ -13,11 +13,22 @@
 //! A fired timer keeps its slot until its `Sleep` sees it or is dropped, so a slot key is never
 //! reused while a `Sleep` still refers to it.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
 use slab::Slab;
+
+/// A timer awaited outside the runtime that armed it: a misuse, told plainly.
+#[cold]
+#[inline(never)]
+fn foreign_timer() -> ! {
+    panic!(
+        "a weft timer (sleep, timeout, interval) armed in one runtime was awaited in another, \
+         or after its runtime ended, where it would never fire: create the timer inside the \
+         `weft::run` (or `block_on`) that awaits it"
+    )
+}
 
 /// Rebuild the heap once it holds more tombstones than this and than live entries.
 const TOMBSTONE_SLACK: usize = 512;
@@ -28,6 +39,8 @@ pub(crate) struct TimerDriver {
     timers: RefCell<Timers>,
     /// Reused buffer for the wakers of one `fire_expired` call.
     expired: RefCell<Vec<(u64, Waker)>>,
+    /// Whether the owning runtime's loop runs (see `Reactor::set_running`).
+    running: Cell<bool>,
 }
 
 #[derive(Default)]
@@ -66,6 +79,7 @@ impl TimerDriver {
             base: Instant::now(),
             timers: RefCell::new(Timers::default()),
             expired: RefCell::new(Vec::new()),
+            running: Cell::new(false),
         }
     }
 
@@ -104,11 +118,18 @@ impl TimerDriver {
     }
 
     /// True if the timer fired; otherwise makes `waker` the one to wake.
+    ///
+    /// # Panics
+    /// If the runtime that armed the timer is not running: the timer would never fire.
     pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> bool {
         let mut timers = self.timers.borrow_mut();
         let slot = &mut timers.slots[key];
         if slot.armed.is_none() {
             return true;
+        }
+        if !self.running.get() {
+            drop(timers);
+            foreign_timer();
         }
         match &slot.waker {
             Some(current) if current.will_wake(waker) => {}
@@ -119,6 +140,11 @@ impl TimerDriver {
             }
         }
         false
+    }
+
+    /// Marks the owning runtime's loop as running (`true`) or not.
+    pub(crate) fn set_running(&self, running: bool) {
+        self.running.set(running);
     }
 
     /// Moves an armed or fired timer to a new deadline (it is armed afterwards).

@@ -1,22 +1,26 @@
-//! What the demo programs share on the command line: a tiny `--flag value` parser, and the
-//! thread count they print to show that weft runs on one thread.
+//! What the demo programs share on the command line. Each demo derives its own clap `Args`,
+//! so `--help`, unknown flags and bad values are answered the same way everywhere; here are
+//! the value checks clap does not have, and the thread count the demos print to show that
+//! weft runs on one thread.
 
-use std::str::FromStr;
+use std::time::Duration;
 
-/// The value after `--name` in this process's arguments, parsed, or `default` when the flag is
-/// absent. Exits with a message (status 2) when the value is missing or does not parse.
-pub fn flag<T: FromStr>(name: &str, default: T) -> T {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = format!("--{name}");
-    match args.iter().position(|a| *a == flag) {
-        None => default,
-        Some(i) => match args.get(i + 1).map(|v| v.parse()) {
-            Some(Ok(value)) => value,
-            _ => {
-                eprintln!("{flag} needs a valid value");
-                std::process::exit(2);
-            }
-        },
+/// A count of at least one (`--threads`, `--connections`, `--jobs`): zero is refused with a
+/// message, not accepted and then ignored.
+pub fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(err) => Err(format!("{err}: a whole number of at least 1")),
+    }
+}
+
+/// A positive number of seconds, fractions allowed (`--timeout 2.5`).
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s > 0.0 && s < 1e9 => Ok(Duration::from_secs_f64(s)),
+        Ok(_) => Err("must be a positive number of seconds".to_owned()),
+        Err(err) => Err(format!("{err}: a number of seconds, such as 10 or 0.5")),
     }
 }
 
@@ -26,4 +30,20 @@ pub fn thread_count() -> Option<usize> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Threads:"))?;
     line["Threads:".len()..].trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_seconds_refuse_what_makes_no_sense() {
+        assert_eq!(at_least_one("3"), Ok(3));
+        assert!(at_least_one("0").unwrap_err().contains("at least 1"));
+        assert!(at_least_one("-1").is_err());
+        assert_eq!(seconds("0.5"), Ok(Duration::from_millis(500)));
+        assert!(seconds("0").is_err());
+        assert!(seconds("NaN").is_err());
+        assert!(seconds("soon").is_err());
+    }
 }

@@ -1,7 +1,9 @@
-//! The crawler's command line.
+//! The crawler's command line (clap): what it parses into, and the checks that need more
+//! than one flag at a time.
 
 use std::time::Duration;
 
+use clap::{ArgGroup, Parser};
 use url::Url;
 
 use weft::net::tls::TlsConnector;
@@ -9,13 +11,57 @@ use weft::net::tls::TlsConnector;
 use crate::engine::{Config, Scope};
 use crate::http::Backend;
 
-/// The usage text printed with a command-line error.
-pub const USAGE: &str = "\
-usage: crawler URL [--concurrency 64] [--per-host 8] [--depth 16] [--max-pages 10000]
-               [--timeout 10] [--same-host | --allow HOST...] [--ignore-robots]
-               [--ca-file CA.pem] [--client native|hyper]
-               [--output report.jsonl]
-       crawler --demo [--pages 1000] [--latency-ms 50]";
+/// A concurrent web crawler on one thread: breadth-first, robots.txt obeyed, every failure
+/// recorded for its URL. `crawler --demo` serves a generated site and crawls it.
+#[derive(Parser, Debug)]
+#[command(name = "crawler", group(ArgGroup::new("start").required(true).args(["url", "demo"])))]
+pub struct Args {
+    /// Where to start: an http or https URL.
+    #[arg(value_parser = parse_seed)]
+    url: Option<Url>,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 64, value_parser = demo_cli::at_least_one)]
+    concurrency: usize,
+    /// Requests in flight at once to one host.
+    #[arg(long, default_value_t = 8, value_parser = demo_cli::at_least_one)]
+    per_host: usize,
+    /// How many links deep to follow.
+    #[arg(long, default_value_t = 16)]
+    depth: usize,
+    /// Stop after this many pages.
+    #[arg(long, default_value_t = 10_000)]
+    max_pages: usize,
+    /// Give up on a request after this many seconds.
+    #[arg(long, default_value = "10", value_parser = demo_cli::seconds)]
+    timeout: Duration,
+    /// Only follow links to the start URL's host (the default).
+    #[arg(long, conflicts_with = "allow")]
+    same_host: bool,
+    /// Follow links to these hosts too.
+    #[arg(long, num_args = 1.., value_name = "HOST")]
+    allow: Vec<String>,
+    /// Fetch what robots.txt disallows.
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Trust only the CA in this PEM file for https, not the webpki roots.
+    #[arg(long, value_name = "CA.pem")]
+    ca_file: Option<String>,
+    /// The HTTP client: weft's own, or hyper (which needs `--features hyper`).
+    #[arg(long, default_value = "native", value_parser = ["native", "hyper"])]
+    client: String,
+    /// Write a JSON Lines record per URL here (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    output: Option<String>,
+    /// Serve a generated site in this process and crawl it at concurrency 1, then 100.
+    #[arg(long, conflicts_with_all = ["url", "same_host", "allow", "ca_file", "output"])]
+    demo: bool,
+    /// With --demo: pages in the generated site.
+    #[arg(long, default_value_t = 1000, requires = "demo", value_parser = demo_cli::at_least_one)]
+    pages: usize,
+    /// With --demo: the site's delay before each response, in milliseconds.
+    #[arg(long, default_value_t = 50, requires = "demo")]
+    latency_ms: u64,
+}
 
 /// What the command line asks for.
 pub enum Command {
@@ -35,89 +81,52 @@ pub enum Command {
     },
 }
 
-/// Parses `args` (without the program name).
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    if args.iter().any(|a| a == "--demo") {
-        let pages = value(args, "--pages")?.unwrap_or(1000);
-        let latency = Duration::from_millis(value(args, "--latency-ms")?.unwrap_or(50));
-        return Ok(Command::Demo { pages, latency });
+/// An http(s) URL with a host.
+fn parse_seed(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err("not an http(s) URL".to_owned());
     }
-    let seed = args
-        .first()
-        .filter(|a| !a.starts_with("--"))
-        .ok_or("a URL to start from is required")?;
-    let seed = Url::parse(seed).map_err(|err| format!("{seed:?} is not a URL: {err}"))?;
-    if !matches!(seed.scheme(), "http" | "https") || seed.host_str().is_none() {
-        return Err(format!("{seed} is not an http(s) URL"));
-    }
-    let mut config = Config::new(seed);
-    config.concurrency = value(args, "--concurrency")?.unwrap_or(64).max(1);
-    config.per_host = value(args, "--per-host")?.unwrap_or(8).max(1);
-    config.max_depth = Some(value(args, "--depth")?.unwrap_or(16));
-    config.max_pages = Some(value(args, "--max-pages")?.unwrap_or(10_000));
-    let timeout: f64 = value(args, "--timeout")?.unwrap_or(10.0);
-    if !(timeout > 0.0 && timeout < 1e6) {
-        return Err("--timeout needs a positive number of seconds".into());
-    }
-    config.limits.timeout = Duration::from_secs_f64(timeout);
-    config.obey_robots = !args.iter().any(|a| a == "--ignore-robots");
-    config.backend = match value::<String>(args, "--client")?.as_deref() {
-        None | Some("native") => Backend::Native,
-        #[cfg(feature = "hyper")]
-        Some("hyper") => Backend::Hyper,
-        #[cfg(not(feature = "hyper"))]
-        Some("hyper") => {
-            return Err("--client hyper needs the crawler built with `--features hyper`".into());
-        }
-        Some(other) => return Err(format!("--client is native or hyper, not {other:?}")),
-    };
-    if let Some(ca_file) = value::<String>(args, "--ca-file")? {
-        config.tls = TlsConnector::with_ca_file(&ca_file).map_err(|err| err.to_string())?;
-    }
-    if let Some(at) = args.iter().position(|a| a == "--allow") {
-        let hosts: Vec<String> = args[at + 1..]
-            .iter()
-            .take_while(|a| !a.starts_with("--"))
-            .cloned()
-            .collect();
-        if hosts.is_empty() {
-            return Err("--allow needs at least one host".into());
-        }
-        if args.iter().any(|a| a == "--same-host") {
-            return Err("--same-host and --allow exclude each other".into());
-        }
-        config.scope = Scope::Allow(hosts);
-    }
-    let output = value::<String>(args, "--output")?;
-    let known = [
-        "--concurrency",
-        "--per-host",
-        "--depth",
-        "--max-pages",
-        "--timeout",
-        "--output",
-        "--allow",
-        "--same-host",
-        "--ignore-robots",
-        "--ca-file",
-        "--client",
-    ];
-    if let Some(unknown) = args
-        .iter()
-        .find(|a| a.starts_with("--") && !known.contains(&a.as_str()))
-    {
-        return Err(format!("unknown option {unknown}"));
-    }
-    Ok(Command::Crawl { config, output })
+    Ok(url)
 }
 
-/// The value after `flag`, parsed.
-fn value<T: std::str::FromStr>(args: &[String], flag: &str) -> Result<Option<T>, String> {
-    match args.iter().position(|a| a == flag) {
-        None => Ok(None),
-        Some(at) => match args.get(at + 1).map(|v| v.parse()) {
-            Some(Ok(v)) => Ok(Some(v)),
-            _ => Err(format!("{flag} needs a valid value")),
-        },
+impl Args {
+    /// What to do; an error for what clap cannot check alone (a CA file that does not load,
+    /// a backend this build lacks).
+    pub fn command(self) -> Result<Command, String> {
+        let Some(seed) = self.url.filter(|_| !self.demo) else {
+            return Ok(Command::Demo {
+                pages: self.pages,
+                latency: Duration::from_millis(self.latency_ms),
+            });
+        };
+        let mut config = Config::new(seed);
+        config.concurrency = self.concurrency;
+        config.per_host = self.per_host;
+        config.max_depth = Some(self.depth);
+        config.max_pages = Some(self.max_pages);
+        config.limits.timeout = self.timeout;
+        config.obey_robots = !self.ignore_robots;
+        config.backend = match self.client.as_str() {
+            #[cfg(feature = "hyper")]
+            "hyper" => Backend::Hyper,
+            #[cfg(not(feature = "hyper"))]
+            "hyper" => {
+                return Err(
+                    "--client hyper needs the crawler built with `--features hyper`".into(),
+                );
+            }
+            _ => Backend::Native,
+        };
+        if let Some(ca_file) = &self.ca_file {
+            config.tls = TlsConnector::with_ca_file(ca_file).map_err(|err| err.to_string())?;
+        }
+        if !self.allow.is_empty() {
+            config.scope = Scope::Allow(self.allow);
+        }
+        Ok(Command::Crawl {
+            config,
+            output: self.output,
+        })
     }
 }
