@@ -323,3 +323,32 @@ fn outside_a_runtime_instant_is_the_system_clock() {
     let now = Instant::now().into_std();
     assert!(now >= before && now <= std::time::Instant::now());
 }
+
+#[weft::test(paused, auto_advance = "after_idle(20ms)")]
+async fn the_test_macro_sets_the_auto_advance_mode() {
+    // After 20 ms of real idleness the clock jumps: the reply from a thread that answers at
+    // once comes first, and a sleep still ends at its exact deadline.
+    let (mut stream, thread) = answered_by_a_thread(b"pong");
+    let start = Instant::now();
+    let mut reply = [0; 4];
+    timeout(SECOND, stream.read_exact(&mut reply))
+        .await
+        .expect("the reply came within the threshold")
+        .unwrap();
+    assert_eq!(Instant::now(), start);
+    thread.join().unwrap();
+    let real = std::time::Instant::now();
+    sleep(60 * SECOND).await;
+    assert_eq!(Instant::now() - start, 60 * SECOND);
+    assert!(
+        real.elapsed() >= Duration::from_millis(20),
+        "after the idle threshold"
+    );
+}
+
+#[weft::test(seed = 77)]
+async fn a_task_reads_the_seed_of_its_runtime() {
+    assert_eq!(weft::runtime::seed(), Some(77));
+    let child = weft::spawn(async { weft::runtime::seed() });
+    assert_eq!(child.await.unwrap(), Some(77));
+}

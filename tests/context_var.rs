@@ -59,7 +59,7 @@ fn task_group_and_pool_children_inherit_too() {
     weft::run(async {
         USER.set("carol");
         let group: TaskGroup<()> = TaskGroup::new();
-        let in_group = group.spawn(async { Ok(USER.get()) }).unwrap();
+        let in_group = group.spawn(async { Ok(USER.get()) });
         group.join().await.unwrap();
         assert_eq!(in_group.await, Some(Some("carol")));
 

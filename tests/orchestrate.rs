@@ -195,20 +195,23 @@ mod task_group {
     fn children_of_different_types_hand_their_outputs_to_their_handles() {
         weft::run(async {
             let group: TaskGroup<()> = TaskGroup::new();
-            let number = group
-                .spawn(async {
-                    yield_now().await;
-                    Ok(3u32)
-                })
-                .unwrap();
-            let text = group.spawn(async { Ok("three") }).unwrap();
+            let number = group.spawn(async {
+                yield_now().await;
+                Ok(3u32)
+            });
+            let text = group.spawn(async { Ok("three") });
+            assert!(!number.is_refused() && !text.is_refused());
             group.join().await.unwrap();
             assert_eq!(number.await, Some(3));
             assert_eq!(text.await, Some("three"));
             assert_eq!(
-                group.spawn(async { Ok(9) }).unwrap_err(),
+                group.try_spawn(async { Ok(9) }).unwrap_err(),
                 GroupFinishedError
             );
+            // spawn on a joined group hands back a refused handle, no Result to unwrap.
+            let late = group.spawn(async { Ok(9) });
+            assert!(late.is_refused());
+            assert_eq!(late.await, None);
         });
     }
 
@@ -222,19 +225,15 @@ mod task_group {
                 let mut siblings = Vec::new();
                 for _ in 0..3 {
                     let probe = DropProbe::new(&drops);
-                    siblings.push(
-                        group
-                            .spawn(async move {
-                                let _probe = probe;
-                                pending::<()>().await;
-                                Ok(())
-                            })
-                            .unwrap(),
-                    );
+                    siblings.push(group.spawn(async move {
+                        let _probe = probe;
+                        pending::<()>().await;
+                        Ok(())
+                    }));
                 }
-                group.spawn(async { Err::<(), _>("first") }).unwrap();
+                group.spawn(async { Err::<(), _>("first") });
                 // Cancelled by the first failure before it ever runs, as in asyncio.
-                group.spawn(async { Err::<(), _>("second") }).unwrap();
+                group.spawn(async { Err::<(), _>("second") });
                 let err = group.join().await.unwrap_err();
                 assert_eq!(err.failed(), [&"first"]);
                 assert_eq!(drops.get(), 3, "the siblings were cancelled");
@@ -256,21 +255,19 @@ mod task_group {
                 let group: TaskGroup<&str> = TaskGroup::new();
                 let probe = DropProbe::new(&drops);
                 let ticks = Rc::new(Cell::new(0));
-                group
-                    .spawn({
-                        let ticks = ticks.clone();
-                        async move {
-                            let _probe = probe;
-                            loop {
-                                ticks.set(ticks.get() + 1);
-                                yield_now().await;
-                            }
-                            #[allow(unreachable_code)]
-                            Ok(())
+                group.spawn({
+                    let ticks = ticks.clone();
+                    async move {
+                        let _probe = probe;
+                        loop {
+                            ticks.set(ticks.get() + 1);
+                            yield_now().await;
                         }
-                    })
-                    .unwrap();
-                group.spawn(async { Err::<(), _>("boom") }).unwrap();
+                        #[allow(unreachable_code)]
+                        Ok(())
+                    }
+                });
+                group.spawn(async { Err::<(), _>("boom") });
                 // The owner is busy elsewhere and does not poll join.
                 yield_now().await;
                 yield_now().await;
@@ -279,7 +276,7 @@ mod task_group {
                 yield_now().await;
                 assert_eq!(ticks.get(), after_cancel, "the sibling no longer runs");
                 assert_eq!(
-                    group.spawn(async { Ok(()) }).unwrap_err(),
+                    group.try_spawn(async { Ok(()) }).unwrap_err(),
                     GroupFinishedError,
                     "a failed group refuses new children"
                 );
@@ -292,9 +289,8 @@ mod task_group {
     fn a_panicking_child_counts_as_a_failure() {
         weft::run(async {
             let group: TaskGroup<()> = TaskGroup::new();
-            let child: weft::task::GroupChild<()> = group
-                .spawn(async { panic!("expected in this test") })
-                .unwrap();
+            let child: weft::task::GroupChild<()> =
+                group.spawn(async { panic!("expected in this test") });
             let err = group.join().await.unwrap_err();
             assert!(matches!(err.failures(), [Failure::Panicked(e)] if e.is_panic()));
             assert_eq!(child.await, None);
@@ -305,20 +301,18 @@ mod task_group {
     fn abort_ends_the_group_without_an_error() {
         weft::run(async {
             let group: TaskGroup<()> = TaskGroup::new();
-            let done = group.spawn(async { Ok(1u8) }).unwrap();
-            let stuck = group
-                .spawn(async {
-                    pending::<()>().await;
-                    Ok(2u8)
-                })
-                .unwrap();
+            let done = group.spawn(async { Ok(1u8) });
+            let stuck = group.spawn(async {
+                pending::<()>().await;
+                Ok(2u8)
+            });
             yield_now().await; // the first child finishes
             let aborter = group.clone();
             weft::spawn(async move { aborter.abort() });
             group.join().await.unwrap();
             assert_eq!((done.await, stuck.await), (Some(1), None));
             assert_eq!(
-                group.spawn(async { Ok(3) }).unwrap_err(),
+                group.try_spawn(async { Ok(3) }).unwrap_err(),
                 GroupFinishedError
             );
         });
@@ -330,23 +324,19 @@ mod task_group {
             let group: TaskGroup<()> = TaskGroup::new();
             let inner = group.clone();
             let grandchild = Rc::new(Cell::new(false));
-            group
-                .spawn({
-                    let grandchild = grandchild.clone();
-                    async move {
-                        let g = inner
-                            .spawn(async move {
-                                yield_now().await;
-                                yield_now().await;
-                                grandchild.set(true);
-                                Ok(())
-                            })
-                            .unwrap();
-                        drop(g);
-                        Ok("child")
-                    }
-                })
-                .unwrap();
+            group.spawn({
+                let grandchild = grandchild.clone();
+                async move {
+                    let g = inner.spawn(async move {
+                        yield_now().await;
+                        yield_now().await;
+                        grandchild.set(true);
+                        Ok(())
+                    });
+                    drop(g);
+                    Ok("child")
+                }
+            });
             group.join().await.unwrap();
             assert!(grandchild.get(), "join waited for the grandchild");
         });
@@ -360,15 +350,11 @@ mod task_group {
             async move {
                 let group: TaskGroup<()> = TaskGroup::new();
                 let probe = DropProbe::new(&drops);
-                drop(
-                    group
-                        .spawn(async move {
-                            let _probe = probe;
-                            pending::<()>().await;
-                            Ok(())
-                        })
-                        .unwrap(),
-                );
+                drop(group.spawn(async move {
+                    let _probe = probe;
+                    pending::<()>().await;
+                    Ok(())
+                }));
                 drop(group);
                 yield_now().await;
                 yield_now().await;

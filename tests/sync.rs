@@ -483,3 +483,61 @@ fn a_barrier_whose_action_panics_is_broken_for_every_party() {
         assert_eq!(barrier.wait().await, Err(BrokenBarrierError));
     });
 }
+
+#[test]
+fn an_owned_mutex_guard_moves_into_another_task_which_releases_it() {
+    weft::run(async {
+        let counter = Mutex::new(0);
+        let mut held = counter.lock_owned().await;
+        *held += 1;
+        assert!(counter.is_locked());
+        assert!(counter.try_lock().is_none(), "held while the guard lives");
+        let waiter = weft::spawn({
+            let counter = counter.clone();
+            async move { *counter.lock().await }
+        });
+        let releaser = weft::spawn(async move {
+            weft::task::yield_now().await;
+            *held += 1; // still exclusive: the waiter has not run past its lock
+        });
+        releaser.await.unwrap();
+        assert_eq!(waiter.await.unwrap(), 2, "the waiter saw both increments");
+        assert!(!counter.is_locked());
+        let again = counter.try_lock_owned().expect("free again");
+        assert_eq!(*again, 2);
+        drop(again);
+        assert_eq!(counter.into_inner().ok(), Some(2), "the value went back");
+    });
+}
+
+#[test]
+fn a_cancelled_lock_owned_passes_the_lock_on() {
+    weft::run(async {
+        let lock = Mutex::new(());
+        let first = lock.lock().await;
+        let mut cancelled = Box::pin(lock.lock_owned());
+        assert!(test_support::poll_once(cancelled.as_mut()).is_pending());
+        let next = weft::spawn({
+            let lock = lock.clone();
+            async move { drop(lock.lock().await) }
+        });
+        weft::task::yield_now().await; // `next` queues behind the cancelled waiter
+        drop(first); // hands the lock to the cancelled waiter...
+        drop(cancelled); // ...which passes it on
+        next.await.unwrap();
+        assert!(!lock.is_locked());
+    });
+}
+
+#[test]
+fn an_owned_rlock_guard_is_released_by_the_task_it_moved_to() {
+    weft::run(async {
+        let lock = RLock::new();
+        let outer = lock.acquire_owned().await;
+        let inner = lock.acquire().await; // re-entrant: still the main task's lock
+        drop(inner);
+        assert!(lock.is_owned());
+        weft::spawn(async move { drop(outer) }).await.unwrap();
+        assert!(!lock.is_locked());
+    });
+}

@@ -73,6 +73,10 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// Options, in any order:
 /// - `paused`: the runtime's clock starts paused and auto-advances when the runtime is idle,
 ///   so sleeps and timeouts take no real time and fire in deadline order.
+/// - `auto_advance = "after_idle(20ms)"` (or `"when_idle"`, the default, or `"off"`): how
+///   the paused clock moves by itself (`weft::time::AutoAdvance`); implies `paused`.
+///   `after_idle` lets real replies (a child process, a server on another thread) arrive
+///   before a timeout fires.
 /// - `seed = N`: runs the tasks woken together in the order seed `N` shuffles them into.
 /// - `seeds = N`: runs the test once under each of the seeds `0..N`, and stops at the first
 ///   that fails. A failing seeded run prints its seed and how to replay it (`WEFT_SEED=s`

@@ -9,6 +9,8 @@ use syn::{Expr, ExprLit, Lit, Meta, Token};
 #[derive(Default)]
 pub(crate) struct TestOptions {
     paused: bool,
+    /// `AutoAdvance`'s variant and, for `AfterIdle`, its threshold in milliseconds.
+    auto_advance: Option<(AutoAdvanceMode, u64)>,
     seed: Option<u64>,
     seeds: Option<u64>,
     /// In milliseconds.
@@ -25,6 +27,9 @@ impl Parse for TestOptions {
             };
             match (name.as_str(), &meta) {
                 ("paused", Meta::Path(_)) => options.paused = true,
+                ("auto_advance", Meta::NameValue(pair)) => {
+                    options.auto_advance = Some(auto_advance(&pair.value)?);
+                }
                 ("seed", Meta::NameValue(pair)) => options.seed = Some(integer(&pair.value)?),
                 ("seeds", Meta::NameValue(pair)) => {
                     let count = integer(&pair.value)?;
@@ -39,10 +44,11 @@ impl Parse for TestOptions {
                 ("time_limit", Meta::NameValue(pair)) => {
                     options.time_limit = Some(duration_ms(&pair.value)?);
                 }
-                ("paused" | "seed" | "seeds" | "time_limit", _) => {
+                ("paused" | "seed" | "seeds" | "time_limit" | "auto_advance", _) => {
                     return Err(syn::Error::new_spanned(
                         &meta,
-                        "write `paused`, `seed = 7`, `seeds = 100` or `time_limit = \"10s\"`",
+                        "write `paused`, `seed = 7`, `seeds = 100`, `time_limit = \"10s\"` or \
+                         `auto_advance = \"after_idle(20ms)\"`",
                     ));
                 }
                 _ => return Err(unknown(&meta)),
@@ -65,6 +71,16 @@ impl TestOptions {
         if self.paused {
             calls.extend(quote!(.paused(true)));
         }
+        if let Some((mode, ms)) = self.auto_advance {
+            let mode = match mode {
+                AutoAdvanceMode::Off => quote!(::weft::time::AutoAdvance::Off),
+                AutoAdvanceMode::WhenIdle => quote!(::weft::time::AutoAdvance::WhenIdle),
+                AutoAdvanceMode::AfterIdle => quote!(
+                    ::weft::time::AutoAdvance::AfterIdle(::std::time::Duration::from_millis(#ms))
+                ),
+            };
+            calls.extend(quote!(.auto_advance(#mode)));
+        }
         if let Some(seed) = self.seed {
             calls.extend(quote!(.seed(#seed)));
         }
@@ -86,10 +102,49 @@ fn unknown(meta: &Meta) -> syn::Error {
     syn::Error::new_spanned(
         meta.path(),
         format!(
-            "unknown option {name}: #[weft::test] takes `paused`, `seed = N`, `seeds = N` and \
-             `time_limit = \"10s\"`"
+            "unknown option {name}: #[weft::test] takes `paused`, `auto_advance = \"..\"`, \
+             `seed = N`, `seeds = N` and `time_limit = \"10s\"`"
         ),
     )
+}
+
+/// The variants of `weft::time::AutoAdvance`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AutoAdvanceMode {
+    Off,
+    WhenIdle,
+    AfterIdle,
+}
+
+/// `"off"`, `"when_idle"` or `"after_idle(20ms)"`.
+fn auto_advance(value: &Expr) -> syn::Result<(AutoAdvanceMode, u64)> {
+    let error = || {
+        syn::Error::new_spanned(
+            value,
+            "auto_advance is \"off\", \"when_idle\" or \"after_idle(20ms)\" (a duration in \
+             ms, s or m)",
+        )
+    };
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = value
+    else {
+        return Err(error());
+    };
+    let text = text.value();
+    match text.trim() {
+        "off" => Ok((AutoAdvanceMode::Off, 0)),
+        "when_idle" => Ok((AutoAdvanceMode::WhenIdle, 0)),
+        other => {
+            let threshold = other
+                .strip_prefix("after_idle(")
+                .and_then(|rest| rest.strip_suffix(')'))
+                .ok_or_else(error)?;
+            let ms = parse_duration_ms(threshold).ok_or_else(error)?;
+            Ok((AutoAdvanceMode::AfterIdle, ms))
+        }
+    }
 }
 
 fn integer(value: &Expr) -> syn::Result<u64> {
@@ -111,7 +166,11 @@ fn duration_ms(value: &Expr) -> syn::Result<u64> {
     else {
         return Err(error());
     };
-    let text = text.value();
+    parse_duration_ms(&text.value()).ok_or_else(error)
+}
+
+/// `500ms`, `10s` or `2m`, in milliseconds.
+fn parse_duration_ms(text: &str) -> Option<u64> {
     let (number, per_unit) = if let Some(ms) = text.strip_suffix("ms") {
         (ms, 1)
     } else if let Some(s) = text.strip_suffix('s') {
@@ -119,10 +178,10 @@ fn duration_ms(value: &Expr) -> syn::Result<u64> {
     } else if let Some(m) = text.strip_suffix('m') {
         (m, 60_000)
     } else {
-        return Err(error());
+        return None;
     };
-    let number: u64 = number.trim().parse().map_err(|_| error())?;
-    number.checked_mul(per_unit).ok_or_else(error)
+    let number: u64 = number.trim().parse().ok()?;
+    number.checked_mul(per_unit)
 }
 
 #[cfg(test)]
@@ -152,6 +211,16 @@ mod tests {
             Some(250)
         );
         assert_eq!(parse("seed = 7").unwrap().seed, Some(7));
+        let calls = parse("paused, auto_advance = \"after_idle(20ms)\"")
+            .unwrap()
+            .settings()
+            .to_string();
+        assert!(calls.contains("AfterIdle"), "{calls}");
+        assert!(calls.contains("from_millis (20u64)"), "{calls}");
+        assert_eq!(
+            parse("auto_advance = \"off\"").unwrap().auto_advance,
+            Some((AutoAdvanceMode::Off, 0))
+        );
         assert!(parse("").unwrap().settings().is_empty());
     }
 
@@ -164,5 +233,8 @@ mod tests {
         assert!(error("time_limit = \"10 parsecs\"").contains("a duration like"));
         assert!(error("time_limit = 10").contains("a duration like"));
         assert!(error("seed = 1, seeds = 5").contains("not both"));
+        assert!(error("auto_advance = \"sometimes\"").contains("after_idle(20ms)"));
+        assert!(error("auto_advance = \"after_idle(soon)\"").contains("after_idle(20ms)"));
+        assert!(error("auto_advance").contains("write `paused`"));
     }
 }

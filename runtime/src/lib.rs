@@ -29,6 +29,6 @@ pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 pub mod runtime {
     pub use crate::executor::{
         Builder, DeadlockError, DebugEvent, Instrument, LARGE_FUTURE, Runtime, TaskReport,
-        TimeLimitError,
+        TimeLimitError, seed,
     };
 }

@@ -7,6 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::time::Duration;
 
 use crate::runtime::Builder;
+use crate::time::AutoAdvance;
 
 /// One test, run on a fresh runtime for each seed.
 ///
@@ -26,6 +27,8 @@ use crate::runtime::Builder;
 pub struct Test {
     name: &'static str,
     paused: bool,
+    /// `None`: the builder's default.
+    auto_advance: Option<AutoAdvance>,
     seeds: Seeds,
     time_limit: Option<Duration>,
 }
@@ -64,6 +67,7 @@ impl Test {
         Test {
             name,
             paused: false,
+            auto_advance: None,
             seeds: Seeds::Fifo,
             time_limit: None,
         }
@@ -73,6 +77,15 @@ impl Test {
     /// [`Builder::start_paused`](crate::runtime::Builder::start_paused)).
     pub fn paused(mut self, paused: bool) -> Test {
         self.paused = paused;
+        self
+    }
+
+    /// How the paused clock moves by itself (see
+    /// [`Builder::auto_advance`](crate::runtime::Builder::auto_advance));
+    /// `#[weft::test(paused, auto_advance = "after_idle(20ms)")]`. Implies a paused clock.
+    pub fn auto_advance(mut self, mode: AutoAdvance) -> Test {
+        self.paused = true;
+        self.auto_advance = Some(mode);
         self
     }
 
@@ -135,6 +148,9 @@ impl Test {
         Fut: Future,
     {
         let mut builder = Builder::new().start_paused(self.paused);
+        if let Some(mode) = self.auto_advance {
+            builder = builder.auto_advance(mode);
+        }
         if let Some(seed) = seed {
             builder = builder.seed(seed);
         }

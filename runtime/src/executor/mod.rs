@@ -603,6 +603,19 @@ impl Runtime {
     }
 }
 
+/// The scheduling seed of the runtime this code runs on: `Some` under
+/// [`Builder::seed`], `WEFT_SEED` or `#[weft::test(seed = N)]` / `seeds = N`, `None` with the
+/// default wake order or outside a runtime. A test that makes its own random choices can
+/// derive them from it, so one replayed seed replays them too.
+///
+/// ```
+/// let rt = weft::runtime::Builder::new().seed(42).build().unwrap();
+/// assert_eq!(rt.block_on(async { weft::runtime::seed() }), Some(42));
+/// ```
+pub fn seed() -> Option<u64> {
+    with_core(|core| core?.shuffle.as_ref().map(|shuffle| shuffle.seed()))
+}
+
 /// Why [`Runtime::run_loop`] stopped before its future completed.
 enum Stopped {
     Deadlock(DeadlockError),

@@ -59,7 +59,7 @@ use crate::waiters::WaitList;
 ///     assert_eq!(received, (0..10).collect::<Vec<_>>());
 /// });
 /// ```
-pub struct Condition<T: ?Sized> {
+pub struct Condition<T> {
     lock: Mutex<T>,
     waiters: Rc<RefCell<WaitList>>,
 }
@@ -72,7 +72,7 @@ impl<T> Condition<T> {
     }
 }
 
-impl<T: ?Sized> Condition<T> {
+impl<T> Condition<T> {
     /// A condition bound to `lock`, which other code may keep using (Python's
     /// `Condition(lock)`).
     #[track_caller]
@@ -130,7 +130,7 @@ impl<T: ?Sized> Condition<T> {
     }
 }
 
-impl<T: ?Sized> Clone for Condition<T> {
+impl<T> Clone for Condition<T> {
     fn clone(&self) -> Self {
         Condition {
             lock: self.lock.clone(),
@@ -145,7 +145,7 @@ impl<T: Default> Default for Condition<T> {
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Condition<T> {
+impl<T> fmt::Debug for Condition<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Condition")
             .field("locked", &self.lock.is_locked())
@@ -156,12 +156,12 @@ impl<T: ?Sized> fmt::Debug for Condition<T> {
 
 /// The future of [`Condition::lock`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Lock<'a, T: ?Sized> {
+pub struct Lock<'a, T> {
     condition: &'a Condition<T>,
     lock: mutex::Lock<'a, T>,
 }
 
-impl<'a, T: ?Sized> Future for Lock<'a, T> {
+impl<'a, T> Future for Lock<'a, T> {
     type Output = ConditionGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, T>> {
@@ -174,12 +174,12 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 
 /// The lock of a [`Condition`], held: access to the value, and the waits, which release the
 /// lock while they wait and return the guard re-locked. Dropping it releases the lock.
-pub struct ConditionGuard<'a, T: ?Sized> {
+pub struct ConditionGuard<'a, T> {
     guard: MutexGuard<'a, T>,
     condition: &'a Condition<T>,
 }
 
-impl<'a, T: ?Sized> ConditionGuard<'a, T> {
+impl<'a, T> ConditionGuard<'a, T> {
     /// Releases the lock, waits for a notification, and re-locks (Python's `await
     /// cond.wait()`).
     pub fn wait(self) -> Wait<'a, T> {
@@ -236,32 +236,32 @@ impl<'a, T: ?Sized> ConditionGuard<'a, T> {
     }
 }
 
-impl<T: ?Sized> Deref for ConditionGuard<'_, T> {
+impl<T> Deref for ConditionGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.guard
     }
 }
 
-impl<T: ?Sized> DerefMut for ConditionGuard<'_, T> {
+impl<T> DerefMut for ConditionGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.guard
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for ConditionGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.guard, f)
     }
 }
 
 /// One round of a condition wait: release the lock, wait for a notification, re-lock.
-struct Cycle<'a, T: ?Sized> {
+struct Cycle<'a, T> {
     condition: &'a Condition<T>,
     phase: Phase<'a, T>,
 }
 
-enum Phase<'a, T: ?Sized> {
+enum Phase<'a, T> {
     /// Holding the lock, not yet registered as a waiter.
     Holding(MutexGuard<'a, T>),
     /// Registered, lock released, waiting for a notification.
@@ -272,7 +272,7 @@ enum Phase<'a, T: ?Sized> {
     Done,
 }
 
-impl<'a, T: ?Sized> Cycle<'a, T> {
+impl<'a, T> Cycle<'a, T> {
     fn new(guard: ConditionGuard<'a, T>) -> Self {
         Cycle {
             condition: guard.condition,
@@ -351,11 +351,11 @@ impl Deadline {
 
 /// The future of [`ConditionGuard::wait`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct Wait<'a, T: ?Sized> {
+pub struct Wait<'a, T> {
     cycle: Cycle<'a, T>,
 }
 
-impl<'a, T: ?Sized> Future for Wait<'a, T> {
+impl<'a, T> Future for Wait<'a, T> {
     type Output = ConditionGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, T>> {
@@ -366,12 +366,12 @@ impl<'a, T: ?Sized> Future for Wait<'a, T> {
 
 /// The future of [`ConditionGuard::wait_timeout`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct WaitTimeout<'a, T: ?Sized> {
+pub struct WaitTimeout<'a, T> {
     cycle: Cycle<'a, T>,
     timer: Deadline,
 }
 
-impl<'a, T: ?Sized> Future for WaitTimeout<'a, T> {
+impl<'a, T> Future for WaitTimeout<'a, T> {
     type Output = (ConditionGuard<'a, T>, bool);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -384,13 +384,13 @@ impl<'a, T: ?Sized> Future for WaitTimeout<'a, T> {
 
 /// The future of [`ConditionGuard::wait_for`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct WaitFor<'a, T: ?Sized, P> {
+pub struct WaitFor<'a, T, P> {
     cycle: Cycle<'a, T>,
     predicate: P,
     timer: Deadline,
 }
 
-impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> WaitFor<'a, T, P> {
+impl<'a, T, P: FnMut(&mut T) -> bool> WaitFor<'a, T, P> {
     /// The guard and the predicate's value, once it holds or the time is up.
     fn poll_until(&mut self, cx: &mut Context<'_>) -> Poll<(ConditionGuard<'a, T>, bool)> {
         loop {
@@ -412,7 +412,7 @@ impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> WaitFor<'a, T, P> {
     }
 }
 
-impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> Future for WaitFor<'a, T, P> {
+impl<'a, T, P: FnMut(&mut T) -> bool> Future for WaitFor<'a, T, P> {
     type Output = ConditionGuard<'a, T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ConditionGuard<'a, T>> {
@@ -422,11 +422,11 @@ impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> Future for WaitFor<'a, T, P> {
 
 /// The future of [`ConditionGuard::wait_for_timeout`].
 #[must_use = "futures do nothing unless awaited"]
-pub struct WaitForTimeout<'a, T: ?Sized, P> {
+pub struct WaitForTimeout<'a, T, P> {
     wait: WaitFor<'a, T, P>,
 }
 
-impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> Future for WaitForTimeout<'a, T, P> {
+impl<'a, T, P: FnMut(&mut T) -> bool> Future for WaitForTimeout<'a, T, P> {
     type Output = (ConditionGuard<'a, T>, bool);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -436,8 +436,8 @@ impl<'a, T: ?Sized, P: FnMut(&mut T) -> bool> Future for WaitForTimeout<'a, T, P
 
 // Nothing in these futures is ever pinned: the predicate is called through `&mut`, so they
 // may move whatever closure they hold.
-impl<T: ?Sized, P> Unpin for WaitFor<'_, T, P> {}
-impl<T: ?Sized, P> Unpin for WaitForTimeout<'_, T, P> {}
+impl<T, P> Unpin for WaitFor<'_, T, P> {}
+impl<T, P> Unpin for WaitForTimeout<'_, T, P> {}
 
 /// Waits for one notification. Dropped after being notified, it passes the notification on.
 struct Notified<'a> {

@@ -24,6 +24,10 @@ use crate::waiters::Resource;
 /// and its value, as a Python lock object is, so "make it, hand it to the workers" reads the
 /// same as in Python, with no `Rc` around it.
 ///
+/// A [`MutexGuard`] borrows its `Mutex`. To acquire in one task and release in another (as
+/// `asyncio.Lock` allows), take an [`OwnedMutexGuard`] with
+/// [`lock_owned`](Mutex::lock_owned) and move it into the other task (tokio's `lock_owned`).
+///
 /// ```
 /// use weft::sync::Mutex;
 ///
@@ -46,15 +50,21 @@ use crate::waiters::Resource;
 ///     assert_eq!(*balance.lock().await, 60);
 /// });
 /// ```
-pub struct Mutex<T: ?Sized> {
+pub struct Mutex<T> {
     inner: Rc<Shared<T>>,
 }
 
 /// The lock and its value, shared by every handle.
-struct Shared<T: ?Sized> {
+struct Shared<T> {
     semaphore: SemaphoreCore,
-    value: RefCell<T>,
+    /// `None` only while an [`OwnedMutexGuard`] has the value (it holds the lock then, so no
+    /// one else looks).
+    value: RefCell<Option<T>>,
 }
+
+/// What the value's slot says while an owned guard has the value: never seen, since only
+/// the lock's holder looks.
+const HELD_BY_OWNED_GUARD: &str = "the Mutex's value is with its OwnedMutexGuard";
 
 impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`.
@@ -63,7 +73,7 @@ impl<T> Mutex<T> {
         Mutex {
             inner: Rc::new(Shared {
                 semaphore: SemaphoreCore::new(1, Resource::new("Mutex"), "lock"),
-                value: RefCell::new(value),
+                value: RefCell::new(Some(value)),
             }),
         }
     }
@@ -71,12 +81,12 @@ impl<T> Mutex<T> {
     /// The value, consuming the mutex; gives the handle back while other handles exist.
     pub fn into_inner(self) -> Result<T, Mutex<T>> {
         Rc::try_unwrap(self.inner)
-            .map(|shared| shared.value.into_inner())
+            .map(|shared| shared.value.into_inner().expect(HELD_BY_OWNED_GUARD))
             .map_err(|inner| Mutex { inner })
     }
 }
 
-impl<T: ?Sized> Mutex<T> {
+impl<T> Mutex<T> {
     /// Waits for the lock.
     pub fn lock(&self) -> Lock<'_, T> {
         Lock {
@@ -97,7 +107,8 @@ impl<T: ?Sized> Mutex<T> {
 
     /// The value, through `&mut self` (no locking needed), if this is its only handle.
     pub fn get_mut(&mut self) -> Option<&mut T> {
-        Rc::get_mut(&mut self.inner).map(|shared| shared.value.get_mut())
+        Rc::get_mut(&mut self.inner)
+            .map(|shared| shared.value.get_mut().as_mut().expect(HELD_BY_OWNED_GUARD))
     }
 
     /// Whether `self` and `other` are handles to the same mutex.
@@ -105,15 +116,61 @@ impl<T: ?Sized> Mutex<T> {
         Rc::ptr_eq(&self.inner, &other.inner)
     }
 
+    /// Waits for the lock, and returns a guard that owns a handle to the mutex rather than
+    /// borrowing it: it can move into another task, which then releases the lock when it
+    /// drops the guard (`asyncio.Lock` lets any task release). tokio's `lock_owned`.
+    ///
+    /// ```
+    /// use weft::sync::Mutex;
+    ///
+    /// weft::run(async {
+    ///     let log = Mutex::new(Vec::new());
+    ///     let mut held = log.lock_owned().await;
+    ///     held.push("taken by main");
+    ///     // The child finishes the work and releases the lock.
+    ///     let child = weft::spawn(async move {
+    ///         held.push("released by the child");
+    ///     });
+    ///     child.await.unwrap();
+    ///     assert_eq!(*log.lock().await, ["taken by main", "released by the child"]);
+    /// });
+    /// ```
+    pub fn lock_owned(&self) -> impl Future<Output = OwnedMutexGuard<T>> + 'static
+    where
+        T: 'static,
+    {
+        let mutex = self.clone();
+        async move {
+            mutex.inner.semaphore.acquire(1).await;
+            mutex.owned_guard()
+        }
+    }
+
+    /// The lock now as an [`OwnedMutexGuard`], or `None` if it is held (or others wait).
+    pub fn try_lock_owned(&self) -> Option<OwnedMutexGuard<T>> {
+        self.inner
+            .semaphore
+            .try_acquire(1)
+            .then(|| self.clone().owned_guard())
+    }
+
     fn guard(&self) -> MutexGuard<'_, T> {
         MutexGuard {
             mutex: self,
-            value: self.inner.value.borrow_mut(),
+            value: RefMut::map(self.inner.value.borrow_mut(), |value| {
+                value.as_mut().expect(HELD_BY_OWNED_GUARD)
+            }),
         }
+    }
+
+    /// Takes the value out for an owned guard; the lock is held.
+    fn owned_guard(self) -> OwnedMutexGuard<T> {
+        let value = self.inner.value.borrow_mut().take();
+        OwnedMutexGuard { mutex: self, value }
     }
 }
 
-impl<T: ?Sized> Clone for Mutex<T> {
+impl<T> Clone for Mutex<T> {
     fn clone(&self) -> Self {
         Mutex {
             inner: self.inner.clone(),
@@ -127,7 +184,7 @@ impl<T: Default> Default for Mutex<T> {
     }
 }
 
-impl<T: ?Sized> fmt::Debug for Mutex<T> {
+impl<T> fmt::Debug for Mutex<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mutex")
             .field("locked", &self.is_locked())
@@ -138,12 +195,12 @@ impl<T: ?Sized> fmt::Debug for Mutex<T> {
 /// The future of [`Mutex::lock`]. Dropping it before it completes passes the lock on if it had
 /// been handed to it.
 #[must_use = "futures do nothing unless awaited"]
-pub struct Lock<'a, T: ?Sized> {
+pub struct Lock<'a, T> {
     mutex: &'a Mutex<T>,
     acquire: Permits<'a>,
 }
 
-impl<'a, T: ?Sized> Future for Lock<'a, T> {
+impl<'a, T> Future for Lock<'a, T> {
     type Output = MutexGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
@@ -153,33 +210,68 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
 }
 
 /// Access to a [`Mutex`]'s value; the lock is released when it drops.
-pub struct MutexGuard<'a, T: ?Sized> {
+pub struct MutexGuard<'a, T> {
     mutex: &'a Mutex<T>,
     value: RefMut<'a, T>,
 }
 
-impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.value
     }
 }
 
-impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+impl<T> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.value
     }
 }
 
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The `RefMut` field is dropped right after this, before any woken waiter can run.
         self.mutex.inner.semaphore.release(1);
     }
 }
 
-impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&*self.value, f)
+    }
+}
+
+/// Access to a [`Mutex`]'s value that owns a handle to the mutex, so it can move into another
+/// task: [`Mutex::lock_owned`]. The lock is released when it drops, wherever that is.
+pub struct OwnedMutexGuard<T> {
+    mutex: Mutex<T>,
+    /// The value, taken out of the mutex while the lock is held; `None` only in `drop`.
+    value: Option<T>,
+}
+
+impl<T> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.value.as_ref().expect(HELD_BY_OWNED_GUARD)
+    }
+}
+
+impl<T> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.value.as_mut().expect(HELD_BY_OWNED_GUARD)
+    }
+}
+
+impl<T> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        // The value goes back before the next holder is woken.
+        *self.mutex.inner.value.borrow_mut() = self.value.take();
+        self.mutex.inner.semaphore.release(1);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }

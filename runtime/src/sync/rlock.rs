@@ -101,6 +101,36 @@ impl RLock {
         }
     }
 
+    /// Like [`acquire`](RLock::acquire), but the guard owns a handle to the lock instead of
+    /// borrowing it, so it can move into another task and be released there. The lock stays
+    /// the acquiring task's (that task may take it again) until the guard drops.
+    ///
+    /// ```
+    /// use weft::sync::RLock;
+    ///
+    /// weft::run(async {
+    ///     let lock = RLock::new();
+    ///     let held = lock.acquire_owned().await;
+    ///     weft::spawn(async move { drop(held) }).await.unwrap(); // released by the child
+    ///     assert!(!lock.is_locked());
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a runtime, as `acquire`.
+    pub fn acquire_owned(&self) -> impl Future<Output = OwnedRLockGuard> + 'static {
+        let (lock, me) = (self.clone(), task::id());
+        async move {
+            Acquire {
+                lock: &lock,
+                me,
+                key: None,
+            }
+            .await
+            .into_owned()
+        }
+    }
+
     /// Takes the lock now if it is free or ours; `None` otherwise.
     pub fn try_acquire(&self) -> Option<RLockGuard<'_>> {
         let me = task::id();
@@ -211,13 +241,48 @@ pub struct RLockGuard<'a> {
     lock: &'a RLock,
 }
 
+impl RLockGuard<'_> {
+    /// This level of the lock, held through a handle of its own rather than a borrow.
+    fn into_owned(self) -> OwnedRLockGuard {
+        let lock = self.lock.clone();
+        std::mem::forget(self); // its level passes to the owned guard
+        OwnedRLockGuard { lock }
+    }
+}
+
 impl Drop for RLockGuard<'_> {
     fn drop(&mut self) {
-        let mut state = self.lock.state.borrow_mut();
+        self.lock.release_level();
+    }
+}
+
+impl RLock {
+    /// Gives back one level; the last one frees the lock for the longest waiting task.
+    fn release_level(&self) {
+        let mut state = self.state.borrow_mut();
         state.count -= 1;
         if state.count == 0 {
             state.hand_over();
         }
+    }
+}
+
+/// One level of an [`RLock`] that owns a handle to the lock: [`RLock::acquire_owned`]. It can
+/// move into another task; dropping it there releases the level.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRLockGuard {
+    lock: RLock,
+}
+
+impl Drop for OwnedRLockGuard {
+    fn drop(&mut self) {
+        self.lock.release_level();
+    }
+}
+
+impl fmt::Debug for OwnedRLockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedRLockGuard").finish_non_exhaustive()
     }
 }
 

@@ -41,8 +41,8 @@ use crate::channel::oneshot;
 /// //   print(size.result(), name.result())
 /// weft::run(async {
 ///     let group: TaskGroup<String> = TaskGroup::new();
-///     let size = group.spawn(async { Ok(42u64) }).unwrap();
-///     let name = group.spawn(async { Ok("index.html") }).unwrap();
+///     let size = group.spawn(async { Ok(42u64) });
+///     let name = group.spawn(async { Ok("index.html") });
 ///     group.join().await.unwrap();
 ///     assert_eq!((size.await, name.await), (Some(42), Some("index.html")));
 ///
@@ -50,11 +50,15 @@ use crate::channel::oneshot;
 ///     let slow = group.spawn(async {
 ///         weft::time::sleep(Duration::from_secs(3600)).await; // cancelled by the failure below
 ///         Ok(2)
-///     }).unwrap();
-///     group.spawn(async { Err::<(), _>("disk full".to_string()) }).unwrap();
+///     });
+///     group.spawn(async { Err::<(), _>("disk full".to_string()) });
 ///     let err = group.join().await.unwrap_err();
 ///     assert_eq!(err.failed(), [&"disk full".to_string()]);
 ///     assert_eq!(slow.await, None);
+///     // The group failed: it takes no more children, and the handle says so.
+///     let late = group.spawn(async { Ok(3) });
+///     assert!(late.is_refused());
+///     assert_eq!(late.await, None);
 /// });
 /// ```
 pub struct TaskGroup<E> {
@@ -97,11 +101,35 @@ impl<E: 'static> TaskGroup<E> {
         }
     }
 
-    /// Starts `child` in the group and returns a handle to its output. Fails with
-    /// [`GroupFinishedError`] once the group's `join` has returned, and after a failure or an
-    /// `abort`, when a new child would only be cancelled.
+    /// Starts `child` in the group and returns a handle to its output: asyncio's
+    /// `tg.create_task`. Once the group's `join` has returned, or after a failure or an
+    /// `abort`, a new child would only be cancelled: it is not started, and its handle says so
+    /// ([`GroupChild::is_refused`], and it awaits to `None`). Use
+    /// [`try_spawn`](TaskGroup::try_spawn) to get that as an error instead.
+    ///
+    /// A child's success type comes from its body. One that never returns `Ok` (it only
+    /// fails, or loops until cancelled) has none to infer it from: name it where the error is
+    /// made, `Err::<(), _>(error)`. Rust infers an `async` block's output from its body alone,
+    /// never from the `spawn` it is passed to, so no signature of `spawn` can spare that.
     #[track_caller]
-    pub fn spawn<T, F>(&self, child: F) -> Result<GroupChild<T>, GroupFinishedError>
+    pub fn spawn<T, F>(&self, child: F) -> GroupChild<T>
+    where
+        T: 'static,
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        self.try_spawn(child).unwrap_or_else(|GroupFinishedError| {
+            let (_, receiver) = oneshot::channel();
+            GroupChild {
+                receiver,
+                refused: true,
+            }
+        })
+    }
+
+    /// Like [`spawn`](TaskGroup::spawn), but a group that takes no more children is a
+    /// [`GroupFinishedError`].
+    #[track_caller]
+    pub fn try_spawn<T, F>(&self, child: F) -> Result<GroupChild<T>, GroupFinishedError>
     where
         T: 'static,
         F: Future<Output = Result<T, E>> + 'static,
@@ -117,7 +145,10 @@ impl<E: 'static> TaskGroup<E> {
             output: Some(output),
             group: Rc::downgrade(&self.inner),
         }));
-        Ok(GroupChild { receiver })
+        Ok(GroupChild {
+            receiver,
+            refused: false,
+        })
     }
 
     /// Ends the group early: every child still running is aborted (as
@@ -230,10 +261,20 @@ where
 }
 
 /// A child of a [`TaskGroup`]: await it for the child's output, `Some` if it succeeded and
-/// `None` if it failed, panicked or was cancelled (the group's [`GroupError`] says why).
-/// Dropping it does not cancel the child.
+/// `None` if it failed, panicked, was cancelled (the group's [`GroupError`] says why) or was
+/// never started ([`is_refused`](GroupChild::is_refused)). Dropping it does not cancel the
+/// child.
 pub struct GroupChild<T> {
     receiver: oneshot::Receiver<T>,
+    refused: bool,
+}
+
+impl<T> GroupChild<T> {
+    /// Whether the group refused the child, because it had finished, failed or been aborted
+    /// when `spawn` was called: the child never ran.
+    pub fn is_refused(&self) -> bool {
+        self.refused
+    }
 }
 
 impl<T> Future for GroupChild<T> {
@@ -246,7 +287,9 @@ impl<T> Future for GroupChild<T> {
 
 impl<T> fmt::Debug for GroupChild<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GroupChild").finish_non_exhaustive()
+        f.debug_struct("GroupChild")
+            .field("refused", &self.refused)
+            .finish_non_exhaustive()
     }
 }
 
