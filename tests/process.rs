@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use weft::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use weft::process::{CHILD_WATCH_ENV, Command, Stdio};
+use weft::signal::{SIGKILL, SIGTERM, Signal};
 
 /// Whether `pid` is gone from `/proc`: exited and reaped (a zombie still has its entry).
 fn reaped(pid: u32) -> bool {
@@ -166,12 +167,64 @@ async fn a_timeout_around_wait_then_kill() {
 }
 
 #[weft::test]
-async fn signals_reach_the_child_and_bad_numbers_are_refused() {
+async fn typed_signals_reach_the_child_and_say_what_ended_it() {
     let mut child = Command::new("sleep").arg("1000").spawn().unwrap();
-    let err = child.signal(12345).unwrap_err();
+    child.signal(SIGTERM).unwrap();
+    let status = child.wait().await.unwrap();
+    assert_eq!(Signal::from_exit(&status), Some(SIGTERM));
+    assert_eq!(Signal::from_exit(&status).unwrap().to_string(), "SIGTERM");
+    let exited = Command::new("true").status().await.unwrap();
+    assert_eq!(
+        Signal::from_exit(&exited),
+        None,
+        "it exited, no signal ended it"
+    );
+}
+
+#[weft::test]
+async fn a_process_group_signal_reaches_the_grandchildren() {
+    // The shell starts a grandchild that prints its pid, then waits for it.
+    let mut child = Command::new("sh")
+        .args(["-c", "sleep 1000 & echo $!; wait"])
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap());
+    let grandchild: u32 = lines.next_line().await.unwrap().unwrap().parse().unwrap();
+    child.signal_group(SIGKILL).unwrap();
+    assert_eq!(
+        Signal::from_exit(&child.wait().await.unwrap()),
+        Some(SIGKILL)
+    );
+    // The grandchild got it too; it was re-parented, so only its /proc entry can tell.
+    let gone = weft::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let status = std::fs::read_to_string(format!("/proc/{grandchild}/stat"));
+            // Gone, or a zombie ("Z") waiting for whoever adopted it.
+            if status.map_or(true, |stat| stat.contains(") Z ")) {
+                return;
+            }
+            weft::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        gone.is_ok(),
+        "the grandchild {grandchild} survived the group's SIGKILL"
+    );
+
+    // Without a group of its own, a group signal would hit this process too: refused.
+    let mut shares_ours = Command::new("sleep")
+        .arg("1000")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let err = shares_ours.signal_group(SIGTERM).unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
-    child.signal(signal_hook::consts::SIGTERM).unwrap();
-    assert_eq!(child.wait().await.unwrap().signal(), Some(15));
+    assert!(err.to_string().contains("process_group(0)"), "{err}");
+    let err = weft::process::killpg(0, SIGTERM).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
 }
 
 #[weft::test]

@@ -5,9 +5,13 @@
 use std::io;
 use std::time::Duration;
 
-use signal_hook::low_level::raise;
-use weft::signal::{SIGHUP, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH, Signals};
+use weft::signal::{SIGHUP, SIGINT, SIGKILL, SIGUSR1, SIGUSR2, SIGWINCH, Signal, Signals};
 use weft::time::timeout;
+
+/// Raises `signal` in this process; its handlers have run when this returns.
+fn raise(signal: Signal) -> io::Result<()> {
+    signal_hook::low_level::raise(signal.as_raw())
+}
 
 /// Whether `signals` has nothing to report right now.
 async fn quiet(signals: &mut Signals) -> bool {
@@ -16,7 +20,7 @@ async fn quiet(signals: &mut Signals) -> bool {
         .is_err()
 }
 
-async fn next(signals: &mut Signals) -> i32 {
+async fn next(signals: &mut Signals) -> Signal {
     timeout(Duration::from_secs(10), signals.recv())
         .await
         .expect("the signal never came")
@@ -77,15 +81,14 @@ fn every_watcher_of_a_signal_gets_it() {
 #[test]
 fn signals_that_cannot_be_watched_and_an_empty_set_are_refused() {
     weft::run(async {
-        for signal in [
-            signal_hook::consts::SIGKILL,
-            signal_hook::consts::SIGSEGV,
-            0,
-            12345,
-        ] {
+        let segv = Signal::from_raw(signal_hook::consts::SIGSEGV).unwrap();
+        for signal in [SIGKILL, segv] {
             let err = Signals::new([SIGUSR1, signal]).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "signal {signal}");
         }
+        // A number that is no signal cannot even be named as one.
+        assert_eq!(Signal::from_raw(0), None);
+        assert_eq!(Signal::from_raw(12345), None);
         let err = Signals::new([]).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "no signal at all");
     });
@@ -93,7 +96,6 @@ fn signals_that_cannot_be_watched_and_an_empty_set_are_refused() {
 
 #[test]
 fn ctrl_c_returns_at_sigint_and_then_sigint_ends_the_process_again() {
-    use std::os::unix::process::ExitStatusExt;
     // The process's SIGINT disposition is at stake, so this runs in a child process: this
     // test binary again, running only this test.
     const CHILD: &str = "WEFT_TEST_SIGNAL_CHILD";
@@ -120,7 +122,7 @@ fn ctrl_c_returns_at_sigint_and_then_sigint_ends_the_process_again() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("ctrl_c returned"), "{out:?}");
     assert!(!stdout.contains("still running"), "{out:?}");
-    assert_eq!(out.status.signal(), Some(SIGINT), "{out:?}");
+    assert_eq!(Signal::from_exit(&out.status), Some(SIGINT), "{out:?}");
 }
 
 #[test]

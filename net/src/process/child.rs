@@ -8,6 +8,7 @@ use weft_runtime::time::hold_auto_advance;
 use super::exit::ExitWatch;
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
 use crate::io::{AsyncReadExt, AsyncWriteExt};
+use crate::signal::{SIGKILL, Signal};
 
 /// A child process started by [`Command::spawn`](super::Command::spawn).
 ///
@@ -20,6 +21,8 @@ pub struct Child {
     /// reaped.
     process: Option<Process>,
     kill_on_drop: bool,
+    /// The process group the child was put in (`Command::process_group`), if any.
+    group: Option<u32>,
     /// The child's standard input, if it was piped ([`Stdio::piped`](super::Stdio::piped)).
     pub stdin: Option<ChildStdin>,
     /// The child's standard output, if it was piped.
@@ -35,6 +38,7 @@ impl Child {
         mut std: std::process::Child,
         label: &str,
         kill_on_drop: bool,
+        group: Option<i32>,
     ) -> io::Result<Child> {
         let pipes = (|| {
             let stdin = std.stdin.take().map(ChildStdin::from_std).transpose()?;
@@ -45,6 +49,11 @@ impl Child {
         })();
         match pipes {
             Ok((stdin, stdout, stderr, watch)) => Ok(Child {
+                // Group 0 is a new one of the child's own, whose id is the child's pid.
+                group: group.map(|pgid| match pgid {
+                    0 => std.id(),
+                    pgid => pgid.unsigned_abs(),
+                }),
                 process: Some(Process { std, watch }),
                 kill_on_drop,
                 stdin,
@@ -91,17 +100,14 @@ impl Child {
     /// Sends `SIGKILL` (asyncio's `kill()`). Then [`wait`](Child::wait) for it. Does nothing
     /// if the child was already reaped.
     pub fn kill(&mut self) -> io::Result<()> {
-        self.signal(signal_hook::consts::SIGKILL)
+        self.signal(SIGKILL)
     }
 
-    /// Sends the signal `signal` (`SIGTERM`: asyncio's `terminate()`; `send_signal`). Does
-    /// nothing if the child was already reaped: its pid may belong to another process by
-    /// now. Fails with `InvalidInput` for a number that is not a signal.
-    pub fn signal(&mut self, signal: i32) -> io::Result<()> {
-        let Some(signal) = rustix::process::Signal::from_named_raw(signal) else {
-            let what = format!("{signal} is not a signal");
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
-        };
+    /// Sends `signal` (`SIGTERM`: asyncio's `terminate()`; `send_signal`). Does nothing if
+    /// the child was already reaped: its pid may belong to another process by now. Which
+    /// signal ended a child: [`Signal::from_exit`].
+    pub fn signal(&mut self, signal: Signal) -> io::Result<()> {
+        let signal = signal.to_rustix();
         if self.process().std.try_wait()?.is_some() {
             return Ok(());
         }
@@ -114,6 +120,40 @@ impl Child {
                     .ok_or_else(|| io::Error::other("the child's pid is out of range"))?;
                 rustix::process::kill_process(pid, signal).map_err(io::Error::from)
             }
+        }
+    }
+
+    /// Sends `signal` to the child's whole process group: the child and what it started,
+    /// Python's `os.killpg(p.pid, sig)` for a child made with `process_group=0`. The child
+    /// must have been put in a group of its own with
+    /// [`Command::process_group`](super::Command::process_group)`(0)`; otherwise it shares
+    /// this process's group, and signalling that would hit this process too, so it fails with
+    /// `InvalidInput`. It works after the child itself exited, while others of its group live.
+    ///
+    /// ```
+    /// use weft::process::Command;
+    /// use weft::signal::{SIGTERM, Signal};
+    ///
+    /// weft::run(async {
+    ///     // A shell that started a grandchild: both get the signal.
+    ///     let mut child = Command::new("sh")
+    ///         .args(["-c", "sleep 60 & wait"])
+    ///         .process_group(0)
+    ///         .spawn()?;
+    ///     child.signal_group(SIGTERM)?;
+    ///     assert_eq!(Signal::from_exit(&child.wait().await?), Some(SIGTERM));
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn signal_group(&mut self, signal: Signal) -> io::Result<()> {
+        match self.group {
+            Some(pgid) => super::killpg(pgid, signal),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the child shares this process's group, and signalling that group would hit \
+                 this process too: start the child with `Command::process_group(0)`",
+            )),
         }
     }
 

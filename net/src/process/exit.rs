@@ -85,7 +85,7 @@ impl ExitWatch {
             watch.registration().set_label(label.to_owned());
             return Ok(ExitWatch::Pidfd(watch));
         }
-        let signals = Signals::new([signal_hook::consts::SIGCHLD])?;
+        let signals = Signals::new([crate::signal::SIGCHLD])?;
         signals.set_label(label.to_owned());
         Ok(ExitWatch::Sigchld(signals))
     }

@@ -38,6 +38,8 @@
 //! | `out, err = await p.communicate(data)` | `let out = p.communicate(data).await?` (`out.stdout`, `out.stderr`, `out.status`) |
 //! | `await p.wait()`, `p.returncode` | `p.wait().await?.code()` |
 //! | `p.send_signal(s)`, `p.terminate()`, `p.kill()` | `p.signal(s)?`, `p.signal(SIGTERM)?`, `p.kill()?` |
+//! | `os.killpg(p.pid, s)` (with `process_group=0`) | `p.signal_group(s)?` (with `process_group(0)`), or [`killpg`] |
+//! | `p.returncode < 0`: killed by signal `-returncode` | [`Signal::from_exit(&status)`](crate::signal::Signal::from_exit) |
 //! | `await p.stdout.readline()` | `BufReader::new(p.stdout.take().unwrap()).read_line(&mut line).await?` |
 //! | gevent `subprocess.run(args, capture_output=True)` | `Command::new(..).args(..).output().await?` |
 //! | gevent `subprocess.check_output(args)` | `output().await?`, then check `status.success()` |
@@ -73,6 +75,8 @@ pub use std::process::{ExitStatus, Output, Stdio};
 pub struct Command {
     std: std::process::Command,
     kill_on_drop: bool,
+    /// What `process_group` asked for, for `Child::signal_group`.
+    group: Option<i32>,
     /// Which of stdin, stdout and stderr the caller configured, so `output` and `status`
     /// can give the others their defaults.
     configured: [bool; 3],
@@ -84,6 +88,7 @@ impl Command {
         Command {
             std: std::process::Command::new(program),
             kill_on_drop: false,
+            group: None,
             configured: [false; 3],
         }
     }
@@ -171,6 +176,7 @@ impl Command {
     /// child's pid), as `std::os::unix::process::CommandExt::process_group` does.
     pub fn process_group(&mut self, pgid: i32) -> &mut Command {
         self.std.process_group(pgid);
+        self.group = Some(pgid);
         self
     }
 
@@ -189,7 +195,7 @@ impl Command {
             std.id(),
             self.std.get_program().to_string_lossy()
         );
-        Child::adopt(std, &label, self.kill_on_drop)
+        Child::adopt(std, &label, self.kill_on_drop, self.group)
     }
 
     /// Runs the child to its end and collects its output. Unless configured, stdout and
@@ -223,4 +229,21 @@ impl Command {
         }
         self.configured = configured;
     }
+}
+
+/// Sends `signal` to every process of group `pgid`: Python's `os.killpg`. A child made with
+/// [`Command::process_group`]`(0)` leads a group whose id is its pid; see
+/// [`Child::signal_group`]. Group 0, which would mean this process's own, is refused
+/// (`InvalidInput`): name the group.
+pub fn killpg(pgid: u32, signal: crate::signal::Signal) -> io::Result<()> {
+    let group = i32::try_from(pgid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{pgid} is not a process group to signal (0 would be this process's own)"),
+            )
+        })?;
+    rustix::process::kill_process_group(group, signal.to_rustix()).map_err(io::Error::from)
 }

@@ -27,8 +27,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use signal_hook::SigId;
 use weft_runtime::io::Async;
 
-pub use signal_hook::consts::signal::{
-    SIGALRM, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH,
+mod number;
+
+pub use number::{
+    SIGALRM, SIGCHLD, SIGCONT, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSTOP, SIGTERM,
+    SIGUSR1, SIGUSR2, SIGWINCH, Signal,
 };
 
 /// Resolves at the next Ctrl-C (`SIGINT`) from its first poll on (an `async fn`: nothing
@@ -55,7 +58,7 @@ pub async fn ctrl_c() -> io::Result<()> {
 /// # }).unwrap();
 /// ```
 pub fn dump_tasks_on(
-    signal: i32,
+    signal: Signal,
     mut report: impl FnMut(weft_runtime::task::TaskDump) + 'static,
 ) -> io::Result<weft_runtime::task::JoinHandle<()>> {
     let mut signals = Signals::new([signal])?;
@@ -109,7 +112,7 @@ impl Signals {
     /// a signal that cannot be caught (`SIGKILL`, `SIGSTOP`), or one after which a program
     /// cannot soundly go on (`SIGSEGV`, `SIGILL`, `SIGFPE`); with the OS error if the process
     /// is out of file descriptors.
-    pub fn new(signals: impl IntoIterator<Item = i32>) -> io::Result<Signals> {
+    pub fn new(signals: impl IntoIterator<Item = Signal>) -> io::Result<Signals> {
         let (reader, writer) = UnixStream::pair()?;
         reader.set_nonblocking(true)?;
         writer.set_nonblocking(true)?;
@@ -119,11 +122,11 @@ impl Signals {
             watched: Vec::new(),
         };
         for signal in signals {
-            if this.watched.iter().any(|w| w.signal == signal) {
+            if this.watched.iter().any(|w| w.signal == signal.as_raw()) {
                 continue;
             }
             // Dropping `this` on an error undoes the signals watched so far.
-            this.watched.push(Watched::start(signal, &writer)?);
+            this.watched.push(Watched::start(signal.as_raw(), &writer)?);
         }
         if this.watched.is_empty() {
             let none = "Signals::new was given no signal to watch";
@@ -135,14 +138,14 @@ impl Signals {
     /// The next signal that arrived: one that arrived since the last call (or since `new`),
     /// at once, or else the next to come. Cancel-safe: a `recv` dropped before it returned
     /// loses no signal.
-    pub async fn recv(&mut self) -> io::Result<i32> {
+    pub async fn recv(&mut self) -> io::Result<Signal> {
         loop {
             if let Some(w) = self
                 .watched
                 .iter()
                 .find(|w| w.arrived.swap(false, Ordering::AcqRel))
             {
-                return Ok(w.signal);
+                return Ok(Signal::from_raw(w.signal).expect("a watched signal is a signal"));
             }
             // Each handler sets its flag before it writes, so once a byte is read, its flag
             // is seen above; bytes of arrivals already returned are read and let go.
