@@ -49,7 +49,8 @@
 //!   `lookup_host`/`Resolver`: name resolution that never blocks the loop (hosts file, then an
 //!   async DNS stub client).
 //! - [`io`]: `AsyncReadExt`/`AsyncWriteExt`, `BufReader` (asyncio's `StreamReader`: lines
-//!   and separators), and `Async`/`Registration` to plug in your own mio sources.
+//!   and separators), `BufWriter` (its `StreamWriter`: `write`, then `drain`), and
+//!   `Async`/`Registration` to plug in your own mio sources.
 //! - [`process`]: child processes (`Command`, `Child`), asyncio's `create_subprocess_exec`,
 //!   with no helper thread.
 //! - [`signal`]: `ctrl_c` and `Signals`, Unix signals awaited like any event (asyncio's
@@ -91,7 +92,7 @@ pub use weft_net::signal;
 /// Async I/O: read/write extension traits, and the registration API for your own sources.
 pub mod io {
     pub use weft_net::io::{
-        AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
+        AsyncBufRead, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader, BufWriter,
     };
     pub use weft_runtime::io::{Async, Interest, Registration};
 }

@@ -20,12 +20,25 @@ fn a_blocking_result_wakes_a_parked_runtime() {
 }
 
 #[test]
-fn a_panicking_job_is_an_error_value() {
+fn a_panicking_job_is_a_join_error_that_prints_and_converts() {
     weft::run(async {
         let err = spawn_blocking(|| -> u8 { panic!("expected in this test") })
             .await
             .unwrap_err();
-        assert_eq!(err.downcast_ref::<&str>(), Some(&"expected in this test"));
+        assert!(err.is_panic() && !err.is_cancelled());
+        assert_eq!(err.id(), None, "a blocking job is not a task");
+        assert_eq!(
+            err.to_string(),
+            "the blocking job panicked: expected in this test"
+        );
+        // `?` turns it into the usual boxed error, as a task's JoinError.
+        let boxed: Box<dyn std::error::Error + Send + Sync> = err.into();
+        let err: weft::JoinError = *boxed.downcast().unwrap();
+        let payload = err.try_into_panic().unwrap();
+        assert_eq!(
+            payload.downcast_ref::<&str>(),
+            Some(&"expected in this test")
+        );
     });
 }
 

@@ -1,5 +1,6 @@
-//! `async` read and write methods for every `futures_io::AsyncRead` / `AsyncWrite`, and
-//! [`BufReader`] for protocols read a line or a record at a time.
+//! `async` read and write methods for every `futures_io::AsyncRead` / `AsyncWrite`,
+//! [`BufReader`] for protocols read a line or a record at a time, and [`BufWriter`] for
+//! many small writes sent as few.
 //!
 //! weft's streams implement the `futures-io` traits that the ecosystem shares; these extension
 //! traits add the methods you await, as `tokio::io::AsyncReadExt` does:
@@ -24,8 +25,10 @@
 //! ```
 
 mod buf_reader;
+mod buf_writer;
 
 pub use buf_reader::BufReader;
+pub use buf_writer::BufWriter;
 
 use std::future::{Future, poll_fn};
 use std::io;

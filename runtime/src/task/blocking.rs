@@ -7,7 +7,6 @@
 //! exist until the first call), at most [`MAX_THREADS`] run at once, and an idle worker exits
 //! after [`IDLE_TIMEOUT`]. Build weft with `--no-default-features` to leave all of this out.
 
-use std::any::Any;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -102,8 +101,10 @@ impl Pool {
 }
 
 /// Runs `f` on a worker thread and returns a future for its result: tokio's `spawn_blocking`,
-/// asyncio's `to_thread` / `run_in_executor`, gevent's `threadpool.spawn`. The result is `Err`
-/// with the panic payload if `f` panicked.
+/// asyncio's `to_thread` / `run_in_executor`, gevent's `threadpool.spawn`. The result is
+/// `Err` with a [`JoinError`](crate::task::JoinError) if `f` panicked, as for a task: it
+/// prints the panic's message, converts with `?`, and gives the payload back with
+/// `try_into_panic`.
 ///
 /// `f` sees the caller's values of the context variables made with
 /// [`ContextVar::new`](crate::task::ContextVar::new) (asyncio's `to_thread` copies the context
@@ -166,12 +167,12 @@ pub struct Blocking<T> {
 }
 
 impl<T> Future for Blocking<T> {
-    type Output = Result<T, Box<dyn Any + Send>>;
+    type Output = Result<T, crate::task::JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut shared = lock(&self.shared);
         if let Some(result) = shared.result.take() {
-            return Poll::Ready(result);
+            return Poll::Ready(result.map_err(crate::task::JoinError::blocking_job_panicked));
         }
         match &shared.waker {
             Some(w) if w.will_wake(cx.waker()) => {}

@@ -74,7 +74,7 @@ impl<T> Future for JoinHandle<T> {
         let id = self.id();
         self.raw.poll_result(cx.waker()).map(|result| {
             result.map_err(|failure| JoinError {
-                id,
+                id: Some(id),
                 kind: match failure {
                     TaskFailure::Cancelled => Kind::Cancelled,
                     TaskFailure::Panicked(payload) => Kind::Panicked(Mutex::new(*payload)),
@@ -94,9 +94,12 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
-/// Why awaiting a [`JoinHandle`] gave no output: the task was aborted, or it panicked.
+/// Why awaiting a [`JoinHandle`] gave no output: the task was aborted, or it panicked. Also
+/// what a [`spawn_blocking`](crate::task::spawn_blocking) job that panicked gives: the same
+/// `Display`, `?` and [`try_into_panic`](JoinError::try_into_panic), with no task id.
 pub struct JoinError {
-    id: TaskId,
+    /// `None` for a blocking job, which is not a task.
+    id: Option<TaskId>,
     kind: Kind,
 }
 
@@ -112,7 +115,16 @@ impl JoinError {
     /// A panic of task `id`, caught by code that drives the task's future (a `TaskGroup`).
     pub(crate) fn panicked(id: TaskId, payload: Box<dyn Any + Send>) -> JoinError {
         JoinError {
-            id,
+            id: Some(id),
+            kind: Kind::Panicked(Mutex::new(payload)),
+        }
+    }
+
+    /// A panic of a `spawn_blocking` job.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn blocking_job_panicked(payload: Box<dyn Any + Send>) -> JoinError {
+        JoinError {
+            id: None,
             kind: Kind::Panicked(Mutex::new(payload)),
         }
     }
@@ -122,7 +134,7 @@ impl JoinError {
     #[cfg(feature = "cores")]
     pub(crate) fn cancelled(id: TaskId) -> JoinError {
         JoinError {
-            id,
+            id: Some(id),
             kind: Kind::Cancelled,
         }
     }
@@ -137,8 +149,8 @@ impl JoinError {
         matches!(self.kind, Kind::Panicked(_))
     }
 
-    /// The id of the task that failed.
-    pub fn id(&self) -> TaskId {
+    /// The id of the task that failed; `None` for a `spawn_blocking` job.
+    pub fn id(&self) -> Option<TaskId> {
         self.id
     }
 
@@ -156,16 +168,15 @@ impl JoinError {
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.id {
+            Some(id) => write!(f, "task {id}")?,
+            None => f.write_str("the blocking job")?,
+        }
         match &self.kind {
-            Kind::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Kind::Cancelled => f.write_str(" was cancelled"),
             Kind::Panicked(payload) => {
                 let payload = payload.lock().unwrap_or_else(|p| p.into_inner());
-                write!(
-                    f,
-                    "task {} panicked: {}",
-                    self.id,
-                    panic_message(payload.as_ref())
-                )
+                write!(f, " panicked: {}", panic_message(payload.as_ref()))
             }
         }
     }
