@@ -180,3 +180,18 @@ fn run_and_runtime_spawn_copy_the_callers_context_and_keep_their_sets_inside() {
     assert_eq!(early, Some(9), "the value when the task was made");
     assert_eq!(main, Some(10));
 }
+
+#[test]
+fn get_or_falls_back_to_the_given_default_only_where_nothing_is_set() {
+    static NAME: ContextVar<&'static str> = ContextVar::new("name");
+    weft::run(async {
+        assert_eq!(NAME.get_or("anonymous"), "anonymous");
+        assert_eq!(
+            USER.get_or("ignored"),
+            "nobody",
+            "the variable's own default first"
+        );
+        NAME.set("ada");
+        assert_eq!(NAME.get_or("anonymous"), "ada");
+    });
+}

@@ -258,3 +258,22 @@ fn read_to_end_keeps_no_buffer_in_its_future() {
         assert!(size < 256, "read_to_end's future is {size} bytes");
     });
 }
+
+#[test]
+fn lookup_host_takes_a_bare_host_as_getaddrinfo_does_and_connect_asks_for_a_port() {
+    weft::run(async {
+        let bare = weft::net::lookup_host("localhost").await.unwrap();
+        assert!(!bare.is_empty());
+        assert!(
+            bare.iter().all(|a| a.ip().is_loopback() && a.port() == 0),
+            "{bare:?}"
+        );
+        let v6 = weft::net::lookup_host("::1").await.unwrap();
+        assert_eq!(v6, ["[::1]:0".parse().unwrap()]);
+        let err = weft::net::TcpStream::connect("localhost")
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("has no port"), "{err}");
+    });
+}

@@ -25,6 +25,12 @@ mod sealed {
 
     pub trait Sealed {
         fn target(&self) -> io::Result<Target<'_>>;
+
+        /// The host, for a name given with no port at all (`"localhost"`, `"::1"`), which
+        /// a lookup accepts (port 0) and a connect does not.
+        fn bare_host(&self) -> Option<&str> {
+            None
+        }
     }
 }
 
@@ -74,12 +80,20 @@ impl Sealed for str {
         })?;
         Ok(Target::Host(host, port))
     }
+
+    fn bare_host(&self) -> Option<&str> {
+        (!self.contains(':') || self.parse::<IpAddr>().is_ok()).then_some(self)
+    }
 }
 
 impl ToSocketAddrs for String {}
 impl Sealed for String {
     fn target(&self) -> io::Result<Target<'_>> {
         self.as_str().target()
+    }
+
+    fn bare_host(&self) -> Option<&str> {
+        self.as_str().bare_host()
     }
 }
 
@@ -109,6 +123,10 @@ impl<T: Sealed + ?Sized> Sealed for &T {
     fn target(&self) -> io::Result<Target<'_>> {
         (**self).target()
     }
+
+    fn bare_host(&self) -> Option<&str> {
+        (**self).bare_host()
+    }
 }
 
 /// Resolves `addr` into every socket address it names, without blocking the loop: IP
@@ -116,16 +134,33 @@ impl<T: Sealed + ?Sized> Sealed for &T {
 /// `/etc/resolv.conf` (see [`Resolver`], whose per-thread instance this uses, cache
 /// included). asyncio's `loop.getaddrinfo`; gevent's cooperative `getaddrinfo`.
 ///
+/// A host name with no port (`"localhost"`), as `getaddrinfo(host, None)` takes it, gives its
+/// addresses with port 0. (Connecting needs a port: `TcpStream::connect("localhost")` is an
+/// `InvalidInput` error that says so.)
+///
 /// ```
 /// weft::run(async {
 ///     let addrs = weft::net::lookup_host("127.0.0.1:80").await.unwrap();
 ///     assert_eq!(addrs, vec!["127.0.0.1:80".parse().unwrap()]);
 ///     let local = weft::net::lookup_host(("localhost", 8080)).await.unwrap();
 ///     assert!(local.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+///     let bare = weft::net::lookup_host("localhost").await.unwrap();
+///     assert!(bare.iter().all(|a| a.ip().is_loopback() && a.port() == 0));
 /// });
 /// ```
 pub async fn lookup_host(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    resolve(&addr).await
+    lookup_with(None, &addr).await
+}
+
+/// [`lookup_host`]'s rules (a bare host gets port 0) with `resolver`, or the thread's.
+pub(crate) async fn lookup_with(
+    resolver: Option<&Resolver>,
+    addr: &(impl ToSocketAddrs + ?Sized),
+) -> io::Result<Vec<SocketAddr>> {
+    match addr.bare_host() {
+        Some(host) => resolve_with(resolver, &(host, 0)).await,
+        None => resolve_with(resolver, addr).await,
+    }
 }
 
 pub(crate) async fn resolve(addr: &(impl ToSocketAddrs + ?Sized)) -> io::Result<Vec<SocketAddr>> {

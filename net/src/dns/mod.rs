@@ -255,13 +255,13 @@ impl Resolver {
         }
     }
 
-    /// Resolves `host:port` forms (see [`ToSocketAddrs`](crate::ToSocketAddrs)) with this
-    /// resolver.
+    /// Resolves `host:port` forms (see [`ToSocketAddrs`](crate::ToSocketAddrs)), or a bare
+    /// host (port 0), with this resolver, as [`lookup_host`](crate::lookup_host) does.
     pub async fn lookup_host(
         &self,
         addr: impl crate::ToSocketAddrs,
     ) -> io::Result<Vec<SocketAddr>> {
-        crate::addr::resolve_with(Some(self), &addr).await
+        crate::addr::lookup_with(Some(self), &addr).await
     }
 
     /// Forgets every cached answer.

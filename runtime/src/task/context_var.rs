@@ -26,6 +26,13 @@ use crate::task::TaskId;
 /// A context variable: Python's `contextvars.ContextVar`. Declare it as a `static`; its value
 /// is per task.
 ///
+/// Why a `static`: a variable is known by its address, which a `static` keeps for the whole
+/// program (as a Python `ContextVar` is made once, at module level). A variable made on the
+/// stack or in a `Box` would leave its values behind in every context under an address that a
+/// later variable could reuse, and that one would then read them; the constructors are
+/// `const fn` so that a `static` is the natural place. Python warns the same way: "context
+/// variables should be created at the top module level and never in closures".
+///
 /// - [`get`](ContextVar::get) reads the current task's value (or the default).
 /// - [`set`](ContextVar::set) changes it for the current task only, and returns a [`Token`]
 ///   that [`reset`](ContextVar::reset) uses to put the previous value back.
@@ -124,6 +131,23 @@ impl<T: Clone + 'static> ContextVar<T> {
                 .cloned()
         })
         .or_else(|| self.default.map(|default| default()))
+    }
+
+    /// The current task's value, else the variable's default, else `default`: Python's
+    /// `var.get(default)`.
+    ///
+    /// ```
+    /// use weft::task::ContextVar;
+    ///
+    /// static USER: ContextVar<&'static str> = ContextVar::new("user");
+    /// weft::run(async {
+    ///     assert_eq!(USER.get_or("anonymous"), "anonymous");
+    ///     USER.set("ada");
+    ///     assert_eq!(USER.get_or("anonymous"), "ada");
+    /// });
+    /// ```
+    pub fn get_or(&self, default: T) -> T {
+        self.get().unwrap_or(default)
     }
 
     /// Sets the current task's value; the task's children spawned from now on inherit it.
