@@ -38,6 +38,8 @@ fn cert_paths() -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
+/// ring, as weft::net::tls uses (see there why the deprecated constructor stays).
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

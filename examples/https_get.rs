@@ -81,7 +81,7 @@ async fn get(url: &str, ca_file: Option<&str>) -> Result<Fetched, String> {
         .connect(&host, tcp)
         .await
         .map_err(|e| e.to_string())?;
-    let http2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let http2 = tls.alpn_protocol() == Some(b"h2");
     let request = if http2 {
         hyper::Request::get(uri.clone()).body(Empty::new())
     } else {

@@ -57,7 +57,7 @@ async fn serve(stream: TcpStream, tls: Option<TlsAcceptor>) {
                 Ok(tls) => tls,
                 Err(err) => return eprintln!("hyper_server: {err}"),
             };
-            if tls.get_ref().1.alpn_protocol() == Some(b"h2") {
+            if tls.alpn_protocol() == Some(b"h2") {
                 hyper::server::conn::http2::Builder::new(LocalExecutor)
                     .timer(HyperTimer)
                     .serve_connection(HyperIo::new(tls), service)

@@ -154,7 +154,7 @@ fn http2_over_tls_with_alpn() {
         let server = weft::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let tls = acceptor.accept(tcp).await.unwrap();
-            assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+            assert_eq!(tls.alpn_protocol(), Some(&b"h2"[..]));
             hyper::server::conn::http2::Builder::new(LocalExecutor)
                 .timer(HyperTimer)
                 .serve_connection(HyperIo::new(tls), service_fn(app))

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use demo_certs::{Issued, TestCa};
 use weft::io::{AsyncReadExt, AsyncWriteExt};
-use weft::net::tls::{TlsAcceptor, TlsConnector};
+use weft::net::tls::{CertificateProblem, TlsAcceptor, TlsConnector};
 use weft::net::{TcpListener, TcpStream};
 
 /// A connector that trusts `ca` alone, through a PEM file as a user would give it.
@@ -98,18 +98,19 @@ fn alpn_is_negotiated_and_the_server_sees_the_name_the_client_asked_for() {
         let serving = weft::spawn(async move {
             let (tcp, _) = listener.accept().await.unwrap();
             let tls = acceptor.accept(tcp).await.unwrap();
-            let (_, session) = tls.get_ref();
             (
-                session.server_name().map(str::to_owned),
-                session.alpn_protocol().map(<[u8]>::to_vec),
+                tls.server_name().map(str::to_owned),
+                tls.alpn_protocol().map(<[u8]>::to_vec),
             )
         });
-        let tls = connector_trusting(&ca)
+        // The CA from memory this time (Python's cadata=).
+        let tls = TlsConnector::with_ca_pem(ca.cert_pem().as_bytes())
+            .unwrap()
             .alpn(&[b"http/1.1"])
             .connect_addr("localhost", addr)
             .await
             .unwrap();
-        assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"http/1.1"[..]));
+        assert_eq!(tls.alpn_protocol(), Some(&b"http/1.1"[..]));
         let (sni, alpn) = serving.await.unwrap();
         assert_eq!(sni.as_deref(), Some("localhost"));
         assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
@@ -193,7 +194,46 @@ fn a_certificate_from_an_unknown_ca_is_refused_naming_the_cause() {
         tls_server(other.issue(&["localhost"])),
     );
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
-    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+    assert_eq!(
+        CertificateProblem::of(&err),
+        Some(CertificateProblem::UnknownIssuer)
+    );
+    let text = err.to_string();
+    assert!(text.contains("a CA this side does not trust"), "{text}");
+    assert!(
+        text.contains("TlsConnector::with_ca_file"),
+        "says what to do: {text}"
+    );
+    assert!(
+        text.contains("UnknownIssuer"),
+        "keeps rustls's word: {text}"
+    );
+}
+
+#[test]
+fn a_ca_certificate_presented_as_the_servers_own_is_explained_in_plain_words() {
+    // What `openssl req -x509` makes and many test servers use: the client trusts the CA,
+    // and the server presents that very CA certificate as its own.
+    let ca = TestCa::new("self-signed test server");
+    let err = handshake_error(
+        connector_trusting(&ca),
+        "localhost",
+        tls_server(ca.as_server_certificate()),
+    );
+    assert_eq!(
+        CertificateProblem::of(&err),
+        Some(CertificateProblem::CaUsedAsServerCertificate),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("presented a CA certificate as its own"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs a leaf certificate signed by that CA"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -208,6 +248,10 @@ fn a_certificate_for_another_name_is_refused_naming_the_cause() {
         err.to_string().contains("not valid for name \"localhost\""),
         "{err}"
     );
+    assert_eq!(
+        CertificateProblem::of(&err),
+        Some(CertificateProblem::NameMismatch)
+    );
 }
 
 #[test]
@@ -219,6 +263,10 @@ fn an_expired_certificate_is_refused_naming_the_cause() {
         tls_server(ca.issue_expired(&["localhost"])),
     );
     assert!(err.to_string().contains("certificate expired"), "{err}");
+    assert_eq!(
+        CertificateProblem::of(&err),
+        Some(CertificateProblem::Expired)
+    );
 }
 
 #[test]
@@ -278,6 +326,9 @@ fn bad_inputs_give_clear_errors() {
         missing.to_string().contains("/nonexistent/ca.pem"),
         "{missing}"
     );
+    assert_eq!(missing.kind(), std::io::ErrorKind::NotFound, "{missing}");
+    let empty = TlsConnector::with_ca_pem(b"no certificate here").unwrap_err();
+    assert_eq!(empty.kind(), std::io::ErrorKind::InvalidInput, "{empty}");
     let not_pem = TlsAcceptor::from_pem(b"not a certificate", b"not a key").unwrap_err();
     assert_eq!(
         not_pem.kind(),

@@ -16,6 +16,7 @@ use rcgen::{
 /// A certificate authority with its key, able to issue server certificates.
 pub struct TestCa {
     cert_pem: String,
+    key_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -40,6 +41,7 @@ impl TestCa {
         let cert = params.self_signed(&key).expect("self-signing the CA");
         TestCa {
             cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
             issuer: Issuer::new(params, key),
         }
     }
@@ -47,6 +49,15 @@ impl TestCa {
     /// The CA's certificate, PEM: what a client trusts (`--ca-file`).
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// The CA's own certificate and key as if they were a server's: the misconfiguration of
+    /// a server that presents its self-signed CA (`openssl req -x509`) as its certificate.
+    pub fn as_server_certificate(&self) -> Issued {
+        Issued {
+            cert_pem: self.cert_pem.clone(),
+            key_pem: self.key_pem.clone(),
+        }
     }
 
     /// A server certificate for `names` (DNS names or IP addresses), valid for a year.

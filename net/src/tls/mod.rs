@@ -44,9 +44,14 @@ use weft_runtime::time::timeout;
 
 use crate::{TcpStream, ToSocketAddrs};
 
+mod problem;
+
+pub use problem::{CertificateProblem, HandshakeError};
+
 pub use futures_rustls::rustls;
 
-/// A client-side TLS stream over `S` (made by [`TlsConnector`]).
+/// A client-side TLS stream over `S` (made by [`TlsConnector`]); its
+/// [`alpn_protocol`](TlsStream::alpn_protocol) says what ALPN chose.
 pub type ClientTlsStream<S> = TlsStream<futures_rustls::client::TlsStream<S>>;
 /// A server-side TLS stream over `S` (made by [`TlsAcceptor`]).
 pub type ServerTlsStream<S> = TlsStream<futures_rustls::server::TlsStream<S>>;
@@ -76,6 +81,26 @@ impl<T> std::ops::Deref for TlsStream<T> {
 impl<T> std::ops::DerefMut for TlsStream<T> {
     fn deref_mut(&mut self) -> &mut T {
         &mut self.inner
+    }
+}
+
+impl<S> ClientTlsStream<S> {
+    /// The application protocol the server chose from those offered (ALPN: `b"h2"`,
+    /// `b"http/1.1"`), if any: Python's `selected_alpn_protocol()`.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.inner.get_ref().1.alpn_protocol()
+    }
+}
+
+impl<S> ServerTlsStream<S> {
+    /// The application protocol chosen for this client (ALPN), if any.
+    pub fn alpn_protocol(&self) -> Option<&[u8]> {
+        self.inner.get_ref().1.alpn_protocol()
+    }
+
+    /// The server name the client asked for (SNI), if it sent one.
+    pub fn server_name(&self) -> Option<&str> {
+        self.inner.get_ref().1.server_name()
     }
 }
 
@@ -138,6 +163,13 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TlsStream<T> {
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The crypto provider every config here is built with: rustls's `ring` backend.
+///
+/// rustls 0.23.48 deprecated it because ring has no post-quantum key exchange; its
+/// replacement, aws-lc-rs, compiles a large C library (and needs cmake), which weft keeps out
+/// of its build on purpose. The key exchange is classical (X25519, P-256, P-384); a program
+/// that wants X25519MLKEM768 builds its own config on aws-lc-rs and passes it to
+/// `from_config`.
+#[allow(deprecated)]
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
@@ -170,11 +202,27 @@ impl TlsConnector {
     }
 
     /// A connector that trusts only the CA certificates in the PEM file at `path`: a private
-    /// CA (Python's `cafile=`).
+    /// CA (Python's `cafile=`). A missing file is `NotFound`; one with no usable certificate
+    /// is `InvalidInput`. Both name the file.
     pub fn with_ca_file(path: impl AsRef<Path>) -> io::Result<TlsConnector> {
-        let mut roots = RootCertStore::empty();
-        add_pem_roots(&mut roots, path.as_ref())?;
+        let path = path.as_ref();
+        let pem = std::fs::read(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let roots = pem_roots(&pem, &path.display().to_string())?;
         Ok(TlsConnector::with_roots(roots))
+    }
+
+    /// A connector that trusts only the CA certificates in `pem` (PEM text, one or more
+    /// certificates): a private CA kept in memory, Python's `cadata=`.
+    ///
+    /// ```no_run
+    /// // The CA as a program might hold it: from a secret store, an environment variable...
+    /// let pem = std::env::var("MY_CA_PEM").unwrap();
+    /// let connector = weft::net::tls::TlsConnector::with_ca_pem(pem.as_bytes())?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn with_ca_pem(pem: &[u8]) -> io::Result<TlsConnector> {
+        Ok(TlsConnector::with_roots(pem_roots(pem, "the CA PEM")?))
     }
 
     /// A connector built from your own rustls configuration.
@@ -352,36 +400,42 @@ impl fmt::Debug for TlsAcceptor {
     }
 }
 
-/// Adds every certificate of the PEM file at `path` to `roots`.
-fn add_pem_roots(roots: &mut RootCertStore, path: &Path) -> io::Result<()> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+/// The CA certificates in `pem`; `source` names it in errors.
+fn pem_roots(pem: &[u8], source: &str) -> io::Result<RootCertStore> {
+    let certs = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        .map_err(|e| invalid(format!("{source}: {e}")))?;
     if certs.is_empty() {
-        return Err(invalid(format!("{}: no certificate in it", path.display())));
+        return Err(invalid(format!("{source}: no certificate in it")));
     }
+    let mut roots = RootCertStore::empty();
     for cert in certs {
-        roots.add(cert).map_err(|e| {
-            invalid(format!(
-                "{}: not a usable CA certificate: {e}",
-                path.display()
-            ))
-        })?;
+        roots
+            .add(cert)
+            .map_err(|e| invalid(format!("{source}: not a usable CA certificate: {e}")))?;
     }
-    Ok(())
+    Ok(roots)
 }
 
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message)
 }
 
-/// A failed handshake, naming the peer and keeping the cause (rustls says which: an unknown
-/// issuer, a name mismatch, an expired certificate, a corrupt message).
+/// A failed handshake, naming the peer, saying what to do about a refused certificate, and
+/// keeping the cause (rustls's error) as its source.
 fn handshake_error(peer: &str, error: io::Error) -> io::Error {
+    let problem = error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+        .and_then(CertificateProblem::from_rustls);
+    let kind = error.kind();
     io::Error::new(
-        error.kind(),
-        format!("TLS handshake with {peer} failed: {error}"),
+        kind,
+        HandshakeError {
+            peer: peer.to_owned(),
+            problem,
+            cause: error,
+        },
     )
 }
 
