@@ -163,6 +163,25 @@ fn an_error_on_one_core_stops_the_others_and_is_reported() {
 }
 
 #[test]
+fn run_each_keeps_the_outputs_of_the_cores_that_did_not_fail() {
+    let outcomes = Builder::new(3).pin(false).run_each(|core| async move {
+        match core.index() {
+            1 => Err(format!("core {} failed", core.index())),
+            _ => {
+                core.stopping().await; // core 1's failure asks the others to stop
+                Ok(core.index() * 10)
+            }
+        }
+    });
+    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes[0].as_ref().ok(), Some(&0));
+    assert!(
+        matches!(&outcomes[1], Err(CoresError::Failed { core: 1, error }) if error == "core 1 failed")
+    );
+    assert_eq!(outcomes[2].as_ref().ok(), Some(&20));
+}
+
+#[test]
 fn a_core_that_ignores_the_stop_is_dropped_after_the_grace_period() {
     let dropped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let error = Builder::new(2)

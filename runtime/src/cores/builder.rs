@@ -88,11 +88,78 @@ impl Builder {
     /// of them: core 0 on the calling thread, the others on threads named `weft-core-N`.
     /// Returns each core's output in index order, or the first failure: a `main` that
     /// returned an error, panicked, deadlocked, outlived the grace period, or a core that
-    /// could not start. The first failure asks the other cores to stop.
+    /// could not start. The first failure asks the other cores to stop. To keep the other
+    /// cores' outputs when one fails, use [`run_each`](Builder::run_each).
     ///
     /// A core whose `main` returns `Ok` ends as `weft::run` does: its other tasks are dropped
     /// and it runs no more tasks sent to it, while the other cores go on.
+    ///
+    /// Every core runs the same `main`, so every core's output has one type: cores with
+    /// different jobs branch on [`CoreHandle::index`] and return an enum (Rust has no list
+    /// of values of different types; a tuple would fix the number of cores in the type).
+    ///
+    /// ```
+    /// enum Role {
+    ///     Acceptor { connections: usize },
+    ///     Worker { jobs: u64 },
+    /// }
+    ///
+    /// let roles = weft::cores::Builder::new(2)
+    ///     .pin(false)
+    ///     .run(|core| async move {
+    ///         Ok::<_, std::io::Error>(match core.index() {
+    ///             0 => Role::Acceptor { connections: 3 },
+    ///             _ => Role::Worker { jobs: 10 },
+    ///         })
+    ///     })
+    ///     .unwrap();
+    /// assert!(matches!(roles[..], [Role::Acceptor { connections: 3 }, Role::Worker { jobs: 10 }]));
+    /// ```
     pub fn run<F, Fut, T, E>(self, main: F) -> Result<Vec<T>, CoresError<E>>
+    where
+        F: Fn(CoreHandle) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        let (mut outcomes, first_failure) = self.run_cores(main);
+        match first_failure {
+            Some(core) => Err(outcomes.swap_remove(core).err().expect("the core failed")),
+            None => outcomes.into_iter().collect(),
+        }
+    }
+
+    /// Like [`run`](Builder::run), but returns every core's outcome in index order, so the
+    /// cores that succeeded keep their outputs when another failed (`asyncio.gather(...,
+    /// return_exceptions=True)`). A failure still asks the other cores to stop: each gets
+    /// the grace period to return what it has.
+    ///
+    /// ```
+    /// let outcomes = weft::cores::Builder::new(2)
+    ///     .pin(false)
+    ///     .run_each(|core| async move {
+    ///         if core.index() == 1 {
+    ///             return Err("core 1 could not open its file");
+    ///         }
+    ///         core.stopping().await; // asked to stop by core 1's failure
+    ///         Ok("core 0's partial report")
+    ///     });
+    /// assert_eq!(outcomes[0].as_ref().ok(), Some(&"core 0's partial report"));
+    /// assert_eq!(outcomes[1].as_ref().unwrap_err().core(), 1);
+    /// ```
+    pub fn run_each<F, Fut, T, E>(self, main: F) -> Vec<Result<T, CoresError<E>>>
+    where
+        F: Fn(CoreHandle) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, E>> + 'static,
+        T: Send + 'static,
+        E: Send + 'static,
+    {
+        self.run_cores(main).0
+    }
+
+    /// Runs every core to its end; returns their outcomes in index order, and which core
+    /// failed first, if one did.
+    fn run_cores<F, Fut, T, E>(self, main: F) -> (Vec<Outcome<T, E>>, Option<usize>)
     where
         F: Fn(CoreHandle) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<T, E>> + 'static,
@@ -104,7 +171,7 @@ impl Builder {
         let mut inbox_receivers = inbox_receivers.into_iter();
         let first_inbox = inbox_receivers.next().expect("at least one core");
         let shared = Arc::new(Shared::new(inboxes));
-        let failure = Arc::new(Mutex::new(None));
+        let first_failure = Arc::new(Mutex::new(None));
         let cpus = if self.pin {
             affinity::allowed_cpus()
         } else {
@@ -112,7 +179,7 @@ impl Builder {
         };
         let saved = SavedAffinity::save();
         let main = Arc::new(main);
-        let mut threads = Vec::new();
+        let mut threads: Vec<Result<_, Outcome<T, E>>> = Vec::new();
         for (index, inbox) in (1..).zip(inbox_receivers) {
             let core = CoreToStart {
                 handle: CoreHandle {
@@ -123,16 +190,14 @@ impl Builder {
                 inbox,
                 settings: self.clone(),
             };
-            let (main, failed) = (main.clone(), failure.clone());
+            let (main, failed) = (main.clone(), first_failure.clone());
             let started = std::thread::Builder::new()
                 .name(format!("weft-core-{index}"))
                 .spawn(move || core.run(&*main, &failed));
-            match started {
-                Ok(thread) => threads.push(thread),
-                Err(error) => {
-                    record(&failure, &shared, CoresError::Start { core: index, error });
-                }
-            }
+            threads.push(started.map_err(|error| {
+                note_failure(&first_failure, &shared, index);
+                Err(CoresError::Start { core: index, error })
+            }));
         }
         let first = CoreToStart {
             handle: CoreHandle {
@@ -143,23 +208,23 @@ impl Builder {
             inbox: first_inbox,
             settings: self.clone(),
         };
-        let mut outputs = vec![first.run(&*main, &failure)];
-        // A core thread catches its own panics, so joining it cannot fail.
-        outputs.extend(threads.into_iter().map(|t| t.join().ok().flatten()));
+        let mut outcomes = vec![first.run(&*main, &first_failure)];
+        outcomes.extend((1..).zip(threads).map(|(core, thread)| {
+            match thread {
+                // A core thread catches its own panics; a join error would be one all the same.
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|payload| Err(CoresError::Panicked { core, payload })),
+                Err(not_started) => not_started,
+            }
+        }));
         if self.pin && !cpus.is_empty() {
             saved.restore();
         }
-        let failure = failure
+        let first_failure = *first_failure
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        match failure {
-            Some(failure) => Err(failure),
-            None => Ok(outputs
-                .into_iter()
-                .map(|output| output.expect("a core without output recorded a failure"))
-                .collect()),
-        }
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (outcomes, first_failure)
     }
 }
 
@@ -178,13 +243,12 @@ fn cpu_for(cpus: &[usize], index: usize) -> Option<usize> {
     (!cpus.is_empty()).then(|| cpus[index % cpus.len()])
 }
 
-/// Keeps the first failure and asks every core to stop.
-fn record<E>(failure: &Mutex<Option<CoresError<E>>>, shared: &Shared, error: CoresError<E>) {
-    let mut slot = failure.lock().unwrap_or_else(|p| p.into_inner());
-    if slot.is_none() {
-        *slot = Some(error);
-    }
-    drop(slot);
+/// Remembers which core failed first, and asks every core to stop.
+fn note_failure(first: &Mutex<Option<usize>>, shared: &Shared, core: usize) {
+    first
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert(core);
     shared.shutdown();
 }
 
@@ -197,24 +261,21 @@ struct CoreToStart {
 }
 
 impl CoreToStart {
-    /// Runs this core's runtime to the end on the calling thread; `None` if it failed (the
-    /// failure is recorded).
-    fn run<F, Fut, T, E>(self, main: &F, failure: &Mutex<Option<CoresError<E>>>) -> Option<T>
+    /// Runs this core's runtime to the end on the calling thread; a failure asks the other
+    /// cores to stop, and is noted if it is the first.
+    fn run<F, Fut, T, E>(self, main: &F, first_failure: &Mutex<Option<usize>>) -> Outcome<T, E>
     where
         F: Fn(CoreHandle) -> Fut,
         Fut: Future<Output = Result<T, E>> + 'static,
     {
-        let shared = self.handle.shared.clone();
+        let (shared, core) = (self.handle.shared.clone(), self.handle.index);
         let inbox = self.inbox.clone();
         let outcome = self.outcome(main);
         close_inbox(&inbox);
-        match outcome {
-            Ok(value) => Some(value),
-            Err(error) => {
-                record(failure, &shared, error);
-                None
-            }
+        if outcome.is_err() {
+            note_failure(first_failure, &shared, core);
         }
+        outcome
     }
 
     fn outcome<F, Fut, T, E>(self, main: &F) -> Outcome<T, E>

@@ -21,7 +21,9 @@
 //! Ctrl-C) asks every core to stop: [`CoreHandle::stopping`] resolves on each, and each
 //! `main` has the grace period ([`Builder::grace`], 5 s by default) to return before it is
 //! dropped. If a core's `main` returns an error, panics or deadlocks, the other cores are
-//! asked to stop the same way, and the first failure is what [`Builder::run`] returns.
+//! asked to stop the same way, and the first failure is what [`Builder::run`] returns;
+//! [`Builder::run_each`] returns every core's outcome instead, so the others' outputs are
+//! kept.
 //!
 //! ```
 //! use weft::cores::{self, CoreHandle};
