@@ -440,8 +440,11 @@ fn literals_hosts_entries_and_localhost_need_no_server() {
         assert!(local.iter().all(IpAddr::is_loopback));
         let addrs = resolver.lookup_host(("db.internal", 5432)).await.unwrap();
         assert_eq!(addrs, ["10.9.9.9:5432".parse().unwrap()]);
-        let err = resolver.lookup_host("no-port-here").await.unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+        // A bare host is looked up as getaddrinfo(host, None) does: port 0.
+        let bare = resolver.lookup_host("db.internal").await.unwrap();
+        assert_eq!(bare, ["10.9.9.9:0".parse().unwrap()]);
+        let err = resolver.lookup_host("no-such-host").await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     });
 }
 
