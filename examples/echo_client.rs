@@ -14,24 +14,17 @@ struct Args {
     /// The echo server's address.
     #[arg(long, default_value = "127.0.0.1:7000")]
     addr: SocketAddr,
-    /// Connections open at once.
-    #[arg(long, default_value_t = 100, value_parser = demo_cli::at_least_one)]
-    connections: usize,
-    /// Round trips per connection.
-    #[arg(long, default_value_t = 1000)]
-    messages: usize,
-    /// Bytes per message.
-    #[arg(long, default_value_t = 64, value_parser = demo_cli::at_least_one)]
-    size: usize,
+    #[command(flatten)]
+    load: demo_cli::Load,
 }
 
 fn main() {
-    let args = Args::parse();
+    let Args { addr, load } = Args::parse();
     let load = client::Load {
-        addr: args.addr,
-        connections: args.connections,
-        messages: args.messages,
-        size: args.size,
+        addr,
+        connections: load.connections,
+        messages: load.messages,
+        size: load.size,
     };
     println!(
         "{} connections x {} messages of {} bytes to {}",

@@ -14,23 +14,16 @@ use std::time::Duration;
 #[derive(Parser)]
 #[command(name = "echo_demo")]
 struct Args {
-    /// Load clients, each with its own connection.
-    #[arg(long, default_value_t = 100, value_parser = demo_cli::at_least_one)]
-    connections: usize,
-    /// Round trips per connection.
-    #[arg(long, default_value_t = 1000)]
-    messages: usize,
-    /// Bytes per message.
-    #[arg(long, default_value_t = 64, value_parser = demo_cli::at_least_one)]
-    size: usize,
+    #[command(flatten)]
+    load: demo_cli::Load,
 }
 
 fn main() {
-    let Args {
+    let demo_cli::Load {
         connections,
         messages,
         size,
-    } = Args::parse();
+    } = Args::parse().load;
     let result = weft::run(async move {
         let listener = weft::net::TcpListener::bind("127.0.0.1:0")
             .await

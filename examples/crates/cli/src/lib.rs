@@ -5,6 +5,20 @@
 
 use std::time::Duration;
 
+/// The echo load's shape, shared by `echo_client` and `echo_demo` (`#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct Load {
+    /// Connections open at once, one load client each.
+    #[arg(long, default_value_t = 100, value_parser = at_least_one)]
+    pub connections: usize,
+    /// Round trips per connection.
+    #[arg(long, default_value_t = 1000)]
+    pub messages: usize,
+    /// Bytes per message.
+    #[arg(long, default_value_t = 64, value_parser = at_least_one)]
+    pub size: usize,
+}
+
 /// A count of at least one (`--threads`, `--connections`, `--jobs`): zero is refused with a
 /// message, not accepted and then ignored.
 pub fn at_least_one(text: &str) -> Result<usize, String> {
