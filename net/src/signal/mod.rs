@@ -73,6 +73,11 @@ pub fn dump_tasks_on(
 
 /// A set of signals to wait for; [`recv`](Signals::recv) returns each as it arrives.
 ///
+/// Waiting for a signal does not hold a paused test clock: a signal from outside is like a
+/// reply on a socket, which the clock does not wait for either (a signal raised by the
+/// program itself has arrived when `raise` returns). Use `AutoAdvance::AfterIdle` or
+/// `hold_auto_advance` where a test waits for one from another process.
+///
 /// Several arrivals of one signal between two `recv` calls count once, as the OS itself
 /// merges pending signals. Several `Signals` (in one runtime or in several) may watch the same
 /// signal: each of them gets every arrival.
