@@ -112,5 +112,52 @@ fn several_instruments_are_called_in_the_order_registered() {
         .build()
         .unwrap();
     rt.block_on(async { weft::spawn(async {}).await.unwrap() });
-    assert_eq!(*seen.borrow(), ["first", "second"]);
+    // The task's exit, then main's.
+    assert_eq!(*seen.borrow(), ["first", "second", "first", "second"]);
+}
+
+#[test]
+fn every_view_of_the_runtime_agrees_that_main_is_a_task() {
+    // Instruments, all_tasks, the dump, the trace and the deadlock report: one answer.
+    #[derive(Default)]
+    struct Spawned(RefCell<Vec<TaskId>>);
+    impl Instrument for Spawned {
+        fn task_spawned(&self, task: TaskId) {
+            self.0.borrow_mut().push(task);
+        }
+    }
+    let spawned = Rc::new(Spawned::default());
+    let rt = Builder::new()
+        .instrument(spawned.clone())
+        .flight_recorder(1024)
+        .build()
+        .unwrap();
+    let line = line!() + 1;
+    let err = rt.try_block_on(async {
+        let main = weft::task::current_task().unwrap();
+        assert_eq!(main.name.as_deref(), Some("main"));
+        let listed = weft::task::all_tasks();
+        assert_eq!(listed[0].id, main.id, "all_tasks lists main first");
+        let dumped = weft::task::dump();
+        assert_eq!(dumped.tasks[0].id, main.id, "so does the dump");
+        for spawned_at in [main.spawned_at, dumped.tasks[0].spawned_at] {
+            let at = spawned_at.expect("main's spawn site is where block_on was called");
+            assert_eq!((at.file(), at.line()), (file!(), line));
+        }
+        let _stuck = weft::task::Builder::new()
+            .name("stuck")
+            .spawn(std::future::pending::<()>());
+        std::future::pending::<()>().await;
+    });
+    let err = err.unwrap_err();
+    let reported: Vec<_> = err.tasks().iter().map(|t| t.name.as_deref()).collect();
+    assert_eq!(reported, [Some("main"), Some("stuck")], "{err}");
+    let main = err.tasks()[0].id;
+    assert_eq!(
+        spawned.0.borrow()[0],
+        main,
+        "the instruments saw main spawned first"
+    );
+    let trace = rt.trace_snapshot().unwrap();
+    assert_eq!(trace.task(main).unwrap().name.as_deref(), Some("main"));
 }

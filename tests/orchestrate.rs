@@ -168,6 +168,7 @@ fn introspection_names_tasks_and_their_states() {
         assert_eq!(
             listed,
             [
+                ("main".to_string(), TaskState::Running),
                 ("waiting".to_string(), TaskState::Waiting),
                 ("ready".to_string(), TaskState::Ready),
                 ("self".to_string(), TaskState::Ready),

@@ -376,7 +376,12 @@ fn the_deadlock_report_names_every_stuck_task() {
         waiter.await.unwrap().unwrap();
     })
     .unwrap_err();
-    let tasks = err.tasks();
+    let (main, tasks) = err.tasks().split_first().unwrap();
+    assert_eq!(
+        main.name.as_deref(),
+        Some("main"),
+        "the main future is a task too"
+    );
     assert_eq!(tasks.len(), 3);
     assert_eq!(tasks[0].name.as_deref(), Some("stuck"));
     assert_eq!(tasks[1].name.as_deref(), Some("waiter"));

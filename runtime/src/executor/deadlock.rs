@@ -17,7 +17,8 @@ use std::fmt;
 use std::panic::Location;
 use std::task::Waker;
 
-use super::local::{Core, OwnedTask};
+use super::state::Executor as Core;
+use super::tasks::OwnedTask;
 use crate::task::raw::is_task_waker;
 use crate::task::{TaskDump, TaskId, TaskLabel};
 
@@ -45,7 +46,8 @@ pub struct TaskReport {
 }
 
 impl DeadlockError {
-    /// The tasks that were waiting, in spawn order.
+    /// The tasks that were waiting, in spawn order, the main future (named "main") among
+    /// them.
     pub fn tasks(&self) -> &[TaskReport] {
         &self.tasks
     }
@@ -65,7 +67,7 @@ impl fmt::Display for DeadlockError {
              ready, no timer is armed, no socket is registered, and no waker is held outside \
              the runtime"
         )?;
-        if self.tasks.is_empty() {
+        if self.tasks.len() <= 1 {
             writeln!(f, "  (there are no other tasks)")?;
         }
         write!(f, "{}", self.dump)
@@ -89,7 +91,7 @@ pub(crate) fn check(
     main_waker: &Waker,
     main_outside_refs: usize,
 ) -> Option<DeadlockError> {
-    if core.timers.armed() > 0 {
+    if core.timers().armed() > 0 {
         return None;
     }
     let mut tasks = Vec::new();
@@ -104,6 +106,7 @@ pub(crate) fn check(
     if !stuck {
         return None;
     }
+    tasks.extend(core.main_report());
     tasks.sort_by_key(|t| t.id);
     Some(DeadlockError {
         tasks,
@@ -131,7 +134,7 @@ fn census(
     main_outside_refs: usize,
     mut each_task: impl FnMut(&OwnedTask, bool),
 ) -> bool {
-    if core.reactor.registrations() > 0 || core.remote.is_notified() {
+    if core.reactor().registrations() > 0 || core.remote().is_notified() {
         return false;
     }
     let is_local = |w: &Waker| is_task_waker(w) || w.will_wake(main_waker);
@@ -149,7 +152,7 @@ fn census(
     // Wakers stored by weft's primitives (Event, Queue, channels...) are held by weft too;
     // only those of live tasks and of the main future are counted, as above. So are the
     // wakers of armed timers.
-    held_by_weft += core.held_wakers.count_waking(&live);
-    held_by_weft += core.timers.count_waking(&live);
+    held_by_weft += core.held_wakers().count_waking(&live);
+    held_by_weft += core.timers().count_waking(&live);
     outside <= held_by_weft
 }

@@ -3,21 +3,10 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::local::Core;
+use super::state::Executor as Core;
 use crate::task::{DumpedTask, TaskDump, TaskId, TaskState, WaitsOn};
-
-/// A task's poll counts and times, kept in debug mode and with the flight recorder.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct PollStats {
-    pub(crate) polls: u64,
-    pub(crate) busy: Duration,
-    pub(crate) last_end: Instant,
-    /// Polls that ended with the task waking itself (debug mode's self-waking lint).
-    pub(crate) self_wakes: u64,
-    pub(crate) self_waking_reported: bool,
-}
 
 impl Core {
     /// Every task (and the main future, if `block_on` runs), with what each waits on.
@@ -47,14 +36,14 @@ impl Core {
                 state,
             ));
         });
-        if let (Some(main), Some(address)) = (self.main_task(), self.main_waker_target()) {
-            by_address.insert(address, main);
-            let state = if current == Some(main) {
+        if let (Some(main), Some(address)) = (self.main_report(), self.main_waker_target()) {
+            by_address.insert(address, main.id);
+            let state = if current == Some(main.id) {
                 TaskState::Running
             } else {
                 TaskState::Waiting
             };
-            tasks.push(self.dumped(main, Some("main".to_owned()), None, state));
+            tasks.push(self.dumped(main.id, main.name, Some(main.spawned_at), state));
         }
         let mut waits: HashMap<TaskId, Vec<WaitsOn>> = HashMap::new();
         let mut add = |address: usize, wait: WaitsOn| {
@@ -65,7 +54,7 @@ impl Core {
                 }
             }
         };
-        self.held_wakers.for_each(|address, what| {
+        self.held_wakers().for_each(|address, what| {
             add(
                 address,
                 WaitsOn {
@@ -88,7 +77,7 @@ impl Core {
             );
         }
         let now = Instant::now();
-        self.timers.for_each_waiting(|address, deadline| {
+        self.timers().for_each_waiting(|address, deadline| {
             add(
                 address,
                 WaitsOn {
@@ -102,7 +91,7 @@ impl Core {
                 },
             );
         });
-        self.reactor
+        self.reactor()
             .for_each_waiting(|source, label, write, address| {
                 add(
                     address,

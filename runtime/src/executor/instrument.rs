@@ -14,7 +14,9 @@ use crate::task::TaskId;
 /// pays one untaken branch where each hook would be called, and nothing per poll.
 ///
 /// The hooks run on the runtime's thread, inside the loop: keep them short (count, record a
-/// timestamp), and do not block.
+/// timestamp), and do not block. The main future of `block_on` is a task here as everywhere
+/// (named "main" in [`all_tasks`](crate::task::all_tasks)): it is spawned when `block_on`
+/// starts and exits when it returns.
 ///
 /// ```
 /// use std::cell::Cell;
@@ -36,7 +38,9 @@ use crate::task::TaskId;
 /// rt.block_on(async {
 ///     weft::spawn(async { weft::task::yield_now().await }).await.unwrap();
 /// });
-/// assert_eq!(steps.0.get(), 2); // the task ran twice: before and after its yield
+/// // The task ran twice (before and after its yield), and main twice (before and after
+/// // the task finished).
+/// assert_eq!(steps.0.get(), 4);
 /// ```
 pub trait Instrument {
     /// A task was spawned (it is scheduled too, right after).

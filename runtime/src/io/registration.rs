@@ -42,7 +42,7 @@ impl Registration {
         source: &mut (impl mio::event::Source + ?Sized),
         interest: mio::Interest,
     ) -> io::Result<Registration> {
-        let reactor = expect_core("registering an I/O source").reactor.clone();
+        let reactor = expect_core("registering an I/O source").reactor().clone();
         let key = reactor.register(source, interest)?;
         Ok(Registration { reactor, key })
     }

@@ -34,6 +34,18 @@ pub(crate) enum Wait {
     Forever,
 }
 
+impl Wait {
+    /// This wait, but no later than `limit` (a real-time limit on the whole run).
+    #[inline]
+    pub(crate) fn at_most(self, limit: Option<Instant>) -> Wait {
+        match (self, limit) {
+            (Wait::Forever, Some(limit)) => Wait::Until(limit),
+            (Wait::Until(at), Some(limit)) => Wait::Until(at.min(limit)),
+            (wait, _) => wait,
+        }
+    }
+}
+
 /// Readiness bits of one registration.
 pub(crate) const READABLE: u8 = 1 << 0;
 pub(crate) const WRITABLE: u8 = 1 << 1;
@@ -125,7 +137,7 @@ impl Reactor {
     /// Waits for I/O events (as long as `wait` allows) and wakes their tasks; returns how
     /// many events came from outside (sockets, other threads), not counting the timerfd
     /// that ends a timed wait.
-    pub(crate) fn turn(&self, wait: Wait, observer: &impl TurnObserver) -> usize {
+    pub(crate) fn turn(&self, wait: Wait, observer: &(impl TurnObserver + ?Sized)) -> usize {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
             Wait::Forever => None,

@@ -37,9 +37,9 @@ pub async fn wait_all_tasks_blocked() {
     let core = expect_core("weft::task::wait_all_tasks_blocked");
     let mut round = None;
     poll_fn(|cx| match round {
-        Some(round) if core.idle_round_passed(round) => Poll::Ready(()),
+        Some(round) if core.idle().round_passed(round) => Poll::Ready(()),
         _ => {
-            round = Some(core.wait_idle(cx.waker()));
+            round = Some(core.idle().wait(cx.waker()));
             Poll::Pending
         }
     })

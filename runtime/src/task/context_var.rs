@@ -422,7 +422,7 @@ struct Owner(Option<(u32, TaskId)>);
 
 fn current_owner() -> Owner {
     Owner(with_core(|core| {
-        core.and_then(|core| Some((core.id, core.current()?)))
+        core.and_then(|core| Some((core.id(), core.current()?)))
     }))
 }
 
@@ -448,7 +448,7 @@ fn update_current<R>(f: impl FnOnce(&mut Context) -> R) -> (Owner, R) {
         let core = core?;
         let task = core.current()?;
         let f = f.take().expect("called once");
-        Some((Owner(Some((core.id, task))), core.update_context(task, f)))
+        Some((Owner(Some((core.id(), task))), core.update_context(task, f)))
     });
     match in_task {
         Some(result) => result,
@@ -545,13 +545,13 @@ impl Contexts {
     }
 }
 
-impl crate::executor::local::Core {
+impl crate::executor::state::Executor {
     fn with_context<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
-        self.contexts.with(task, f)
+        self.contexts().with(task, f)
     }
 
     fn update_context<R>(&self, task: TaskId, f: impl FnOnce(&mut Context) -> R) -> R {
-        self.contexts.update(task, f)
+        self.contexts().update(task, f)
     }
 }
 
@@ -560,7 +560,7 @@ impl crate::executor::local::Core {
 pub(crate) fn current_context() -> Context {
     with_core(|core| {
         let core = core?;
-        Some(core.contexts.of(core.current()?))
+        Some(core.contexts().of(core.current()?))
     })
     .unwrap_or_else(|| THREAD_CONTEXT.with(|context| context.borrow().clone()))
 }

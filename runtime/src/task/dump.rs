@@ -23,7 +23,7 @@ pub struct DumpedTask {
     pub id: TaskId,
     /// Its name ("main" for the main future).
     pub name: Option<String>,
-    /// Where it was spawned (`None` for the main future).
+    /// Where it was spawned (for the main future, where `run` or `block_on` was called).
     pub spawned_at: Option<&'static Location<'static>>,
     /// Running, ready, or waiting.
     pub state: TaskState,

@@ -13,7 +13,7 @@ pub struct TaskInfo {
     pub id: TaskId,
     /// Its name, if it was spawned with one (the main future of `run` is called "main").
     pub name: Option<String>,
-    /// Where it was spawned (`None` for the main future).
+    /// Where it was spawned (for the main future, where `run` or `block_on` was called).
     pub spawned_at: Option<&'static Location<'static>>,
     /// Whether it is running, ready to run, or waiting.
     pub state: TaskState,
@@ -51,28 +51,18 @@ impl fmt::Display for TaskInfo {
 /// ```
 pub fn current_task() -> Option<TaskInfo> {
     let id = super::try_id()?;
-    Some(
-        all_tasks()
-            .into_iter()
-            .find(|t| t.id == id)
-            .unwrap_or(TaskInfo {
-                id,
-                name: Some("main".to_string()),
-                spawned_at: None,
-                state: TaskState::Running,
-            }),
-    )
+    all_tasks().into_iter().find(|t| t.id == id)
 }
 
 /// Every task of the current runtime that has not finished, in spawn order: asyncio's
-/// `all_tasks()`. The main future of `run` is not a task and is not listed. Empty outside a
-/// runtime.
+/// `all_tasks()`. The main future of `run` (or `block_on`) is a task as in asyncio, listed
+/// first as "main". Empty outside a runtime.
 ///
 /// ```
 /// weft::run(async {
 ///     let _idle = weft::task::Builder::new().name("idle").spawn(std::future::pending::<()>());
 ///     let names: Vec<_> = weft::task::all_tasks().into_iter().filter_map(|t| t.name).collect();
-///     assert_eq!(names, ["idle"]);
+///     assert_eq!(names, ["main", "idle"]);
 /// });
 /// ```
 pub fn all_tasks() -> Vec<TaskInfo> {
@@ -80,6 +70,19 @@ pub fn all_tasks() -> Vec<TaskInfo> {
         let Some(core) = core else { return Vec::new() };
         let current = core.current();
         let mut tasks = Vec::new();
+        if let Some(main) = core.main_report() {
+            let state = if current == Some(main.id) {
+                TaskState::Running
+            } else {
+                TaskState::Waiting
+            };
+            tasks.push(TaskInfo {
+                id: main.id,
+                name: main.name,
+                spawned_at: Some(main.spawned_at),
+                state,
+            });
+        }
         core.for_each_task(|owned| {
             let task = &owned.task;
             let state = owned.state(current);

@@ -12,7 +12,7 @@ use futures_task::{FutureObj, LocalFutureObj, LocalSpawn, Spawn, SpawnError};
 
 use std::rc::Rc;
 
-use crate::executor::local::Core;
+use crate::executor::state::Executor as Core;
 use crate::executor::{context, with_core};
 
 /// A handle through which runtime-agnostic code spawns tasks on one weft runtime: it
@@ -101,7 +101,7 @@ impl Spawner {
         let location = std::panic::Location::caller();
         drop(core.spawn(intake, Some("weft spawner intake".to_owned()), location));
         Spawner {
-            runtime_id: core.id,
+            runtime_id: core.id(),
             inbox,
         }
     }
@@ -115,7 +115,7 @@ fn lock(inbox: &Mutex<Inbox>) -> MutexGuard<'_, Inbox> {
 impl Spawner {
     /// Whether this thread runs the spawner's runtime right now.
     fn on_runtime_thread(&self) -> bool {
-        with_core(|core| core.is_some_and(|core| core.id == self.runtime_id))
+        with_core(|core| core.is_some_and(|core| core.id() == self.runtime_id))
     }
 }
 

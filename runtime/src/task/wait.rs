@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use super::{JoinError, JoinHandle};
-use crate::executor::local::Core;
+use crate::executor::state::Executor as Core;
 use crate::executor::with_core;
 use crate::generator::AsyncGen;
 use crate::time::{Sleep, TimeoutError};
@@ -237,7 +237,7 @@ impl<T> Watch<T> {
         let core = with_core(|core| core.cloned());
         if let Some(core) = &core {
             for handle in handles.iter().flatten() {
-                core.watch_completion(handle.id());
+                core.tasks().watch_completion(handle.id());
             }
         }
         Watch { handles, core }
@@ -258,9 +258,9 @@ impl<T> Watch<T> {
                 let stamp = self
                     .core
                     .as_ref()
-                    .map_or(0, |core| core.completion_stamp(id));
+                    .map_or(0, |core| core.tasks().completion_stamp(id));
                 if let Some(core) = &self.core {
-                    core.unwatch_completion(id);
+                    core.tasks().unwatch_completion(id);
                 }
                 finished.push((stamp, index, result));
                 *slot = None;
@@ -299,7 +299,7 @@ impl<T> Drop for Watch<T> {
     fn drop(&mut self) {
         if let Some(core) = &self.core {
             for handle in self.handles.iter().flatten() {
-                core.unwatch_completion(handle.id());
+                core.tasks().unwatch_completion(handle.id());
             }
         }
     }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
+use crate::reactor::Wait;
+
 /// When a paused clock moves by itself: trio's `MockClock.autojump_threshold`, tokio's
 /// auto-advance. Set with [`Builder::auto_advance`](crate::runtime::Builder::auto_advance) or
 /// [`set_auto_advance`](crate::time::set_auto_advance).
@@ -38,6 +40,34 @@ pub enum AutoAdvance {
     /// Jump once the runtime has been idle for this much real time (trio's autojump
     /// threshold): a reply that is on its way arrives first.
     AfterIdle(Duration),
+}
+
+/// How the loop waits for the sockets, and whether a paused clock jumps afterwards.
+pub(crate) struct WaitPlan {
+    pub(crate) wait: Wait,
+    jump: Option<Jump>,
+}
+
+/// A paused clock's jump to the next deadline, once a quiet wait reached `not_before`.
+#[derive(Clone, Copy)]
+struct Jump {
+    to: Instant,
+    not_before: Instant,
+}
+
+impl WaitPlan {
+    /// Wait as `wait` says; the clock does not jump.
+    pub(crate) fn just(wait: Wait) -> WaitPlan {
+        WaitPlan { wait, jump: None }
+    }
+
+    fn until(real: Instant) -> WaitPlan {
+        WaitPlan::just(Wait::Until(real))
+    }
+
+    fn until_woken() -> WaitPlan {
+        WaitPlan::just(Wait::Forever)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -140,6 +170,50 @@ impl Clock {
             Some(clock) => {
                 let since = clock.running_since?;
                 Some(since + deadline.saturating_duration_since(clock.base))
+            }
+        }
+    }
+
+    /// How the loop should wait when nothing is ready and `deadline` is the earliest timer:
+    /// on a running clock, until the real moment the clock reads it; on a paused one, for
+    /// the idle time auto-advance asks (then jump, if that wait was quiet), or not at all and
+    /// jump at once when `only_timers_can_wake` says nothing else ever could, or else for
+    /// as long as it takes. The loop tells [`after_wait`](Clock::after_wait) how it went.
+    pub(crate) fn plan_wait(
+        &self,
+        deadline: Instant,
+        only_timers_can_wake: impl FnOnce() -> bool,
+    ) -> WaitPlan {
+        if let Some(real) = self.real_instant(deadline) {
+            return WaitPlan::until(real);
+        }
+        let now = Instant::now();
+        let jump_after = |wait: Duration| WaitPlan {
+            wait: if wait.is_zero() {
+                Wait::No
+            } else {
+                Wait::Until(now + wait)
+            },
+            jump: Some(Jump {
+                to: deadline,
+                not_before: now + wait,
+            }),
+        };
+        match self.idle_wait() {
+            Some(idle) => jump_after(idle),
+            None if only_timers_can_wake() => jump_after(Duration::ZERO),
+            None => WaitPlan::until_woken(),
+        }
+    }
+
+    /// The loop waited as `plan` said; `quiet` tells whether nothing at all happened
+    /// meanwhile (no event, nothing ready, no wake from another thread). A planned jump
+    /// happens then, once its real time has come. Asked only when a jump was planned.
+    #[inline]
+    pub(crate) fn after_wait(&self, plan: &WaitPlan, quiet: impl FnOnce() -> bool) {
+        if let Some(jump) = plan.jump {
+            if quiet() && Instant::now() >= jump.not_before {
+                self.set_now(jump.to);
             }
         }
     }

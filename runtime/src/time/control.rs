@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::clock::AutoAdvance;
 use super::instant::Instant;
-use crate::executor::local::Core;
+use crate::executor::state::Executor as Core;
 use crate::executor::{expect_core, with_core};
 use crate::task::wait_all_tasks_blocked;
 
@@ -33,7 +33,7 @@ use crate::task::wait_all_tasks_blocked;
 /// });
 /// ```
 pub fn pause() {
-    expect_core("weft::time::pause").clock.pause();
+    expect_core("weft::time::pause").clock().pause();
 }
 
 /// Lets a paused clock run again at the system clock's pace, from where it stands. Does
@@ -42,7 +42,7 @@ pub fn pause() {
 /// # Panics
 /// Outside a runtime.
 pub fn resume() {
-    expect_core("weft::time::resume").clock.resume();
+    expect_core("weft::time::resume").clock().resume();
 }
 
 /// Whether the runtime's clock is paused.
@@ -50,7 +50,7 @@ pub fn resume() {
 /// # Panics
 /// Outside a runtime.
 pub fn is_paused() -> bool {
-    expect_core("weft::time::is_paused").clock.is_paused()
+    expect_core("weft::time::is_paused").clock().is_paused()
 }
 
 /// Sets when a paused clock moves by itself (see [`AutoAdvance`]).
@@ -59,7 +59,7 @@ pub fn is_paused() -> bool {
 /// Outside a runtime.
 pub fn set_auto_advance(mode: AutoAdvance) {
     expect_core("weft::time::set_auto_advance")
-        .clock
+        .clock()
         .set_auto_advance(mode);
 }
 
@@ -98,10 +98,10 @@ pub fn set_auto_advance(mode: AutoAdvance) {
 /// ```
 pub async fn advance(duration: Duration) {
     let core = expect_core("weft::time::advance");
-    let now = core.clock.now();
+    let now = core.clock().now();
     let target = now.checked_add(duration).unwrap_or(now + FAR_FUTURE);
     while advance_one_deadline(&core, Some(target)).await.is_some() {}
-    core.clock.set_now(target);
+    core.clock().set_now(target);
 }
 
 /// Lets every task run until all are blocked, then moves the clock to the earliest timer's
@@ -136,10 +136,10 @@ async fn advance_one_deadline(
 ) -> Option<Instant> {
     wait_all_tasks_blocked().await;
     let deadline = core
-        .timers
+        .timers()
         .next_deadline()
         .filter(|deadline| limit.is_none_or(|limit| *deadline <= limit))?;
-    core.clock.set_now(deadline);
+    core.clock().set_now(deadline);
     core.fire_timers();
     wait_all_tasks_blocked().await;
     Some(Instant::from_std(deadline))
@@ -173,9 +173,9 @@ impl ClockHold {
     pub(crate) fn take() -> Option<ClockHold> {
         with_core(|core| {
             core.map(|core| {
-                core.clock.hold();
+                core.clock().hold();
                 ClockHold {
-                    runtime: core.id,
+                    runtime: core.id(),
                     timed: None,
                 }
             })
@@ -186,8 +186,8 @@ impl ClockHold {
     fn take_for(real: Duration) -> Option<ClockHold> {
         with_core(|core| {
             core.map(|core| ClockHold {
-                runtime: core.id,
-                timed: Some(core.clock.hold_for(real)),
+                runtime: core.id(),
+                timed: Some(core.clock().hold_for(real)),
             })
         })
     }
@@ -196,10 +196,10 @@ impl ClockHold {
 impl Drop for ClockHold {
     fn drop(&mut self) {
         with_core(|core| {
-            if let Some(core) = core.filter(|core| core.id == self.runtime) {
+            if let Some(core) = core.filter(|core| core.id() == self.runtime) {
                 match self.timed {
-                    None => core.clock.release(),
-                    Some(key) => core.clock.release_timed(key),
+                    None => core.clock().release(),
+                    Some(key) => core.clock().release_timed(key),
                 }
             }
         });

@@ -50,7 +50,7 @@ impl Instant {
     /// (and outside a runtime).
     pub fn now() -> Instant {
         Instant(with_core(|core| match core {
-            Some(core) => core.clock.now(),
+            Some(core) => core.clock().now(),
             None => std::time::Instant::now(),
         }))
     }

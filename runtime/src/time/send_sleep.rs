@@ -76,9 +76,9 @@ impl SendSleep {
     fn cancel(&mut self) {
         if let Some(timer) = self.timer.take() {
             with_core(|core| {
-                if let Some(core) = core.filter(|core| core.id == timer.runtime) {
-                    if core.timers.holds(timer.key, timer.tag) {
-                        core.timers.remove(timer.key);
+                if let Some(core) = core.filter(|core| core.id() == timer.runtime) {
+                    if core.timers().holds(timer.key, timer.tag) {
+                        core.timers().remove(timer.key);
                     }
                 }
             });
@@ -92,12 +92,12 @@ impl Future for SendSleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         if let Some(timer) = self.timer {
             let fired = with_core(|core| {
-                let core = core.filter(|core| core.id == timer.runtime).expect(
+                let core = core.filter(|core| core.id() == timer.runtime).expect(
                     "a weft::time::SendSleep was polled on a thread that does not run the \
                      runtime it was armed on; poll it where it was first polled",
                 );
-                !core.timers.holds(timer.key, timer.tag)
-                    || core.timers.poll_fired(timer.key, cx.waker())
+                !core.timers().holds(timer.key, timer.tag)
+                    || core.timers().poll_fired(timer.key, cx.waker())
             });
             if !fired {
                 return Poll::Pending;
@@ -110,10 +110,10 @@ impl Future for SendSleep {
         }
         let core = expect_core("weft::time::SendSleep");
         let (key, tag) = core
-            .timers
+            .timers()
             .insert_tagged(self.deadline.into_std(), cx.waker().clone());
         self.timer = Some(TimerRef {
-            runtime: core.id,
+            runtime: core.id(),
             key,
             tag,
         });

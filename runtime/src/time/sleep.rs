@@ -106,7 +106,7 @@ impl Future for Sleep {
         if Instant::now() >= self.deadline {
             return Poll::Ready(());
         }
-        let driver = expect_core("weft::time::sleep").timers.clone();
+        let driver = expect_core("weft::time::sleep").timers().clone();
         let key = driver.insert(self.deadline.into_std(), cx.waker().clone());
         self.timer = Some(ArmedTimer { driver, key });
         Poll::Pending

@@ -146,7 +146,7 @@ pub struct TracedTask {
     pub id: TaskId,
     /// Its name: the one it was spawned with, "main" for the main future, else `None`.
     pub name: Option<String>,
-    /// Where it was spawned (`None` for the main future).
+    /// Where it was spawned (for the main future, where `run` or `block_on` was called).
     pub spawned_at: Option<&'static Location<'static>>,
 }
 

@@ -1,0 +1,92 @@
+//! How the executor polls a batch of ready tasks: the plain loop, and the same loop with
+//! the observer and debug mode's lints around each poll. Each is its own copy of the loop,
+//! chosen once per batch, so the plain one pays nothing for the other.
+
+use super::Executor;
+use crate::task::budget;
+use crate::task::raw::{RunOutcome, TaskRef};
+
+impl Executor {
+    /// Polls up to `max` queued tasks, stopping early at the main future's turn; returns how
+    /// many it polled.
+    pub(crate) fn run_ready(&self, max: u32) -> u32 {
+        // Looked at once per batch, not once per poll: each arm is its own copy of the loop.
+        if !self.extras {
+            self.run_ready_with(max, None, TaskRef::run)
+        } else {
+            let shuffle = self.shuffle.as_deref();
+            self.run_ready_with(max, shuffle, |task| self.run_observed(task))
+        }
+    }
+
+    #[inline(always)]
+    fn run_ready_with(
+        &self,
+        max: u32,
+        shuffle: Option<&super::Shuffle>,
+        run: impl Fn(&TaskRef) -> RunOutcome,
+    ) -> u32 {
+        let start = self.run_queue.start_batch(max);
+        while let Some(task) = self.run_queue.next_in_batch(shuffle) {
+            self.run_task(task, &run);
+        }
+        self.run_queue.taken_since(start)
+    }
+
+    #[inline(always)]
+    fn run_task(&self, task: TaskRef, run: impl Fn(&TaskRef) -> RunOutcome) {
+        budget::reset(self.budget);
+        self.current.set(Some(task.id()));
+        match run(&task) {
+            RunOutcome::Idle => {}
+            // Still the current task: a recorder sees the task wake itself.
+            RunOutcome::Requeue => self.push(task),
+            RunOutcome::Complete => {
+                if self.extras {
+                    self.observer.exited(task.id());
+                }
+                self.contexts.forget(task.id());
+                self.tasks.completed(&task);
+            }
+        }
+        self.current.set(None);
+    }
+
+    /// Runs `task` with the observer told of the poll, and debug mode's lints after it.
+    #[inline(never)]
+    fn run_observed(&self, task: &TaskRef) -> RunOutcome {
+        if !self.observer.is_on() {
+            return task.run(); // only a seed: nothing watches
+        }
+        let id = task.id();
+        let report = || self.tasks.debug_report(task);
+        let start = self.observer.poll_started(id);
+        let outcome = task.run();
+        self.observer.poll_ended(id, start, report);
+        if self.observer.debug().is_some() {
+            self.lint(task, &outcome);
+        }
+        outcome
+    }
+
+    /// Debug mode's lints of a poll's outcome: a task no waker can reach, a task that mostly
+    /// wakes itself.
+    #[cold]
+    #[inline(never)]
+    fn lint(&self, task: &TaskRef, outcome: &RunOutcome) {
+        let report = || self.tasks.debug_report(task);
+        match outcome {
+            // Only `task` (the run queue's reference, held by the caller) beyond the owned
+            // list and the JoinHandle, and not queued: no waker exists.
+            RunOutcome::Idle
+                if task.waker_census(|_| false).0 <= 1 && !task.snapshot().is_scheduled() =>
+            {
+                if let (Some(debug), Some(report)) = (self.observer.debug(), report()) {
+                    debug.lost_waker(report);
+                }
+            }
+            RunOutcome::Requeue => self.observer.self_woke(task.id(), report),
+            _ => {}
+        }
+    }
+}
