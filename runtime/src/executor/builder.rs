@@ -108,7 +108,7 @@ impl Builder {
     /// go to standard error, or to [`on_debug_event`](Builder::on_debug_event)'s hook.
     ///
     /// Also turned on by setting `WEFT_DEBUG=1` in the environment (weft's
-    /// `PYTHONASYNCIODEBUG`), which reaches runtimes made by [`run`] too. Off, it costs a
+    /// `PYTHONASYNCIODEBUG`), which reaches runtimes made by [`run`](crate::run) too. Off, it costs a
     /// branch per poll.
     ///
     /// ```
@@ -305,4 +305,16 @@ pub(crate) fn seed_from_env() -> Result<Option<u64>, String> {
     parsed
         .map(Some)
         .map_err(|_| format!("WEFT_SEED={text:?} is not a number (decimal, or hex after 0x)"))
+}
+
+impl Runtime {
+    /// A runtime with the default [`Builder`] settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to configure one.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
 }

@@ -10,8 +10,7 @@
 //!   wait for all others to block.
 //! - `observe`: one fan-out to the instruments, the flight recorder and debug mode.
 //! - `builder`, `runtime`: the public [`Builder`] and [`Runtime`], and [`run`].
-//! - `remote`: wakes from other threads; `shuffle`: seeded scheduling; `held_wakers`: the
-//!   wakers weft's primitives hold; `deadlock` and `dump`: proving a deadlock and describing
+//! - `remote`: wakes from other threads; `shuffle`: seeded scheduling; `deadlock` and `dump`: proving a deadlock and describing
 //!   the tasks; `context`: this thread's current runtime.
 
 mod builder;
@@ -19,7 +18,6 @@ pub(crate) mod context;
 mod deadlock;
 mod debug;
 mod dump;
-mod held_wakers;
 mod idle;
 mod instrument;
 mod main_task;
@@ -34,14 +32,10 @@ mod tasks;
 mod time_limit;
 mod trace_file;
 
-use std::rc::Rc;
-use std::task::Waker;
-
 pub use builder::Builder;
 pub(crate) use context::{expect_core, with_core};
 pub use deadlock::{DeadlockError, TaskReport};
 pub use debug::{DebugEvent, LARGE_FUTURE};
-pub(crate) use held_wakers::HeldWakers;
 pub use instrument::Instrument;
 pub use runtime::{Runtime, run, seed, try_run};
 pub use time_limit::TimeLimitError;
@@ -64,14 +58,4 @@ pub(crate) fn schedule(task: TaskRef) {
     if let Some(task) = task {
         remote::schedule_remote(task.into_notified());
     }
-}
-
-/// The census of weft-held wakers of the runtime that owns `waker`, if that runtime is the one
-/// running on this thread (see `waiters/waker_slot.rs`).
-pub(crate) fn local_waker_census(waker: &Waker) -> Option<Rc<HeldWakers>> {
-    with_core(|executor| {
-        executor
-            .filter(|e| e.owns_waker(waker))
-            .map(|e| e.held_wakers().clone())
-    })
 }

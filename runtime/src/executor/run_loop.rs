@@ -119,24 +119,27 @@ fn plan_wait(
 }
 
 /// What holds while the loop runs, undone when it returns or unwinds: the runtime is this
-/// thread's current one; its reactor and timers are marked as polled (so a socket or timer
+/// thread's current one, and its waker census the current census; its reactor and timers are marked as polled (so a socket or timer
 /// awaited in another runtime fails instead of waiting forever); holder tracking is on
 /// when something observes it; the budget is unlimited again afterwards.
 struct Running<'a> {
     executor: &'a Executor,
     _enter: context::EnterGuard,
+    _census: crate::waiters::census::CensusGuard,
     tracked_holders: bool,
 }
 
 impl<'a> Running<'a> {
     fn enter(executor: &'a Rc<Executor>) -> Running<'a> {
         let enter = context::enter(executor.clone());
+        let census = crate::waiters::census::enter(executor.held_wakers().clone());
         executor.reactor().set_running(true);
         executor.timers().set_running(true);
         let tracked_holders = crate::waiters::set_tracking(executor.observer().wants_holders());
         Running {
             executor,
             _enter: enter,
+            _census: census,
             tracked_holders,
         }
     }

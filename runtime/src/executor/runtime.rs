@@ -1,13 +1,11 @@
 //! [`Runtime`]: a runtime you hold, and [`run`], which makes one per call.
 
 use std::future::Future;
-use std::io;
 use std::panic::Location;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::builder::Builder;
 use super::context::{self, with_core};
 use super::deadlock::DeadlockError;
 use super::run_loop::{self, Stopped};
@@ -41,20 +39,9 @@ impl Runtime {
         }
     }
 
-    /// The executor behind this runtime, for the unit tests.
-    #[cfg(test)]
+    /// The executor behind this runtime.
     pub(crate) fn executor(&self) -> &Rc<Executor> {
         &self.executor
-    }
-
-    /// A runtime with the default [`Builder`] settings.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new().build()
-    }
-
-    /// A [`Builder`] to configure one.
-    pub fn builder() -> Builder {
-        Builder::new()
     }
 
     /// Spawns a task that starts running at the next `block_on`.
@@ -68,21 +55,14 @@ impl Runtime {
         self.executor.spawn(future, None, location)
     }
 
-    /// A [`Spawner`](crate::task::Spawner) for this runtime: futures-task's `Spawn` and
-    /// `LocalSpawn`, for libraries that take a spawner instead of calling `weft::spawn`.
-    #[track_caller]
-    pub fn spawner(&self) -> crate::task::Spawner {
-        crate::task::Spawner::new_on(&self.executor)
-    }
-
-    /// The seed of the runtime's scheduling order, if it was given one ([`Builder::seed`] or
+    /// The seed of the runtime's scheduling order, if it was given one ([`Builder::seed`](crate::runtime::Builder::seed) or
     /// `WEFT_SEED`).
     pub fn seed(&self) -> Option<u64> {
         self.executor.seed()
     }
 
     /// A copy of the flight recorder's events, or `None` if it is off (see
-    /// [`Builder::flight_recorder`] and [`crate::trace`]).
+    /// [`Builder::flight_recorder`](crate::runtime::Builder::flight_recorder) and [`crate::trace`]).
     pub fn trace_snapshot(&self) -> Option<crate::trace::Trace> {
         self.executor
             .observer()
@@ -178,7 +158,7 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// The scheduling seed of the runtime this code runs on: `Some` under
-/// [`Builder::seed`], `WEFT_SEED` or `#[weft::test(seed = N)]` / `seeds = N`, `None` with the
+/// [`Builder::seed`](crate::runtime::Builder::seed), `WEFT_SEED` or `#[weft::test(seed = N)]` / `seeds = N`, `None` with the
 /// default wake order or outside a runtime. A test that makes its own random choices can
 /// derive them from it, so one replayed seed replays them too.
 ///

@@ -10,8 +10,6 @@
 //! branch per spawn and per completion, and nothing per poll.
 
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -20,6 +18,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
+use super::contexts::{Context, THREAD_CONTEXT, Value};
 use crate::executor::with_core;
 use crate::task::TaskId;
 
@@ -324,97 +323,7 @@ fn current_value(var: usize) -> Option<Value> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Contexts, and where the current one lives.
-
-/// A context variable's value: on this thread only, or shareable with `spawn_blocking`.
-#[derive(Clone)]
-enum Value {
-    Local(Rc<dyn Any>),
-    Shared(Arc<dyn Any + Send + Sync>),
-}
-
-impl Value {
-    fn downcast<T: 'static>(&self) -> Option<&T> {
-        match self {
-            Value::Local(value) => value.downcast_ref(),
-            Value::Shared(value) => value.downcast_ref(),
-        }
-    }
-}
-
-/// A task's context: variable → value, shared by `Rc` until someone writes to it.
-#[derive(Clone, Default)]
-pub(crate) struct Context {
-    values: Option<Rc<HashMap<usize, Value>>>,
-}
-
-impl Context {
-    fn get(&self, var: usize) -> Option<&Value> {
-        self.values.as_ref()?.get(&var)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.values.as_ref().is_none_or(|values| values.is_empty())
-    }
-
-    /// Sets `var`, copying the map if another context shares it; returns the old value.
-    fn insert(&mut self, var: usize, value: Value) -> Option<Value> {
-        Rc::make_mut(self.values.get_or_insert_with(Rc::default)).insert(var, value)
-    }
-
-    fn remove(&mut self, var: usize) -> Option<Value> {
-        Rc::make_mut(self.values.as_mut()?).remove(&var)
-    }
-
-    /// The values another thread may hold, for `spawn_blocking`.
-    #[cfg(feature = "blocking")]
-    pub(crate) fn sendable(&self) -> SendContext {
-        let values = self.values.iter().flat_map(|values| values.iter());
-        SendContext(
-            values
-                .filter_map(|(var, value)| match value {
-                    Value::Shared(value) => Some((*var, value.clone())),
-                    Value::Local(_) => None,
-                })
-                .collect(),
-        )
-    }
-}
-
-/// The `Send` part of a context, carried to a `spawn_blocking` thread.
-#[cfg(feature = "blocking")]
-pub(crate) struct SendContext(Vec<(usize, Arc<dyn Any + Send + Sync>)>);
-
-#[cfg(feature = "blocking")]
-impl SendContext {
-    /// Runs `f` (on a worker thread) in this context.
-    pub(crate) fn run<R>(self, f: impl FnOnce() -> R) -> R {
-        let mut context = Context::default();
-        for (var, value) in self.0 {
-            context.insert(var, Value::Shared(value));
-        }
-        let previous = THREAD_CONTEXT.with(|current| current.replace(context));
-        let _restore = RestoreThreadContext(Some(previous));
-        f()
-    }
-}
-
-#[cfg(feature = "blocking")]
-struct RestoreThreadContext(Option<Context>);
-
-#[cfg(feature = "blocking")]
-impl Drop for RestoreThreadContext {
-    fn drop(&mut self) {
-        if let Some(previous) = self.0.take() {
-            let _ = THREAD_CONTEXT.try_with(|current| current.replace(previous));
-        }
-    }
-}
-
-thread_local! {
-    /// The context of code that runs outside any task (no runtime, or a blocking job).
-    static THREAD_CONTEXT: RefCell<Context> = RefCell::default();
-}
+// Where the current context lives: the current task's, in its runtime, or the thread's.
 
 /// Whose context the current code uses: a task of a runtime, or the thread.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -433,7 +342,7 @@ fn with_current<R>(f: impl FnOnce(&Context) -> R) -> R {
         let core = core?;
         let task = core.current()?;
         let f = f.take().expect("called once");
-        Some(core.with_context(task, f))
+        Some(core.contexts().with(task, f))
     });
     match in_task {
         Some(result) => result,
@@ -448,7 +357,10 @@ fn update_current<R>(f: impl FnOnce(&mut Context) -> R) -> (Owner, R) {
         let core = core?;
         let task = core.current()?;
         let f = f.take().expect("called once");
-        Some((Owner(Some((core.id(), task))), core.update_context(task, f)))
+        Some((
+            Owner(Some((core.id(), task))),
+            core.contexts().update(task, f),
+        ))
     });
     match in_task {
         Some(result) => result,
@@ -456,102 +368,6 @@ fn update_current<R>(f: impl FnOnce(&mut Context) -> R) -> (Owner, R) {
             let f = f.take().expect("called once");
             (Owner(None), f(&mut context.borrow_mut()))
         }),
-    }
-}
-
-/// The contexts of one runtime's tasks: only the non-empty ones are kept.
-#[derive(Default)]
-pub(crate) struct Contexts {
-    /// Whether any task has a context: the one load that `spawn` and task completion pay
-    /// when no context variable is in use.
-    in_use: Cell<bool>,
-    by_task: RefCell<HashMap<TaskId, Context>>,
-}
-
-impl Contexts {
-    /// Gives `child` a copy of `parent`'s context (O(1)), if it has one; with no parent (the
-    /// main future, or a task spawned from outside any task) a copy of the thread's context,
-    /// as `asyncio.run` and `loop.create_task` copy the caller's.
-    #[inline(always)]
-    pub(crate) fn inherit(&self, parent: Option<TaskId>, child: TaskId) {
-        match parent {
-            Some(_) if !self.in_use.get() => {}
-            Some(_) => self.inherit_in_use(parent, child),
-            None => self.inherit_thread(child),
-        }
-    }
-
-    #[inline(never)]
-    fn inherit_thread(&self, child: TaskId) {
-        let context = THREAD_CONTEXT
-            .try_with(|context| context.borrow().clone())
-            .unwrap_or_default();
-        if !context.is_empty() {
-            self.by_task.borrow_mut().insert(child, context);
-            self.in_use.set(true);
-        }
-    }
-
-    #[inline(never)]
-    fn inherit_in_use(&self, parent: Option<TaskId>, child: TaskId) {
-        let mut by_task = self.by_task.borrow_mut();
-        if let Some(context) = parent.and_then(|parent| by_task.get(&parent)).cloned() {
-            by_task.insert(child, context);
-        }
-    }
-
-    /// Forgets a finished task's context.
-    #[inline(always)]
-    pub(crate) fn forget(&self, task: TaskId) {
-        if self.in_use.get() {
-            self.forget_in_use(task);
-        }
-    }
-
-    #[inline(never)]
-    fn forget_in_use(&self, task: TaskId) {
-        let mut by_task = self.by_task.borrow_mut();
-        by_task.remove(&task);
-        self.in_use.set(!by_task.is_empty());
-    }
-
-    /// The context of `task` (for `spawn_blocking`).
-    #[cfg(feature = "blocking")]
-    pub(crate) fn of(&self, task: TaskId) -> Context {
-        self.by_task
-            .borrow()
-            .get(&task)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn with<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
-        let by_task = self.by_task.borrow();
-        match by_task.get(&task) {
-            Some(context) => f(context),
-            None => f(&Context::default()),
-        }
-    }
-
-    fn update<R>(&self, task: TaskId, f: impl FnOnce(&mut Context) -> R) -> R {
-        let mut by_task = self.by_task.borrow_mut();
-        let context = by_task.entry(task).or_default();
-        let result = f(context);
-        if context.is_empty() {
-            by_task.remove(&task);
-        }
-        self.in_use.set(!by_task.is_empty());
-        result
-    }
-}
-
-impl crate::executor::state::Executor {
-    fn with_context<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
-        self.contexts().with(task, f)
-    }
-
-    fn update_context<R>(&self, task: TaskId, f: impl FnOnce(&mut Context) -> R) -> R {
-        self.contexts().update(task, f)
     }
 }
 

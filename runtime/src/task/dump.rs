@@ -1,13 +1,14 @@
-//! `dump()`: every task, what it waits on, and who holds that; and the wait-for cycles.
+//! The task dump: every task, what it waits on, and who holds that; and the wait-for cycles.
+//! What the executor fills in and [`dump`](crate::task::dump) returns, kept below both.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use super::{TaskId, TaskLabel, TaskState};
+use super::{TaskId, TaskLabel};
 
-/// Every task of a runtime and what each one waits on: [`dump`]'s answer, and the heart of
+/// Every task of a runtime and what each one waits on: [`dump`](crate::task::dump)'s answer, and the heart of
 /// a deadlock report. Its `Display` is the report a person reads: a line per task, then each
 /// wait-for cycle.
 #[derive(Debug, Clone, Default)]
@@ -252,34 +253,13 @@ impl fmt::Display for TaskDump {
     }
 }
 
-/// Every task of the runtime running on this thread, what each waits on and who holds it:
-/// the dump a person reads when a program hangs. Empty outside a runtime. In debug mode
-/// (`WEFT_DEBUG=1`) or with the flight recorder on, it also counts polls and busy and idle
-/// time, and names the holders of locks and permits.
-///
-/// ```
-/// use weft::sync::Mutex;
-///
-/// let rt = weft::runtime::Builder::new().debug(true).build().unwrap();
-/// rt.block_on(async {
-///     let lock = Mutex::new(0);
-///     let guard = lock.lock().await;
-///     let waiter = weft::task::Builder::new().name("waiter").spawn({
-///         let lock = lock.clone();
-///         async move { *lock.lock().await += 1 }
-///     });
-///     weft::task::yield_now().await; // the waiter runs, and waits for the lock
-///     let dump = weft::task::dump();
-///     let waiter_id = dump.tasks.iter().find(|t| t.name.as_deref() == Some("waiter")).unwrap().id;
-///     let wait = &dump.task(waiter_id).unwrap().waits_on[0];
-///     assert!(wait.resource.starts_with("Mutex#"));
-///     assert_eq!(wait.operation, "lock");
-///     assert_eq!(wait.held_by, [weft::task::id()]); // the main future holds it
-///     println!("{dump}");
-///     drop(guard);
-///     waiter.await.unwrap();
-/// });
-/// ```
-pub fn dump() -> TaskDump {
-    crate::executor::with_core(|core| core.map(|core| core.dump()).unwrap_or_default())
+/// Where a task is in its life (finished tasks are not listed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskState {
+    /// Being polled right now.
+    Running,
+    /// On the run queue: woken, or never polled yet.
+    Ready,
+    /// Waiting for a waker.
+    Waiting,
 }

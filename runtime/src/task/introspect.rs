@@ -3,7 +3,7 @@
 use std::fmt;
 use std::panic::Location;
 
-use super::{TaskId, TaskLabel};
+use super::{TaskDump, TaskId, TaskLabel, TaskState};
 use crate::executor::with_core;
 
 /// What [`current_task`] and [`all_tasks`] tell about a task.
@@ -17,17 +17,6 @@ pub struct TaskInfo {
     pub spawned_at: Option<&'static Location<'static>>,
     /// Whether it is running, ready to run, or waiting.
     pub state: TaskState,
-}
-
-/// Where a task is in its life (finished tasks are not listed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskState {
-    /// Being polled right now.
-    Running,
-    /// On the run queue: woken, or never polled yet.
-    Ready,
-    /// Waiting for a waker.
-    Waiting,
 }
 
 impl fmt::Display for TaskInfo {
@@ -96,4 +85,60 @@ pub fn all_tasks() -> Vec<TaskInfo> {
         tasks.sort_by_key(|t| t.id);
         tasks
     })
+}
+
+/// Every task of the runtime running on this thread, what each waits on and who holds it:
+/// the dump a person reads when a program hangs. Empty outside a runtime. In debug mode
+/// (`WEFT_DEBUG=1`) or with the flight recorder on, it also counts polls and busy and idle
+/// time, and names the holders of locks and permits.
+///
+/// ```
+/// use weft::sync::Mutex;
+///
+/// let rt = weft::runtime::Builder::new().debug(true).build().unwrap();
+/// rt.block_on(async {
+///     let lock = Mutex::new(0);
+///     let guard = lock.lock().await;
+///     let waiter = weft::task::Builder::new().name("waiter").spawn({
+///         let lock = lock.clone();
+///         async move { *lock.lock().await += 1 }
+///     });
+///     weft::task::yield_now().await; // the waiter runs, and waits for the lock
+///     let dump = weft::task::dump();
+///     let waiter_id = dump.tasks.iter().find(|t| t.name.as_deref() == Some("waiter")).unwrap().id;
+///     let wait = &dump.task(waiter_id).unwrap().waits_on[0];
+///     assert!(wait.resource.starts_with("Mutex#"));
+///     assert_eq!(wait.operation, "lock");
+///     assert_eq!(wait.held_by, [weft::task::id()]); // the main future holds it
+///     println!("{dump}");
+///     drop(guard);
+///     waiter.await.unwrap();
+/// });
+/// ```
+pub fn dump() -> TaskDump {
+    with_core(|core| core.map(|core| core.dump()).unwrap_or_default())
+}
+
+/// The id of the task being polled right now (the main future of `run` has one too).
+///
+/// ```
+/// weft::run(async {
+///     let main = weft::task::id();
+///     let child = weft::spawn(async { weft::task::id() });
+///     let child_id = child.id();
+///     assert_eq!(child.await.unwrap(), child_id);
+///     assert_ne!(child_id, main);
+/// });
+/// ```
+///
+/// # Panics
+/// Outside a runtime; see [`try_id`].
+pub fn id() -> TaskId {
+    try_id()
+        .expect("weft::task::id must be called from inside a task or the main future of weft::run")
+}
+
+/// The id of the task being polled right now, or `None` outside a runtime.
+pub fn try_id() -> Option<TaskId> {
+    with_core(|core| core.and_then(|c| c.current()))
 }

@@ -21,9 +21,11 @@ mod all_blocked;
 mod blocking;
 pub(crate) mod budget;
 pub(crate) mod context_var;
+pub(crate) mod contexts;
 mod dump;
 mod gather;
 mod group;
+mod id;
 mod id_map;
 mod introspect;
 mod join;
@@ -38,19 +40,19 @@ mod wait;
 mod yield_now;
 
 use std::any::Any;
-use std::fmt;
-use std::num::NonZeroU64;
 
 pub use all_blocked::wait_all_tasks_blocked;
 #[cfg(feature = "blocking")]
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};
 pub use context_var::{ContextVar, ResetError, Scope, Token};
-pub use dump::{DumpedTask, TaskDump, WaitsOn, dump};
+pub use dump::{DumpedTask, TaskDump, TaskState, WaitsOn};
 pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
+pub use id::TaskId;
+pub(crate) use id::TaskLabel;
 pub(crate) use id_map::IdMap;
-pub use introspect::{TaskInfo, TaskState, all_tasks, current_task};
+pub use introspect::{TaskInfo, all_tasks, current_task, dump, id, try_id};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;
 pub use spawn::{Builder, spawn};
@@ -59,64 +61,6 @@ pub use wait::{
     Completed, ReturnWhen, WaitFor, Waited, as_completed, as_completed_timeout, wait, wait_for,
 };
 pub use yield_now::yield_now;
-
-/// The id of the task being polled right now (the main future of `run` has one too).
-///
-/// ```
-/// weft::run(async {
-///     let main = weft::task::id();
-///     let child = weft::spawn(async { weft::task::id() });
-///     let child_id = child.id();
-///     assert_eq!(child.await.unwrap(), child_id);
-///     assert_ne!(child_id, main);
-/// });
-/// ```
-///
-/// # Panics
-/// Outside a runtime; see [`try_id`].
-pub fn id() -> TaskId {
-    try_id()
-        .expect("weft::task::id must be called from inside a task or the main future of weft::run")
-}
-
-/// The id of the task being polled right now, or `None` outside a runtime.
-pub fn try_id() -> Option<TaskId> {
-    crate::executor::with_core(|core| core.and_then(|c| c.current()))
-}
-
-/// A task's id: unique among the tasks of one runtime, and shown as `#N`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(NonZeroU64);
-
-impl TaskId {
-    pub(crate) fn new(n: NonZeroU64) -> TaskId {
-        TaskId(n)
-    }
-
-    /// The id as a number.
-    pub fn as_u64(self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// How reports name a task: `task #7 (fetch)`, or `task #7` if it has no name.
-pub(crate) struct TaskLabel<'a>(pub(crate) TaskId, pub(crate) Option<&'a str>);
-
-impl fmt::Display for TaskLabel<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task {}", self.0)?;
-        match self.1 {
-            Some(name) => write!(f, " ({name})"),
-            None => Ok(()),
-        }
-    }
-}
 
 /// Why a task produced no output. Kept one word wide so it adds nothing to a task's size.
 pub(crate) enum TaskFailure {

@@ -235,3 +235,12 @@ impl Drop for Intake {
         drop(unspawned);
     }
 }
+
+impl crate::Runtime {
+    /// A [`Spawner`](crate::task::Spawner) for this runtime: futures-task's `Spawn` and
+    /// `LocalSpawn`, for libraries that take a spawner instead of calling `weft::spawn`.
+    #[track_caller]
+    pub fn spawner(&self) -> Spawner {
+        Spawner::new_on(self.executor())
+    }
+}

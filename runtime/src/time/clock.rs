@@ -12,6 +12,9 @@ use slab::Slab;
 
 use crate::reactor::Wait;
 
+/// Thirty years: what a deadline that overflows becomes.
+pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
+
 /// When a paused clock moves by itself: trio's `MockClock.autojump_threshold`, tokio's
 /// auto-advance. Set with [`Builder::auto_advance`](crate::runtime::Builder::auto_advance) or
 /// [`set_auto_advance`](crate::time::set_auto_advance).
@@ -259,7 +262,7 @@ impl Clock {
     pub(crate) fn hold_for(&self, real: Duration) -> usize {
         let until = Instant::now()
             .checked_add(real)
-            .unwrap_or_else(|| Instant::now() + super::control::FAR_FUTURE);
+            .unwrap_or_else(|| Instant::now() + FAR_FUTURE);
         self.timed_holds.borrow_mut().insert(until)
     }
 

@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::clock::AutoAdvance;
+use super::clock::{AutoAdvance, FAR_FUTURE};
 use super::instant::Instant;
 use crate::executor::state::Executor as Core;
 use crate::executor::{expect_core, with_core};
@@ -144,9 +144,6 @@ async fn advance_one_deadline(
     wait_all_tasks_blocked().await;
     Some(Instant::from_std(deadline))
 }
-
-/// Thirty years: what a deadline that overflows becomes.
-pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365 * 30);
 
 /// Holds a paused clock's auto-advance off while it lives: for work the runtime cannot see
 /// progressing, such as a thread or another process that will answer. weft's blocking pool

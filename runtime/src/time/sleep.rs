@@ -41,7 +41,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
     let now = Instant::now();
     now.checked_add(duration)
-        .unwrap_or_else(|| now + super::control::FAR_FUTURE)
+        .unwrap_or_else(|| now + super::clock::FAR_FUTURE)
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`]. It arms a timer when first polled and

@@ -4,6 +4,7 @@
 //! prove that nothing is left to wake a task and the task dump can say what every task waits
 //! for.
 
+pub(crate) mod census;
 mod resource;
 mod wait_list;
 mod waker_slot;

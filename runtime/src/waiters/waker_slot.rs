@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::task::Waker;
 
 use super::WaitOn;
-use crate::executor::{HeldWakers, local_waker_census};
+use super::census::{self, HeldWakers};
 
 #[derive(Default)]
 pub(crate) struct WakerSlot {
@@ -35,7 +35,7 @@ impl WakerSlot {
             return;
         }
         self.release();
-        self.census = local_waker_census(waker).map(|held| {
+        self.census = census::owning(waker).map(|held| {
             let key = held.insert(waker, what);
             (held, key)
         });

@@ -9,11 +9,10 @@ use std::future::Future;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::task::{RawWakerVTable, Waker};
+use std::task::Waker;
 
 use super::TaskReport;
 use super::debug::DebugMode;
-use super::held_wakers::HeldWakers;
 use super::idle::IdleWaiters;
 use super::instrument::Instruments;
 use super::observe::{Observer, PollStats};
@@ -26,12 +25,13 @@ mod poll;
 mod shutdown;
 use crate::reactor::{Reactor, Wait};
 use crate::task::budget;
-use crate::task::context_var::Contexts;
+use crate::task::contexts::Contexts;
 use crate::task::raw::{self, TaskMeta, TaskRef};
 use crate::task::{JoinHandle, TaskId};
 use crate::time::clock::Clock;
 use crate::time::driver::TimerDriver;
 use crate::trace::recorder::Recorder;
+use crate::waiters::census::HeldWakers;
 
 /// Everything a running runtime owns. Lives in an `Rc`: the `Runtime`, the thread-local
 /// context and (through their own `Rc`s) sockets and timers point at parts of it.
@@ -53,9 +53,6 @@ pub(crate) struct Executor {
     budget: u32,
     /// The wakers of this runtime that weft's own primitives hold right now (`WakerSlot`).
     held_wakers: Rc<HeldWakers>,
-    /// The data and vtable pointers of the main future's waker during `block_on`, to
-    /// recognise it (compared, never dereferenced).
-    main_waker: Cell<Option<(*const (), *const RawWakerVTable)>>,
     /// The main future's id while `block_on` runs, and where `block_on` was called.
     main_task: Cell<Option<(TaskId, &'static Location<'static>)>>,
     /// The tasks' context-variable values (only the tasks that have some).
@@ -91,8 +88,9 @@ impl Executor {
         } = settings;
         let shuffle = shuffle.map(Rc::new);
         let observer = Observer::new(instruments, trace, debug);
+        let id = remote.id;
         Executor {
-            id: remote.id,
+            id,
             run_queue: RunQueue::new(),
             tasks: OwnedTasks::new(),
             current: Cell::new(None),
@@ -103,8 +101,13 @@ impl Executor {
             idle: IdleWaiters::default(),
             event_interval,
             budget,
-            held_wakers: Rc::new(HeldWakers::new(shuffle.clone())),
-            main_waker: Cell::new(None),
+            held_wakers: Rc::new(HeldWakers::new(
+                id,
+                shuffle.clone().map(|shuffle| {
+                    Rc::new(move |group, waker: Waker| shuffle.in_group(group, || waker.wake()))
+                        as crate::waiters::census::GroupedWake
+                }),
+            )),
             main_task: Cell::new(None),
             contexts: Contexts::default(),
             extras: observer.is_on() || shuffle.is_some(),
@@ -257,20 +260,12 @@ impl Executor {
 
     /// The address the main future's waker points at, during `block_on`.
     pub(crate) fn main_waker_target(&self) -> Option<usize> {
-        self.main_waker.get().map(|(data, _)| data as usize)
+        self.held_wakers.main_waker_target()
     }
 
     /// Remembers which waker is the main future's, or forgets it (`None`).
     pub(crate) fn set_main_waker(&self, waker: Option<&Waker>) {
-        self.main_waker
-            .set(waker.map(|w| (w.data(), w.vtable() as *const RawWakerVTable)));
-    }
-
-    /// Whether `waker` wakes one of this runtime's tasks or its main future.
-    pub(crate) fn owns_waker(&self, waker: &Waker) -> bool {
-        raw::task_waker_runtime(waker) == Some(self.id)
-            || self.main_waker.get()
-                == Some((waker.data(), waker.vtable() as *const RawWakerVTable))
+        self.held_wakers.set_main_waker(waker);
     }
 
     /// The main future as reports describe a task: named "main", spawned where `block_on`
