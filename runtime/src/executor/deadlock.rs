@@ -142,9 +142,11 @@ fn census(
     let mut held_by_weft = 0;
     let mut live: HashSet<usize> = core.main_waker_target().into_iter().collect();
     core.for_each_task(|owned| {
-        let task = &owned.task;
+        let task = owned.task();
         live.insert(task.addr());
-        let (extra_refs, local_joiner) = task.waker_census(is_local);
+        let census = task.waker_census(is_local);
+        let (extra_refs, local_joiner) =
+            (census.other_refs, census.joiner.is_some_and(|j| j.local));
         outside += extra_refs;
         held_by_weft += usize::from(local_joiner);
         each_task(owned, local_joiner);

@@ -1,7 +1,6 @@
 //! Building a [`TaskDump`] from what the runtime owns: its tasks, the wakers weft's
 //! primitives hold, the join wakers, the timers and the reactor's waiting readers and writers.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -18,21 +17,16 @@ impl Core {
         // The task each join waker belongs to, by the task it waits for.
         let mut joins: Vec<(usize, TaskId)> = Vec::new();
         self.for_each_task(|owned| {
-            let task = &owned.task;
+            let task = owned.task();
             by_address.insert(task.addr(), task.id());
-            let joiner = Cell::new(None);
-            task.waker_census(|waker| {
-                joiner.set(Some(waker.data() as usize));
-                false
-            });
-            if let Some(joiner) = joiner.get() {
-                joins.push((joiner, task.id()));
+            if let Some(joiner) = task.waker_census(|_| false).joiner {
+                joins.push((joiner.address, task.id()));
             }
             let state = owned.state(current);
             tasks.push(self.dumped(
                 task.id(),
                 task.name().map(str::to_owned),
-                Some(owned.spawned_at),
+                Some(owned.spawned_at()),
                 state,
             ));
         });

@@ -16,11 +16,19 @@ use crate::task::{TaskId, TaskState};
 /// The runtime's reference to a live task, and where it was spawned (kept here rather than
 /// in the task's header: this slab entry is 16 bytes either way, the header gets smaller).
 pub(crate) struct OwnedTask {
-    pub(crate) task: TaskRef,
-    pub(crate) spawned_at: &'static Location<'static>,
+    task: TaskRef,
+    spawned_at: &'static Location<'static>,
 }
 
 impl OwnedTask {
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
+    }
+
     /// The task as reports describe it; `awaited` as the caller counts it.
     pub(crate) fn report(&self, awaited: bool) -> TaskReport {
         TaskReport {
@@ -44,7 +52,7 @@ impl OwnedTask {
 
     /// The report for a debug event, which counts any awaiter of the task's `JoinHandle`.
     pub(crate) fn debug_report(&self) -> TaskReport {
-        self.report(self.task.waker_census(|_| true).1)
+        self.report(self.task.waker_census(|_| true).joiner.is_some())
     }
 }
 

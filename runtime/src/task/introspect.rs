@@ -73,12 +73,12 @@ pub fn all_tasks() -> Vec<TaskInfo> {
             });
         }
         core.for_each_task(|owned| {
-            let task = &owned.task;
+            let task = owned.task();
             let state = owned.state(current);
             tasks.push(TaskInfo {
                 id: task.id(),
                 name: task.name().map(str::to_owned),
-                spawned_at: Some(owned.spawned_at),
+                spawned_at: Some(owned.spawned_at()),
                 state,
             });
         });

@@ -37,7 +37,7 @@
 //! allows it here alone).
 
 use std::any::Any;
-use std::cell::{Cell, UnsafeCell};
+use std::cell::UnsafeCell;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -57,7 +57,7 @@ pub(crate) struct Header {
     /// Which runtime owns the task, so a wake can find its run queue.
     runtime_id: u32,
     /// The task's key in its runtime's owned-task list.
-    owner_key: Cell<u32>,
+    owner_key: u32,
     join_waker: UnsafeCell<Option<Waker>>,
     /// Boxed twice on purpose: a thin pointer keeps the header at 56 bytes, and named tasks
     /// are rare enough that the extra allocation does not matter.
@@ -146,7 +146,7 @@ where
             vtable: vtable::<F>(),
             id: meta.id,
             runtime_id: meta.runtime_id,
-            owner_key: Cell::new(meta.owner_key),
+            owner_key: meta.owner_key,
             join_waker: UnsafeCell::new(None),
             name: meta.name.map(Box::new),
         });
@@ -357,7 +357,7 @@ impl TaskRef {
     }
 
     pub(crate) fn owner_key(&self) -> usize {
-        self.header().owner_key.get() as usize
+        self.header().owner_key as usize
     }
 
     pub(crate) fn name(&self) -> Option<&str> {
@@ -391,22 +391,43 @@ impl TaskRef {
         unsafe { (self.header().vtable.cancel)(self.ptr) }
     }
 
-    /// References beyond the owned-task list and the `JoinHandle` (wakers, queue entries), and
-    /// whether the task's joiner waker is one `is_local` recognizes. Used to prove deadlock.
-    pub(crate) fn waker_census(&self, is_local: impl Fn(&Waker) -> bool) -> (usize, bool) {
+    /// Who refers to this task, for the deadlock proof, the task dump and debug mode;
+    /// `is_local` says whether a joiner's waker is one of the runtime's own.
+    pub(crate) fn waker_census(&self, is_local: impl Fn(&Waker) -> bool) -> WakerCensus {
         let snapshot = self.snapshot();
         let baseline = 1 + usize::from(snapshot.has_join_handle());
         // SAFETY: rule 2: runtime thread; a shared borrow only, and no `&mut` to the slot is
         // alive (each is held for one `take` or `replace`, with no other code running).
         let joiner = unsafe { &*self.header().join_waker.get() };
-        let local_joiner = joiner.as_ref().is_some_and(is_local);
-        (snapshot.ref_count().saturating_sub(baseline), local_joiner)
+        WakerCensus {
+            other_refs: snapshot.ref_count().saturating_sub(baseline),
+            joiner: joiner.as_ref().map(|waker| Joiner {
+                address: waker.data() as usize,
+                local: is_local(waker),
+            }),
+        }
     }
 
     /// Wraps this reference so it may cross threads (for the remote run queue).
     pub(crate) fn into_notified(self) -> Notified {
         Notified(self)
     }
+}
+
+/// Who refers to a task, beyond the owned-task table and its `JoinHandle`.
+pub(crate) struct WakerCensus {
+    /// References beyond those two: wakers, run-queue entries.
+    pub(crate) other_refs: usize,
+    /// Whoever awaits the task's `JoinHandle`, if anyone does.
+    pub(crate) joiner: Option<Joiner>,
+}
+
+/// The waker of a task's awaiter, as the census sees it.
+pub(crate) struct Joiner {
+    /// What the waker points at (a task header, the main future's waker), compared only.
+    pub(crate) address: usize,
+    /// Whether it is one of the runtime's own wakers.
+    pub(crate) local: bool,
 }
 
 impl Clone for TaskRef {

@@ -79,7 +79,8 @@ impl Executor {
             // Only `task` (the run queue's reference, held by the caller) beyond the owned
             // list and the JoinHandle, and not queued: no waker exists.
             RunOutcome::Idle
-                if task.waker_census(|_| false).0 <= 1 && !task.snapshot().is_scheduled() =>
+                if task.waker_census(|_| false).other_refs <= 1
+                    && !task.snapshot().is_scheduled() =>
             {
                 if let (Some(debug), Some(report)) = (self.observer.debug(), report()) {
                     debug.lost_waker(report);

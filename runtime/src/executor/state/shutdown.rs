@@ -23,7 +23,7 @@ impl Executor {
                     .for_each(|report| debug.dropped_pending(report));
             }
             for owned in &tasks {
-                owned.task.cancel_now();
+                owned.task().cancel_now();
             }
         }
         let queued = self.run_queue.take_all();
