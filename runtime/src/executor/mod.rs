@@ -47,6 +47,7 @@ use crate::task::raw::TaskRef;
 /// Queues a woken task: on this thread's run queue if it belongs to the runtime running here,
 /// otherwise through its runtime's remote queue. The task cell calls this, and it is the one
 /// way up from the task cell into the executor.
+#[inline]
 pub(crate) fn schedule(task: TaskRef) {
     let task = with_core(|executor| match executor {
         Some(executor) if executor.id() == task.runtime_id() => {
