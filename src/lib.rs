@@ -101,3 +101,13 @@ pub mod io {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The same for the guide's pages in docs/.
+#[doc = include_str!("../docs/examples.md")]
+#[cfg(doctest)]
+pub struct ExamplesDoctests;
+
+/// docs/testing.md's examples.
+#[doc = include_str!("../docs/testing.md")]
+#[cfg(doctest)]
+pub struct TestingDoctests;

@@ -1,6 +1,6 @@
-//! The README's "Tests that cannot flake" examples, run for real. A README doctest cannot
-//! run a `#[test]`, so the examples live here and a test checks that the README shows them
-//! word for word, and prints what the README says it prints.
+//! The examples of docs/testing.md ("Tests that cannot flake"), run for real. A doctest
+//! cannot run a `#[test]`, so the examples live here and a test checks that the page shows
+//! them word for word, and prints what the page says it prints.
 
 use std::time::Duration;
 use weft::channel::broadcast;
@@ -20,7 +20,7 @@ async fn a_retry_backs_off_for_an_hour_in_no_time() {
 
 // Passes in wake order; fails when the publisher happens to run first.
 #[weft::test(seeds = 100)]
-#[ignore = "fails on purpose; run by the_readme_shows_these_examples_and_their_output"]
+#[ignore = "fails on purpose; run by the_testing_guide_shows_these_examples_and_their_output"]
 async fn the_subscriber_hears_the_greeting() {
     let (tx, _) = broadcast::channel(8);
     let subscribe = tx.clone();
@@ -34,7 +34,7 @@ async fn the_subscriber_hears_the_greeting() {
 }
 
 /// The text of the function `name` in this file, from its attributes to its last line,
-/// without the `#[ignore]` line the README leaves out.
+/// without the `#[ignore]` line the page leaves out.
 fn source_of(name: &str) -> String {
     let source = include_str!("readme.rs");
     let at = source.find(&format!("async fn {name}()")).unwrap();
@@ -48,8 +48,8 @@ fn source_of(name: &str) -> String {
 }
 
 #[test]
-fn the_readme_shows_these_examples_and_their_output() {
-    let readme = include_str!("../README.md");
+fn the_testing_guide_shows_these_examples_and_their_output() {
+    let readme = include_str!("../docs/testing.md");
     for name in [
         "a_retry_backs_off_for_an_hour_in_no_time",
         "the_subscriber_hears_the_greeting",
@@ -57,7 +57,7 @@ fn the_readme_shows_these_examples_and_their_output() {
         let example = source_of(name);
         assert!(
             readme.contains(&example),
-            "the README lacks, word for word:\n{example}"
+            "docs/testing.md lacks, word for word:\n{example}"
         );
     }
     let (passed, stderr) =
@@ -67,12 +67,12 @@ fn the_readme_shows_these_examples_and_their_output() {
         .split("```text\nassertion")
         .nth(1)
         .and_then(|rest| rest.split("```").next())
-        .expect("the README shows the failure");
+        .expect("docs/testing.md shows the failure");
     let shown = format!("assertion{shown}").replace("tests::", "readme::");
     for line in shown.lines() {
         assert!(
             stderr.contains(line),
-            "the README shows {line:?}, the test printed:\n{stderr}"
+            "docs/testing.md shows {line:?}, the test printed:\n{stderr}"
         );
     }
 }
