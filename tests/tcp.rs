@@ -277,3 +277,38 @@ fn lookup_host_takes_a_bare_host_as_getaddrinfo_does_and_connect_asks_for_a_port
         assert!(err.to_string().contains("has no port"), "{err}");
     });
 }
+
+#[test]
+fn readable_then_try_read_reads_into_a_buffer_taken_only_when_bytes_are_there() {
+    weft::run(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        // Nothing there yet: no wait, just WouldBlock.
+        let err = server.try_read(&mut [0; 8]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+        client.writable().await.unwrap();
+        assert_eq!(client.try_write(b"ping").unwrap(), 4);
+        server.readable().await.unwrap();
+        let mut buf = vec![0; 16];
+        let n = server.try_read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"ping");
+        // The halves have the same pair of methods.
+        let (read_half, write_half) = server.into_split();
+        write_half.writable().await.unwrap();
+        write_half.try_write(b"pong").unwrap();
+        let mut reply = [0; 4];
+        client.readable().await.unwrap();
+        assert_eq!(client.try_read(&mut reply).unwrap(), 4);
+        assert_eq!(&reply, b"pong");
+        drop(client);
+        read_half.readable().await.unwrap();
+        assert_eq!(
+            read_half.try_read(&mut buf).unwrap(),
+            0,
+            "the end of the stream"
+        );
+    });
+}

@@ -57,3 +57,24 @@ fn a_refused_datagram_surfaces_as_an_error() {
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
     });
 }
+
+#[test]
+fn readable_then_try_recv_takes_a_datagram_without_waiting_in_the_read() {
+    weft::run(async {
+        let a = weft::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = weft::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let err = b.try_recv_from(&mut [0; 8]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+        a.writable().await.unwrap();
+        a.try_send_to(b"hi", b.local_addr().unwrap()).unwrap();
+        b.readable().await.unwrap();
+        let mut buf = [0; 8];
+        let (n, from) = b.try_recv_from(&mut buf).unwrap();
+        assert_eq!((&buf[..n], from), (&b"hi"[..], a.local_addr().unwrap()));
+        a.connect(b.local_addr().unwrap()).await.unwrap();
+        b.connect(a.local_addr().unwrap()).await.unwrap();
+        a.try_send(b"yo").unwrap();
+        b.readable().await.unwrap();
+        assert_eq!(b.try_recv(&mut buf).unwrap(), 2);
+    });
+}

@@ -138,3 +138,16 @@ fn a_stream_server_serves_a_unix_listener_and_stops() {
         "stopping closed the listener, which removed its file"
     );
 }
+
+#[test]
+fn a_unix_stream_waits_for_readiness_and_reads_without_waiting() {
+    weft::run(async {
+        let (a, b) = weft::net::UnixStream::pair().unwrap();
+        a.try_write(b"x").unwrap();
+        b.readable().await.unwrap();
+        let mut byte = [0];
+        assert_eq!(b.try_read(&mut byte).unwrap(), 1);
+        let err = b.try_read(&mut byte).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+    });
+}

@@ -112,6 +112,39 @@ impl UdpSocket {
         poll_fn(|cx| self.io.poll_read_with(cx, |s| s.recv(buf))).await
     }
 
+    /// Waits until a datagram may be waiting (tokio's `readable()`); then
+    /// [`try_recv`](UdpSocket::try_recv) or [`try_recv_from`](UdpSocket::try_recv_from) takes
+    /// it into a buffer taken only then. May return with nothing there (`WouldBlock`).
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.readable().await
+    }
+
+    /// Waits until a datagram may be sent (tokio's `writable()`).
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.writable().await
+    }
+
+    /// Receives a datagram from the connected peer if one is there, without waiting.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_read_with(|s| s.recv(buf))
+    }
+
+    /// Receives a datagram and its sender if one is there, without waiting.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.try_read_with(|s| s.recv_from(buf))
+    }
+
+    /// Sends to the connected peer now, or fails with `WouldBlock`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_write_with(|s| s.send(buf))
+    }
+
+    /// Sends to `target` (an address, not a name: no lookup here) now, or fails with
+    /// `WouldBlock`.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io.try_write_with(|s| s.send_to(buf, target))
+    }
+
     /// Allows sending to broadcast addresses.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.io.get_ref().set_broadcast(on)

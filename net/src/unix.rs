@@ -11,7 +11,9 @@ use std::task::{Context, Poll, ready};
 
 use weft_runtime::io::Async;
 
-use crate::tcp::{impl_as_fd, impl_async_read, impl_async_write};
+use crate::tcp::{
+    impl_as_fd, impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness,
+};
 
 /// A connected Unix domain stream socket: the local counterpart of
 /// [`TcpStream`](crate::TcpStream), read and written the same way. Reads and writes work
@@ -92,6 +94,8 @@ impl UnixStream {
 
 impl_async_read!(UnixStream, io);
 impl_async_write!(UnixStream, io);
+impl_read_readiness!(UnixStream, io);
+impl_write_readiness!(UnixStream, io);
 
 // The descriptor, for options weft does not wrap (`SO_PEERCRED`, say).
 impl_as_fd!(UnixStream, io);

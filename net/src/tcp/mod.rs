@@ -29,6 +29,51 @@ macro_rules! impl_async_read {
     };
 }
 
+/// Adds `readable()` and `try_read()` to `$ty`, whose `$io` field derefs to an `Async` of a
+/// mio byte stream: wait for bytes holding no buffer, then read into one taken only then.
+macro_rules! impl_read_readiness {
+    ($ty:ty, $io:ident) => {
+        impl $ty {
+            /// Waits until the stream has bytes to read, or has ended or failed (then
+            /// `try_read` says so at once): tokio's `readable()`, asyncio's
+            /// `loop.add_reader`. Nothing is held while it waits, so a connection can wait
+            /// with no buffer of its own and read into one taken only once bytes are there.
+            /// It may return when a read would still block; `try_read` then says
+            /// `WouldBlock`, and the next `readable()` waits for new bytes. Cancel-safe.
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.$io.readable().await
+            }
+
+            /// Reads what is there into `buf`, without waiting: `Ok(0)` at the end of the
+            /// stream, `WouldBlock` if nothing has arrived (wait with `readable()`).
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                use std::io::Read;
+                self.$io.try_read_with(|mut io| io.read(buf))
+            }
+        }
+    };
+}
+
+/// Adds `writable()` and `try_write()` to `$ty`, as `impl_read_readiness` adds reading.
+macro_rules! impl_write_readiness {
+    ($ty:ty, $io:ident) => {
+        impl $ty {
+            /// Waits until the stream can take bytes (or has failed): tokio's
+            /// `writable()`. May return when a write would still block. Cancel-safe.
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.$io.writable().await
+            }
+
+            /// Writes what the kernel takes of `buf` now, without waiting; `WouldBlock` if it
+            /// takes nothing (wait with `writable()`).
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                use std::io::Write;
+                self.$io.try_write_with(|mut io| io.write(buf))
+            }
+        }
+    };
+}
+
 /// Implements `futures_io::AsyncWrite` the same way; `poll_close` shuts down the write side.
 macro_rules! impl_async_write {
     ($ty:ty, $io:ident) => {
@@ -91,4 +136,6 @@ macro_rules! impl_as_fd {
     };
 }
 
-pub(crate) use {impl_as_fd, impl_async_read, impl_async_write};
+pub(crate) use {
+    impl_as_fd, impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness,
+};

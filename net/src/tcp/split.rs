@@ -8,7 +8,7 @@ use std::{error, io};
 use weft_runtime::io::Async;
 
 use super::stream::TcpStream;
-use super::{impl_async_read, impl_async_write};
+use super::{impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness};
 
 type Shared = Rc<Async<mio::net::TcpStream>>;
 
@@ -91,3 +91,5 @@ impl error::Error for ReuniteError {}
 
 impl_async_read!(OwnedReadHalf, io);
 impl_async_write!(OwnedWriteHalf, io);
+impl_read_readiness!(OwnedReadHalf, io);
+impl_write_readiness!(OwnedWriteHalf, io);

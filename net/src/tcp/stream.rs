@@ -10,7 +10,9 @@ use weft_runtime::io::Async;
 use weft_runtime::time::timeout;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
-use super::{impl_as_fd, impl_async_read, impl_async_write};
+use super::{
+    impl_as_fd, impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness,
+};
 use crate::addr::{ToSocketAddrs, try_each};
 
 /// A TCP connection: asyncio's `StreamReader`/`StreamWriter` pair, gevent's cooperative
@@ -148,6 +150,8 @@ pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
 
 impl_async_read!(TcpStream, io);
 impl_async_write!(TcpStream, io);
+impl_read_readiness!(TcpStream, io);
+impl_write_readiness!(TcpStream, io);
 
 // The descriptor, for options weft does not wrap (e.g. with socket2's `SockRef`).
 impl_as_fd!(TcpStream, io);

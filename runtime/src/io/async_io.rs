@@ -85,6 +85,47 @@ impl<T: mio::event::Source> Async<T> {
         self.registration.poll_write_io(cx, || op(&self.io))
     }
 
+    /// Waits until the source may be readable (or is closed or failed, so a read returns at
+    /// once): tokio's `readable()`, asyncio's `loop.add_reader`. Holds nothing while it waits,
+    /// so a connection can wait with no buffer and take one only once bytes are there. It
+    /// may return when a read would still block (another reader took the bytes); then
+    /// [`try_read_with`](Async::try_read_with) says `WouldBlock`, and the next `readable()`
+    /// waits for the kernel's next edge.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.registration.poll_read_ready(cx)).await
+    }
+
+    /// Waits until the source may be writable: tokio's `writable()`. See
+    /// [`readable`](Async::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.registration.poll_write_ready(cx)).await
+    }
+
+    /// Runs `op` once, now, without waiting. A `WouldBlock` clears read readiness, so the
+    /// next [`readable`](Async::readable) waits for new bytes.
+    pub fn try_read_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        let result = op(&self.io);
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
+        {
+            self.registration.clear_read_ready();
+        }
+        result
+    }
+
+    /// Runs `op` once, now, without waiting. A `WouldBlock` clears write readiness.
+    pub fn try_write_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        let result = op(&self.io);
+        if result
+            .as_ref()
+            .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
+        {
+            self.registration.clear_write_ready();
+        }
+        result
+    }
+
     /// Awaits readability, then runs `op` (again after each `WouldBlock`).
     pub async fn read_with<R>(&self, mut op: impl FnMut(&T) -> io::Result<R>) -> io::Result<R> {
         poll_fn(|cx| self.poll_read_with(cx, &mut op)).await

@@ -1,10 +1,10 @@
 //! The echo server's logic, shared by `echo_server`, `echo_demo` and the echo benchmark.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 
-use weft::io::{AsyncReadExt, AsyncWriteExt};
+use weft::io::AsyncWriteExt;
 use weft::net::{StreamServer, TcpStream};
 
 /// Echoes on every connection `server` accepts until it is stopped, and returns how many it
@@ -42,17 +42,47 @@ pub async fn serve(server: StreamServer, log: Option<String>) -> io::Result<u64>
     Ok(served.get())
 }
 
-/// Echoes until the client closes; returns how many bytes went through.
+thread_local! {
+    /// The one read buffer of every connection on this thread: a connection waits for
+    /// bytes holding no buffer, reads into this one once they are there, and writes them
+    /// back before it waits again.
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; 16 * 1024]);
+}
+
+/// Echoes until the client closes; returns how many bytes went through. A waiting
+/// connection holds no buffer: it waits for readiness, reads into the thread's scratch
+/// buffer, and writes the bytes back at once; only what the kernel will not take right away
+/// is copied into a buffer of the connection's own, until it is sent.
 async fn echo(mut conn: TcpStream) -> io::Result<u64> {
     conn.set_nodelay(true)?;
-    let mut buf = vec![0; 16 * 1024];
     let mut total = 0;
     loop {
-        let n = conn.read(&mut buf).await?;
-        if n == 0 {
-            return Ok(total);
+        conn.readable().await?;
+        let unsent = SCRATCH.with(|scratch| -> io::Result<Option<Vec<u8>>> {
+            let mut buf = scratch.borrow_mut();
+            let n = match conn.try_read(&mut buf) {
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(Some(Vec::new())),
+                Err(err) => return Err(err),
+            };
+            if n == 0 {
+                return Ok(None);
+            }
+            total += n as u64;
+            let mut sent = 0;
+            while sent < n {
+                match conn.try_write(&buf[sent..n]) {
+                    Ok(written) => sent += written,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(err) => return Err(err),
+                }
+            }
+            Ok(Some(buf[sent..n].to_vec()))
+        })?;
+        match unsent {
+            None => return Ok(total),
+            Some(rest) if rest.is_empty() => {}
+            Some(rest) => conn.write_all(&rest).await?,
         }
-        conn.write_all(&buf[..n]).await?;
-        total += n as u64;
     }
 }
