@@ -45,10 +45,17 @@ macro_rules! impl_read_readiness {
             }
 
             /// Reads what is there into `buf`, without waiting: `Ok(0)` at the end of the
-            /// stream, `WouldBlock` if nothing has arrived (wait with `readable()`).
+            /// stream, `WouldBlock` if nothing has arrived (wait with `readable()`). A read
+            /// that fills less than `buf` took everything there was, so the next
+            /// `readable()` waits for new bytes instead of costing one more `read` that
+            /// would only say `WouldBlock`.
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 use std::io::Read;
-                self.$io.try_read_with(|mut io| io.read(buf))
+                let n = self.$io.try_read_with(|mut io| io.read(buf))?;
+                if n > 0 && n < buf.len() {
+                    self.$io.registration().clear_read_ready();
+                }
+                Ok(n)
             }
         }
     };
