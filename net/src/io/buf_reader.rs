@@ -37,6 +37,12 @@ const DEFAULT_LIMIT: usize = 64 * 1024;
 /// A record longer than the limit (64 KiB unless set) is an error of kind `InvalidData`, so a
 /// peer that never sends a newline cannot make the buffer grow without end.
 ///
+/// The buffer stays while the stream waits: a `BufReader` reads through the generic
+/// [`AsyncRead`], which needs memory to read into before it knows whether bytes are there.
+/// Giving it back at every wait would cost an allocation per read. A connection that should
+/// hold nothing while idle waits with the stream's own `readable()` and reads with `try_read`
+/// into a buffer taken then (the echo server does; see `TcpStream::readable`).
+///
 /// Two differences from asyncio, on purpose, both so that bad input loses nothing:
 /// - **An error consumes nothing.** When a line is too long or not UTF-8, or the stream fails
 ///   or ends in the middle of a record, its bytes stay in the reader, to be read again or
