@@ -94,6 +94,16 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     sleep(Duration::from_secs(3600)).await;
 ///     assert_eq!(start.elapsed(), Duration::from_secs(3600));
 /// }
+///
+/// // The clock jumps only after 20 ms of real idleness, so a reply on its way comes first.
+/// #[weft::test(auto_advance = "after_idle(20ms)")]
+/// async fn a_timeout_around_real_io() {
+///     let (mut quiet, _peer) = weft::net::UnixStream::pair().unwrap();
+///     let read = weft::time::timeout(Duration::from_secs(30), async {
+///         weft::io::AsyncReadExt::read(&mut quiet, &mut [0; 1]).await
+///     });
+///     assert!(read.await.is_err(), "nothing came: the timeout fired at virtual +30 s");
+/// }
 /// # fn main() {}
 /// ```
 #[proc_macro_attribute]

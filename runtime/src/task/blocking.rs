@@ -119,6 +119,12 @@ impl Pool {
 ///         (1..=1_000u64).sum::<u64>() // work that would stall the runtime's thread
 ///     });
 ///     assert_eq!(total.await.unwrap(), 500_500);
+///
+///     // A job that panics is an error like a task's: it prints, and `?` converts it.
+///     let err = weft::task::spawn_blocking(|| -> u64 { panic!("disk on fire") })
+///         .await
+///         .unwrap_err();
+///     assert_eq!(err.to_string(), "the blocking job panicked: disk on fire");
 /// });
 /// ```
 pub fn spawn_blocking<F, T>(f: F) -> Blocking<T>
