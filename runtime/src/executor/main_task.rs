@@ -142,7 +142,8 @@ impl Wake for MainWake {
     fn wake_by_ref(self: &Arc<Self>) {
         let on_our_thread = with_core(|executor| match executor {
             Some(executor) if executor.id() == self.runtime_id => {
-                if !self.woken.swap(true, Ordering::AcqRel) {
+                // A stale waker of an earlier `block_on`'s main wakes nothing now.
+                if !self.woken.swap(true, Ordering::AcqRel) && executor.is_main(self.id) {
                     executor.run_queue().queue_main();
                     if executor.observed() {
                         executor.observer().scheduled(self.id, executor.current());

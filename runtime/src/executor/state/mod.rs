@@ -268,6 +268,13 @@ impl Executor {
         self.held_wakers.set_main_waker(waker);
     }
 
+    /// Whether `id` is the main future of the `block_on` that runs now (a stale main
+    /// waker, kept from an earlier `block_on`, is not).
+    #[inline]
+    pub(crate) fn is_main(&self, id: TaskId) -> bool {
+        self.main_task.get().is_some_and(|(main, _)| main == id)
+    }
+
     /// The main future as reports describe a task: named "main", spawned where `block_on`
     /// (or `run`) was called.
     pub(crate) fn main_report(&self) -> Option<TaskReport> {
