@@ -104,26 +104,12 @@ impl<T: mio::event::Source> Async<T> {
     /// Runs `op` once, now, without waiting. A `WouldBlock` clears read readiness, so the
     /// next [`readable`](Async::readable) waits for new bytes.
     pub fn try_read_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let result = op(&self.io);
-        if result
-            .as_ref()
-            .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
-        {
-            self.registration.clear_read_ready();
-        }
-        result
+        clear_on_would_block(op(&self.io), || self.registration.clear_read_ready())
     }
 
     /// Runs `op` once, now, without waiting. A `WouldBlock` clears write readiness.
     pub fn try_write_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
-        let result = op(&self.io);
-        if result
-            .as_ref()
-            .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
-        {
-            self.registration.clear_write_ready();
-        }
-        result
+        clear_on_would_block(op(&self.io), || self.registration.clear_write_ready())
     }
 
     /// Awaits readability, then runs `op` (again after each `WouldBlock`).
@@ -174,6 +160,18 @@ where
     ) -> Poll<io::Result<usize>> {
         self.poll_write_with(cx, |mut io| io.write_vectored(bufs))
     }
+}
+
+/// `result`, after `clear` forgot the readiness it relied on if it was `WouldBlock` (the next
+/// wait is then for the kernel's next edge).
+fn clear_on_would_block<R>(result: io::Result<R>, clear: impl FnOnce()) -> io::Result<R> {
+    if result
+        .as_ref()
+        .is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
+    {
+        clear();
+    }
+    result
 }
 
 impl<T: mio::event::Source + std::fmt::Debug> std::fmt::Debug for Async<T> {

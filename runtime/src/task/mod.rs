@@ -20,6 +20,7 @@ mod all_blocked;
 #[cfg(feature = "blocking")]
 mod blocking;
 pub(crate) mod budget;
+pub(crate) mod census;
 pub(crate) mod context_var;
 pub(crate) mod contexts;
 mod dump;

@@ -393,15 +393,18 @@ impl TaskRef {
 
     /// Who refers to this task, for the deadlock proof, the task dump and debug mode;
     /// `is_local` says whether a joiner's waker is one of the runtime's own.
-    pub(crate) fn waker_census(&self, is_local: impl Fn(&Waker) -> bool) -> WakerCensus {
+    pub(crate) fn waker_census(
+        &self,
+        is_local: impl Fn(&Waker) -> bool,
+    ) -> super::census::WakerCensus {
         let snapshot = self.snapshot();
         let baseline = 1 + usize::from(snapshot.has_join_handle());
         // SAFETY: rule 2: runtime thread; a shared borrow only, and no `&mut` to the slot is
         // alive (each is held for one `take` or `replace`, with no other code running).
         let joiner = unsafe { &*self.header().join_waker.get() };
-        WakerCensus {
+        super::census::WakerCensus {
             other_refs: snapshot.ref_count().saturating_sub(baseline),
-            joiner: joiner.as_ref().map(|waker| Joiner {
+            joiner: joiner.as_ref().map(|waker| super::census::Joiner {
                 address: waker.data() as usize,
                 local: is_local(waker),
             }),
@@ -412,22 +415,6 @@ impl TaskRef {
     pub(crate) fn into_notified(self) -> Notified {
         Notified(self)
     }
-}
-
-/// Who refers to a task, beyond the owned-task table and its `JoinHandle`.
-pub(crate) struct WakerCensus {
-    /// References beyond those two: wakers, run-queue entries.
-    pub(crate) other_refs: usize,
-    /// Whoever awaits the task's `JoinHandle`, if anyone does.
-    pub(crate) joiner: Option<Joiner>,
-}
-
-/// The waker of a task's awaiter, as the census sees it.
-pub(crate) struct Joiner {
-    /// What the waker points at (a task header, the main future's waker), compared only.
-    pub(crate) address: usize,
-    /// Whether it is one of the runtime's own wakers.
-    pub(crate) local: bool,
 }
 
 impl Clone for TaskRef {

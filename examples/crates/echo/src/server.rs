@@ -42,6 +42,16 @@ pub async fn serve(server: StreamServer, log: Option<String>) -> io::Result<u64>
     Ok(served.get())
 }
 
+/// Where one read left a connection.
+enum Step {
+    /// The client closed its side.
+    Closed,
+    /// Everything read was written back (or nothing was there after all).
+    Echoed,
+    /// The kernel would not take these bytes yet: they wait in the connection's own buffer.
+    Unsent(Vec<u8>),
+}
+
 thread_local! {
     /// The one read buffer of every connection on this thread: a connection waits for
     /// bytes holding no buffer, reads into this one once they are there, and writes them
@@ -58,31 +68,31 @@ async fn echo(mut conn: TcpStream) -> io::Result<u64> {
     let mut total = 0;
     loop {
         conn.readable().await?;
-        let unsent = SCRATCH.with(|scratch| -> io::Result<Option<Vec<u8>>> {
+        let step = SCRATCH.with(|scratch| -> io::Result<Step> {
             let mut buf = scratch.borrow_mut();
             let n = match conn.try_read(&mut buf) {
+                Ok(0) => return Ok(Step::Closed),
                 Ok(n) => n,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(Some(Vec::new())),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(Step::Echoed),
                 Err(err) => return Err(err),
             };
-            if n == 0 {
-                return Ok(None);
-            }
             total += n as u64;
             let mut sent = 0;
             while sent < n {
                 match conn.try_write(&buf[sent..n]) {
                     Ok(written) => sent += written,
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        return Ok(Step::Unsent(buf[sent..n].to_vec()));
+                    }
                     Err(err) => return Err(err),
                 }
             }
-            Ok(Some(buf[sent..n].to_vec()))
+            Ok(Step::Echoed)
         })?;
-        match unsent {
-            None => return Ok(total),
-            Some(rest) if rest.is_empty() => {}
-            Some(rest) => conn.write_all(&rest).await?,
+        match step {
+            Step::Closed => return Ok(total),
+            Step::Echoed => {}
+            Step::Unsent(rest) => conn.write_all(&rest).await?,
         }
     }
 }
