@@ -2,10 +2,12 @@
 //! current-thread runtime (through hyper-util's `TokioIo`), each in its own process, driven
 //! in turn by one load generator with no runtime (the echo harness's, sending keep-alive GETs)
 //! over 1, 10, 100 and 1000 connections. It reports requests per second and **server CPU
-//! time per request**, medians over interleaved rounds, and the ratios.
+//! time per request**, medians over interleaved rounds, and the ratios. Last, what a
+//! keep-alive connection that made one request and now waits costs each server
+//! ([`weft_benches::idle`]).
 //!
 //! `cargo bench --bench http [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
-//! `http serve weft|tokio` runs one server.
+//! `http serve weft|tokio` runs one server; `http -- idle` only the idle rows.
 
 #![allow(missing_docs)]
 
@@ -42,12 +44,17 @@ fn main() {
     let pinned = pin_self_to_core(1);
     let plan = load::Plan::for_mode(mode);
     let mut rows = Vec::new();
-    for &connections in &plan.connection_counts {
+    let tables = !args.iter().any(|a| a == "idle");
+    for &connections in plan.connection_counts.iter().filter(|_| tables) {
         rows.extend(hello_round("hello", &SERVERS, pinned, connections, &plan));
     }
     // Beyond one core, as in the echo benchmark: no server pinned by taskset, the load on
     // core 1 sharing it with the servers; all the server's threads are counted.
-    for &connections in plan.connection_counts.iter().filter(|&&c| c >= 10) {
+    for &connections in plan
+        .connection_counts
+        .iter()
+        .filter(|&&c| tables && c >= 10)
+    {
         rows.extend(hello_round(
             "multicore",
             &MULTICORE,
@@ -55,6 +62,32 @@ fn main() {
             connections,
             &plan,
         ));
+    }
+    weft_benches::idle::raise_fd_limit();
+    let (counts, idle_for) = weft_benches::idle::plan(mode);
+    for &n in &counts {
+        for server in SERVERS {
+            let m = with_server(server, pinned, server == "weft", |addr, pid| {
+                let len = response_len(addr)?;
+                weft_benches::idle::hold(addr, pid, n, idle_for, |mut conn| {
+                    conn.write_all(REQUEST)?;
+                    let mut response = vec![0; len];
+                    conn.read_exact(&mut response)?;
+                    Ok(Box::new(conn))
+                })
+            });
+            println!(
+                "idle {n:>6} keep-alive conns {server:>5}: RSS +{:.0} B/conn, CPU while idle {:.2}%",
+                m.rss_per_conn, m.idle_cpu_percent
+            );
+            let mut row = m.json(server, n, idle_for);
+            row["test"] = json!("idle");
+            rows.push(row);
+        }
+    }
+    if !tables {
+        weft_benches::update_rows("http", "idle", rows);
+        return;
     }
     weft_benches::save(
         "http",

@@ -12,6 +12,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "report/idle.rs"]
+mod idle;
+
 /// ns per element of each benchmark, by group, then by peer name.
 type Micro = BTreeMap<String, BTreeMap<String, f64>>;
 
@@ -102,6 +105,7 @@ fn main() {
     let http = read_json(&weft_benches::path("http"));
     let tls = read_json(&weft_benches::path("tls"));
     let process = read_json(&weft_benches::path("process"));
+    let idle_conns = read_json(&weft_benches::path("idle"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -140,6 +144,13 @@ fn main() {
     write_memory(&mut md, memory.as_ref(), &mut targets);
     write_echo(&mut md, echo.as_ref(), &mut targets);
     write_recorder_cost(&mut md, echo.as_ref());
+    idle::write(
+        &mut md,
+        idle_conns.as_ref(),
+        http.as_ref(),
+        tls.as_ref(),
+        &mut targets,
+    );
     write_http(&mut md, http.as_ref(), &mut targets);
     write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());

@@ -4,9 +4,11 @@
 //! `StreamOwned` on plain threads). Two tests: streaming (10 connections, each writing 1 MiB
 //! and reading it back, round after round) and handshakes per second (one connection at a
 //! time: connect, handshake, close). It reports throughput, handshakes per second, and the
-//! server's CPU time per MiB and per handshake.
+//! server's CPU time per MiB and per handshake. Last, what a connection that finished its
+//! handshake costs each server while it waits ([`weft_benches::idle`]).
 //!
-//! `cargo bench --bench tls [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
+//! `cargo bench --bench tls [-- --quick | --smoke]`; `scripts/bench` runs it with the rest;
+//! `tls -- idle` runs only the idle rows.
 
 #![allow(missing_docs)]
 
@@ -66,13 +68,12 @@ fn main() {
         Duration::from_millis(150),
     );
     let mut rows = Vec::new();
-    for (test, run) in [
-        (
-            "stream",
-            stream as fn(SocketAddr, &Arc<rustls::ClientConfig>, Duration) -> u64,
-        ),
-        ("handshake", handshakes),
-    ] {
+    let tables: &[(&str, Run)] = if args.iter().any(|a| a == "idle") {
+        &[]
+    } else {
+        &[("stream", stream), ("handshake", handshakes)]
+    };
+    for &(test, run) in tables {
         let mut runs = Vec::new();
         for round in 0..rounds {
             for k in 0..SERVERS.len() {
@@ -99,6 +100,36 @@ fn main() {
             rows.push(json!({ "test": test, "server": server, "per_sec": rate,
                               "server_cpu_ns_per_unit": cpu }));
         }
+    }
+    // What a connection that finished its handshake and one round trip costs while it waits.
+    // The echo handler's own buffer is 1 KiB here, the same on both, so what differs is the
+    // runtime, the adapter (weft's `TlsStream`, tokio-rustls) and rustls's own state.
+    weft_benches::idle::raise_fd_limit();
+    let (counts, idle_for) = weft_benches::idle::plan(mode);
+    for &n in counts.iter().filter(|&&n| n <= 10_000) {
+        for server in SERVERS {
+            let name = format!("{server}-idle");
+            let m = with_server(&name, pinned, server == "weft", |addr, pid| {
+                weft_benches::idle::hold(addr, pid, n, idle_for, |sock| {
+                    let mut tls = handshake(sock, &client);
+                    tls.write_all(b"x")?;
+                    let mut byte = [0];
+                    tls.read_exact(&mut byte)?;
+                    Ok(Box::new(tls))
+                })
+            });
+            println!(
+                "idle {n:>6} TLS conns {server:>5}: RSS +{:.0} B/conn, CPU while idle {:.2}%",
+                m.rss_per_conn, m.idle_cpu_percent
+            );
+            let mut row = m.json(server, n, idle_for);
+            row["test"] = json!("idle");
+            rows.push(row);
+        }
+    }
+    if tables.is_empty() {
+        weft_benches::update_rows("tls", "idle", rows);
+        return;
     }
     weft_benches::save(
         "tls",
@@ -170,7 +201,14 @@ fn connect(
     addr: SocketAddr,
     client: &Arc<rustls::ClientConfig>,
 ) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
-    let sock = TcpStream::connect(addr).unwrap();
+    handshake(TcpStream::connect(addr).unwrap(), client)
+}
+
+/// Runs a client handshake over `sock`.
+fn handshake(
+    sock: TcpStream,
+    client: &Arc<rustls::ClientConfig>,
+) -> rustls::StreamOwned<rustls::ClientConnection, TcpStream> {
     sock.set_nodelay(true).unwrap();
     let name = ServerName::try_from("localhost").unwrap();
     let conn = rustls::ClientConnection::new(client.clone(), name).unwrap();
@@ -181,12 +219,22 @@ fn connect(
     tls
 }
 
+/// A measured test: what it counts in the given time against the server at an address.
+type Run = fn(SocketAddr, &Arc<rustls::ClientConfig>, Duration) -> u64;
+
+/// The echo handler's buffer in the streaming and handshake tables.
+const STREAM_BUF: usize = 64 * 1024;
+/// The echo handler's buffer in the idle rows.
+const IDLE_BUF: usize = 1024;
+
 fn serve(server: &str) {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     let (_, cert, key) = cert_paths();
     let result = match server {
-        "weft" => serve_weft(addr, &cert, &key),
-        "tokio" => serve_tokio(addr, &cert, &key),
+        "weft" => serve_weft(addr, &cert, &key, STREAM_BUF),
+        "tokio" => serve_tokio(addr, &cert, &key, STREAM_BUF),
+        "weft-idle" => serve_weft(addr, &cert, &key, IDLE_BUF),
+        "tokio-idle" => serve_tokio(addr, &cert, &key, IDLE_BUF),
         other => panic!("unknown server {other}"),
     };
     if let Err(err) = result {
@@ -195,7 +243,7 @@ fn serve(server: &str) {
     }
 }
 
-fn serve_weft(addr: SocketAddr, cert: &PathBuf, key: &PathBuf) -> std::io::Result<()> {
+fn serve_weft(addr: SocketAddr, cert: &PathBuf, key: &PathBuf, buf: usize) -> std::io::Result<()> {
     use weft::io::{AsyncReadExt, AsyncWriteExt};
     let acceptor = weft::net::tls::TlsAcceptor::from_pem_files(cert, key)?;
     weft::run(async move {
@@ -209,7 +257,7 @@ fn serve_weft(addr: SocketAddr, cert: &PathBuf, key: &PathBuf) -> std::io::Resul
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let mut buf = vec![0; 64 * 1024];
+                let mut buf = vec![0; buf];
                 while let Ok(n @ 1..) = tls.read(&mut buf).await {
                     if tls.write_all(&buf[..n]).await.is_err() {
                         return;
@@ -221,7 +269,7 @@ fn serve_weft(addr: SocketAddr, cert: &PathBuf, key: &PathBuf) -> std::io::Resul
     })
 }
 
-fn serve_tokio(addr: SocketAddr, cert: &PathBuf, key: &PathBuf) -> std::io::Result<()> {
+fn serve_tokio(addr: SocketAddr, cert: &PathBuf, key: &PathBuf, buf: usize) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let chain: Vec<_> = CertificateDer::pem_file_iter(cert)
         .map_err(std::io::Error::other)?
@@ -249,7 +297,7 @@ fn serve_tokio(addr: SocketAddr, cert: &PathBuf, key: &PathBuf) -> std::io::Resu
                 let Ok(mut tls) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let mut buf = vec![0; 64 * 1024];
+                let mut buf = vec![0; buf];
                 while let Ok(n @ 1..) = tls.read(&mut buf).await {
                     if tls.write_all(&buf[..n]).await.is_err() {
                         return;

@@ -1,9 +1,12 @@
-//! An echo server: `cargo run --release --example echo_server -- --addr 127.0.0.1:7000 [--threads N] [--max-connections N] [--quiet]`
+//! An echo server: `cargo run --release --example echo_server -- --addr 127.0.0.1:7000 [--threads N] [--max-connections N] [--quiet] [--report-every SECONDS]`
 //!
 //! Serves clients concurrently on a `StreamServer` (at most `--max-connections` at once per
 //! core: more wait in the backlog), logs connects and disconnects (`--quiet` to stop that), and
 //! on Ctrl-C stops gracefully: the listener closes, open connections get a second to finish,
 //! the rest are closed.
+//!
+//! `--report-every SECONDS` prints the open connections and the process's memory, to see
+//! what idle connections cost (`echo_client --hold`).
 //!
 //! `--threads N` runs one weft runtime per core on N threads (`weft::cores`), each with its
 //! own `SO_REUSEPORT` listener on the same address, so the kernel spreads the connections; the
@@ -32,6 +35,10 @@ struct Args {
     /// Do not log connects and disconnects.
     #[arg(long)]
     quiet: bool,
+    /// Every this many seconds, print how many connections are open and this process's
+    /// memory.
+    #[arg(long, value_parser = demo_cli::seconds)]
+    report_every: Option<std::time::Duration>,
 }
 
 fn main() {
@@ -40,6 +47,7 @@ fn main() {
         max_connections,
         threads,
         quiet,
+        report_every,
     } = Args::parse();
     let result = weft::cores::run(threads, move |core| async move {
         let server = StreamServer::bind_per_core(&core, addr)?.max_connections(max_connections);
@@ -59,6 +67,14 @@ fn main() {
         }
         let stop = server.stop_handle();
         let serving = weft::spawn(server::serve(server, (!quiet).then(|| name.clone())));
+        if let Some(every) = report_every {
+            weft::spawn(server::report_every(
+                stop.clone(),
+                every,
+                name.clone(),
+                threads == 1,
+            ));
+        }
         core.stopping().await;
         if core.index() == 0 {
             println!("\nCtrl-C: closing the listener; open connections get 1 s to finish");

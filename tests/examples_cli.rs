@@ -70,6 +70,13 @@ fn invalid_values_are_refused_before_anything_starts() {
         ("echo_server", &["--threads", "0"], "at least 1"),
         ("echo_server", &["--addr", "nowhere"], "--addr"),
         ("echo_client", &["--connections", "many"], "--connections"),
+        ("echo_client", &["--ping-every", "5"], "--hold"),
+        (
+            "echo_client",
+            &["--hold", "0"],
+            "positive number of seconds",
+        ),
+        ("echo_server", &["--report-every", "soon"], "--report-every"),
         ("echo_demo", &["--size", "0"], "at least 1"),
         (
             "parallel_commands",

@@ -4,11 +4,16 @@
 //! two. It reports round trips per second, **server CPU time per round trip** (which does not
 //! depend on the load generator), medians over interleaved rounds, and the ratios.
 //!
-//! `cargo bench --bench echo [-- --quick | --smoke]`; `scripts/bench` runs it with the rest.
-//! `echo serve weft|tokio|mio` runs one server (the harness starts itself that way), and
+//! Last, the idle-connection benchmark ([`idle`]): what each server holds per connection
+//! that waits.
+//!
+//! `cargo bench --bench echo [-- --quick | --smoke]`; `scripts/bench` runs it with the rest;
+//! `cargo bench --bench echo -- idle` runs only the idle benchmark.
+//! `echo serve weft|tokio|mio|go` runs one server (the harness starts itself that way), and
 //! `echo load ADDR CONNECTIONS SIZE SECONDS` runs only the load, for profiling a server
 //! started by hand.
 
+mod idle;
 mod raw_mio;
 mod tokio_server;
 
@@ -61,6 +66,18 @@ fn main() {
     }
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
+    if !args.iter().any(|a| a == "idle") {
+        ping_pong_tables(mode, pinned);
+    }
+    let rows = idle::run(mode, pinned);
+    weft_benches::save(
+        "idle",
+        &json!({ "mode": format!("{mode:?}"), "rows": rows }),
+    );
+}
+
+/// The round-trip and streaming tables.
+fn ping_pong_tables(mode: Mode, pinned: bool) {
     let ping_sizes = [64usize, 1024];
     let plan = load::Plan::for_mode(mode);
     let mut rows = Vec::new();
@@ -201,6 +218,7 @@ fn serve(server: &str) {
         "tokio" => tokio_server::serve(tokio_server::current_thread(), addr, ready),
         "tokio-2-workers" => tokio_server::serve(tokio_server::multi_thread(2), addr, ready),
         "mio" => raw_mio::serve(addr, ready),
+        "go" => Err(idle::exec_go()),
         other => panic!("unknown server {other}"),
     };
     if let Err(err) = result {

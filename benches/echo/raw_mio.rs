@@ -1,10 +1,12 @@
 //! The "no runtime" limit: an echo server written directly on mio, the way a careful engineer
 //! writes one by hand. One thread, one event loop, a slab of connections, no tasks, no wakers.
 //!
-//! It reads until `WouldBlock` *or a short read* (a read that fills less than the buffer means
-//! the socket is drained, so the extra `read` that would only return `WouldBlock` is skipped),
-//! echoes what it read at once, and keeps unsent bytes until the socket is writable again
-//! (reading nothing more from that client meanwhile).
+//! Written the way weft's echo server is: a waiting connection holds no buffer. Every read
+//! goes into the loop's one scratch buffer and is written back at once; only bytes the kernel
+//! would not take are copied into the connection's own `unsent`, which is freed once they are
+//! sent (and nothing more is read from that client meanwhile). It reads until `WouldBlock`
+//! *or a short read* (a read that fills less than the buffer means the socket is drained, so
+//! the extra `read` that would only return `WouldBlock` is skipped).
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -18,10 +20,9 @@ const BUF: usize = 16 * 1024;
 
 struct Conn {
     stream: TcpStream,
-    buf: Box<[u8; BUF]>,
-    /// `buf[start..end]` still has to be written back.
-    start: usize,
-    end: usize,
+    /// Bytes read but not yet written back; empty (no allocation) while the client is
+    /// keeping up.
+    unsent: Vec<u8>,
     readable: bool,
 }
 
@@ -34,6 +35,7 @@ pub fn serve(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()>
     ready(listener.local_addr()?);
     let mut conns: Slab<Conn> = Slab::new();
     let mut events = Events::with_capacity(1024);
+    let mut scratch = vec![0; BUF];
     loop {
         poll.poll(&mut events, None)?;
         for event in events.iter() {
@@ -48,7 +50,7 @@ pub fn serve(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()>
             if event.is_readable() || event.is_read_closed() || event.is_error() {
                 conn.readable = true;
             }
-            if !drive(conn) {
+            if !drive(conn, &mut scratch) {
                 let mut conn = conns.remove(key);
                 let _ = poll.registry().deregister(&mut conn.stream);
             }
@@ -69,9 +71,7 @@ fn accept_all(listener: &TcpListener, poll: &Poll, conns: &mut Slab<Conn>) -> io
                 )?;
                 entry.insert(Conn {
                     stream,
-                    buf: Box::new([0; BUF]),
-                    start: 0,
-                    end: 0,
+                    unsent: Vec::new(),
                     readable: false,
                 });
             }
@@ -83,30 +83,39 @@ fn accept_all(listener: &TcpListener, poll: &Poll, conns: &mut Slab<Conn>) -> io
 
 /// Flushes pending bytes, then echoes while the socket has data. False when the connection
 /// is finished.
-fn drive(conn: &mut Conn) -> bool {
-    loop {
-        while conn.start < conn.end {
-            match conn.stream.write(&conn.buf[conn.start..conn.end]) {
-                Ok(n) => conn.start += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
-                Err(_) => return false,
-            }
-        }
-        if !conn.readable {
-            return true;
-        }
-        match conn.stream.read(&mut conn.buf[..]) {
-            Ok(0) => return false,
-            Ok(n) => {
-                (conn.start, conn.end) = (0, n);
-                if n < BUF {
-                    conn.readable = false; // short read: drained
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                conn.readable = false;
-            }
+fn drive(conn: &mut Conn, scratch: &mut [u8]) -> bool {
+    while !conn.unsent.is_empty() {
+        match conn.stream.write(&conn.unsent) {
+            Ok(n) => drop(conn.unsent.drain(..n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
             Err(_) => return false,
         }
     }
+    conn.unsent = Vec::new();
+    while conn.readable {
+        let n = match conn.stream.read(scratch) {
+            Ok(0) => return false,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                conn.readable = false;
+                return true;
+            }
+            Err(_) => return false,
+        };
+        if n < scratch.len() {
+            conn.readable = false; // short read: drained
+        }
+        let mut sent = 0;
+        while sent < n {
+            match conn.stream.write(&scratch[sent..n]) {
+                Ok(written) => sent += written,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    conn.unsent.extend_from_slice(&scratch[sent..n]);
+                    return true;
+                }
+                Err(_) => return false,
+            }
+        }
+    }
+    true
 }

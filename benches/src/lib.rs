@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod idle;
 pub mod load;
 pub mod server_process;
 
@@ -58,4 +59,20 @@ pub fn path(name: &str) -> PathBuf {
 pub fn save(name: &str, value: &serde_json::Value) {
     let text = serde_json::to_string_pretty(value).expect("serialize results");
     std::fs::write(path(name), text).expect("write results");
+}
+
+/// Replaces the rows tagged `"test": test` in the named result file with `rows`, keeping
+/// everything else (a harness run for one test only, like `http -- idle`).
+pub fn update_rows(name: &str, test: &str, rows: Vec<serde_json::Value>) {
+    let mut value: serde_json::Value = std::fs::read_to_string(path(name))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| serde_json::json!({ "rows": [] }));
+    let mut kept: Vec<serde_json::Value> = value["rows"]
+        .as_array()
+        .map(|rows| rows.iter().filter(|r| r["test"] != test).cloned().collect())
+        .unwrap_or_default();
+    kept.extend(rows);
+    value["rows"] = serde_json::Value::Array(kept);
+    save(name, &value);
 }

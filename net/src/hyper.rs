@@ -52,29 +52,33 @@ use ::hyper::rt::{Read, ReadBufCursor, Sleep as HyperSleepTrait, Write};
 use futures_io::{AsyncRead, AsyncWrite};
 use weft_runtime::time::SendSleep;
 
-/// The most a single read copies through [`HyperIo`]'s own buffer.
+/// The most a single read copies through [`HyperIo`]'s scratch buffer.
 const MAX_READ: usize = 64 * 1024;
+
+thread_local! {
+    /// [`HyperIo`]'s scratch buffer: every connection on the thread reads into it, and it
+    /// holds bytes only for the length of one `poll_read`.
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
 
 /// A weft stream (anything `futures-io`: `TcpStream`, `UnixStream`, a TLS stream) as hyper's
 /// `rt::Read` and `rt::Write`.
 ///
 /// hyper hands its reads an uninitialised buffer, which safe code may only fill by copying
 /// into it. Rather than zero-filling hyper's buffer before every read, as adapters over
-/// `futures-io` usually do, `HyperIo` reads into a buffer of its own, zeroed once when it
-/// grows, and copies what arrived: one copy, no zeroing per read, and no `unsafe` outside
-/// weft's task cell.
+/// `futures-io` usually do, `HyperIo` reads into a scratch buffer, zeroed once, and copies
+/// what arrived: one copy, no zeroing per read, and no `unsafe` outside weft's task cell.
+/// The scratch buffer is the thread's, not the connection's (a read fills it and empties it
+/// in one call), so a keep-alive connection waiting for its next request holds no buffer of
+/// `HyperIo`'s: only hyper's own (BENCHMARKS.md, "Idle connections").
 pub struct HyperIo<T> {
     inner: T,
-    buffer: Vec<u8>,
 }
 
 impl<T> HyperIo<T> {
     /// Wraps `inner`.
     pub fn new(inner: T) -> HyperIo<T> {
-        HyperIo {
-            inner,
-            buffer: Vec::new(),
-        }
+        HyperIo { inner }
     }
 
     /// The stream inside.
@@ -99,18 +103,22 @@ impl<T: AsyncRead + Unpin> Read for HyperIo<T> {
         cx: &mut Context<'_>,
         mut buf: ReadBufCursor<'_>,
     ) -> Poll<io::Result<()>> {
-        let this = self.get_mut();
         let want = buf.remaining().min(MAX_READ);
         if want == 0 {
             return Poll::Ready(Ok(()));
         }
-        if this.buffer.len() < want {
-            this.buffer.resize(want, 0);
+        // Taken out of the thread's slot for the call, so a read that somehow reads through
+        // another `HyperIo` finds the slot empty and makes its own instead of failing.
+        let mut scratch = SCRATCH.take();
+        if scratch.len() < want {
+            scratch.resize(want, 0);
         }
-        let n =
-            std::task::ready!(Pin::new(&mut this.inner).poll_read(cx, &mut this.buffer[..want]))?;
-        buf.put_slice(&this.buffer[..n]);
-        Poll::Ready(Ok(()))
+        let read = Pin::new(&mut self.get_mut().inner).poll_read(cx, &mut scratch[..want]);
+        if let Poll::Ready(Ok(n)) = read {
+            buf.put_slice(&scratch[..n]);
+        }
+        SCRATCH.set(scratch);
+        read.map_ok(drop)
     }
 }
 

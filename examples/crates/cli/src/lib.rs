@@ -46,6 +46,20 @@ pub fn thread_count() -> Option<usize> {
     line["Threads:".len()..].trim().parse().ok()
 }
 
+/// This process's resident set in bytes: the `VmRSS:` line of /proc/self/status (Linux), or
+/// `None` where that cannot be read.
+pub fn rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line["VmRSS:".len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,4 +2,5 @@
 //! `echo_demo` examples and the echo benchmark; not published.
 
 pub mod client;
+pub mod hold;
 pub mod server;

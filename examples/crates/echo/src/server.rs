@@ -4,8 +4,10 @@ use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
 
+use std::time::Duration;
 use weft::io::AsyncWriteExt;
-use weft::net::{StreamServer, TcpStream};
+
+use weft::net::{StopHandle, StreamServer, TcpStream};
 
 /// Echoes on every connection `server` accepts until it is stopped, and returns how many it
 /// served. With `log`, prints each connect and disconnect, each line starting with `log`'s
@@ -40,6 +42,35 @@ pub async fn serve(server: StreamServer, log: Option<String>) -> io::Result<u64>
         })
         .await?;
     Ok(served.get())
+}
+
+/// Prints, every `every`, how many connections `server` has open and this process's
+/// resident memory, each line starting with `prefix`. With `per_connection`, also the growth
+/// per open connection (right when this server is the process's only one).
+pub async fn report_every(
+    server: StopHandle,
+    every: Duration,
+    prefix: String,
+    per_connection: bool,
+) {
+    let start = demo_cli::rss_bytes().unwrap_or(0);
+    loop {
+        weft::time::sleep(every).await;
+        let open = server.active_connections();
+        let rss = demo_cli::rss_bytes().unwrap_or(0);
+        let grown = rss.saturating_sub(start);
+        println!(
+            "{prefix}{open} connections open; process memory {:.1} MiB, {:.1} MiB more than at start{}",
+            rss as f64 / (1024.0 * 1024.0),
+            grown as f64 / (1024.0 * 1024.0),
+            match open {
+                n if per_connection && n > 0 => {
+                    format!(" ({} bytes per connection)", grown / n as u64)
+                }
+                _ => String::new(),
+            }
+        );
+    }
 }
 
 /// Where one read left a connection.
