@@ -490,13 +490,12 @@ fn write_memory(md: &mut String, memory: Option<&Value>, targets: &mut Vec<Targe
     let _ = writeln!(
         md,
         "\nWhere weft's bytes go (from the layout, not this run; details in docs/profiles.md): \
-         the task cell is a 56 B header (state word, vtable, task id, runtime id and owned-list \
-         key, the join handle's waker, the name pointer) and a 16 B output slot for a `()` \
-         output; glibc rounds that 72 B request to an 80 B chunk; the owned-task slab adds 16 B \
-         (the task reference and its spawn location). 64 B does not fit beside the task id, the \
-         spawn location and the join waker, which the task dump and the deadlock report are \
-         built from; 80 B is the next step, and needs the name and a panic payload moved \
-         beside the cell.\n"
+         the task cell is a 40 B header (state word, vtable, task id, runtime id and owned-list \
+         key, and the join handle's waker in one word) and, for a zero-sized future with a `()` \
+         output, nothing more (the stage is a union tagged by the state word); glibc gives that \
+         40 B request a 48 B chunk; the owned-task slab adds 16 B (the task reference and its \
+         spawn location). A name and a panic's payload are kept beside the cell, by the few \
+         tasks that have them.\n"
     );
     let weft = rows
         .iter()

@@ -4,7 +4,7 @@
 //!
 //! Most users depend on the `weft` facade crate instead of this one.
 
-// Unsafe code is confined to the task cell (task/raw.rs, which alone allows it).
+// Unsafe code is confined to the task cell (task/raw/, which alone allows it).
 #![deny(unsafe_code)]
 
 pub mod channel;

@@ -25,7 +25,7 @@ impl Core {
             let state = owned.state(current);
             tasks.push(self.dumped(
                 task.id(),
-                task.name().map(str::to_owned),
+                task.name().map(|name| name.to_string()),
                 Some(owned.spawned_at()),
                 state,
             ));

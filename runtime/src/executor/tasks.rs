@@ -33,7 +33,7 @@ impl OwnedTask {
     pub(crate) fn report(&self, awaited: bool) -> TaskReport {
         TaskReport {
             id: self.task.id(),
-            name: self.task.name().map(str::to_owned),
+            name: self.task.name().map(|name| name.to_string()),
             spawned_at: self.spawned_at,
             awaited,
         }

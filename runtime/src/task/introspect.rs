@@ -77,7 +77,7 @@ pub fn all_tasks() -> Vec<TaskInfo> {
             let state = owned.state(current);
             tasks.push(TaskInfo {
                 id: task.id(),
-                name: task.name().map(str::to_owned),
+                name: task.name().map(|name| name.to_string()),
                 spawned_at: Some(owned.spawned_at()),
                 state,
             });

@@ -4,6 +4,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
@@ -25,11 +26,14 @@ use super::{TaskFailure, TaskId};
 /// ```
 pub struct JoinHandle<T> {
     raw: JoinRef<T>,
+    /// The task's name, if it has one: the task keeps it beside its cell, and the handle a
+    /// copy of its own, to lend out.
+    name: Option<Rc<str>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(raw: JoinRef<T>) -> JoinHandle<T> {
-        JoinHandle { raw }
+    pub(crate) fn new(raw: JoinRef<T>, name: Option<Rc<str>>) -> JoinHandle<T> {
+        JoinHandle { raw, name }
     }
 
     /// Asks the task to stop. Its future is dropped on the runtime's thread at the task's next
@@ -60,7 +64,7 @@ impl<T> JoinHandle<T> {
 
     /// The name given with [`Builder::name`](crate::task::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
-        self.raw.task().name()
+        self.name.as_deref()
     }
 }
 

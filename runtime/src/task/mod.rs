@@ -13,7 +13,7 @@
 //! 4. `Ready` (or a panic, or an abort): the future is dropped, the output is stored, and the
 //!    task that awaits the `JoinHandle` is woken.
 //!
-//! The rules that make the unsafe cell sound are written at the top of `task/raw.rs`; the flags
+//! The rules that make the unsafe cell sound are written at the top of `task/raw/mod.rs`; the flags
 //! of the state word in `task/state.rs`.
 
 mod all_blocked;

@@ -10,6 +10,15 @@
 //! | `COMPLETE`    | the executor, once the future is gone (returned, panicked, cancelled) | never |
 //! | `CANCELLED`   | `JoinHandle::abort`            | never                              |
 //! | `JOIN_HANDLE` | spawn                          | dropping the `JoinHandle`          |
+//! | `OUTPUT`      | the executor, at completion, when the future returned | never             |
+//! | `PANICKED`    | the executor, at completion, when the future panicked | never              |
+//! | `TAKEN`       | the `JoinHandle`, taking or dropping the result | never                    |
+//! | `NAMED`       | spawn, for a task with a name  | never                              |
+//!
+//! `OUTPUT`, `PANICKED` and `TAKEN` say what the cell's stage holds once `COMPLETE` is set
+//! (the stage is a union, and these are its tag): the output while `OUTPUT` is set and
+//! `TAKEN` is not; otherwise nothing, with a panic's payload kept beside the cell until it is
+//! taken, or nothing at all for a cancelled task.
 //!
 //! Only `SCHEDULED` and the reference count are touched from other threads (by wakers); every
 //! other flag changes on the runtime's thread. All changes are atomic read-modify-writes on one
@@ -22,7 +31,11 @@ const RUNNING: usize = 1 << 1;
 const COMPLETE: usize = 1 << 2;
 const CANCELLED: usize = 1 << 3;
 const JOIN_HANDLE: usize = 1 << 4;
-const REF_SHIFT: usize = 5;
+const OUTPUT: usize = 1 << 5;
+const PANICKED: usize = 1 << 6;
+const TAKEN: usize = 1 << 7;
+const NAMED: usize = 1 << 8;
+const REF_SHIFT: usize = 9;
 const REF_ONE: usize = 1 << REF_SHIFT;
 /// Past this many references something leaks wakers in a loop; abort as `Arc` does.
 const REF_LIMIT: usize = isize::MAX as usize;
@@ -44,6 +57,21 @@ impl Snapshot {
     pub(crate) fn has_join_handle(self) -> bool {
         self.0 & JOIN_HANDLE != 0
     }
+    /// Complete, and the stage holds the output (not taken yet).
+    pub(crate) fn has_output(self) -> bool {
+        self.0 & (OUTPUT | TAKEN) == OUTPUT
+    }
+    /// Complete because the future panicked.
+    pub(crate) fn panicked(self) -> bool {
+        self.0 & PANICKED != 0
+    }
+    /// The `JoinHandle` took (or dropped) the result.
+    pub(crate) fn is_taken(self) -> bool {
+        self.0 & TAKEN != 0
+    }
+    pub(crate) fn is_named(self) -> bool {
+        self.0 & NAMED != 0
+    }
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
     }
@@ -57,6 +85,17 @@ pub(crate) enum WakeAction {
     /// Nothing to do: it is queued already, running (the executor re-queues it after the
     /// poll), or finished.
     Nothing,
+}
+
+/// How a task's future ended, as the state word records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Completion {
+    /// It returned: the output is in the stage.
+    Output,
+    /// It panicked: the payload is beside the cell (if a `JoinHandle` may want it).
+    Panicked,
+    /// It was cancelled.
+    Cancelled,
 }
 
 /// What the executor does with a task it popped from the run queue.
@@ -81,8 +120,11 @@ pub(crate) enum EndAction {
 
 impl State {
     /// A new task: queued once, with a `JoinHandle`, and `refs` references.
-    pub(crate) fn new_spawned(refs: usize) -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_HANDLE | (refs * REF_ONE)))
+    pub(crate) fn new_spawned(refs: usize, named: bool) -> State {
+        let named = if named { NAMED } else { 0 };
+        State(AtomicUsize::new(
+            SCHEDULED | JOIN_HANDLE | named | (refs * REF_ONE),
+        ))
     }
 
     pub(crate) fn load(&self) -> Snapshot {
@@ -178,10 +220,22 @@ impl State {
         })
     }
 
-    /// The future is gone. Later wakes are no-ops.
-    pub(crate) fn complete(&self) -> Snapshot {
-        let prev = self.update(|s| (Some((s & !(RUNNING | SCHEDULED)) | COMPLETE), s));
-        Snapshot((prev & !(RUNNING | SCHEDULED)) | COMPLETE)
+    /// The future is gone, for the reason `how`. Later wakes are no-ops.
+    pub(crate) fn complete(&self, how: Completion) -> Snapshot {
+        let flags = COMPLETE
+            | match how {
+                Completion::Output => OUTPUT,
+                Completion::Panicked => PANICKED,
+                Completion::Cancelled => 0,
+            };
+        let prev = self.update(|s| (Some((s & !(RUNNING | SCHEDULED)) | flags), s));
+        Snapshot((prev & !(RUNNING | SCHEDULED)) | flags)
+    }
+
+    /// The result leaves the stage (taken by the `JoinHandle`, or dropped): `TAKEN` is set.
+    /// Returns the state from just before, which says what was there.
+    pub(crate) fn take_result(&self) -> Snapshot {
+        Snapshot(self.0.fetch_or(TAKEN, AcqRel))
     }
 
     /// The `JoinHandle` is dropped; returns the state from just before.
@@ -214,7 +268,7 @@ mod tests {
 
     #[test]
     fn wake_twice_before_poll_pushes_once() {
-        let state = State::new_spawned(1);
+        let state = State::new_spawned(1, false);
         assert_eq!(state.start_run(), StartAction::Poll);
         assert_eq!(state.end_run(), EndAction::Idle);
         assert_eq!(state.wake_by_ref(), WakeAction::Push);
@@ -224,7 +278,7 @@ mod tests {
 
     #[test]
     fn wake_during_poll_requeues_after_it() {
-        let state = State::new_spawned(1);
+        let state = State::new_spawned(1, false);
         state.start_run();
         assert_eq!(state.wake_by_ref(), WakeAction::Nothing);
         assert_eq!(state.end_run(), EndAction::Requeue);
@@ -233,9 +287,9 @@ mod tests {
 
     #[test]
     fn wake_after_complete_is_a_no_op() {
-        let state = State::new_spawned(1);
+        let state = State::new_spawned(1, false);
         state.start_run();
-        state.complete();
+        state.complete(Completion::Output);
         assert_eq!(state.wake_by_ref(), WakeAction::Nothing);
         assert_eq!(state.wake_by_val(), WakeAction::Nothing);
         assert!(!state.load().is_scheduled());
@@ -243,7 +297,7 @@ mod tests {
 
     #[test]
     fn abort_of_idle_task_queues_it_for_cancellation() {
-        let state = State::new_spawned(1);
+        let state = State::new_spawned(1, false);
         state.start_run();
         state.end_run();
         assert_eq!(state.abort(), WakeAction::Push);
@@ -253,15 +307,28 @@ mod tests {
 
     #[test]
     fn abort_during_poll_cancels_after_it() {
-        let state = State::new_spawned(1);
+        let state = State::new_spawned(1, false);
         state.start_run();
         assert_eq!(state.abort(), WakeAction::Nothing);
         assert_eq!(state.end_run(), EndAction::Cancel);
     }
 
     #[test]
+    fn the_result_is_taken_once_and_says_what_it_was() {
+        let state = State::new_spawned(1, true);
+        state.start_run();
+        let done = state.complete(Completion::Output);
+        assert!(done.is_complete() && done.has_output() && !done.panicked() && done.is_named());
+        let before = state.take_result();
+        assert!(before.has_output() && !before.is_taken());
+        let again = state.take_result();
+        assert!(again.is_taken() && !again.has_output());
+        assert_eq!(state.load().ref_count(), 1, "flags leave the count alone");
+    }
+
+    #[test]
     fn last_reference_is_reported_once() {
-        let state = State::new_spawned(2);
+        let state = State::new_spawned(2, false);
         assert!(!state.ref_dec());
         assert!(state.ref_dec());
     }

@@ -1,4 +1,4 @@
-//! Unit tests of the task cell: every path through `raw.rs` that allocates, frees, moves an
+//! Unit tests of the task cell: every path through the cell (`raw/`) that allocates, frees, moves an
 //! output or counts a reference. CI runs them under valgrind memcheck.
 
 use std::cell::Cell;
@@ -207,5 +207,116 @@ fn the_joiner_waker_is_replaced_when_another_task_awaits() {
         assert!(polled_once);
         let relay = spawn(async move { target.await.unwrap() });
         assert_eq!(relay.await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn names_and_panics_kept_beside_the_cell_go_with_the_result() {
+    use crate::task::raw::kept_beside;
+    run(async {
+        // A named task: the handle lends its name, all_tasks sees it while it lives.
+        let named = Builder::new().name("worker").spawn(async { 7 });
+        assert_eq!(named.name(), Some("worker"));
+        assert!(
+            crate::task::all_tasks()
+                .iter()
+                .any(|t| t.name.as_deref() == Some("worker"))
+        );
+        assert_eq!(kept_beside(), (1, 0));
+        assert_eq!((&mut Box::pin(named)).await.unwrap(), 7);
+        // A detached named task that completes: its name goes at completion.
+        drop(Builder::new().name("detached").spawn(async {}));
+        yield_now().await;
+        // A panic kept for its handle, then taken with the right payload.
+        let crash = Builder::new()
+            .name("crasher")
+            .spawn(async { std::panic::panic_any(41_u32) });
+        yield_now().await;
+        assert_eq!(kept_beside(), (1, 1));
+        let payload = crash.await.unwrap_err().try_into_panic().unwrap();
+        assert_eq!(payload.downcast_ref::<u32>(), Some(&41));
+        // A panic whose handle is dropped after completion, unread.
+        let unread = spawn(async { panic!("expected in this test") });
+        yield_now().await;
+        assert_eq!(kept_beside(), (0, 1));
+        drop(unread);
+        assert_eq!(kept_beside(), (0, 0));
+    });
+    assert_eq!(kept_beside(), (0, 0));
+}
+
+#[test]
+fn a_joiner_with_a_foreign_waker_is_woken_and_freed() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Wake};
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    run(async {
+        // An `Arc` waker (a table tag), then the no-op waker (null data: boxed), then a task
+        // waker: each replaces the last, and completion wakes the one left.
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let mut handle = Box::pin(spawn(async {
+            yield_now().await;
+            3
+        }));
+        let arc_waker = Waker::from(count.clone());
+        assert!(
+            handle
+                .as_mut()
+                .poll(&mut Context::from_waker(&arc_waker))
+                .is_pending()
+        );
+        assert_eq!(Arc::strong_count(&count), 3, "the slot holds a clone");
+        assert!(
+            handle
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        assert_eq!(
+            Arc::strong_count(&count),
+            2,
+            "the replaced waker was dropped"
+        );
+        assert_eq!(handle.await.unwrap(), 3);
+        assert_eq!(
+            count.0.load(Ordering::SeqCst),
+            0,
+            "only the last waker is woken"
+        );
+        // A handle dropped while a boxed waker waits in its slot.
+        let parked = spawn(pending::<()>());
+        let mut parked = Box::pin(parked);
+        assert!(
+            parked
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        drop(parked);
+    });
+}
+
+#[test]
+fn an_output_that_panics_when_dropped_is_contained() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("expected in this test");
+        }
+    }
+    run(async {
+        drop(spawn(async { Bomb }));
+        yield_now().await;
+        let kept = spawn(async { Bomb });
+        yield_now().await;
+        drop(kept);
     });
 }

@@ -139,7 +139,7 @@ impl Executor {
         let parts = raw::allocate(future, meta);
         self.tasks.insert(parts.owned, location);
         self.run_queue.push(parts.queued);
-        JoinHandle::new(parts.join)
+        JoinHandle::new(parts.join, parts.name)
     }
 
     /// A spawn seen by the observer, a seed, and debug mode's large-future lint.

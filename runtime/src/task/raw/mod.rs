@@ -1,19 +1,27 @@
 //! The task cell: one heap allocation per task holding its [`Header`] and its stage (the
 //! future, later its output). Every raw pointer and every `unsafe` block of the task system is
-//! in this file; everything outside it holds safe handles ([`TaskRef`], [`JoinRef`]) and
-//! `std::task::Waker`s.
+//! in this module (this file and `joiner.rs`, the join waker's one-word slot); everything
+//! outside it holds safe handles ([`TaskRef`], [`JoinRef`]) and `std::task::Waker`s.
+//!
+//! A parked task with a zero-sized future and a `()` output costs 64 bytes: a 40-byte cell
+//! (a 48-byte glibc chunk) and its 16-byte entry in the runtime's owned-task table. What few
+//! tasks have lives beside the cell (`beside.rs`: a name, a panic's payload), the join waker
+//! is one word (`joiner.rs`), and the stage is a union whose tag is in the state word.
 //!
 //! # Rules (who may touch what)
 //! 1. **The stage** (future or output) is read and written only on the runtime's thread: by the
 //!    executor while the task is `RUNNING` or being cancelled, and by the task's `JoinHandle`
 //!    (which is `!Send`, so it lives on that thread) only once `COMPLETE` is set, when the
-//!    executor never touches the stage again.
+//!    executor never touches the stage again. The stage is a union: the future while
+//!    `COMPLETE` is clear, the output while `OUTPUT` is set, nothing otherwise. Only the
+//!    executor's completion sets those flags, after writing the output.
 //! 2. **The join waker** slot is touched only on the runtime's thread and never while a `&mut`
 //!    to it is alive: by `JoinHandle::poll`/`drop`, by the executor at completion, and read by
-//!    the deadlock proof and the task dump. A `&mut` to it lives only for one `take` or
-//!    `replace`, during which no other code runs (wakers are cloned before, dropped after).
+//!    the deadlock proof and the task dump. It is one plain word, read and written whole;
+//!    wakers are encoded before a write and dropped after it. Being on one thread is also
+//!    what lets a word be decoded against the per-thread vtable table it was encoded with.
 //! 3. **The state word** is the only field written by other threads (wakers set `SCHEDULED`
-//!    and change the reference count). `id`, `runtime_id` and `name` never change after
+//!    and change the reference count). `id`, `runtime_id` and `owner_key` never change after
 //!    allocation.
 //! 4. **References.** Every `TaskRef`, `JoinRef` and `Waker` owns one reference. The cell is
 //!    freed when the last one goes, which may happen on any thread. That is sound because of
@@ -21,7 +29,8 @@
 //! 5. **The future and the output are dropped on the runtime's thread.** While the future is
 //!    alive the runtime's owned-task list holds a reference, and it lets go only after the
 //!    executor dropped the future. An output is dropped by the executor at completion (no
-//!    `JoinHandle`) or by the `JoinHandle`, before each releases its reference.
+//!    `JoinHandle`) or by the `JoinHandle`, before each releases its reference; so is a
+//!    panic's payload, and the task's name. Freeing the cell drops nothing but memory.
 //! 6. **A cell's vtable knows its type.** The vtable is installed only by `allocate::<F>`, for
 //!    the cell's own `F`, so a vtable function may cast the header pointer to `TaskCell<F>`
 //!    (`repr(C)` puts the header first, at the same address), and a `JoinRef<T>` reads an
@@ -36,6 +45,12 @@
 //! the only module of weft allowed to contain `unsafe` (the crate denies `unsafe_code` and
 //! allows it here alone).
 
+mod beside;
+mod joiner;
+
+#[cfg(test)]
+pub(crate) use beside::kept as kept_beside;
+
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::future::Future;
@@ -44,9 +59,10 @@ use std::mem::ManuallyDrop;
 use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use super::state::{EndAction, Snapshot, StartAction, State, WakeAction};
+use super::state::{Completion, EndAction, Snapshot, StartAction, State, WakeAction};
 use super::{TaskFailure, TaskId};
 
 /// The type-independent part of a task, at the start of every cell.
@@ -58,17 +74,15 @@ pub(crate) struct Header {
     runtime_id: u32,
     /// The task's key in its runtime's owned-task list.
     owner_key: u32,
-    join_waker: UnsafeCell<Option<Waker>>,
-    /// Boxed twice on purpose: a thin pointer keeps the header at 56 bytes, and named tasks
-    /// are rare enough that the extra allocation does not matter.
-    #[allow(clippy::box_collection)]
-    name: Option<Box<String>>,
+    /// The waker of whoever awaits the `JoinHandle`, as one word (`joiner.rs`); 0 for none.
+    joiner: UnsafeCell<usize>,
 }
 
-// ARCHITECTURE.md and BENCHMARKS.md's memory figures count on this size: a change to the
-// header should be a deliberate one.
+// ARCHITECTURE.md and BENCHMARKS.md's memory figures count on this size: with a zero-sized
+// future and a `()` output the cell is the header alone, 40 bytes, a 48-byte glibc chunk. A
+// change to the header should be a deliberate one.
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Header>() == 56);
+const _: () = assert!(std::mem::size_of::<Header>() == 40);
 
 /// Functions that know the future's type, called through the header.
 struct TaskVtable {
@@ -92,14 +106,12 @@ struct TaskCell<F: Future> {
     stage: UnsafeCell<Stage<F>>,
 }
 
-/// The future while it runs, then its result until the `JoinHandle` takes it. `Finished(None)`
-/// once the future is dropped and no result is there: not stored yet, taken, or dropped.
-///
-/// The result sits in an `Option` of its own so that taking it moves the result alone: moving
-/// the whole stage out would copy as many bytes as the future has, kilobytes for a big one.
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Option<Result<F::Output, TaskFailure>>),
+/// The future while it runs, then its output until the `JoinHandle` takes it (rule 1 says
+/// which, by the state word's flags). A union, not an enum, so that its tag costs no byte of
+/// its own: for a zero-sized future with a `()` output it is empty.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<F::Output>,
 }
 
 /// What one run of a task ended with; tells the executor what to do with its queue reference.
@@ -120,6 +132,8 @@ pub(crate) struct SpawnParts<T> {
     /// Reference for the run queue (a new task starts scheduled).
     pub(crate) queued: TaskRef,
     pub(crate) join: JoinRef<T>,
+    /// The task's name, if it has one, for its `JoinHandle` to lend out.
+    pub(crate) name: Option<Rc<str>>,
 }
 
 /// Identity and bookkeeping given to a new task.
@@ -128,6 +142,11 @@ pub(crate) struct TaskMeta {
     pub(crate) runtime_id: u32,
     pub(crate) owner_key: u32,
     pub(crate) name: Option<String>,
+}
+
+/// The cell's address, which keys what is kept beside it.
+fn addr_of(ptr: NonNull<Header>) -> usize {
+    ptr.as_ptr() as usize
 }
 
 /// Allocates a task running `future`, with three references: owned list, run queue, handle.
@@ -142,19 +161,24 @@ where
     // moving a finished cell into the box, saves a copy of the future.
     unsafe {
         (&raw mut (*uninit).header).write(Header {
-            state: State::new_spawned(3),
+            state: State::new_spawned(3, meta.name.is_some()),
             vtable: vtable::<F>(),
             id: meta.id,
             runtime_id: meta.runtime_id,
             owner_key: meta.owner_key,
-            join_waker: UnsafeCell::new(None),
-            name: meta.name.map(Box::new),
+            joiner: UnsafeCell::new(0),
         });
-        (&raw mut (*uninit).stage).write(UnsafeCell::new(Stage::Running(future)));
+        (&raw mut (*uninit).stage).write(UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }));
     }
     // SAFETY: rule 7: both fields were written above.
     let cell = unsafe { cell.assume_init() };
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    let name = meta.name.map(Rc::<str>::from);
+    if let Some(name) = &name {
+        beside::set_name(addr_of(ptr), name.clone());
+    }
     SpawnParts {
         owned: TaskRef { ptr },
         queued: TaskRef { ptr },
@@ -162,6 +186,7 @@ where
             task: TaskRef { ptr },
             _output: PhantomData,
         },
+        name,
     }
 }
 
@@ -200,13 +225,12 @@ unsafe fn run<F: Future>(ptr: NonNull<Header>) -> RunOutcome {
     let polled = panic::catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: rule 1: the executor is the only one touching the stage while RUNNING, and
         // this is the only live reference into it.
-        let stage = unsafe { &mut *cell.stage.get() };
-        let Stage::Running(future) = stage else {
-            unreachable!("a task is only run while its future is alive")
-        };
+        // A task is only run while its future is alive (COMPLETE clear), so that is the
+        // stage's live member.
+        let future = unsafe { &mut (*cell.stage.get()).future };
         // SAFETY: rule 8: the future is never moved: it stays inside the heap cell until it is
         // dropped in place by `finish` or `cancel`.
-        unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+        unsafe { Pin::new_unchecked(&mut **future) }.poll(&mut cx)
     }));
     match polled {
         Ok(Poll::Pending) => match cell.header.state.end_run() {
@@ -238,99 +262,140 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
     unsafe { finish(cell, Err(TaskFailure::Cancelled)) };
 }
 
-/// Drops the future (if still there), stores the result, marks the task complete and either
-/// wakes the joiner or drops the output nobody can read.
+/// Drops the future, stores the result, marks the task complete and either wakes the joiner
+/// or drops the result nobody can read.
 ///
 /// # Safety
-/// Runtime thread only, with no other access to the stage in progress (rule 1).
+/// Runtime thread only, with no other access to the stage in progress (rule 1), and the
+/// future still alive (COMPLETE clear).
 unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, TaskFailure>) {
     let stage = cell.stage.get();
-    // SAFETY: rules 1 and 5: exclusive access per this function's contract; this drops the future in place,
-    // on the runtime thread (rule 5). A panic in its destructor is reported like a panic in poll.
+    // SAFETY: rules 1 and 5: exclusive access per this function's contract, and the future is
+    // the live member; this drops it in place, on the runtime thread (rule 5). A panic in its
+    // destructor is reported like a panic in poll.
     let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
-        *stage = Stage::Finished(None)
+        ManuallyDrop::drop(&mut (*stage).future)
     }));
     if let Err(payload) = dropped {
         if !matches!(result, Err(TaskFailure::Panicked(_))) {
             result = Err(TaskFailure::Panicked(Box::new(payload)));
         }
     }
-    let panicked = matches!(result, Err(TaskFailure::Panicked(_)));
-    // SAFETY: rule 1: exclusive access per this function's contract.
-    unsafe { *stage = Stage::Finished(Some(result)) };
+    let (how, payload) = match result {
+        Ok(output) => {
+            // SAFETY: rule 1: exclusive access; the future's bytes are dead, so the output
+            // takes its place (OUTPUT, set below, says so).
+            unsafe { (&raw mut (*stage).output).write(ManuallyDrop::new(output)) };
+            (Completion::Output, None)
+        }
+        Err(TaskFailure::Panicked(payload)) => (Completion::Panicked, Some(*payload)),
+        Err(TaskFailure::Cancelled) => (Completion::Cancelled, None),
+    };
     let header = &cell.header;
-    let snapshot = header.state.complete();
+    let ptr = NonNull::from(header);
+    let snapshot = header.state.complete(how);
     if snapshot.has_join_handle() {
-        // SAFETY: rule 2: runtime thread, and no borrow of the slot is alive across this line.
-        let joiner = unsafe { (*header.join_waker.get()).take() };
-        if let Some(joiner) = joiner {
-            joiner.wake();
+        if let Some(payload) = payload {
+            beside::keep_panic(addr_of(ptr), payload);
+        }
+        // SAFETY: rule 2: runtime thread; the slot is read and cleared whole.
+        let word = unsafe { header.joiner.get().replace(0) };
+        if word != 0 {
+            // SAFETY: rule 2: the word was encoded on this thread by `poll_result` and is
+            // taken once (the slot is now empty).
+            unsafe { joiner::decode(word) }.wake();
         }
     } else {
-        if panicked {
-            super::report_unobserved_panic(header.id, header.name.as_deref().map(String::as_str));
+        if payload.is_some() {
+            super::report_unobserved_panic(header.id, name_of(ptr, snapshot).as_deref());
         }
-        // SAFETY: rule 5: COMPLETE is set and there is no JoinHandle to read the output (rule 5).
-        unsafe { drop_stage::<F>(stage) };
+        drop_quietly(payload);
+        // SAFETY: rule 5: COMPLETE is set and there is no JoinHandle to read the output.
+        unsafe { discard_result::<F>(ptr) };
     }
 }
 
-/// Drops whatever the stage holds, catching a panicking output destructor.
+/// Drops `value`, containing a panic of its destructor.
+fn drop_quietly<T>(value: T) {
+    if panic::catch_unwind(AssertUnwindSafe(|| drop(value))).is_err() {
+        eprintln!("weft: a task's result panicked while being dropped; the panic was contained");
+    }
+}
+
+/// The task's name, looked up beside the cell only if it has one.
+fn name_of(ptr: NonNull<Header>, snapshot: Snapshot) -> Option<Rc<str>> {
+    snapshot
+        .is_named()
+        .then(|| beside::name(addr_of(ptr)))
+        .flatten()
+}
+
+/// Drops the result nobody will take (the output, a panic's payload) and the name: the
+/// executor's completion of a task without a `JoinHandle`, or a `JoinHandle`'s drop.
 ///
 /// # Safety
-/// Runtime thread, exclusive access to the stage.
-unsafe fn drop_stage<F: Future>(stage: *mut Stage<F>) {
-    // SAFETY: rule 1: exclusive access per this function's contract.
-    let dropped = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
-        *stage = Stage::Finished(None)
-    }));
-    if dropped.is_err() {
-        eprintln!("weft: a task's output panicked while being dropped; the panic was contained");
+/// Runtime thread; COMPLETE is set and nobody else will touch the stage (rules 1 and 5).
+unsafe fn discard_result<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: rules 6 and 7: the caller's reference keeps the `TaskCell<F>` alive.
+    let cell = unsafe { cell::<F>(ptr) };
+    let before = cell.header.state.take_result();
+    if before.has_output() {
+        // SAFETY: rule 1: the output was there (OUTPUT without TAKEN), and `take_result` has
+        // set TAKEN: nobody reads it again.
+        let output = unsafe { ManuallyDrop::take(&mut (*cell.stage.get()).output) };
+        drop_quietly(output);
+    }
+    if before.panicked() && !before.is_taken() {
+        if let Some(payload) = beside::take_panic(addr_of(ptr)) {
+            super::report_unobserved_panic(cell.header.id, name_of(ptr, before).as_deref());
+            drop_quietly(payload);
+        }
+    }
+    if before.is_named() {
+        beside::forget_name(addr_of(ptr));
     }
 }
 
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, dst: *mut ()) {
     // SAFETY: rules 6 and 7: installed only by `allocate::<F>`; the JoinRef owns a reference.
     let cell = unsafe { cell::<F>(ptr) };
-    // SAFETY: rule 1: COMPLETE is set (checked by the caller) so the executor is done with the
-    // stage, and the JoinRef is on the runtime thread.
-    let stage = unsafe { &mut *cell.stage.get() };
-    let taken = match stage {
-        Stage::Finished(result) => result.take(),
-        Stage::Running(_) => None,
-    };
-    let Some(result) = taken else {
+    let before = cell.header.state.take_result();
+    if before.is_taken() {
         panic!("a JoinHandle was polled again after it returned its task's result");
+    }
+    let result = if before.has_output() {
+        // SAFETY: rule 1: COMPLETE is set (checked by the caller) so the executor is done
+        // with the stage, the JoinRef is on the runtime thread, and OUTPUT without TAKEN says
+        // the output is the live member; `take_result` set TAKEN, so it is read once.
+        Ok(unsafe { ManuallyDrop::take(&mut (*cell.stage.get()).output) })
+    } else if before.panicked() {
+        let payload = beside::take_panic(addr_of(ptr))
+            .unwrap_or_else(|| Box::new("(the panic's payload was lost as its thread exited)"));
+        Err(TaskFailure::Panicked(Box::new(payload)))
+    } else {
+        Err(TaskFailure::Cancelled)
     };
     // SAFETY: rule 6: `JoinRef<F::Output>` passes a `*mut Option<Result<F::Output, TaskFailure>>`.
     unsafe { *dst.cast::<Option<Result<F::Output, TaskFailure>>>() = Some(result) };
 }
 
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: rules 6 and 7: installed only by `allocate::<F>`; the JoinRef owns a reference.
-    let cell = unsafe { cell::<F>(ptr) };
-    let stage = cell.stage.get();
-    // SAFETY: rule 1: read of our own stage under rule 1 (COMPLETE is set, runtime thread).
-    if let Stage::Finished(Some(Err(TaskFailure::Panicked(_)))) = unsafe { &*stage } {
-        super::report_unobserved_panic(
-            cell.header.id,
-            cell.header.name.as_deref().map(String::as_str),
-        );
-    }
-    // SAFETY: rule 1: as above.
-    unsafe { drop_stage::<F>(stage) };
+    // SAFETY: rule 5: the JoinHandle, on the runtime thread, lets go of a complete task's
+    // result before it releases its reference.
+    unsafe { discard_result::<F>(ptr) };
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: rules 4 and 5: the last reference is gone, so nothing else points at the cell; it was made by
-    // `Box::leak` in `allocate::<F>`. By rule 5 the stage holds no result (or only a `Send`
-    // failure), so dropping it here is fine on any thread.
+    // `Box::leak` in `allocate::<F>`. By rule 5 the stage holds nothing by now (the union
+    // drops nothing anyway) and the join waker slot is empty.
     let cell = unsafe { Box::from_raw(ptr.cast::<TaskCell<F>>().as_ptr()) };
-    debug_assert!(matches!(
-        // SAFETY: rule 4: we own the box.
-        unsafe { &*cell.stage.get() },
-        Stage::Finished(None | Some(Err(_)))
-    ));
+    debug_assert!({
+        let state = cell.header.state.load();
+        state.is_complete() && !state.has_output()
+    });
+    // SAFETY: rule 4: we own the box.
+    debug_assert_eq!(unsafe { *cell.header.joiner.get() }, 0);
     drop(cell);
 }
 
@@ -360,8 +425,9 @@ impl TaskRef {
         self.header().owner_key as usize
     }
 
-    pub(crate) fn name(&self) -> Option<&str> {
-        self.header().name.as_deref().map(String::as_str)
+    /// The name given at spawn, if any (kept beside the cell; looked up only if there is one).
+    pub(crate) fn name(&self) -> Option<Rc<str>> {
+        name_of(self.ptr, self.snapshot())
     }
 
     /// The cell's address, to recognise wakers of this task (compared, never dereferenced).
@@ -399,14 +465,18 @@ impl TaskRef {
     ) -> super::census::WakerCensus {
         let snapshot = self.snapshot();
         let baseline = 1 + usize::from(snapshot.has_join_handle());
-        // SAFETY: rule 2: runtime thread; a shared borrow only, and no `&mut` to the slot is
-        // alive (each is held for one `take` or `replace`, with no other code running).
-        let joiner = unsafe { &*self.header().join_waker.get() };
+        // SAFETY: rule 2: runtime thread; the word is read whole.
+        let word = unsafe { *self.header().joiner.get() };
         super::census::WakerCensus {
             other_refs: snapshot.ref_count().saturating_sub(baseline),
-            joiner: joiner.as_ref().map(|waker| super::census::Joiner {
-                address: waker.data() as usize,
-                local: is_local(waker),
+            joiner: (word != 0).then(|| {
+                // SAFETY: rule 2: encoded on this thread, and it stays in its slot while the
+                // peek lives (nothing else runs here but `is_local`, which only compares).
+                let waker = unsafe { joiner::peek(word) };
+                super::census::Joiner {
+                    address: waker.data() as usize,
+                    local: is_local(&waker),
+                }
             }),
         }
     }
@@ -477,19 +547,21 @@ impl<T> JoinRef<T> {
         let header = self.task.header();
         if !header.state.load().is_complete() {
             // SAFETY: rule 2: the JoinRef is on the runtime thread and not complete means the
-            // executor is not touching the slot right now (it only does at completion); a
-            // shared borrow that ends at once (`will_wake` runs no code of anyone's).
-            let same = unsafe { &*header.join_waker.get() }
-                .as_ref()
-                .is_some_and(|current| current.will_wake(waker));
+            // executor is not touching the slot right now (it only does at completion).
+            let current = unsafe { *header.joiner.get() };
+            // SAFETY: rule 2: a word of this thread's, left in its slot while it is looked at
+            // (`will_wake` runs no code of anyone's).
+            let same = current != 0 && unsafe { joiner::peek(current) }.will_wake(waker);
             if !same {
-                // Cloned before the slot is borrowed mutably, and the old waker dropped after
-                // that borrow ends: a waker's clone or drop may run any code (a task dump
-                // reading this slot, say), never while a `&mut` to the slot is alive.
-                let new = waker.clone();
-                // SAFETY: rule 2, as above; the `&mut` lives for this one `replace`.
-                let old = unsafe { (*header.join_waker.get()).replace(new) };
-                drop(old);
+                // Encoded before the slot is written and the old waker dropped after: a
+                // waker's clone or drop may run any code (a task dump reading this slot, say).
+                let new = joiner::encode(waker.clone());
+                // SAFETY: rule 2, as above; the word is written whole.
+                let old = unsafe { header.joiner.get().replace(new) };
+                if old != 0 {
+                    // SAFETY: rule 2: `old` was this slot's, now replaced: taken once.
+                    drop(unsafe { joiner::decode(old) });
+                }
             }
             return Poll::Pending;
         }
@@ -517,8 +589,11 @@ impl<T> Drop for JoinRef<T> {
             unsafe { (header.vtable.drop_output)(self.task.ptr) };
         } else {
             // SAFETY: rule 2, as in `poll_result`.
-            let joiner = unsafe { (*header.join_waker.get()).take() };
-            drop(joiner);
+            let word = unsafe { header.joiner.get().replace(0) };
+            if word != 0 {
+                // SAFETY: rule 2: the slot's word, taken once.
+                drop(unsafe { joiner::decode(word) });
+            }
         }
         // `self.task` then releases the handle's reference.
     }
@@ -529,6 +604,11 @@ impl<T> Drop for JoinRef<T> {
 
 static WAKER_VTABLE: RawWakerVTable =
     RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+/// The task waker's vtable, for the join waker slot's encoding.
+fn task_waker_vtable() -> &'static RawWakerVTable {
+    &WAKER_VTABLE
+}
 
 /// Whether `waker` is a weft task waker (used by deadlock detection).
 pub(crate) fn is_task_waker(waker: &Waker) -> bool {
