@@ -66,7 +66,9 @@ impl Remote {
     /// Takes every task queued from other threads. Clearing the flag *before* taking the queue
     /// means a push that races with this call either lands in this batch or notifies again.
     pub(crate) fn take(&self) -> Vec<Notified> {
-        if !self.notified.swap(false, Ordering::AcqRel) {
+        // A plain load first: the loop asks every turn, and the answer is nearly always no,
+        // which a read-modify-write would pay a locked instruction to learn.
+        if !self.notified.load(Ordering::Acquire) || !self.notified.swap(false, Ordering::AcqRel) {
             return Vec::new();
         }
         std::mem::take(&mut *lock(&self.queue))

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::task::{Context, Poll, ready};
 
-use super::Registration;
+use super::{Ready, Registration};
 
 /// A non-blocking I/O source registered with the runtime, like async-io's `Async` or tokio's
 /// `PollEvented`. The helpers take `&self`, so one `Async` shared through an `Rc` can have a
@@ -91,14 +91,14 @@ impl<T: mio::event::Source> Async<T> {
     /// may return when a read would still block (another reader took the bytes); then
     /// [`try_read_with`](Async::try_read_with) says `WouldBlock`, and the next `readable()`
     /// waits for the kernel's next edge.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.registration.poll_read_ready(cx)).await
+    pub fn readable(&self) -> Ready<'_> {
+        Ready::read(&self.registration)
     }
 
     /// Waits until the source may be writable: tokio's `writable()`. See
     /// [`readable`](Async::readable).
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.registration.poll_write_ready(cx)).await
+    pub fn writable(&self) -> Ready<'_> {
+        Ready::write(&self.registration)
     }
 
     /// Runs `op` once, now, without waiting. A `WouldBlock` clears read readiness, so the
@@ -123,23 +123,57 @@ impl<T: mio::event::Source> Async<T> {
     }
 }
 
-impl<T: mio::event::Source> Async<T>
-where
-    for<'a> &'a T: Read,
-{
-    /// Reads from a byte stream.
+impl<T: mio::event::Source> Async<T> {
+    /// Reads from a byte stream with `read` (a `recv` of your own, say), once readable.
     ///
     /// A read that fills less than `buf` means the kernel's receive buffer was empty when it
     /// returned, so read readiness is cleared right away instead of issuing one more `read`
     /// only to see `WouldBlock`: the kernel reports the next arrival as a new edge. (That saved
     /// system call is what separates a good hand-written event loop from a naive one.) Do not
     /// use this for datagram sockets, where a short read says nothing about the next datagram.
-    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let n = ready!(self.poll_read_with(cx, |mut io| io.read(buf)))?;
-        if n > 0 && n < buf.len() {
+    #[inline]
+    pub fn poll_read_bytes(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+        mut read: impl FnMut(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let n = ready!(self.poll_read_with(cx, |io| read(io, buf)))?;
+        self.clear_after_short_read(n, buf.len());
+        Poll::Ready(Ok(n))
+    }
+
+    /// Reads what a byte stream has now with `read`, without waiting: `WouldBlock` if
+    /// nothing, and a short read clears read readiness as in
+    /// [`poll_read_bytes`](Async::poll_read_bytes).
+    #[inline]
+    pub fn try_read_bytes(
+        &self,
+        buf: &mut [u8],
+        read: impl FnOnce(&T, &mut [u8]) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let len = buf.len();
+        let n = self.try_read_with(|io| read(io, buf))?;
+        self.clear_after_short_read(n, len);
+        Ok(n)
+    }
+
+    #[inline]
+    fn clear_after_short_read(&self, n: usize, len: usize) {
+        if n > 0 && n < len {
             self.registration.clear_read_ready();
         }
-        Poll::Ready(Ok(n))
+    }
+}
+
+impl<T: mio::event::Source> Async<T>
+where
+    for<'a> &'a T: Read,
+{
+    /// Reads from a byte stream through its `Read` implementation (see
+    /// [`poll_read_bytes`](Async::poll_read_bytes) for the short-read rule).
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_bytes(cx, buf, |mut io, buf| io.read(buf))
     }
 }
 

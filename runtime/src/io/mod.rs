@@ -5,8 +5,10 @@
 //! that wait for readiness without blocking the thread.
 
 mod async_io;
+mod ready;
 mod registration;
 
 pub use async_io::Async;
 pub use mio::Interest;
+pub use ready::Ready;
 pub use registration::Registration;

@@ -130,14 +130,20 @@ impl Reactor {
     }
 
     /// How many sources are registered.
+    #[inline]
     pub(crate) fn registrations(&self) -> usize {
         self.slots.borrow().len()
     }
 
-    /// Waits for I/O events (as long as `wait` allows) and wakes their tasks; returns how
-    /// many events came from outside (sockets, other threads), not counting the timerfd
-    /// that ends a timed wait.
-    pub(crate) fn turn(&self, wait: Wait, observer: &(impl TurnObserver + ?Sized)) -> usize {
+    /// Waits for I/O events (as long as `wait` allows) and hands their wakers to `wake`;
+    /// returns how many events came from outside (sockets, other threads), not counting the
+    /// timerfd that ends a timed wait.
+    pub(crate) fn turn(
+        &self,
+        wait: Wait,
+        observer: &(impl TurnObserver + ?Sized),
+        wake: &mut impl FnMut(Waker),
+    ) -> usize {
         let timeout = match wait {
             Wait::No => Some(Duration::ZERO),
             Wait::Forever => None,
@@ -202,13 +208,13 @@ impl Reactor {
             if readable {
                 if let Some(waker) = slot.reader.take() {
                     observer.waking(token.0, false);
-                    waker.wake();
+                    wake(waker);
                 }
             }
             if writable {
                 if let Some(waker) = slot.writer.take() {
                     observer.waking(token.0, true);
-                    waker.wake();
+                    wake(waker);
                 }
             }
         }

@@ -176,14 +176,19 @@ impl TimerDriver {
     }
 
     /// How many timers are armed.
+    #[inline]
     pub(crate) fn armed(&self) -> usize {
         let timers = self.timers.borrow();
         timers.heap.len() - timers.tombstones
     }
 
     /// The earliest armed deadline.
+    #[inline]
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         let mut timers = self.timers.borrow_mut();
+        if timers.heap.is_empty() {
+            return None; // the loop asks every turn; a server between requests has no timer
+        }
         timers.drop_tombstones_on_top();
         let when = timers.heap.first()?.when;
         Some(self.base + Duration::from_nanos(when))

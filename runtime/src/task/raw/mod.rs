@@ -52,7 +52,7 @@ mod waker;
 
 pub(crate) use refs::{JoinRef, Notified, TaskRef};
 use waker::{borrowed_waker, task_waker_vtable};
-pub(crate) use waker::{is_task_waker, task_waker_runtime};
+pub(crate) use waker::{is_task_waker, task_waker_runtime, wake_into};
 
 #[cfg(test)]
 pub(crate) use beside::kept as kept_beside;

@@ -1,6 +1,7 @@
 //! The task waker: its data pointer is the task's header, and each `Waker` owns one
 //! reference. Part of the cell: its rules are at the top of `raw/mod.rs`.
 
+use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
@@ -36,6 +37,28 @@ pub(super) fn borrowed_waker(ptr: NonNull<Header>) -> Waker {
     // SAFETY: rules 3 and 4: the vtable functions below uphold the `RawWaker` contract: clone takes a
     // reference, drop releases one, and all of them are thread-safe (atomic state only).
     unsafe { Waker::from_raw(RawWaker::new(ptr.as_ptr() as *const (), &WAKER_VTABLE)) }
+}
+
+/// Wakes `waker`. A task of runtime `runtime_id` that this makes ready goes to `push`,
+/// instead of through `schedule`'s look-up of the thread's runtime: the reactor and the
+/// timers know whose they are. (That look-up was 54 instructions of an echo round trip's 674,
+/// callgrind.)
+#[inline]
+pub(crate) fn wake_into(waker: Waker, runtime_id: u32, push: impl FnOnce(TaskRef)) {
+    if !is_task_waker(&waker) {
+        return waker.wake();
+    }
+    // The waker's own reference becomes this TaskRef.
+    let task = TaskRef {
+        ptr: header_ptr(ManuallyDrop::new(waker).data()),
+    };
+    if task.header().state.wake_by_val() == WakeAction::Push {
+        if task.runtime_id() == runtime_id {
+            push(task);
+        } else {
+            crate::executor::schedule(task);
+        }
+    }
 }
 
 fn header_ptr(data: *const ()) -> NonNull<Header> {
