@@ -4,6 +4,7 @@
 use std::cell::Cell;
 use std::future::{Future, poll_fn};
 use std::io;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -272,12 +273,10 @@ impl<L: Listener> StreamServer<L> {
                     backoff = MIN_BACKOFF;
                     shared.active.set(shared.active.get() + 1);
                     shared.idle.clear();
-                    let active = Active(shared.clone());
-                    let connection = handler(stream, peer);
-                    handlers.push(spawn(async move {
-                        let _active = active;
-                        let _slot = permit.map(SlotRelease);
-                        connection.await;
+                    handlers.push(spawn(Tracked {
+                        connection: handler(stream, peer),
+                        _active: Active(shared.clone()),
+                        _slot: permit.map(SlotRelease),
                     }));
                 }
                 Err(_) => {
@@ -309,6 +308,28 @@ impl<L: Listener> StreamServer<L> {
 
 /// Returns a slot to the connection limit when the handler ends.
 struct SlotRelease(Semaphore);
+
+pin_project_lite::pin_project! {
+    /// A connection's task: the handler's future, then (dropped after it, in this order) the
+    /// count of active connections and the slot under the limit. A struct rather than an
+    /// `async` block: awaiting a future the block captured stored it twice, once captured
+    /// and once being awaited, and that doubled every waiting connection's task (552 bytes
+    /// for the echo server's, 280 since).
+    struct Tracked<F> {
+        #[pin]
+        connection: F,
+        _active: Active,
+        _slot: Option<SlotRelease>,
+    }
+}
+
+impl<F: Future<Output = ()>> Future for Tracked<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        self.project().connection.poll(cx)
+    }
+}
 
 impl Drop for SlotRelease {
     fn drop(&mut self) {

@@ -27,12 +27,17 @@ use super::{TaskFailure, TaskId};
 pub struct JoinHandle<T> {
     raw: JoinRef<T>,
     /// The task's name, if it has one: the task keeps it beside its cell, and the handle a
-    /// copy of its own, to lend out.
-    name: Option<Rc<str>>,
+    /// copy of its own, to lend out. (An `Rc<String>`, one word, so a handle is two: a server
+    /// keeps one per connection.)
+    name: Option<Rc<String>>,
 }
 
+// A server keeps a handle per connection (StreamServer does): two words, deliberately.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<JoinHandle<()>>() == 16);
+
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(raw: JoinRef<T>, name: Option<Rc<str>>) -> JoinHandle<T> {
+    pub(crate) fn new(raw: JoinRef<T>, name: Option<Rc<String>>) -> JoinHandle<T> {
         JoinHandle { raw, name }
     }
 
@@ -64,7 +69,7 @@ impl<T> JoinHandle<T> {
 
     /// The name given with [`Builder::name`](crate::task::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.name.as_deref().map(String::as_str)
     }
 }
 

@@ -5,7 +5,8 @@ use std::io;
 use std::rc::Rc;
 
 use std::time::Duration;
-use weft::io::AsyncWriteExt;
+
+use std::net::SocketAddr;
 
 use weft::net::{StopHandle, StreamServer, TcpStream};
 
@@ -13,35 +14,54 @@ use weft::net::{StopHandle, StreamServer, TcpStream};
 /// served. With `log`, prints each connect and disconnect, each line starting with `log`'s
 /// text (a core's name on a server with several cores).
 pub async fn serve(server: StreamServer, log: Option<String>) -> io::Result<u64> {
-    let stats = server.stop_handle();
+    let shared = Rc::new(Shared {
+        stats: server.stop_handle(),
+        log,
+        scratch: RefCell::new(vec![0; 16 * 1024]),
+    });
     let served = Rc::new(Cell::new(0));
-    let log: Option<Rc<str>> = log.map(Rc::from);
     server
         .serve({
             let served = served.clone();
             move |conn, peer| {
-                let stats = stats.clone();
-                let log = log.clone();
                 served.set(served.get() + 1);
-                async move {
-                    if let Some(prefix) = &log {
-                        println!("{prefix}+ {peer} ({} open)", stats.active_connections());
-                    }
-                    let result = echo(conn).await;
-                    if let Some(prefix) = &log {
-                        let open = stats.active_connections() - 1;
-                        match result {
-                            Ok(bytes) => {
-                                println!("{prefix}- {peer} after {bytes} bytes ({open} open)")
-                            }
-                            Err(err) => println!("{prefix}- {peer}: {err} ({open} open)"),
-                        }
-                    }
-                }
+                connection(shared.clone(), conn, peer)
             }
         })
         .await?;
     Ok(served.get())
+}
+
+/// What every connection of one server shares, behind one `Rc`: a waiting connection's task
+/// is a few hundred bytes (BENCHMARKS.md, "Idle connections"), and each word it captures
+/// counts.
+struct Shared {
+    stats: StopHandle,
+    log: Option<String>,
+    /// The one read buffer of every connection of this server (of this thread, then): a
+    /// connection waits for bytes holding no buffer, reads into this one once they are
+    /// there, and writes them back before it waits again. (Shared through the `Rc` rather
+    /// than a thread-local: reading a `thread_local!` cost an echo round trip about 30
+    /// instructions, callgrind.)
+    scratch: RefCell<Vec<u8>>,
+}
+
+/// One connection: logged when it opens and closes, if the server logs.
+async fn connection(shared: Rc<Shared>, conn: TcpStream, peer: SocketAddr) {
+    if let Some(prefix) = &shared.log {
+        println!(
+            "{prefix}+ {peer} ({} open)",
+            shared.stats.active_connections()
+        );
+    }
+    let result = echo(conn, &shared.scratch).await;
+    if let Some(prefix) = &shared.log {
+        let open = shared.stats.active_connections() - 1;
+        match result {
+            Ok(bytes) => println!("{prefix}- {peer} after {bytes} bytes ({open} open)"),
+            Err(err) => println!("{prefix}- {peer}: {err} ({open} open)"),
+        }
+    }
 }
 
 /// Prints, every `every`, how many connections `server` has open and this process's
@@ -83,23 +103,16 @@ enum Step {
     Unsent(Vec<u8>),
 }
 
-thread_local! {
-    /// The one read buffer of every connection on this thread: a connection waits for
-    /// bytes holding no buffer, reads into this one once they are there, and writes them
-    /// back before it waits again.
-    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; 16 * 1024]);
-}
-
 /// Echoes until the client closes; returns how many bytes went through. A waiting
-/// connection holds no buffer: it waits for readiness, reads into the thread's scratch
+/// connection holds no buffer: it waits for readiness, reads into the server's `scratch`
 /// buffer, and writes the bytes back at once; only what the kernel will not take right away
 /// is copied into a buffer of the connection's own, until it is sent.
-async fn echo(mut conn: TcpStream) -> io::Result<u64> {
+async fn echo(conn: TcpStream, scratch: &RefCell<Vec<u8>>) -> io::Result<u64> {
     conn.set_nodelay(true)?;
     let mut total = 0;
     loop {
         conn.readable().await?;
-        let step = SCRATCH.with(|scratch| -> io::Result<Step> {
+        let step = (|| -> io::Result<Step> {
             let mut buf = scratch.borrow_mut();
             let n = match conn.try_read(&mut buf) {
                 Ok(0) => return Ok(Step::Closed),
@@ -119,11 +132,50 @@ async fn echo(mut conn: TcpStream) -> io::Result<u64> {
                 }
             }
             Ok(Step::Echoed)
-        })?;
+        })()?;
         match step {
             Step::Closed => return Ok(total),
             Step::Echoed => {}
-            Step::Unsent(rest) => conn.write_all(&rest).await?,
+            Step::Unsent(mut rest) => {
+                // Readiness again rather than `write_all`: its future would take 64 bytes of
+                // every connection's state, waiting or not.
+                while !rest.is_empty() {
+                    conn.writable().await?;
+                    match conn.try_write(&rest) {
+                        Ok(n) => drop(rest.drain(..n)),
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(err) => return Err(err),
+                    }
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use weft::net::{StreamServer, TcpListener, TcpStream};
+
+    /// What a waiting connection costs is mostly its task's future: keep it small
+    /// (BENCHMARKS.md, "Idle connections"). It was 576 bytes before the connection's shared
+    /// parts moved behind one `Rc` and the unsent bytes were written with readiness.
+    #[test]
+    fn a_connections_future_stays_small() {
+        weft::run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let conn = TcpStream::connect(addr).await.unwrap();
+            let shared = Rc::new(super::Shared {
+                stats: StreamServer::new(listener).stop_handle(),
+                log: None,
+                scratch: RefCell::new(Vec::new()),
+            });
+            let future = super::connection(shared, conn, addr);
+            let size = std::mem::size_of_val(&future);
+            assert!(size <= 320, "a connection future grew to {size} bytes");
+        });
     }
 }

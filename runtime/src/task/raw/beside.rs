@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 thread_local! {
-    static NAMES: RefCell<HashMap<usize, Rc<str>>> = RefCell::new(HashMap::new());
+    static NAMES: RefCell<HashMap<usize, Rc<String>>> = RefCell::new(HashMap::new());
     static PANICS: RefCell<HashMap<usize, Box<dyn Any + Send>>> = RefCell::new(HashMap::new());
 }
 
@@ -23,11 +23,11 @@ thread_local! {
 // thread-local of its own) may finish its tasks after these tables are gone; a name is then
 // simply not found, and a payload not kept.
 
-pub(super) fn set_name(cell: usize, name: Rc<str>) {
+pub(super) fn set_name(cell: usize, name: Rc<String>) {
     let _ = NAMES.try_with(|names| names.borrow_mut().insert(cell, name));
 }
 
-pub(super) fn name(cell: usize) -> Option<Rc<str>> {
+pub(super) fn name(cell: usize) -> Option<Rc<String>> {
     NAMES
         .try_with(|names| names.borrow().get(&cell).cloned())
         .ok()

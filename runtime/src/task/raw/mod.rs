@@ -139,7 +139,7 @@ pub(crate) struct SpawnParts<T> {
     pub(crate) queued: TaskRef,
     pub(crate) join: JoinRef<T>,
     /// The task's name, if it has one, for its `JoinHandle` to lend out.
-    pub(crate) name: Option<Rc<str>>,
+    pub(crate) name: Option<Rc<String>>,
 }
 
 /// Identity and bookkeeping given to a new task.
@@ -181,7 +181,7 @@ where
     // SAFETY: rule 7: both fields were written above.
     let cell = unsafe { cell.assume_init() };
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-    let name = meta.name.map(Rc::<str>::from);
+    let name = meta.name.map(Rc::new);
     if let Some(name) = &name {
         beside::set_name(addr_of(ptr), name.clone());
     }
@@ -313,7 +313,10 @@ unsafe fn finish<F: Future>(cell: &TaskCell<F>, mut result: Result<F::Output, Ta
         }
     } else {
         if payload.is_some() {
-            super::report_unobserved_panic(header.id, name_of(ptr, snapshot).as_deref());
+            super::report_unobserved_panic(
+                header.id,
+                name_of(ptr, snapshot).as_deref().map(String::as_str),
+            );
         }
         drop_quietly(payload);
         // SAFETY: rule 5: COMPLETE is set and there is no JoinHandle to read the output.
@@ -329,7 +332,7 @@ fn drop_quietly<T>(value: T) {
 }
 
 /// The task's name, looked up beside the cell only if it has one.
-fn name_of(ptr: NonNull<Header>, snapshot: Snapshot) -> Option<Rc<str>> {
+fn name_of(ptr: NonNull<Header>, snapshot: Snapshot) -> Option<Rc<String>> {
     snapshot
         .is_named()
         .then(|| beside::name(addr_of(ptr)))
@@ -353,7 +356,10 @@ unsafe fn discard_result<F: Future>(ptr: NonNull<Header>) {
     }
     if before.panicked() && !before.is_taken() {
         if let Some(payload) = beside::take_panic(addr_of(ptr)) {
-            super::report_unobserved_panic(cell.header.id, name_of(ptr, before).as_deref());
+            super::report_unobserved_panic(
+                cell.header.id,
+                name_of(ptr, before).as_deref().map(String::as_str),
+            );
             drop_quietly(payload);
         }
     }

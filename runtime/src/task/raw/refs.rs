@@ -35,7 +35,7 @@ impl TaskRef {
     }
 
     /// The name given at spawn, if any (kept beside the cell; looked up only if there is one).
-    pub(crate) fn name(&self) -> Option<Rc<str>> {
+    pub(crate) fn name(&self) -> Option<Rc<String>> {
         name_of(self.ptr, self.snapshot())
     }
 
