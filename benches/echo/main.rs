@@ -8,7 +8,9 @@
 //! that waits.
 //!
 //! `cargo bench --bench echo [-- --quick | --smoke]`; `scripts/bench` runs it with the rest;
-//! `cargo bench --bench echo -- idle` runs only the idle benchmark.
+//! `cargo bench --bench echo -- idle` runs only the idle benchmark, and
+//! `cargo bench --bench echo -- compare SIZE CONNECTIONS ROUNDS` one cell of the round-trip
+//! table with more rounds (it saves nothing).
 //! `echo serve weft|tokio|mio|go` runs one server (the harness starts itself that way), and
 //! `echo load ADDR CONNECTIONS SIZE SECONDS` runs only the load, for profiling a server
 //! started by hand.
@@ -66,6 +68,20 @@ fn main() {
     }
     let mode = Mode::from_env();
     let pinned = pin_self_to_core(1);
+    if let Some(i) = args.iter().position(|a| a == "compare") {
+        // One cell of the round-trip table again, with more rounds: `compare SIZE C ROUNDS`.
+        let arg = |k: usize| args.get(i + k).and_then(|a| a.parse::<usize>().ok());
+        let (Some(size), Some(connections), Some(rounds)) = (arg(1), arg(2), arg(3)) else {
+            eprintln!("usage: echo compare SIZE CONNECTIONS ROUNDS");
+            std::process::exit(2);
+        };
+        let plan = load::Plan {
+            rounds,
+            ..load::Plan::for_mode(mode)
+        };
+        ping_pong_round("compare", &SERVERS, pinned, size, connections, &plan);
+        return;
+    }
     if !args.iter().any(|a| a == "idle") {
         ping_pong_tables(mode, pinned);
     }

@@ -37,7 +37,12 @@ pub fn serve(addr: SocketAddr, ready: impl FnOnce(SocketAddr)) -> io::Result<()>
     let mut events = Events::with_capacity(1024);
     let mut scratch = vec![0; BUF];
     loop {
-        poll.poll(&mut events, None)?;
+        match poll.poll(&mut events, None) {
+            Ok(()) => {}
+            // A signal (a profiler attaching, say) interrupted the wait: wait again.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
         for event in events.iter() {
             if event.token() == LISTENER {
                 accept_all(&listener, &poll, &mut conns)?;

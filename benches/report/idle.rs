@@ -47,7 +47,9 @@ fn write_echo(md: &mut String, idle: Option<&Value>, targets: &mut Vec<Target>) 
          (GOMAXPROCS=1; its row is missing where no Go toolchain is installed). The server's \
          resident-set growth per connection is user-space memory; the kernel's socket buffers \
          (`/proc/net/sockstat`, both ends, system-wide) are counted apart; CPU is the server's \
-         while every connection waits, over {seconds:.0} s.{}\n",
+         while every connection waits, over {seconds:.0} s. The kernel's figure is \
+         system-wide: a few tens of bytes either way are other sockets' buffers freed or \
+         filled during the measurement.{}\n",
         if servers.contains(&"go") {
             ""
         } else {
