@@ -76,6 +76,9 @@ pub mod net {
         UnixListener, UnixStream, lookup_host,
     };
 
+    /// An HTTP client with a connection pool (feature `http`): `Client`, `get`.
+    #[cfg(feature = "http")]
+    pub use weft_net::http;
     /// hyper 1.x on weft (feature `hyper`): `HyperIo`, `LocalExecutor`, `HyperTimer`.
     #[cfg(feature = "hyper")]
     pub use weft_net::hyper;

@@ -4,7 +4,8 @@
 
 use std::process::{Command, Output, Stdio};
 
-/// The examples this build has (`hyper_server` and `https_get` need `hyper` and `tls`).
+/// The examples this build has (`hyper_server` needs `hyper` and `tls`; `https_get` and
+/// `health_check`, `http`).
 fn examples() -> Vec<&'static str> {
     let mut names = vec![
         "crawler",
@@ -18,7 +19,10 @@ fn examples() -> Vec<&'static str> {
         "tour",
     ];
     if cfg!(all(feature = "hyper", feature = "tls")) {
-        names.extend(["hyper_server", "https_get"]);
+        names.push("hyper_server");
+    }
+    if cfg!(feature = "http") {
+        names.extend(["https_get", "health_check"]);
     }
     names
 }

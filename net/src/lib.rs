@@ -11,6 +11,8 @@ mod addr;
 #[cfg(feature = "cores")]
 pub mod cores;
 mod dns;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "hyper")]
 pub mod hyper;
 pub mod io;
