@@ -12,7 +12,7 @@ mod conn;
 mod decode;
 mod error;
 #[cfg(feature = "hyper")]
-mod hyper_conn;
+mod weft_client;
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -25,8 +25,6 @@ use weft::net::tls::TlsConnector;
 
 use conn::{Conn, Failure, Head, Stream};
 pub use error::{ErrorKind, FetchError};
-#[cfg(feature = "hyper")]
-use hyper_conn::HyperConn;
 
 /// Limits applied to every request.
 #[derive(Clone, Debug)]
@@ -93,24 +91,23 @@ impl Response {
 /// Where a connection goes: whether it is https, the host, the port.
 type Origin = (bool, String, u16);
 
-/// How requests go over a connection: the hand-written HTTP/1.1 code of `conn.rs`, or hyper's
-/// client connection API. Everything around it (pool, redirects, limits, decoding, error
-/// kinds) is shared, so the two can be compared on the same crawl.
+/// How requests go: the hand-written HTTP/1.1 code of `conn.rs` with this client's pool, or
+/// weft's HTTP client (`weft::net::http`, hyper's HTTP/1.1 and HTTP/2 with its own pool).
+/// Redirects, limits, decoding and error kinds are shared, so the two can be compared on the
+/// same crawl.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Backend {
     /// `conn.rs`: httparse and weft's `BufReader`.
     #[default]
     Native,
-    /// `hyper::client::conn::http1` over `weft::net::hyper::HyperIo` (feature `hyper`).
+    /// `weft::net::http::Client` (feature `hyper`).
     #[cfg(feature = "hyper")]
     Hyper,
 }
 
-/// A pooled connection, of either backend.
+/// A pooled connection of the native backend.
 enum Pooled {
     Native(Conn),
-    #[cfg(feature = "hyper")]
-    Hyper(HyperConn),
 }
 
 /// An HTTP/1.1 client with a keep-alive pool. Cloning shares the pool.
@@ -122,6 +119,9 @@ pub struct Client {
     user_agent: Rc<str>,
     idle: Rc<RefCell<HashMap<Origin, Vec<Pooled>>>>,
     connections_opened: Rc<Cell<u64>>,
+    /// The hyper backend's client, made when the backend is chosen.
+    #[cfg(feature = "hyper")]
+    weft_client: Option<weft::net::http::Client>,
 }
 
 impl Client {
@@ -140,17 +140,31 @@ impl Client {
             user_agent: user_agent.into(),
             idle: Rc::default(),
             connections_opened: Rc::default(),
+            #[cfg(feature = "hyper")]
+            weft_client: None,
         }
     }
 
     /// Sends requests through `backend` from now on (new connections only).
     pub fn with_backend(mut self, backend: Backend) -> Client {
         self.backend = backend;
+        #[cfg(feature = "hyper")]
+        if backend == Backend::Hyper {
+            self.weft_client = Some(weft_client::client(
+                &self.user_agent,
+                &self.limits,
+                &self.tls,
+            ));
+        }
         self
     }
 
     /// How many TCP connections this client has opened (keep-alive keeps this low).
     pub fn connections_opened(&self) -> u64 {
+        #[cfg(feature = "hyper")]
+        if let Some(client) = &self.weft_client {
+            return client.connections_opened();
+        }
         self.connections_opened.get()
     }
 
@@ -231,6 +245,23 @@ impl Client {
         let origin: Origin = (https, host.to_owned(), port);
         let request = self.request_bytes(method, url, host);
         let limit = self.limits.timeout;
+        #[cfg(feature = "hyper")]
+        if let Some(client) = &self.weft_client {
+            let exchange = async {
+                let (head, body) = weft_client::exchange(client, method, url).await?;
+                let max = self.limits.max_body_bytes;
+                let body = decode::decode(body, head.header("content-encoding"), max)
+                    .map_err(|failure| Failure::from(failure).error)?;
+                Ok((head, body))
+            };
+            return match weft::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                Err(_) => Err(FetchError::new(
+                    ErrorKind::Timeout,
+                    format!("no complete response within {limit:?}"),
+                )),
+            };
+        }
         let attempt = async {
             loop {
                 let pooled = self.take_idle(&origin);
@@ -242,20 +273,6 @@ impl Client {
                 let outcome = match &mut conn {
                     Pooled::Native(native) => {
                         self.round_trip(native, &request, method == "HEAD").await
-                    }
-                    #[cfg(feature = "hyper")]
-                    Pooled::Hyper(hyper) => {
-                        let request = self.hyper_request(method, url, host)?;
-                        match hyper.round_trip(request, self.limits.max_body_bytes).await {
-                            Ok((head, body, keep)) => {
-                                let encoding = head.header("content-encoding");
-                                let max = self.limits.max_body_bytes;
-                                decode::decode(body, encoding, max)
-                                    .map(|body| (head, body, keep))
-                                    .map_err(Failure::from)
-                            }
-                            Err(failure) => Err(failure),
-                        }
                     }
                 };
                 match outcome {
@@ -310,41 +327,11 @@ impl Client {
         .into_bytes()
     }
 
-    /// The request for `url` as hyper sends it: the same headers as `request_bytes`.
-    #[cfg(feature = "hyper")]
-    fn hyper_request(
-        &self,
-        method: &str,
-        url: &Url,
-        host: &str,
-    ) -> Result<hyper_conn::Request, FetchError> {
-        let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
-        let host_header = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        hyper::Request::builder()
-            .method(method)
-            .uri(target)
-            .header("host", host_header)
-            .header("user-agent", &*self.user_agent)
-            .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
-            .header("accept-encoding", "gzip, deflate")
-            .body(http_body_util::Empty::new())
-            .map_err(|err| FetchError::new(ErrorKind::Malformed, format!("{url}: {err}")))
-    }
-
-    /// Resolves (without blocking: weft's async resolver), connects, for https runs the TLS
-    /// handshake, and for the hyper backend its HTTP/1.1 handshake.
+    /// Resolves (without blocking: weft's async resolver), connects, and for https runs the
+    /// TLS handshake.
     async fn connect(&self, origin: &Origin) -> Result<Pooled, FetchError> {
         let stream = self.open(origin).await?;
-        match self.backend {
-            Backend::Native => Ok(Pooled::Native(Conn::new(stream))),
-            #[cfg(feature = "hyper")]
-            Backend::Hyper => HyperConn::handshake(stream, self.limits.max_header_bytes)
-                .await
-                .map(Pooled::Hyper),
-        }
+        Ok(Pooled::Native(Conn::new(stream)))
     }
 
     /// The TCP (or TLS over TCP) connection for `origin`.
