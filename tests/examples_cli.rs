@@ -17,6 +17,7 @@ fn examples() -> Vec<&'static str> {
         "pyos",
         "site_server",
         "tour",
+        "websocket_echo",
     ];
     if cfg!(all(feature = "hyper", feature = "tls")) {
         names.push("hyper_server");
