@@ -12,6 +12,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+#[path = "report/http_client.rs"]
+mod http_client;
 #[path = "report/idle.rs"]
 mod idle;
 
@@ -106,6 +108,7 @@ fn main() {
     let tls = read_json(&weft_benches::path("tls"));
     let process = read_json(&weft_benches::path("process"));
     let idle_conns = read_json(&weft_benches::path("idle"));
+    let clients = read_json(&weft_benches::path("http_client"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -152,6 +155,7 @@ fn main() {
         &mut targets,
     );
     write_http(&mut md, http.as_ref(), &mut targets);
+    http_client::write(&mut md, clients.as_ref(), &mut targets);
     write_tls(&mut md, tls.as_ref(), &mut targets);
     write_crawler(&mut md, crawler.as_ref());
     write_process(&mut md, process.as_ref(), &mut targets);
