@@ -197,7 +197,69 @@ impl AsyncWrite for Stream {
 
 #[cfg(test)]
 mod tests {
-    use super::interleave_families;
+    use std::time::Duration;
+
+    use super::{happy_eyeballs, interleave_families};
+    use crate::{TcpListener, TcpStream};
+
+    /// A first address whose SYNs go unanswered (a listener with a full backlog) holds the
+    /// dial up for 250 ms, not for the kernel's connect timeout: then the next address is
+    /// tried beside it, and it answers.
+    #[test]
+    fn an_unanswering_address_gives_way_to_the_next_after_the_attempt_delay() {
+        weft::run(async {
+            let stalled = TcpListener::builder()
+                .backlog(0)
+                .bind("127.0.0.1:0".parse().unwrap())
+                .unwrap();
+            let stalled_addr = stalled.local_addr().unwrap();
+            // Fill its queue: later SYNs are dropped, and a connect to it waits.
+            let mut fillers = Vec::new();
+            for _ in 0..4 {
+                let attempt = weft::time::timeout(
+                    Duration::from_millis(50),
+                    TcpStream::connect(stalled_addr),
+                );
+                if let Ok(Ok(stream)) = attempt.await {
+                    fillers.push(stream);
+                }
+            }
+            let probe =
+                weft::time::timeout(Duration::from_millis(50), TcpStream::connect(stalled_addr));
+            if let Ok(Ok(_)) = probe.await {
+                eprintln!("skipped: this kernel answers SYNs past a full backlog (syncookies)");
+                return;
+            }
+            let good = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let good_addr = good.local_addr().unwrap();
+            let start = weft::time::Instant::now();
+            let stream = happy_eyeballs(vec![stalled_addr, good_addr]).await.unwrap();
+            let waited = start.elapsed();
+            assert_eq!(stream.peer_addr().unwrap(), good_addr);
+            assert!(
+                waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
+                "the second address was tried after {waited:?}"
+            );
+            drop(stalled);
+        });
+    }
+
+    #[test]
+    fn a_refused_address_gives_way_at_once() {
+        weft::run(async {
+            let refused = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let refused_addr = refused.local_addr().unwrap();
+            drop(refused);
+            let good = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let good_addr = good.local_addr().unwrap();
+            let start = weft::time::Instant::now();
+            let stream = happy_eyeballs(vec![refused_addr, good_addr]).await.unwrap();
+            assert_eq!(stream.peer_addr().unwrap(), good_addr);
+            assert!(start.elapsed() < Duration::from_millis(250));
+            let err = happy_eyeballs(vec![refused_addr]).await.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+        });
+    }
 
     #[test]
     fn families_alternate_starting_with_the_first() {
