@@ -508,3 +508,62 @@ async fn the_readme_health_checker_tells_up_from_down() {
         start.elapsed()
     );
 }
+
+#[test]
+fn the_readme_shows_the_health_checkers_main_word_for_word() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("examples/health_check.rs")).unwrap();
+    let start = readme
+        .find("#[weft::main]")
+        .expect("the README shows a main");
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    assert!(
+        example.contains(shown.trim_end()),
+        "README.md's health checker differs from examples/health_check.rs:\n{shown}"
+    );
+}
+
+#[weft::test(paused)]
+async fn a_refused_connection_and_an_untrusted_certificate_say_so() {
+    let refused = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    };
+    let client = Client::new();
+    let err = client
+        .get(format!("http://{refused}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Connect, "{err}");
+    assert!(err.to_string().contains("refused"), "{err}");
+
+    // A server whose certificate a private CA signed, and a client that trusts only the
+    // webpki roots.
+    let ca = TestCa::new("untrusted CA");
+    let issued = ca.issue(&["localhost"]);
+    let acceptor =
+        TlsAcceptor::from_pem(issued.cert_pem.as_bytes(), issued.key_pem.as_bytes()).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    weft::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let _ = acceptor.accept(tcp).await;
+    });
+    let err = client
+        .get(format!("https://localhost:{port}/"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Tls, "{err}");
+    assert_eq!(
+        err.certificate_problem(),
+        Some(weft::net::tls::CertificateProblem::UnknownIssuer),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("with_ca_file"),
+        "the error says what to do: {err}"
+    );
+}

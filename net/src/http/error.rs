@@ -129,7 +129,7 @@ impl Error {
             io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof => ErrorKind::Reset,
             _ => ErrorKind::Tls,
         };
-        let mut error = Error::new(kind, format!("TLS: {err}"));
+        let mut error = Error::new(kind, err.to_string());
         if kind == ErrorKind::Timeout {
             error.phase = Some(Phase::Connect);
         }
