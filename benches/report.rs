@@ -861,9 +861,9 @@ fn write_crawler(md: &mut String, crawler: Option<&Value>) {
          generated {pages}-page site (examples/crates/site) served by weft on another thread, so the CPU time \
          (CLOCK_THREAD_CPUTIME_ID of the crawler's thread) is the crawler's alone: HTTP, HTML \
          tokenizing, URL handling and the runtime. Per-host limit = concurrency. Each row runs \
-         once through the crawler's hand-written HTTP/1.1 client (`native`) and once through \
-         hyper's client connection API on weft (`hyper`); pool, redirects, limits and decoding \
-         are the same code.\n"
+         once through the crawler's hand-written HTTP/1.1 client and its pool (`native`) and \
+         once through weft's HTTP client, `weft::net::http` on hyper, with its own pool \
+         (`hyper`); redirects, limits and decoding are the crawler's for both.\n"
     );
     let _ = writeln!(
         md,
