@@ -99,13 +99,33 @@ impl Window {
         }
     }
 
-    /// Counts a request that completed now; false once the window is over.
-    fn count(&self, n: &mut u64) -> bool {
-        let now = Instant::now();
-        if now >= self.from && now < self.end {
-            *n += 1;
+    /// Runs `get` one request after another until the window is over; returns how many
+    /// completed inside it.
+    async fn requests<F: std::future::Future<Output = ()>>(self, get: impl Fn() -> F) -> u64 {
+        let mut n = 0;
+        loop {
+            get().await;
+            let now = Instant::now();
+            if now >= self.end {
+                return n;
+            }
+            if now >= self.from {
+                n += 1;
+            }
         }
-        now < self.end
+    }
+
+    /// The CPU time process `pid` spends in the window, slept through with `sleep_until`
+    /// (each runtime's own).
+    async fn cpu<F: std::future::Future<Output = ()>>(
+        self,
+        pid: u32,
+        sleep_until: impl Fn(Instant) -> F,
+    ) -> u64 {
+        sleep_until(self.from).await;
+        let start = cpu_ns(pid);
+        sleep_until(self.end).await;
+        cpu_ns(pid) - start
     }
 }
 
@@ -119,24 +139,16 @@ fn run_client(name: &str, addr: SocketAddr, c: usize, measure: Duration) -> (u64
         "weft" => weft::run(async move {
             let client = weft::net::http::Client::new();
             let window = Window::after_warmup(measure);
-            let cpu = weft::spawn(async move {
-                weft::time::sleep_until(window.from.into()).await;
-                let start = cpu_ns(pid);
-                weft::time::sleep_until(window.end.into()).await;
-                cpu_ns(pid) - start
-            });
+            let cpu = weft::spawn(window.cpu(pid, |at| weft::time::sleep_until(at.into())));
             let loops: Vec<_> = (0..c)
                 .map(|_| {
                     let (client, url) = (client.clone(), url.clone());
                     weft::spawn(async move {
-                        let mut n = 0;
-                        loop {
+                        let get = || async {
                             let response = client.get(&url).send().await.expect("GET");
                             response.bytes().await.expect("body");
-                            if !window.count(&mut n) {
-                                return n;
-                            }
-                        }
+                        };
+                        window.requests(get).await
                     })
                 })
                 .collect();
@@ -153,25 +165,12 @@ fn run_client(name: &str, addr: SocketAddr, c: usize, measure: Duration) -> (u64
                 .unwrap();
             runtime.block_on(async move {
                 let window = Window::after_warmup(measure);
-                let cpu = tokio::spawn(async move {
-                    tokio::time::sleep_until(window.from.into()).await;
-                    let start = cpu_ns(pid);
-                    tokio::time::sleep_until(window.end.into()).await;
-                    cpu_ns(pid) - start
-                });
+                let cpu = tokio::spawn(window.cpu(pid, |at| tokio::time::sleep_until(at.into())));
                 let fetch = Fetch::new(name, &url);
                 let loops: Vec<_> = (0..c)
                     .map(|_| {
                         let fetch = fetch.clone();
-                        tokio::spawn(async move {
-                            let mut n = 0;
-                            loop {
-                                fetch.get().await;
-                                if !window.count(&mut n) {
-                                    return n;
-                                }
-                            }
-                        })
+                        tokio::spawn(async move { window.requests(|| fetch.get()).await })
                     })
                     .collect();
                 let mut total = 0;

@@ -1,4 +1,4 @@
-//! Where the custom benchmark harnesses leave their results for `benches/report.rs`, and the
+//! Where the custom benchmark harnesses leave their results for `benches/report/`, and the
 //! run mode they all share.
 
 use std::path::PathBuf;

@@ -9,7 +9,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
 use hyper::client::conn::{http1, http2};
 use weft_runtime::time::{Instant, sleep};
 
@@ -18,17 +17,11 @@ use super::error::{Error, ErrorKind};
 use super::pool::{Origin, Sender};
 use crate::TcpStream;
 use crate::hyper::{HyperIo, HyperTimer, LocalExecutor};
-use crate::tls::ClientTlsStream;
+use crate::tls::MaybeTlsStream;
 
 /// How long an attempt on one address runs alone before the next address is tried too
 /// (RFC 8305's Connection Attempt Delay, its recommended value).
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
-
-/// A connection's byte stream: plain TCP for http, TLS over it for https.
-pub(crate) enum Stream {
-    Plain(TcpStream),
-    Tls(Box<ClientTlsStream<TcpStream>>),
-}
 
 /// Resolves, connects and handshakes; the sender is ready for requests.
 pub(crate) async fn dial(config: &Config, origin: &Origin) -> Result<Sender, Error> {
@@ -44,16 +37,16 @@ pub(crate) async fn dial(config: &Config, origin: &Origin) -> Result<Sender, Err
         .map_err(|err| Error::connect(&what, err))?;
     let _ = tcp.set_nodelay(true);
     if !origin.https {
-        return handshake_http1(config, Stream::Plain(tcp)).await;
+        return handshake_http1(config, MaybeTlsStream::Plain(tcp)).await;
     }
     let tls = config.tls.connect(host, tcp).await.map_err(Error::tls)?;
     if tls.alpn_protocol() == Some(b"h2") {
-        return handshake_http2(config, Stream::Tls(Box::new(tls))).await;
+        return handshake_http2(config, MaybeTlsStream::Tls(Box::new(tls))).await;
     }
-    handshake_http1(config, Stream::Tls(Box::new(tls))).await
+    handshake_http1(config, MaybeTlsStream::Tls(Box::new(tls))).await
 }
 
-async fn handshake_http1(config: &Config, stream: Stream) -> Result<Sender, Error> {
+async fn handshake_http1(config: &Config, stream: MaybeTlsStream) -> Result<Sender, Error> {
     let (sender, connection) = http1::Builder::new()
         .max_buf_size(config.max_header_bytes.max(8192))
         .handshake(HyperIo::new(stream))
@@ -66,7 +59,7 @@ async fn handshake_http1(config: &Config, stream: Stream) -> Result<Sender, Erro
     Ok(Sender::Http1(sender))
 }
 
-async fn handshake_http2(config: &Config, stream: Stream) -> Result<Sender, Error> {
+async fn handshake_http2(config: &Config, stream: MaybeTlsStream) -> Result<Sender, Error> {
     let header_list = u32::try_from(config.max_header_bytes).unwrap_or(u32::MAX);
     let (sender, connection) = http2::Builder::new(LocalExecutor)
         .timer(HyperTimer)
@@ -140,57 +133,6 @@ fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
         match (same.pop(), other.pop()) {
             (None, None) => return order,
             (a, b) => order.extend(a.into_iter().chain(b)),
-        }
-    }
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_write_vectored(cx, bufs),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_flush(cx),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_close(cx),
-            Stream::Tls(tls) => Pin::new(&mut **tls).poll_close(cx),
         }
     }
 }

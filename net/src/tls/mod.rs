@@ -44,8 +44,10 @@ use weft_runtime::time::timeout;
 
 use crate::{TcpStream, ToSocketAddrs};
 
+mod maybe;
 mod problem;
 
+pub use maybe::MaybeTlsStream;
 pub use problem::{CertificateProblem, HandshakeError};
 
 pub use futures_rustls::rustls;

@@ -4,12 +4,7 @@
 
 use std::io;
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
-use weft::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use weft::net::TcpStream;
-use weft::net::tls::ClientTlsStream;
+use weft::io::{AsyncWriteExt, BufReader};
 
 use super::error::{ErrorKind, FetchError};
 
@@ -24,52 +19,7 @@ pub struct Conn {
 }
 
 /// What a connection runs over: plain TCP for http, TLS over TCP for https.
-pub enum Stream {
-    /// http.
-    Plain(TcpStream),
-    /// https (boxed: a TLS session is large, and most crawls are mostly one kind).
-    Tls(Box<ClientTlsStream<TcpStream>>),
-}
-
-impl AsyncRead for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_write(cx, buf),
-        }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_close(cx),
-            Stream::Tls(tls) => Pin::new(tls.as_mut()).poll_close(cx),
-        }
-    }
-}
+pub use weft::net::tls::MaybeTlsStream as Stream;
 
 /// A response's status line and headers.
 #[derive(Debug)]

@@ -12,9 +12,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "report/http_client.rs"]
 mod http_client;
-#[path = "report/idle.rs"]
 mod idle;
 
 /// ns per element of each benchmark, by group, then by peer name.
