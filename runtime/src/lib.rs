@@ -7,6 +7,7 @@
 // Unsafe code is confined to the task cell (task/raw/, which alone allows it).
 #![deny(unsafe_code)]
 
+pub mod attach;
 pub mod channel;
 #[cfg(feature = "cores")]
 pub mod cores;

@@ -37,6 +37,7 @@ pub struct Builder {
     start_paused: bool,
     auto_advance: AutoAdvance,
     seed: Option<u64>,
+    attachable: bool,
     /// What was wrong with `WEFT_SEED`, for `build` to report (an explicit seed overrides it).
     bad_seed: Option<String>,
 }
@@ -67,6 +68,7 @@ impl Default for Builder {
             auto_advance: AutoAdvance::default(),
             seed,
             bad_seed,
+            attachable: crate::attach::allowed_by_env(),
         }
     }
 }
@@ -89,6 +91,7 @@ impl std::fmt::Debug for Builder {
             .field("start_paused", &self.start_paused)
             .field("auto_advance", &self.auto_advance)
             .field("seed", &self.seed)
+            .field("attachable", &self.attachable)
             .finish()
     }
 }
@@ -207,6 +210,14 @@ impl Builder {
         self
     }
 
+    /// Whether `weft-ps PID` can look inside this runtime from outside (on by default; off
+    /// also with the environment variable `WEFT_PS=0`). Nothing runs and nothing is open
+    /// for it until `weft-ps` asks; what it costs the loop meanwhile is in `docs/weft-ps.md`.
+    pub fn attachable(mut self, on: bool) -> Builder {
+        self.attachable = on;
+        self
+    }
+
     /// Starts the runtime with its clock paused (tokio's `start_paused`, trio's `MockClock`):
     /// time moves only when the runtime is idle ([`auto_advance`](Builder::auto_advance)) or a
     /// task moves it ([`advance`](crate::time::advance)), so a test that sleeps for an hour
@@ -284,6 +295,7 @@ impl Builder {
             trace,
             clock: Clock::new(self.start_paused, self.auto_advance),
             shuffle: self.seed.map(Shuffle::new),
+            attachable: self.attachable,
         };
         Ok(Runtime::from_parts(
             Executor::new(remote, reactor, settings),

@@ -16,7 +16,10 @@ impl Core {
         let mut by_address: HashMap<usize, TaskId> = HashMap::new();
         // The task each join waker belongs to, by the task it waits for.
         let mut joins: Vec<(usize, TaskId)> = Vec::new();
+        // Each task's parent, as the table keeps it (the low bits of its id).
+        let mut parent_bits: Vec<(TaskId, u32)> = Vec::new();
         self.for_each_task(|owned| {
+            parent_bits.push((owned.task().id(), owned.parent_bits()));
             let task = owned.task();
             by_address.insert(task.addr(), task.id());
             if let Some(joiner) = task.waker_census(|_| false).joiner {
@@ -48,14 +51,22 @@ impl Core {
                 }
             }
         };
+        let owners = &by_address;
         self.held_wakers().for_each(|address, what| {
+            let mut held_by = what.resource.holders();
+            // A lock's owner, noted always (holders are tracked only when observed).
+            if let Some(&owner) = owners.get(&what.resource.owner()) {
+                if !held_by.contains(&owner) {
+                    held_by.push(owner);
+                }
+            }
             add(
                 address,
                 WaitsOn {
                     resource: what.resource.label(),
                     operation: what.op.to_owned(),
                     created_at: Some(what.resource.created_at()),
-                    held_by: what.resource.holders(),
+                    held_by,
                 },
             );
         });
@@ -104,6 +115,10 @@ impl Core {
             task.waits_on = waits.remove(&task.id).unwrap_or_default();
         }
         tasks.sort_by_key(|t| t.id);
+        let parents = resolve_parents(&tasks, &parent_bits);
+        for task in &mut tasks {
+            task.parent = parents.get(&task.id).copied();
+        }
         TaskDump { tasks }
     }
 
@@ -123,7 +138,30 @@ impl Core {
             polls: stats.map(|s| s.polls),
             busy: stats.map(|s| s.busy),
             idle: stats.map(|s| s.last_end.elapsed()),
+            parent: None,
             waits_on: Vec::new(),
         }
     }
+}
+
+/// Each task's parent among the live tasks (`tasks`, in id order): for a task whose parent's
+/// id ends in the bits the table kept, the newest live task with those bits and a smaller id.
+/// A parent that has completed is no parent: its children are listed at the top, as
+/// asyncio's `pstree` lists orphans.
+fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> HashMap<TaskId, TaskId> {
+    let mut by_bits: HashMap<u32, Vec<TaskId>> = HashMap::new();
+    for task in tasks {
+        by_bits
+            .entry(task.id.as_u64() as u32)
+            .or_default()
+            .push(task.id);
+    }
+    bits.iter()
+        .filter(|&&(_, bits)| bits != 0)
+        .filter_map(|&(child, bits)| {
+            let candidates = by_bits.get(&bits)?;
+            let newer = candidates.partition_point(|&id| id < child);
+            Some((child, *candidates[..newer].last()?))
+        })
+        .collect()
 }

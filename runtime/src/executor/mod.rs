@@ -27,6 +27,7 @@ mod run_loop;
 mod run_queue;
 mod runtime;
 mod shuffle;
+mod sites;
 pub(crate) mod state;
 mod tasks;
 mod time_limit;
@@ -41,6 +42,7 @@ pub use runtime::{Runtime, run, seed, try_run};
 pub use time_limit::TimeLimitError;
 
 pub(crate) use builder::seed_from_env;
+pub(crate) use remote::notify_all;
 
 use crate::task::raw::TaskRef;
 

@@ -8,7 +8,7 @@
 //! that watches nothing pays one predictable branch per event and keeps its hot loops small
 //! (a callgrind count of each micro benchmark is the check: `scripts/callgrind`).
 
-use std::cell::RefCell;
+use std::cell::{Cell, OnceCell, RefCell};
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
@@ -34,11 +34,14 @@ pub(crate) struct PollStats {
 /// What watches one runtime.
 pub(crate) struct Observer {
     instruments: Instruments,
-    trace: Option<Recorder>,
+    /// The flight recorder, once made: by the builder, or by `weft-ps --trace` for a while
+    /// (`start_recording`). It records while `recording` is up.
+    trace: OnceCell<Recorder>,
+    recording: Cell<bool>,
     debug: Option<DebugMode>,
-    /// Each task's poll counts and times: kept in debug mode and with the recorder (they
-    /// time each poll anyway).
-    stats: Option<RefCell<IdMap<PollStats>>>,
+    /// Each task's poll counts and times: kept in debug mode and while the recorder records
+    /// (they time each poll anyway).
+    stats: OnceCell<RefCell<IdMap<PollStats>>>,
 }
 
 /// A poll under way, as the observer timed it.
@@ -51,26 +54,71 @@ impl Observer {
         debug: Option<DebugMode>,
     ) -> Observer {
         let keep_stats = debug.is_some() || trace.is_some();
-        Observer {
+        let observer = Observer {
             instruments,
-            trace,
+            recording: Cell::new(trace.is_some()),
+            trace: trace.map(OnceCell::from).unwrap_or_default(),
             debug,
-            stats: keep_stats.then(RefCell::default),
+            stats: OnceCell::new(),
+        };
+        if keep_stats {
+            observer.stats.get_or_init(RefCell::default);
+        }
+        observer
+    }
+
+    /// The recorder, while it records.
+    #[inline]
+    fn trace(&self) -> Option<&Recorder> {
+        self.trace.get().filter(|_| self.recording.get())
+    }
+
+    /// The poll counts, while they are kept.
+    #[inline]
+    fn stats(&self) -> Option<&RefCell<IdMap<PollStats>>> {
+        self.stats
+            .get()
+            .filter(|_| self.recording.get() || self.debug.is_some())
+    }
+
+    /// Starts a flight recorder of `capacity` events on a runtime that has none recording;
+    /// false if one records already (the builder's, which stays on).
+    pub(crate) fn start_recording(&self, capacity: usize) -> bool {
+        if self.recording.get() {
+            return false;
+        }
+        let recorder = self.trace.get_or_init(|| Recorder::new(capacity));
+        recorder.clear();
+        self.stats.get_or_init(RefCell::default);
+        self.recording.set(true);
+        true
+    }
+
+    /// Stops the recorder `start_recording` started, and lets its events go.
+    pub(crate) fn stop_recording(&self) {
+        self.recording.set(false);
+        if let Some(recorder) = self.trace.get() {
+            recorder.clear();
+        }
+        if self.debug.is_none() {
+            if let Some(stats) = self.stats.get() {
+                stats.borrow_mut().clear();
+            }
         }
     }
 
     /// Whether anything watches: the loop calls no method of the observer otherwise.
     pub(crate) fn is_on(&self) -> bool {
-        !self.instruments.is_empty() || self.trace.is_some() || self.debug.is_some()
+        !self.instruments.is_empty() || self.recording.get() || self.debug.is_some()
     }
 
     /// Whether the waiter lists should note who holds what (for the dump's wait-for graph).
     pub(crate) fn wants_holders(&self) -> bool {
-        self.debug.is_some() || self.trace.is_some()
+        self.debug.is_some() || self.recording.get()
     }
 
     pub(crate) fn recorder(&self) -> Option<&Recorder> {
-        self.trace.as_ref()
+        self.trace()
     }
 
     pub(crate) fn debug(&self) -> Option<&DebugMode> {
@@ -92,7 +140,7 @@ impl Observer {
         by: Option<TaskId>,
     ) {
         self.each(|i| i.task_spawned(task));
-        if let Some(trace) = &self.trace {
+        if let Some(trace) = self.trace() {
             trace.spawned(task, name.map(str::to_owned), at);
         }
         self.scheduled(task, by);
@@ -103,7 +151,7 @@ impl Observer {
     #[inline(never)]
     pub(crate) fn scheduled(&self, task: TaskId, by: Option<TaskId>) {
         self.each(|i| i.task_scheduled(task));
-        if let Some(trace) = &self.trace {
+        if let Some(trace) = self.trace() {
             trace.woken(task, by);
         }
     }
@@ -113,7 +161,7 @@ impl Observer {
     #[cold]
     #[inline(never)]
     pub(crate) fn scheduled_from_elsewhere(&self, task: TaskId) {
-        match &self.trace {
+        match self.trace() {
             Some(trace) => trace.with_cause(WakeCause::OtherThread, || self.scheduled(task, None)),
             None => self.scheduled(task, None),
         }
@@ -125,9 +173,9 @@ impl Observer {
     pub(crate) fn poll_started(&self, task: TaskId) -> PollStart {
         self.each(|i| i.before_task_step(task));
         // The recorder's timestamps double as the poll's times, when it runs.
-        let started = match &self.trace {
+        let started = match self.trace() {
             Some(trace) => Some(trace.record(Event::PollStarted { task })),
-            None => self.stats.as_ref().map(|_| Instant::now()),
+            None => self.stats().map(|_| Instant::now()),
         };
         if let Some(debug) = &self.debug {
             debug.poll_starts();
@@ -148,7 +196,7 @@ impl Observer {
         if let Some(debug) = &self.debug {
             debug.poll_ended(report);
         }
-        let ended = match &self.trace {
+        let ended = match self.trace() {
             Some(trace) => Some(trace.record(Event::PollEnded { task })),
             None => start.0.map(|_| Instant::now()),
         };
@@ -163,10 +211,10 @@ impl Observer {
     #[inline(never)]
     pub(crate) fn exited(&self, task: TaskId) {
         self.each(|i| i.task_exited(task));
-        if let Some(trace) = &self.trace {
+        if let Some(trace) = self.trace() {
             trace.record(Event::Exited { task });
         }
-        if let Some(stats) = &self.stats {
+        if let Some(stats) = self.stats() {
             stats.borrow_mut().remove(&task);
         }
     }
@@ -186,7 +234,7 @@ impl Observer {
             Wait::Until(deadline) => Some(deadline.saturating_duration_since(Instant::now())),
         };
         self.each(|i| i.before_io_wait(timeout));
-        let events = match &self.trace {
+        let events = match self.trace() {
             Some(trace) => {
                 trace.record(Event::Parked { timeout });
                 let events = trace.with_cause(WakeCause::Outside, || turn(&IoRecorder(trace)));
@@ -201,7 +249,7 @@ impl Observer {
 
     /// Runs `fire`, which fires the due timers, as the wakes' cause.
     pub(crate) fn timers<R>(&self, fire: impl FnOnce() -> R) -> R {
-        match &self.trace {
+        match self.trace() {
             Some(trace) => trace.with_cause(WakeCause::Timer, fire),
             None => fire(),
         }
@@ -209,21 +257,21 @@ impl Observer {
 
     /// One timer fired.
     pub(crate) fn timer_fired(&self) {
-        if let Some(trace) = &self.trace {
+        if let Some(trace) = self.trace() {
             trace.record(Event::TimerFired);
         }
     }
 
     /// Runs `drain`, which queues the tasks woken from other threads, as the wakes' cause.
     pub(crate) fn remote_wakes<R>(&self, drain: impl FnOnce() -> R) -> R {
-        match &self.trace {
+        match self.trace() {
             Some(trace) => trace.with_cause(WakeCause::OtherThread, drain),
             None => drain(),
         }
     }
 
     fn count_poll(&self, id: TaskId, started: Instant, now: Instant) {
-        if let Some(stats) = &self.stats {
+        if let Some(stats) = self.stats() {
             let mut stats = stats.borrow_mut();
             let entry = stats.entry(id).or_insert(PollStats {
                 polls: 0,
@@ -240,12 +288,12 @@ impl Observer {
 
     /// Task `id`'s poll counts and times, if they are kept.
     pub(crate) fn poll_stats(&self, id: TaskId) -> Option<PollStats> {
-        self.stats.as_ref()?.borrow().get(&id).copied()
+        self.stats()?.borrow().get(&id).copied()
     }
 
     /// Forgets every task's counts (a `block_on` returned: its main future is gone).
     pub(crate) fn forget_stats(&self) {
-        if let Some(stats) = &self.stats {
+        if let Some(stats) = self.stats() {
             stats.borrow_mut().clear();
         }
     }
@@ -253,7 +301,7 @@ impl Observer {
     /// Debug mode: a poll of `id` ended with the task waking itself. Reports the task once
     /// if it mostly does that.
     pub(crate) fn self_woke(&self, id: TaskId, report: impl FnOnce() -> Option<TaskReport>) {
-        let (Some(debug), Some(stats)) = (&self.debug, &self.stats) else {
+        let (Some(debug), Some(stats)) = (&self.debug, self.stats()) else {
             return;
         };
         let mut stats = stats.borrow_mut();

@@ -75,6 +75,15 @@ impl Remote {
     }
 }
 
+/// Interrupts every runtime's `epoll_wait` (`weft-ps`'s signal reached one thread; each
+/// runtime then looks at its own flag).
+pub(crate) fn notify_all() {
+    let remotes: Vec<Arc<Remote>> = lock(&REGISTRY).clone();
+    for remote in remotes {
+        remote.notify();
+    }
+}
+
 /// Queues a task woken on a thread that is not its runtime's.
 pub(crate) fn schedule_remote(task: Notified) {
     let runtime_id = task.runtime_id();

@@ -11,7 +11,8 @@
 //!    if tasks wait for all others to block; until the next timer as the clock plans it; else
 //!    until something happens, once the deadlock proof has shown that something can. A
 //!    real-time limit caps the wait.
-//! 6. Wait for I/O: each event wakes its source's reader and/or writer.
+//! 6. Wait for I/O: each event wakes its source's reader and/or writer. Note the time for
+//!    `weft-ps`, and answer it if it asked (`attach/`).
 //! 7. Tell the clock whether the wait was quiet (a paused clock may jump then), and fire the
 //!    due timers in deadline order.
 //! 8. Stop at the real-time limit, if one was set.
@@ -56,6 +57,7 @@ pub(crate) fn run<F: Future>(
     called_at: &'static Location<'static>,
 ) -> Result<F::Output, Stopped> {
     let _running = Running::enter(executor);
+    executor.attach().beacon().set_main_site(called_at);
     let main = MainTask::start(executor, called_at);
     let mut future = pin!(future);
     let interval = executor.event_interval();
@@ -76,6 +78,10 @@ pub(crate) fn run<F: Future>(
         polls_since_io = 0;
         let (plan, after) = plan_wait(executor, &main, ready())?;
         let events = executor.wait_for_io(plan.wait.at_most(limit));
+        executor.attach().beacon().stamp_turn();
+        if executor.attach().asked() {
+            crate::attach::answer(executor);
+        }
         let quiet = || events == 0 && !ready() && !executor.remote().is_notified();
         executor.clock().after_wait(&plan, quiet);
         executor.fire_timers();
@@ -135,6 +141,7 @@ impl<'a> Running<'a> {
         let census = crate::waiters::census::enter(executor.held_wakers().clone());
         executor.reactor().set_running(true);
         executor.timers().set_running(true);
+        executor.attach().beacon().set_running(true);
         let tracked_holders = crate::waiters::set_tracking(executor.observer().wants_holders());
         Running {
             executor,
@@ -149,6 +156,7 @@ impl Drop for Running<'_> {
     fn drop(&mut self) {
         self.executor.reactor().set_running(false);
         self.executor.timers().set_running(false);
+        self.executor.attach().beacon().set_running(false);
         crate::waiters::set_tracking(self.tracked_holders);
         crate::task::budget::reset(u32::MAX);
     }

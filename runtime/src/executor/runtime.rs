@@ -33,8 +33,10 @@ pub struct Runtime {
 
 impl Runtime {
     pub(crate) fn from_parts(executor: Executor, trace_file: Option<PathBuf>) -> Runtime {
+        let executor = Rc::new(executor);
+        executor.list_for_attach();
         Runtime {
-            executor: Rc::new(executor),
+            executor,
             trace_file,
         }
     }

@@ -1,32 +1,60 @@
 //! The tasks a runtime owns: every task whose future is alive, by a key stored in its header,
-//! so that shutdown can drop them and reports can list them; and the order in which the
-//! watched ones complete (for `wait` and `as_completed`).
+//! so that shutdown can drop them and reports can list them (with where each was spawned and
+//! by whom); and the order in which the watched ones complete (for `wait` and `as_completed`).
+//!
+//! The table is a slab of 16-byte entries of a layout of its own (`repr(C)`), published to
+//! `weft-ps` (`attach/beacon.rs`), which reads it from outside to name a task whose poll
+//! never returned.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::num::NonZeroU64;
 use std::panic::Location;
 
-use slab::Slab;
-
 use super::TaskReport;
+use super::sites::Sites;
+use crate::attach::Published;
 use crate::task::raw::TaskRef;
 use crate::task::{TaskId, TaskState};
 
-/// The runtime's reference to a live task, and where it was spawned (kept here rather than
-/// in the task's header: this slab entry is 16 bytes either way, the header gets smaller).
-pub(crate) struct OwnedTask {
-    task: TaskRef,
-    spawned_at: &'static Location<'static>,
+/// An entry of the table: a live task, its spawn site's number and the low 32 bits of its
+/// parent's id (0: spawned from outside any task); a free entry has no task and keeps the
+/// key of the next free one in `link`.
+#[repr(C)]
+struct Entry {
+    task: Option<TaskRef>,
+    site: u32,
+    link: u32,
 }
 
-impl OwnedTask {
+// What a parked task costs counts on this (BENCHMARKS.md's memory figures), and `weft-ps`
+// reads entries of this size.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
+
+/// No next free entry.
+const NONE: u32 = u32::MAX;
+
+/// A live task as the table describes it.
+pub(crate) struct OwnedTask<'a> {
+    task: &'a TaskRef,
+    spawned_at: &'static Location<'static>,
+    parent: u32,
+}
+
+impl OwnedTask<'_> {
     pub(crate) fn task(&self) -> &TaskRef {
-        &self.task
+        self.task
     }
 
     pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
         self.spawned_at
+    }
+
+    /// The low 32 bits of the id of the task that spawned it (0: none): enough to find it
+    /// among the live tasks, as the newest one with those bits and a smaller id.
+    pub(crate) fn parent_bits(&self) -> u32 {
+        self.parent
     }
 
     /// The task as reports describe it; `awaited` as the caller counts it.
@@ -56,9 +84,35 @@ impl OwnedTask {
     }
 }
 
+/// A task taken out of the table at shutdown.
+pub(crate) struct Drained {
+    task: TaskRef,
+    spawned_at: &'static Location<'static>,
+}
+
+impl Drained {
+    pub(crate) fn task(&self) -> &TaskRef {
+        &self.task
+    }
+
+    pub(crate) fn debug_report(&self) -> TaskReport {
+        OwnedTask {
+            task: &self.task,
+            spawned_at: self.spawned_at,
+            parent: 0,
+        }
+        .debug_report()
+    }
+}
+
 /// A runtime's live tasks and the ids it hands out.
 pub(crate) struct OwnedTasks {
-    slab: RefCell<Slab<OwnedTask>>,
+    entries: RefCell<Vec<Entry>>,
+    /// The first free entry's key, or `NONE`.
+    free: Cell<u32>,
+    /// Where `entries` is, for `weft-ps`.
+    published: Published,
+    sites: Sites,
     next_id: Cell<u64>,
     /// Completion order, for the tasks `wait` and `as_completed` watch: task id -> 0 while it
     /// runs, then its place among the completions seen. Empty (one untaken branch per
@@ -72,7 +126,10 @@ pub(crate) struct OwnedTasks {
 impl OwnedTasks {
     pub(crate) fn new() -> OwnedTasks {
         OwnedTasks {
-            slab: RefCell::new(Slab::with_capacity(256)),
+            entries: RefCell::new(Vec::new()),
+            free: Cell::new(NONE),
+            published: Published::default(),
+            sites: Sites::new(),
             next_id: Cell::new(1),
             completions: RefCell::new(HashMap::new()),
             watching: Cell::new(false),
@@ -92,22 +149,47 @@ impl OwnedTasks {
     /// stores it in its header, to be found again when it completes.
     #[inline]
     pub(crate) fn next_key(&self) -> u32 {
-        let key = self.slab.borrow().vacant_key();
-        u32::try_from(key).expect("more than 4 billion live tasks")
+        match self.free.get() {
+            NONE => {
+                u32::try_from(self.entries.borrow().len()).expect("fewer than 4 billion live tasks")
+            }
+            free => free,
+        }
     }
 
-    /// Files a new task under the key [`next_key`](OwnedTasks::next_key) gave.
+    /// Files a new task under the key [`next_key`](OwnedTasks::next_key) gave, spawned at
+    /// `spawned_at` by the task `parent` (if any).
     #[inline]
-    pub(crate) fn insert(&self, task: TaskRef, spawned_at: &'static Location<'static>) {
-        let filed_under = task.owner_key();
-        let key = self
-            .slab
-            .borrow_mut()
-            .insert(OwnedTask { task, spawned_at });
-        debug_assert_eq!(
-            key, filed_under,
-            "a task is filed under the key it was given"
-        );
+    pub(crate) fn insert(
+        &self,
+        task: TaskRef,
+        spawned_at: &'static Location<'static>,
+        parent: Option<TaskId>,
+    ) {
+        let key = task.owner_key();
+        let entry = Entry {
+            task: Some(task),
+            site: self.sites.number(spawned_at),
+            // Truncated on purpose: see `OwnedTask::parent_bits`.
+            link: parent.map_or(0, |id| id.as_u64() as u32),
+        };
+        let mut entries = self.entries.borrow_mut();
+        if key == entries.len() {
+            if entries.len() == entries.capacity() {
+                let more = entries.len().max(256);
+                entries.reserve(more);
+                self.published
+                    .publish(entries.as_ptr() as usize, entries.capacity());
+            }
+            entries.push(entry);
+        } else {
+            debug_assert!(
+                entries[key].task.is_none(),
+                "a task is filed under a free key"
+            );
+            self.free.set(entries[key].link);
+            entries[key] = entry;
+        }
     }
 
     /// Forgets `task`, which completed; its place in the completion order is noted if it
@@ -118,10 +200,16 @@ impl OwnedTasks {
             self.stamp_watched(task.id());
         }
         let key = task.owner_key();
-        let mut slab = self.slab.borrow_mut();
-        let ours = slab.get(key).is_some_and(|o| o.task.id() == task.id());
-        let removed = if ours { slab.try_remove(key) } else { None };
-        drop(slab);
+        let mut entries = self.entries.borrow_mut();
+        let removed = match entries.get_mut(key) {
+            Some(entry) if entry.task.as_ref().is_some_and(|t| t.id() == task.id()) => {
+                let removed = entry.task.take();
+                entry.link = self.free.replace(key as u32);
+                removed
+            }
+            _ => None,
+        };
+        drop(entries);
         drop(removed);
     }
 
@@ -155,22 +243,46 @@ impl OwnedTasks {
     }
 
     /// Calls `f` with each live task.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&OwnedTask)) {
-        for (_, owned) in self.slab.borrow().iter() {
-            f(owned);
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&OwnedTask<'_>)) {
+        let entries = self.entries.borrow();
+        for entry in entries.iter() {
+            if let Some(task) = &entry.task {
+                f(&self.describe(task, entry));
+            }
+        }
+    }
+
+    fn describe<'a>(&self, task: &'a TaskRef, entry: &Entry) -> OwnedTask<'a> {
+        OwnedTask {
+            task,
+            spawned_at: self.sites.site(entry.site),
+            parent: entry.link,
         }
     }
 
     /// The report of the live task `task`, if it is still in the table.
     pub(crate) fn debug_report(&self, task: &TaskRef) -> Option<TaskReport> {
-        let slab = self.slab.borrow();
-        slab.get(task.owner_key())
-            .filter(|o| o.task.id() == task.id())
-            .map(OwnedTask::debug_report)
+        let entries = self.entries.borrow();
+        let entry = entries.get(task.owner_key())?;
+        let owned = entry.task.as_ref().filter(|t| t.id() == task.id())?;
+        Some(self.describe(owned, entry).debug_report())
     }
 
     /// Takes every task out of the table (shutdown).
-    pub(crate) fn drain(&self) -> Vec<OwnedTask> {
-        self.slab.borrow_mut().drain().collect()
+    pub(crate) fn drain(&self) -> Vec<Drained> {
+        let mut entries = self.entries.borrow_mut();
+        self.free.set(NONE);
+        entries
+            .drain(..)
+            .filter_map(|entry| {
+                let spawned_at = self.sites.site(entry.site);
+                entry.task.map(|task| Drained { task, spawned_at })
+            })
+            .collect()
+    }
+
+    /// The tables `weft-ps` reads: the entries' and the sites'.
+    pub(crate) fn published(&self) -> (&Published, &Published) {
+        (&self.published, self.sites.published())
     }
 }

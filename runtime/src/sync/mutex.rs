@@ -158,6 +158,11 @@ impl<T> Mutex<T> {
         let mutex = self.clone();
         async move {
             mutex.inner.semaphore.acquire(1).await;
+            std::future::poll_fn(|cx| {
+                mutex.owned_by(cx);
+                Poll::Ready(())
+            })
+            .await;
             mutex.owned_guard()
         }
     }
@@ -181,6 +186,20 @@ impl<T> Mutex<T> {
     }
 
     /// Takes the value out for an owned guard; the lock is held.
+    /// Notes the task polling `cx` as the owner, for task dumps (`Resource::set_owner`).
+    #[inline]
+    fn owned_by(&self, cx: &Context<'_>) {
+        self.inner
+            .semaphore
+            .resource()
+            .set_owner(cx.waker().data() as usize);
+    }
+
+    fn released(&self) {
+        self.inner.semaphore.resource().set_owner(0);
+        self.inner.semaphore.release(1);
+    }
+
     fn owned_guard(self) -> OwnedMutexGuard<T> {
         let value = self.inner.value.borrow_mut().take();
         OwnedMutexGuard { mutex: self, value }
@@ -223,7 +242,10 @@ impl<'a, T> Future for Lock<'a, T> {
     #[inline]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let mutex = self.mutex;
-        Pin::new(&mut self.acquire).poll(cx).map(|()| mutex.guard())
+        Pin::new(&mut self.acquire).poll(cx).map(|()| {
+            mutex.owned_by(cx);
+            mutex.guard()
+        })
     }
 }
 
@@ -249,7 +271,7 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The `RefMut` field is dropped right after this, before any woken waiter can run.
-        self.mutex.inner.semaphore.release(1);
+        self.mutex.released();
     }
 }
 
@@ -284,7 +306,7 @@ impl<T> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
         // The value goes back before the next holder is woken.
         *self.mutex.inner.value.borrow_mut() = self.value.take();
-        self.mutex.inner.semaphore.release(1);
+        self.mutex.released();
     }
 }
 

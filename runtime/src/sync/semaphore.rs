@@ -51,6 +51,11 @@ impl SemaphoreCore {
         true
     }
 
+    /// What its waiters wait on.
+    pub(crate) fn resource(&self) -> &Resource {
+        &self.resource
+    }
+
     #[inline]
     pub(crate) fn acquire(&self, n: usize) -> Permits<'_> {
         Permits {

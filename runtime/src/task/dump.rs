@@ -34,6 +34,9 @@ pub struct DumpedTask {
     pub busy: Option<Duration>,
     /// Time since its last poll ended (how long it has been waiting); measured likewise.
     pub idle: Option<Duration>,
+    /// The task that spawned it, if that one is still alive (`None` for the main future,
+    /// for tasks spawned from outside any task, and for orphans).
+    pub parent: Option<TaskId>,
     /// What its wakers wait on (usually one thing; `select!` and `join!` wait on several).
     pub waits_on: Vec<WaitsOn>,
 }
@@ -56,7 +59,11 @@ pub struct WaitsOn {
 impl TaskDump {
     /// The task called `id`.
     pub fn task(&self, id: TaskId) -> Option<&DumpedTask> {
-        self.tasks.iter().find(|t| t.id == id)
+        // A dump lists its tasks in id order; one put together by hand may not.
+        match self.tasks.binary_search_by_key(&id, |t| t.id) {
+            Ok(at) => Some(&self.tasks[at]),
+            Err(_) => self.tasks.iter().find(|t| t.id == id),
+        }
     }
 
     /// The wait-for cycles: each a list of tasks, every one waiting on something the next
@@ -108,6 +115,24 @@ impl TaskDump {
     /// producer holds". Tasks on a cycle are left out (`cycles` names them).
     pub fn chains(&self) -> Vec<Vec<TaskId>> {
         let on_cycles: HashSet<TaskId> = self.cycles().into_iter().flatten().collect();
+        // Who waits on what each task holds: (the wait is a join, the waiter), the first
+        // wait of each waiter on that holder. Built once, so a dump of many tasks stays
+        // linear in them.
+        let mut waiters_of: HashMap<TaskId, Vec<(bool, TaskId)>> = HashMap::new();
+        for task in &self.tasks {
+            let mut seen: Vec<TaskId> = Vec::new();
+            for wait in &task.waits_on {
+                for &holder in &wait.held_by {
+                    if !seen.contains(&holder) {
+                        seen.push(holder);
+                        waiters_of
+                            .entry(holder)
+                            .or_default()
+                            .push((wait.created_at.is_none(), task.id));
+                    }
+                }
+            }
+        }
         let mut chains = Vec::new();
         for root in &self.tasks {
             let stuck = root.waits_on.iter().any(|w| w.held_by.is_empty());
@@ -118,18 +143,15 @@ impl TaskDump {
             let mut at = root.id;
             // Follow the waiters on what `at` holds, preferring a real resource over a join
             // (the main future awaiting a task is the least interesting link).
-            while let Some(next) = self
-                .tasks
-                .iter()
-                .filter(|t| !chain.contains(&t.id) && !on_cycles.contains(&t.id))
-                .filter_map(|t| {
-                    let wait = t.waits_on.iter().find(|w| w.held_by.contains(&at))?;
-                    Some((wait.created_at.is_none(), t.id))
-                })
+            while let Some(&(_, next)) = waiters_of
+                .get(&at)
+                .into_iter()
+                .flatten()
+                .filter(|(_, t)| !chain.contains(t) && !on_cycles.contains(t))
                 .min()
             {
-                chain.push(next.1);
-                at = next.1;
+                chain.push(next);
+                at = next;
             }
             if chain.len() > 1 {
                 chains.push(chain);

@@ -20,7 +20,7 @@ struct Entry {
 /// The flight recorder of one runtime: the last `capacity` events, and the names of the
 /// tasks whose spawn is among them.
 pub(crate) struct Recorder {
-    started: Instant,
+    started: Cell<Instant>,
     capacity: usize,
     events: RefCell<VecDeque<Entry>>,
     dropped: Cell<u64>,
@@ -37,7 +37,7 @@ impl Recorder {
     pub(crate) fn new(capacity: usize) -> Recorder {
         let capacity = capacity.max(1);
         Recorder {
-            started: Instant::now(),
+            started: Cell::new(Instant::now()),
             capacity,
             events: RefCell::new(VecDeque::with_capacity(capacity.min(1 << 16))),
             dropped: Cell::new(0),
@@ -81,6 +81,32 @@ impl Recorder {
         self.record(Event::Spawned { task });
     }
 
+    /// Names a task that was alive before recording started (it has no `Spawned` event).
+    pub(crate) fn know(
+        &self,
+        task: TaskId,
+        name: Option<String>,
+        at: Option<&'static Location<'static>>,
+    ) {
+        let traced = TracedTask {
+            id: task,
+            name,
+            spawned_at: at,
+        };
+        self.tasks.borrow_mut().insert(task, traced);
+    }
+
+    /// Forgets every event and task, and starts the clock again (`weft-ps --trace`
+    /// reuses one recorder).
+    pub(crate) fn clear(&self) {
+        let mut events = self.events.borrow_mut();
+        events.clear();
+        events.shrink_to(0);
+        self.tasks.borrow_mut().clear();
+        self.dropped.set(0);
+        self.started.set(Instant::now());
+    }
+
     /// Records that `task` was woken: by `current` if a task is being polled, else by
     /// whatever the loop is doing (see [`Recorder::with_cause`]).
     pub(crate) fn woken(&self, task: TaskId, current: Option<TaskId>) {
@@ -108,7 +134,7 @@ impl Recorder {
             .borrow()
             .iter()
             .map(|entry| TraceEvent {
-                at: entry.at.saturating_duration_since(self.started),
+                at: entry.at.saturating_duration_since(self.started.get()),
                 event: entry.event,
             })
             .collect();

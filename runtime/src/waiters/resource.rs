@@ -44,6 +44,10 @@ pub(crate) struct Resource {
     /// The tasks holding it (a lock's owner, a semaphore's permit holders), in the order they
     /// took it; kept only while holder tracking is on.
     holders: RefCell<Vec<TaskId>>,
+    /// A lock's owner as its waker's data pointer (a task cell's address, which the dump
+    /// turns into a task id), kept always: one store per acquire, so that `weft-ps` can show
+    /// a lock cycle in a program nobody prepared. 0: free, or owner unknown.
+    owner: Cell<usize>,
 }
 
 impl Resource {
@@ -56,6 +60,7 @@ impl Resource {
             number,
             created_at: Location::caller(),
             holders: RefCell::new(Vec::new()),
+            owner: Cell::new(0),
         })
     }
 
@@ -103,6 +108,17 @@ impl Resource {
         let mut holders = self.holders.borrow_mut();
         holders.clear();
         holders.extend(holder);
+    }
+
+    /// Notes the lock's owner by its waker's data pointer (0: released, or unknown).
+    #[inline]
+    pub(crate) fn set_owner(&self, waker_data: usize) {
+        self.owner.set(waker_data);
+    }
+
+    /// The owner `set_owner` noted.
+    pub(crate) fn owner(&self) -> usize {
+        self.owner.get()
     }
 
     /// `Mutex#3`.

@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::panic::Location;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use super::tasks::{OwnedTask, OwnedTasks};
 
 mod poll;
 mod shutdown;
+use crate::attach::Attach;
 use crate::reactor::{Reactor, Wait};
 use crate::task::budget;
 use crate::task::contexts::Contexts;
@@ -39,8 +41,9 @@ pub(crate) struct Executor {
     id: u32,
     run_queue: RunQueue,
     tasks: OwnedTasks,
-    /// The task being polled (or the main future's id while it is), for `task::id()`.
-    current: Cell<Option<TaskId>>,
+    /// Being looked at from outside (`weft-ps`). Its beacon keeps the task being polled
+    /// (or the main future's id while it is), for `task::id()` too.
+    attach: Attach,
     remote: Arc<Remote>,
     reactor: Rc<Reactor>,
     timers: Rc<TimerDriver>,
@@ -60,8 +63,9 @@ pub(crate) struct Executor {
     /// The instrument hooks, the flight recorder and debug mode.
     observer: Observer,
     /// Whether the loop takes its slow paths: something observes it, or a seed shuffles it.
-    /// The one field the hot paths read for either.
-    extras: bool,
+    /// The one field the hot paths read for either (a `Cell`: `weft-ps --trace` turns the
+    /// recorder on in a running loop).
+    extras: Cell<bool>,
 }
 
 /// What a `Builder` decides about a new runtime.
@@ -73,6 +77,7 @@ pub(crate) struct Settings {
     pub(crate) trace: Option<Recorder>,
     pub(crate) clock: Clock,
     pub(crate) shuffle: Option<Shuffle>,
+    pub(crate) attachable: bool,
 }
 
 impl Executor {
@@ -85,6 +90,7 @@ impl Executor {
             trace,
             clock,
             shuffle,
+            attachable,
         } = settings;
         let shuffle = shuffle.map(Rc::new);
         let observer = Observer::new(instruments, trace, debug);
@@ -93,7 +99,7 @@ impl Executor {
             id,
             run_queue: RunQueue::new(),
             tasks: OwnedTasks::new(),
-            current: Cell::new(None),
+            attach: Attach::new(id, attachable),
             remote,
             reactor: Rc::new(reactor),
             timers: Rc::new(TimerDriver::new()),
@@ -110,7 +116,7 @@ impl Executor {
             )),
             main_task: Cell::new(None),
             contexts: Contexts::default(),
-            extras: observer.is_on() || shuffle.is_some(),
+            extras: Cell::new(observer.is_on() || shuffle.is_some()),
             observer,
             shuffle,
         }
@@ -127,7 +133,7 @@ impl Executor {
     {
         let id = self.tasks.next_id();
         self.contexts.inherit(self.current(), id);
-        if self.extras {
+        if self.extras.get() {
             self.spawned_slow(id, name.as_deref(), location, std::mem::size_of::<F>());
         }
         let meta = TaskMeta {
@@ -137,7 +143,7 @@ impl Executor {
             name,
         };
         let parts = raw::allocate(future, meta);
-        self.tasks.insert(parts.owned, location);
+        self.tasks.insert(parts.owned, location, self.current());
         self.run_queue.push(parts.queued);
         JoinHandle::new(parts.join, parts.name)
     }
@@ -184,12 +190,34 @@ impl Executor {
     /// The id of what is being polled right now.
     #[inline]
     pub(crate) fn current(&self) -> Option<TaskId> {
-        self.current.get()
+        NonZeroU64::new(self.attach.beacon().polling()).map(TaskId::new)
     }
 
-    /// Records what is being polled; returns what was before.
+    /// Records that the main future (or nothing) is being polled; returns what was before.
     pub(crate) fn set_current(&self, id: Option<TaskId>) -> Option<TaskId> {
-        self.current.replace(id)
+        let before = self
+            .attach
+            .beacon()
+            .swap_polling(id.map_or(0, TaskId::as_u64), u64::MAX);
+        NonZeroU64::new(before).map(TaskId::new)
+    }
+
+    /// Being looked at from outside.
+    #[inline(always)]
+    pub(crate) fn attach(&self) -> &Attach {
+        &self.attach
+    }
+
+    /// Lists the runtime for `weft-ps`, once it has its final address.
+    pub(crate) fn list_for_attach(&self) {
+        let (tasks, sites) = self.tasks.published();
+        self.attach.list(tasks, sites);
+    }
+
+    /// Looks again at whether the slow paths are needed (the recorder was turned on or off).
+    pub(crate) fn recheck_extras(&self) {
+        self.extras
+            .set(self.observer.is_on() || self.shuffle.is_some());
     }
 
     #[inline]
@@ -250,7 +278,7 @@ impl Executor {
     /// Whether the observer is on (the main future asks, to time its polls).
     #[inline]
     pub(crate) fn observed(&self) -> bool {
-        self.extras && self.observer.is_on()
+        self.extras.get() && self.observer.is_on()
     }
 
     /// The seed of the scheduling order, if one was given.
@@ -298,7 +326,7 @@ impl Executor {
     /// Queues a task woken on this thread.
     #[inline]
     pub(crate) fn push(&self, task: TaskRef) {
-        if self.extras {
+        if self.extras.get() {
             self.scheduled_slow(task.id());
         }
         self.run_queue.push(task);
@@ -326,7 +354,7 @@ impl Executor {
     pub(crate) fn wait_for_io(&self, wait: Wait) -> usize {
         self.run_queue.trim();
         let mut wake = |waker| raw::wake_into(waker, self.id, |task| self.push(task));
-        if !self.extras {
+        if !self.extras.get() {
             return self.reactor.turn(wait, &(), &mut wake);
         }
         self.observer.io_wait(wait, |observer| {
@@ -344,7 +372,7 @@ impl Executor {
             return;
         }
         let now = self.clock.now();
-        if !self.extras {
+        if !self.extras.get() {
             return self.timers.fire_expired(now, |_, waker| {
                 raw::wake_into(waker, self.id, |task| self.push(task))
             });
@@ -369,7 +397,7 @@ impl Executor {
     /// Moves tasks woken from other threads onto the run queue.
     #[inline]
     pub(crate) fn drain_remote(&self) {
-        if self.extras {
+        if self.extras.get() {
             return self.drain_remote_observed();
         }
         self.queue_remote_wakes();

@@ -11,7 +11,7 @@ impl Executor {
     /// many it polled.
     pub(crate) fn run_ready(&self, max: u32) -> u32 {
         // Looked at once per batch, not once per poll: each arm is its own copy of the loop.
-        if !self.extras {
+        if !self.extras.get() {
             self.run_ready_with(max, None, TaskRef::run)
         } else {
             let shuffle = self.shuffle.as_deref();
@@ -36,20 +36,21 @@ impl Executor {
     #[inline(always)]
     fn run_task(&self, task: TaskRef, run: impl Fn(&TaskRef) -> RunOutcome) {
         budget::reset(self.budget);
-        self.current.set(Some(task.id()));
+        let beacon = self.attach.beacon();
+        beacon.poll_starts(task.id().as_u64(), task.owner_key() as u64);
         match run(&task) {
             RunOutcome::Idle => {}
             // Still the current task: a recorder sees the task wake itself.
             RunOutcome::Requeue => self.push(task),
             RunOutcome::Complete => {
-                if self.extras {
+                if self.extras.get() {
                     self.observer.exited(task.id());
                 }
                 self.contexts.forget(task.id());
                 self.tasks.completed(&task);
             }
         }
-        self.current.set(None);
+        beacon.poll_ended();
     }
 
     /// Runs `task` with the observer told of the poll, and debug mode's lints after it.

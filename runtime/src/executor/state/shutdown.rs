@@ -3,7 +3,7 @@
 
 use super::Executor;
 use crate::executor::TaskReport;
-use crate::executor::tasks::OwnedTask;
+use crate::executor::tasks::Drained;
 
 impl Executor {
     /// Drops every task's future, on this thread, until none is left (a dropped future may
@@ -16,7 +16,7 @@ impl Executor {
             }
             if let Some(debug) = self.observer.debug() {
                 let mut reports: Vec<TaskReport> =
-                    tasks.iter().map(OwnedTask::debug_report).collect();
+                    tasks.iter().map(Drained::debug_report).collect();
                 reports.sort_by_key(|report| report.id);
                 reports
                     .into_iter()

@@ -1,0 +1,162 @@
+//! `weft-ps PID`: every weft runtime in a running process, its tasks as a tree, what each
+//! waits on and who holds that, wait-for cycles marked; a loop stuck in one poll named all
+//! the same. `--trace DURATION` records a Perfetto trace of the live process; `--json` gives
+//! either as JSON. Python 3.14's `python -m asyncio pstree PID`, for weft, and further.
+//!
+//! How it works without preparation in the program: docs/weft-ps.md.
+
+mod args;
+mod memory;
+mod render;
+mod session;
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use args::Args;
+use memory::Process;
+use serde_json::{Value, json};
+use session::Session;
+
+/// How long a runtime has to connect before it counts as stuck.
+const ANSWER_WITHIN: Duration = Duration::from_millis(500);
+/// How long a connected runtime has to send its dump.
+const DUMP_WITHIN: Duration = Duration::from_secs(30);
+
+fn main() -> ExitCode {
+    let args = match Args::parse(std::env::args().skip(1)) {
+        Ok(Some(args)) => args,
+        Ok(None) => {
+            print!("{}", args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            eprintln!("weft-ps: {err}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("weft-ps: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), String> {
+    let process = Process::open(args.pid)?;
+    let anchors = process
+        .anchors()
+        .map_err(|err| format!("cannot read the memory map of process {}: {err}", args.pid))?;
+    if anchors.is_empty() {
+        return Err(format!(
+            "process {} is not a weft program, or has built no runtime yet (no weft-ps anchor in its memory)",
+            args.pid
+        ));
+    }
+    let mut beacons = Vec::new();
+    for anchor in anchors {
+        beacons.extend(process.beacons(anchor).map_err(|err| err.to_string())?);
+    }
+    if beacons.is_empty() {
+        return Err(format!(
+            "process {} has no runtime that can be attached to: none is alive, or attaching is off (WEFT_PS=0 or Builder::attachable(false))",
+            args.pid
+        ));
+    }
+    let session = Session::listen(args.pid)?;
+    let running: Vec<_> = beacons.iter().filter(|b| b.running).collect();
+    let threads: Vec<u64> = running.iter().map(|b| b.thread).collect();
+    session.signal(&threads)?;
+    let connected = session.accept(running.len(), Instant::now() + ANSWER_WITHIN);
+    let request = match args.trace {
+        Some(duration) => format!("trace {}", duration.as_millis()),
+        None => "dump".to_owned(),
+    };
+    let limit = args.trace.unwrap_or_default() + DUMP_WITHIN;
+    // Ask every runtime at once: a trace runs for the same time in each.
+    let answers: Vec<(u64, u64, Result<String, String>)> = std::thread::scope(|scope| {
+        let asks: Vec<_> = connected
+            .into_iter()
+            .map(|runtime| {
+                let request = request.clone();
+                let (id, thread) = (runtime.runtime, runtime.thread);
+                let ask =
+                    scope.spawn(move || runtime.ask(&request, limit).map_err(|e| e.to_string()));
+                (id, thread, ask)
+            })
+            .collect();
+        asks.into_iter()
+            .map(|(id, thread, ask)| {
+                (
+                    id,
+                    thread,
+                    ask.join().unwrap_or_else(|_| Err("panicked".into())),
+                )
+            })
+            .collect()
+    });
+    let mut runtimes = Vec::new();
+    for beacon in &beacons {
+        let answer = answers.iter().find(|(id, ..)| *id == beacon.runtime);
+        let entry = match answer {
+            Some((_, thread, Ok(text))) => {
+                let value: Value = serde_json::from_str(text.trim()).map_err(|err| {
+                    format!(
+                        "runtime {} sent something that is not JSON: {err}",
+                        beacon.runtime
+                    )
+                })?;
+                if let Some(error) = value.get("error").and_then(Value::as_str) {
+                    return Err(format!("runtime {}: {error}", beacon.runtime));
+                }
+                json!({"runtime": beacon.runtime, "thread": thread, "answered": true, "answer": value})
+            }
+            Some((_, thread, Err(err))) => json!({
+                "runtime": beacon.runtime, "thread": thread, "answered": false,
+                "error": format!("it connected, then: {err}"),
+            }),
+            None => json!({
+                "runtime": beacon.runtime, "thread": beacon.thread, "answered": false,
+                "running": beacon.running,
+                "stuck": stuck(&process, beacon),
+            }),
+        };
+        runtimes.push(entry);
+    }
+    if args.trace.is_some() {
+        let trace = render::merge_traces(&runtimes);
+        println!("{trace}");
+        return Ok(());
+    }
+    let report = json!({"pid": args.pid, "runtimes": runtimes});
+    if args.json {
+        println!("{report}");
+    } else {
+        print!("{}", render::text(&report));
+    }
+    Ok(())
+}
+
+/// What a runtime that did not answer is doing, from its beacon and the kernel.
+fn stuck(process: &Process, beacon: &memory::Beacon) -> Value {
+    // Read again: the first read was before the signal.
+    let beacon = process
+        .beacon(beacon.address())
+        .unwrap_or_else(|_| beacon.clone());
+    if !beacon.running {
+        return Value::Null;
+    }
+    let for_ms = memory::coarse_now().saturating_sub(beacon.turn_stamp) / 1_000_000;
+    let doing = memory::thread_doing(process.pid, beacon.thread);
+    if beacon.polling == 0 {
+        return json!({"task": null, "for_ms": for_ms, "thread": doing});
+    }
+    json!({
+        "task": beacon.polling,
+        "spawned_at": process.polling_site(&beacon),
+        "for_ms": for_ms,
+        "thread": doing,
+    })
+}
