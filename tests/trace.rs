@@ -132,60 +132,9 @@ fn the_chrome_json_parses_nests_and_pairs_every_flow() {
     let trace = traced_run();
     let mut json = Vec::new();
     trace.write_chrome_json(&mut json).unwrap();
-    let doc: Value = serde_json::from_slice(&json).expect("the trace is JSON");
+    let doc = test_support::check_chrome_trace(&json);
     let events = doc["traceEvents"].as_array().unwrap();
-
-    // Slices on each track nest: each one either ends before the next begins or contains
-    // it (a task's life contains its polls).
-    let mut by_track: std::collections::BTreeMap<u64, Vec<(f64, f64)>> = Default::default();
-    for e in events.iter().filter(|e| e["ph"] == "X") {
-        let (ts, dur) = (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap());
-        assert!(dur >= 0.0);
-        by_track
-            .entry(e["tid"].as_u64().unwrap())
-            .or_default()
-            .push((ts, ts + dur));
-    }
-    for (tid, slices) in &mut by_track {
-        slices.sort_by(|a, b| {
-            a.0.partial_cmp(&b.0)
-                .unwrap()
-                .then(b.1.partial_cmp(&a.1).unwrap())
-        });
-        let mut open: Vec<(f64, f64)> = Vec::new();
-        for &slice in slices.iter() {
-            while open.last().is_some_and(|parent| parent.1 <= slice.0 + 1e-9) {
-                open.pop();
-            }
-            if let Some(parent) = open.last() {
-                assert!(
-                    slice.1 <= parent.1 + 1e-9,
-                    "track {tid}: {slice:?} crosses {parent:?}"
-                );
-            }
-            open.push(slice);
-        }
-    }
-
-    // Every flow has its start and its end, and each lies in a slice of its track.
-    let inside = |e: &Value| {
-        let ts = e["ts"].as_f64().unwrap();
-        by_track[&e["tid"].as_u64().unwrap()]
-            .iter()
-            .any(|&(start, end)| start - 1e-9 <= ts && ts <= end + 1e-9)
-    };
-    let starts: Vec<&Value> = events.iter().filter(|e| e["ph"] == "s").collect();
-    let ends: Vec<&Value> = events.iter().filter(|e| e["ph"] == "f").collect();
-    assert_eq!(starts.len(), ends.len());
-    let mut start_ids: Vec<u64> = starts.iter().map(|e| e["id"].as_u64().unwrap()).collect();
-    let mut end_ids: Vec<u64> = ends.iter().map(|e| e["id"].as_u64().unwrap()).collect();
-    start_ids.sort();
-    end_ids.sort();
-    assert_eq!(start_ids, end_ids);
-    for e in &starts {
-        assert!(inside(e), "flow {e} leaves no slice");
-    }
-    assert!(ends.iter().all(|e| inside(e)), "every flow lands on a poll");
+    let starts = events.iter().filter(|e| e["ph"] == "s").count();
 
     // The poll slices and the wake arrows match the recorder's counts.
     let polls = trace
@@ -200,7 +149,7 @@ fn the_chrome_json_parses_nests_and_pairs_every_flow() {
     assert_eq!(poll_slices, polls);
     // Every poll but the first of a task spawned before the recording has the wake that
     // queued it; this trace starts with the runtime, so every poll has one.
-    assert_eq!(starts.len(), polls);
+    assert_eq!(starts, polls);
 
     // Each task's track is named after it.
     let names: Vec<&str> = events

@@ -185,6 +185,15 @@ impl Beacon {
     }
 }
 
+/// Makes the anchor findable (its own address written after its magic): done by every
+/// runtime, attachable or not, so that `weft-ps` can tell "a weft program with attaching
+/// off" from "not a weft program".
+pub(crate) fn mark_anchor() {
+    ANCHOR
+        .at
+        .store(std::ptr::from_ref(&ANCHOR) as usize, Relaxed);
+}
+
 /// A beacon's place in the anchor, freed on drop.
 pub(crate) struct Listed {
     slot: usize,
@@ -211,6 +220,7 @@ mod tests {
     #[test]
     fn the_anchor_starts_with_its_magic_and_lists_beacons() {
         assert_eq!(ANCHOR.magic, MAGIC);
+        mark_anchor();
         let beacon = Beacon::new(7);
         let listed = beacon.list().expect("a free slot");
         let address = std::ptr::from_ref(&beacon) as usize;

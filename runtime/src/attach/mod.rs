@@ -51,6 +51,7 @@ pub(crate) struct Attach {
 
 impl Attach {
     pub(crate) fn new(runtime: u32, on: bool) -> Attach {
+        beacon::mark_anchor();
         let asked = on
             .then(|| {
                 let flag = Arc::new(AtomicBool::new(false));

@@ -84,3 +84,64 @@ pub fn example_binary(name: &str) -> std::path::PathBuf {
     );
     binary
 }
+
+/// Checks that `json` is a Chrome trace-event document that Perfetto opens as weft means it:
+/// JSON; on each track, slices that nest (each ends before the next begins or contains it);
+/// every wake arrow with its start and its end, each inside a slice of its track. Returns
+/// the document.
+pub fn check_chrome_trace(json: &[u8]) -> serde_json::Value {
+    use serde_json::Value;
+    let doc: Value = serde_json::from_slice(json).expect("the trace is JSON");
+    let events = doc["traceEvents"].as_array().expect("traceEvents");
+    // Slices per track (process and thread), sorted by start, longer first.
+    let mut by_track: std::collections::BTreeMap<(u64, u64), Vec<(f64, f64)>> = Default::default();
+    let track = |e: &Value| (e["pid"].as_u64().unwrap(), e["tid"].as_u64().unwrap());
+    for e in events.iter().filter(|e| e["ph"] == "X") {
+        let (ts, dur) = (e["ts"].as_f64().unwrap(), e["dur"].as_f64().unwrap());
+        assert!(dur >= 0.0, "a slice of negative length: {e}");
+        by_track.entry(track(e)).or_default().push((ts, ts + dur));
+    }
+    for (tid, slices) in &mut by_track {
+        slices.sort_by(|a, b| {
+            a.0.partial_cmp(&b.0)
+                .unwrap()
+                .then(b.1.partial_cmp(&a.1).unwrap())
+        });
+        let mut open: Vec<(f64, f64)> = Vec::new();
+        for &slice in slices.iter() {
+            while open.last().is_some_and(|parent| parent.1 <= slice.0 + 1e-9) {
+                open.pop();
+            }
+            if let Some(parent) = open.last() {
+                assert!(
+                    slice.1 <= parent.1 + 1e-9,
+                    "track {tid:?}: {slice:?} crosses {parent:?}"
+                );
+            }
+            open.push(slice);
+        }
+    }
+    let inside = |e: &Value| {
+        let ts = e["ts"].as_f64().unwrap();
+        by_track
+            .get(&track(e))
+            .into_iter()
+            .flatten()
+            .any(|&(start, end)| start - 1e-9 <= ts && ts <= end + 1e-9)
+    };
+    let starts: Vec<&Value> = events.iter().filter(|e| e["ph"] == "s").collect();
+    let ends: Vec<&Value> = events.iter().filter(|e| e["ph"] == "f").collect();
+    let mut start_ids: Vec<u64> = starts.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    let mut end_ids: Vec<u64> = ends.iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    start_ids.sort();
+    end_ids.sort();
+    assert_eq!(
+        start_ids, end_ids,
+        "every wake arrow has a start and an end"
+    );
+    for e in &starts {
+        assert!(inside(e), "flow {e} leaves no slice");
+    }
+    assert!(ends.iter().all(|e| inside(e)), "every flow lands on a poll");
+    doc
+}
