@@ -299,3 +299,118 @@ fn a_full_queue_deadlock_names_the_queue_and_the_lock() {
 fn outside_a_runtime_the_dump_is_empty() {
     assert!(weft::task::dump().tasks.is_empty());
 }
+
+#[test]
+fn a_lock_cycle_is_named_without_debug_mode() {
+    // Mutexes note their owner always: the deadlock report of a program nobody prepared
+    // (and weft-ps's view of it) shows the cycle. Before, only debug mode tracked holders.
+    let rt = Builder::new().debug(false).build().unwrap();
+    let err = rt
+        .try_block_on(async {
+            let (first, second) = (Mutex::new(()), Mutex::new(()));
+            let one = weft::task::Builder::new().name("one").spawn({
+                let (first, second) = (first.clone(), second.clone());
+                async move {
+                    let _a = first.lock().await;
+                    weft::task::yield_now().await;
+                    let _b = second.lock_owned().await;
+                }
+            });
+            let two = weft::task::Builder::new().name("two").spawn(async move {
+                let _b = second.lock_owned().await;
+                weft::task::yield_now().await;
+                let _a = first.lock().await;
+            });
+            let _ = weft::join!(one, two);
+        })
+        .unwrap_err();
+    let cycles = err.dump().cycles();
+    assert_eq!(cycles.len(), 1, "{err}");
+    let names: Vec<_> = cycles[0]
+        .iter()
+        .map(|&id| err.dump().task(id).unwrap().name.clone().unwrap())
+        .collect();
+    assert_eq!(names, ["one", "two"]);
+}
+
+#[test]
+fn a_lock_released_has_no_owner_left() {
+    weft::run(async {
+        let lock = Mutex::new(());
+        drop(lock.lock().await);
+        let waiter = weft::spawn({
+            let lock = lock.clone();
+            async move {
+                let _held = lock.lock().await;
+            }
+        });
+        let _held = lock.lock().await;
+        weft::task::yield_now().await;
+        let dump = weft::task::dump();
+        let main = weft::task::id();
+        let waits = &dump.task(waiter.id()).unwrap().waits_on;
+        assert_eq!(waits[0].held_by, [main], "{dump}");
+    });
+}
+
+#[test]
+fn the_dump_knows_who_spawned_whom_while_the_parent_lives() {
+    weft::run(async {
+        let main = weft::task::id();
+        let parent = weft::spawn(async { weft::spawn(std::future::pending::<()>()).id() });
+        let child = parent.await.unwrap();
+        let long_lived = weft::spawn(async {
+            let _kid = weft::spawn(std::future::pending::<()>());
+            std::future::pending::<()>().await;
+        });
+        weft::task::yield_now().await;
+        let dump = weft::task::dump();
+        // The parent completed: its child is an orphan, listed without one.
+        assert_eq!(dump.task(child).unwrap().parent, None);
+        assert_eq!(dump.task(long_lived.id()).unwrap().parent, Some(main));
+        let kid = dump
+            .tasks
+            .iter()
+            .find(|t| t.parent == Some(long_lived.id()))
+            .expect("the long-lived task's child");
+        assert!(kid.id > long_lived.id());
+        assert_eq!(dump.task(main).unwrap().parent, None);
+    });
+}
+
+#[test]
+fn the_dump_as_json_has_every_field_of_the_schema() {
+    weft::run(async {
+        let lock = Mutex::new(());
+        let _held = lock.lock().await;
+        let waiter = weft::task::Builder::new().name("a \"quoted\"\nname").spawn({
+            let lock = lock.clone();
+            async move {
+                let _held = lock.lock().await;
+            }
+        });
+        weft::task::yield_now().await;
+        let json: serde_json::Value =
+            serde_json::from_str(&weft::task::dump().to_json()).unwrap();
+        assert_eq!(json["schema"], weft::task::JSON_SCHEMA);
+        let tasks = json["tasks"].as_array().unwrap();
+        let main = &tasks[0];
+        assert_eq!(main["name"], "main");
+        assert_eq!(main["state"], "running");
+        assert_eq!(main["parent"], serde_json::Value::Null);
+        assert!(main["spawned_at"].as_str().unwrap().starts_with("tests/dump.rs:"));
+        let task = tasks.iter().find(|t| t["id"] == waiter.id().as_u64()).unwrap();
+        assert_eq!(task["name"], "a \"quoted\"\nname");
+        assert_eq!(task["parent"], main["id"]);
+        assert_eq!(task["state"], "waiting");
+        for field in ["polls", "busy_ns", "idle_ns"] {
+            assert_eq!(task[field], serde_json::Value::Null, "not counted outside debug mode");
+        }
+        let wait = &task["waits_on"][0];
+        assert!(wait["resource"].as_str().unwrap().starts_with("Mutex#"));
+        assert_eq!(wait["operation"], "lock");
+        assert!(wait["created_at"].as_str().unwrap().starts_with("tests/dump.rs:"));
+        assert_eq!(wait["held_by"], serde_json::json!([main["id"]]));
+        assert_eq!(json["cycles"], serde_json::json!([]));
+    });
+}
