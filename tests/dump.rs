@@ -383,33 +383,51 @@ fn the_dump_as_json_has_every_field_of_the_schema() {
     weft::run(async {
         let lock = Mutex::new(());
         let _held = lock.lock().await;
-        let waiter = weft::task::Builder::new().name("a \"quoted\"\nname").spawn({
-            let lock = lock.clone();
-            async move {
-                let _held = lock.lock().await;
-            }
-        });
+        let waiter = weft::task::Builder::new()
+            .name("a \"quoted\"\nname")
+            .spawn({
+                let lock = lock.clone();
+                async move {
+                    let _held = lock.lock().await;
+                }
+            });
         weft::task::yield_now().await;
-        let json: serde_json::Value =
-            serde_json::from_str(&weft::task::dump().to_json()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&weft::task::dump().to_json()).unwrap();
         assert_eq!(json["schema"], weft::task::JSON_SCHEMA);
         let tasks = json["tasks"].as_array().unwrap();
         let main = &tasks[0];
         assert_eq!(main["name"], "main");
         assert_eq!(main["state"], "running");
         assert_eq!(main["parent"], serde_json::Value::Null);
-        assert!(main["spawned_at"].as_str().unwrap().starts_with("tests/dump.rs:"));
-        let task = tasks.iter().find(|t| t["id"] == waiter.id().as_u64()).unwrap();
+        assert!(
+            main["spawned_at"]
+                .as_str()
+                .unwrap()
+                .starts_with("tests/dump.rs:")
+        );
+        let task = tasks
+            .iter()
+            .find(|t| t["id"] == waiter.id().as_u64())
+            .unwrap();
         assert_eq!(task["name"], "a \"quoted\"\nname");
         assert_eq!(task["parent"], main["id"]);
         assert_eq!(task["state"], "waiting");
         for field in ["polls", "busy_ns", "idle_ns"] {
-            assert_eq!(task[field], serde_json::Value::Null, "not counted outside debug mode");
+            assert_eq!(
+                task[field],
+                serde_json::Value::Null,
+                "not counted outside debug mode"
+            );
         }
         let wait = &task["waits_on"][0];
         assert!(wait["resource"].as_str().unwrap().starts_with("Mutex#"));
         assert_eq!(wait["operation"], "lock");
-        assert!(wait["created_at"].as_str().unwrap().starts_with("tests/dump.rs:"));
+        assert!(
+            wait["created_at"]
+                .as_str()
+                .unwrap()
+                .starts_with("tests/dump.rs:")
+        );
         assert_eq!(wait["held_by"], serde_json::json!([main["id"]]));
         assert_eq!(json["cycles"], serde_json::json!([]));
     });

@@ -557,3 +557,71 @@ impl Future for Receiver {
         }
     }
 }
+
+#[test]
+fn shutdown_lets_tasks_finish_within_the_grace_period() {
+    let rt = weft::runtime::Builder::new()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let finished = Rc::new(Cell::new(0));
+    for seconds in [1, 2, 3] {
+        let finished = finished.clone();
+        rt.spawn(async move {
+            sleep(Duration::from_secs(seconds)).await;
+            // A cleanup step may spawn: it counts too.
+            weft::spawn(async move { finished.set(finished.get() + 1) });
+        });
+    }
+    let report = rt.shutdown(Duration::from_secs(5));
+    assert!(report.all_finished(), "{report}");
+    assert_eq!(finished.get(), 3);
+    assert_eq!(
+        report.to_string(),
+        "shutdown: every task finished within 5s"
+    );
+}
+
+#[test]
+fn shutdown_reports_the_tasks_left_and_what_each_waited_on_then_drops_them() {
+    let real = std::time::Instant::now();
+    let rt = weft::runtime::Builder::new()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let drops = Rc::new(Cell::new(0));
+    let never = weft::sync::Event::new();
+    let probe = DropProbe::new(&drops);
+    rt.spawn(async {
+        sleep(Duration::from_secs(1)).await;
+    });
+    rt.spawn({
+        let never = never.clone();
+        async move {
+            task::Builder::new()
+                .name("waits-forever")
+                .spawn(async move {
+                    let _probe = probe;
+                    never.wait().await;
+                })
+        }
+    });
+    let report = rt.shutdown(Duration::from_secs(3600));
+    // An hour of grace on the paused clock: it jumped, no real hour passed.
+    assert!(real.elapsed() < Duration::from_secs(10));
+    assert!(!report.all_finished());
+    assert_eq!(report.unfinished.tasks.len(), 1, "{report}");
+    assert_eq!(drops.get(), 1, "the task left was dropped");
+    let text = report.to_string();
+    assert!(
+        text.starts_with(
+            "shutdown: 1 task did not finish within 3600s and was dropped; each was waiting on:\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("task #") && text.contains("(waits-forever)"),
+        "{text}"
+    );
+    assert!(text.contains("waits on Event#"), "{text}");
+}

@@ -44,7 +44,10 @@ impl Running {
 
     /// The loopback address it printed it listens on.
     fn address(&self) -> String {
-        let at = self.first_line.find("127.0.0.1:").expect("an address on its first line");
+        let at = self
+            .first_line
+            .find("127.0.0.1:")
+            .expect("an address on its first line");
         let rest = &self.first_line[at + "127.0.0.1:".len()..];
         let port: String = rest.chars().take_while(char::is_ascii_digit).collect();
         format!("127.0.0.1:{port}")
@@ -111,12 +114,8 @@ fn a_deadlocked_program_shows_its_tasks_as_a_tree_and_the_lock_cycle() {
         lines[at("└─ #4")].starts_with("     └─ #4 (transfer-b)"),
         "{text}"
     );
-    assert!(
-        lines[at("├─ #3") + 1].contains("waits on Mutex#2 lock, held by #4 (transfer-b)")
-    );
-    assert!(
-        lines[at("└─ #4") + 1].contains("waits on Mutex#1 lock, held by #3 (transfer-a)")
-    );
+    assert!(lines[at("├─ #3") + 1].contains("waits on Mutex#2 lock, held by #4 (transfer-b)"));
+    assert!(lines[at("└─ #4") + 1].contains("waits on Mutex#1 lock, held by #3 (transfer-a)"));
 
     // The same as JSON, with parents and the cycle.
     let json = weft_ps(&[&program.pid().to_string(), "--json"]);

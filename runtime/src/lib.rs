@@ -29,7 +29,7 @@ pub use executor::{DeadlockError, Runtime, TaskReport, run, try_run};
 /// Configuring a [`Runtime`].
 pub mod runtime {
     pub use crate::executor::{
-        Builder, DeadlockError, DebugEvent, Instrument, LARGE_FUTURE, Runtime, TaskReport,
-        TimeLimitError, seed,
+        Builder, DeadlockError, DebugEvent, Instrument, LARGE_FUTURE, Runtime, ShutdownReport,
+        TaskReport, TimeLimitError, seed,
     };
 }

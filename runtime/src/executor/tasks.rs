@@ -118,8 +118,13 @@ pub(crate) struct OwnedTasks {
     /// runs, then its place among the completions seen. Empty (one untaken branch per
     /// completion) unless something watches.
     completions: RefCell<HashMap<TaskId, u64>>,
-    /// Whether `completions` has entries: the one load a completion pays otherwise.
+    /// Whether `completions` has entries or `emptied` a waker: the one load a completion
+    /// pays otherwise.
     watching: Cell<bool>,
+    /// How many tasks are alive.
+    live: Cell<usize>,
+    /// Woken when the last task completes (`Runtime::shutdown`'s grace period).
+    emptied: RefCell<Option<std::task::Waker>>,
     completion_count: Cell<u64>,
 }
 
@@ -133,6 +138,8 @@ impl OwnedTasks {
             next_id: Cell::new(1),
             completions: RefCell::new(HashMap::new()),
             watching: Cell::new(false),
+            live: Cell::new(0),
+            emptied: RefCell::new(None),
             completion_count: Cell::new(0),
         }
     }
@@ -173,6 +180,7 @@ impl OwnedTasks {
             // Truncated on purpose: see `OwnedTask::parent_bits`.
             link: parent.map_or(0, |id| id.as_u64() as u32),
         };
+        self.live.set(self.live.get() + 1);
         let mut entries = self.entries.borrow_mut();
         if key == entries.len() {
             if entries.len() == entries.capacity() {
@@ -196,31 +204,55 @@ impl OwnedTasks {
     /// is watched. The entry is dropped after the table is let go of.
     #[inline(always)]
     pub(crate) fn completed(&self, task: &TaskRef) {
-        if self.watching.get() {
-            self.stamp_watched(task.id());
-        }
         let key = task.owner_key();
         let mut entries = self.entries.borrow_mut();
         let removed = match entries.get_mut(key) {
             Some(entry) if entry.task.as_ref().is_some_and(|t| t.id() == task.id()) => {
                 let removed = entry.task.take();
                 entry.link = self.free.replace(key as u32);
+                self.live.set(self.live.get() - 1);
                 removed
             }
             _ => None,
         };
         drop(entries);
+        if self.watching.get() {
+            self.watched_completed(task.id());
+        }
         drop(removed);
     }
 
     #[inline(never)]
-    fn stamp_watched(&self, id: TaskId) {
+    fn watched_completed(&self, id: TaskId) {
         let mut completions = self.completions.borrow_mut();
         if let Some(stamp) = completions.get_mut(&id) {
             let n = self.completion_count.get() + 1;
             self.completion_count.set(n);
             *stamp = n;
         }
+        drop(completions);
+        if self.live.get() == 0 {
+            let waker = self.emptied.borrow_mut().take();
+            self.rewatch();
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+
+    fn rewatch(&self) {
+        self.watching
+            .set(!self.completions.borrow().is_empty() || self.emptied.borrow().is_some());
+    }
+
+    /// Ready once no task is alive; else wakes `cx` when the last one completes.
+    pub(crate) fn poll_emptied(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.live.get() == 0 {
+            return std::task::Poll::Ready(());
+        }
+        *self.emptied.borrow_mut() = Some(cx.waker().clone());
+        self.watching.set(true);
+        std::task::Poll::Pending
     }
 
     /// Starts recording when task `id` completes (see [`OwnedTasks::completion_stamp`]).
@@ -231,9 +263,8 @@ impl OwnedTasks {
 
     /// Stops recording for task `id`.
     pub(crate) fn unwatch_completion(&self, id: TaskId) {
-        let mut completions = self.completions.borrow_mut();
-        completions.remove(&id);
-        self.watching.set(!completions.is_empty());
+        self.completions.borrow_mut().remove(&id);
+        self.rewatch();
     }
 
     /// A number that orders the watched tasks by when they completed: 0 for a task that had
@@ -272,6 +303,7 @@ impl OwnedTasks {
     pub(crate) fn drain(&self) -> Vec<Drained> {
         let mut entries = self.entries.borrow_mut();
         self.free.set(NONE);
+        self.live.set(0);
         entries
             .drain(..)
             .filter_map(|entry| {

@@ -416,6 +416,11 @@ impl Executor {
         }
     }
 
+    /// Ready once every task (the main future aside) has completed.
+    pub(crate) fn poll_tasks_done(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        self.tasks.poll_emptied(cx)
+    }
+
     /// Calls `f` with each live task.
     pub(crate) fn for_each_task(&self, f: impl FnMut(&OwnedTask)) {
         self.tasks.for_each(f);
