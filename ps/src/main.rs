@@ -10,6 +10,7 @@ mod memory;
 mod render;
 mod session;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -100,43 +101,117 @@ fn run(args: &Args) -> Result<(), String> {
     let mut runtimes = Vec::new();
     for beacon in &beacons {
         let answer = answers.iter().find(|(id, ..)| *id == beacon.runtime);
-        let entry = match answer {
+        runtimes.push(match answer {
             Some((_, thread, Ok(text))) => {
-                let value: Value = serde_json::from_str(text.trim()).map_err(|err| {
-                    format!(
-                        "runtime {} sent something that is not JSON: {err}",
-                        beacon.runtime
-                    )
-                })?;
-                if let Some(error) = value.get("error").and_then(Value::as_str) {
+                let text = text.trim();
+                if text.starts_with(r#"{"error":"#) {
+                    let error: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+                    let error = error["error"].as_str().unwrap_or(text).to_owned();
                     return Err(format!("runtime {}: {error}", beacon.runtime));
                 }
-                json!({"runtime": beacon.runtime, "thread": thread, "answered": true, "answer": value})
+                if !text.starts_with('{') {
+                    return Err(format!(
+                        "runtime {} sent something that is not a JSON object: {:.80}",
+                        beacon.runtime, text
+                    ));
+                }
+                Runtime::Answered {
+                    runtime: beacon.runtime,
+                    thread: *thread,
+                    answer: text.to_owned(),
+                }
             }
-            Some((_, thread, Err(err))) => json!({
+            Some((_, thread, Err(err))) => Runtime::Unanswered(json!({
                 "runtime": beacon.runtime, "thread": thread, "answered": false,
                 "error": format!("it connected, then: {err}"),
-            }),
-            None => json!({
+            })),
+            None => Runtime::Unanswered(json!({
                 "runtime": beacon.runtime, "thread": beacon.thread, "answered": false,
                 "running": beacon.running,
                 "stuck": stuck(&process, beacon),
-            }),
-        };
-        runtimes.push(entry);
+            })),
+        });
     }
-    if args.trace.is_some() {
-        let trace = render::merge_traces(&runtimes);
-        println!("{trace}");
-        return Ok(());
-    }
-    let report = json!({"pid": args.pid, "runtimes": runtimes});
-    if args.json {
-        println!("{report}");
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = if args.trace.is_some() {
+        let runtimes: Result<Vec<Value>, String> = runtimes.iter().map(Runtime::parsed).collect();
+        writeln!(out, "{}", render::merge_traces(&runtimes?))
+    } else if args.json {
+        // The runtimes' answers go out as they came: JSON already, and large.
+        write!(out, r#"{{"pid":{},"runtimes":["#, args.pid).and_then(|()| {
+            for (i, runtime) in runtimes.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                runtime.write_json(&mut out)?;
+            }
+            out.write_all(b"]}\n")
+        })
     } else {
-        print!("{}", render::text(&report));
+        let runtimes: Result<Vec<Value>, String> = runtimes.iter().map(Runtime::parsed).collect();
+        // Moved in, not converted: `json!` would serialize the whole dump into a copy.
+        let mut report = serde_json::Map::new();
+        report.insert("pid".to_owned(), json!(args.pid));
+        report.insert("runtimes".to_owned(), Value::Array(runtimes?));
+        let report = Value::Object(report);
+        let text = render::text(&report);
+        // A dump of many tasks is millions of small values: the process ends right after,
+        // and freeing them one by one took longer than reading them.
+        std::mem::forget(report);
+        out.write_all(text.as_bytes())
+    };
+    written
+        .and_then(|()| out.flush())
+        .map_err(|err| format!("cannot write the report: {err}"))
+}
+
+/// One runtime's part of the report.
+enum Runtime {
+    /// Its dump (or trace), as the JSON text it sent.
+    Answered {
+        runtime: u64,
+        thread: u64,
+        answer: String,
+    },
+    Unanswered(Value),
+}
+
+impl Runtime {
+    fn write_json(&self, out: &mut impl Write) -> std::io::Result<()> {
+        match self {
+            Runtime::Answered {
+                runtime,
+                thread,
+                answer,
+            } => write!(
+                out,
+                r#"{{"runtime":{runtime},"thread":{thread},"answered":true,"answer":{answer}}}"#
+            ),
+            Runtime::Unanswered(value) => write!(out, "{value}"),
+        }
     }
-    Ok(())
+
+    /// As a JSON value, its answer parsed.
+    fn parsed(&self) -> Result<Value, String> {
+        match self {
+            Runtime::Answered {
+                runtime,
+                thread,
+                answer,
+            } => {
+                let answer: Value = serde_json::from_str(answer).map_err(|err| {
+                    format!("runtime {runtime} sent JSON that does not parse: {err}")
+                })?;
+                let mut entry = serde_json::Map::new();
+                entry.insert("runtime".to_owned(), json!(runtime));
+                entry.insert("thread".to_owned(), json!(thread));
+                entry.insert("answered".to_owned(), Value::Bool(true));
+                entry.insert("answer".to_owned(), answer);
+                Ok(Value::Object(entry))
+            }
+            Runtime::Unanswered(value) => Ok(value.clone()),
+        }
+    }
 }
 
 /// What a runtime that did not answer is doing, from its beacon and the kernel.

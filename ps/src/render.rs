@@ -1,7 +1,7 @@
 //! What `weft-ps` prints: the report as a tree a person reads, and several runtimes' traces
 //! as one Perfetto trace.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use serde_json::{Value, json};
@@ -92,7 +92,7 @@ fn runtime_text(out: &mut String, runtime: &Value) {
         let parent = task["parent"].as_u64().filter(|p| ids.contains(p));
         children.entry(parent).or_default().push(task);
     }
-    let names: BTreeMap<u64, String> = tasks
+    let names: HashMap<u64, String> = tasks
         .iter()
         .filter_map(|t| Some((t["id"].as_u64()?, label(t))))
         .collect();
@@ -126,7 +126,7 @@ fn tree(
     out: &mut String,
     task: &Value,
     children: &BTreeMap<Option<u64>, Vec<&Value>>,
-    names: &BTreeMap<u64, String>,
+    names: &HashMap<u64, String>,
     on_cycle: &HashSet<u64>,
     indent: &str,
     last: bool,
@@ -208,13 +208,14 @@ fn tree(
 
 /// `#3 (worker)`, or `#3`.
 fn label(task: &Value) -> String {
+    let id = task["id"].as_u64().unwrap_or(0);
     match task["name"].as_str() {
-        Some(name) => format!("#{} ({name})", task["id"]),
-        None => format!("#{}", task["id"]),
+        Some(name) => format!("#{id} ({name})"),
+        None => format!("#{id}"),
     }
 }
 
-fn path(ids: &Value, names: &BTreeMap<u64, String>, cycle: bool) -> String {
+fn path(ids: &Value, names: &HashMap<u64, String>, cycle: bool) -> String {
     let mut parts: Vec<String> = ids
         .as_array()
         .into_iter()

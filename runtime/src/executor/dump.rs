@@ -1,19 +1,18 @@
 //! Building a [`TaskDump`] from what the runtime owns: its tasks, the wakers weft's
 //! primitives hold, the join wakers, the timers and the reactor's waiting readers and writers.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use super::state::Executor as Core;
-use crate::task::{DumpedTask, TaskDump, TaskId, TaskState, WaitsOn};
+use crate::task::{DumpedTask, IdMap, NumberMap, TaskDump, TaskId, TaskState, WaitsOn};
 
 impl Core {
     /// Every task (and the main future, if `block_on` runs), with what each waits on.
     pub(crate) fn dump(&self) -> TaskDump {
         let current = self.current();
         let mut tasks = Vec::new();
-        // Task addresses (what their wakers point at) to ids.
-        let mut by_address: HashMap<usize, TaskId> = HashMap::new();
+        // Task addresses (what their wakers point at) to their places in `tasks`.
+        let mut by_address: NumberMap<usize, usize> = NumberMap::default();
         // The task each join waker belongs to, by the task it waits for.
         let mut joins: Vec<(usize, TaskId)> = Vec::new();
         // Each task's parent, as the table keeps it (the low bits of its id).
@@ -21,7 +20,7 @@ impl Core {
         self.for_each_task(|owned| {
             parent_bits.push((owned.task().id(), owned.parent_bits()));
             let task = owned.task();
-            by_address.insert(task.addr(), task.id());
+            by_address.insert(task.addr(), tasks.len());
             if let Some(joiner) = task.waker_census(|_| false).joiner {
                 joins.push((joiner.address, task.id()));
             }
@@ -34,7 +33,7 @@ impl Core {
             ));
         });
         if let (Some(main), Some(address)) = (self.main_report(), self.main_waker_target()) {
-            by_address.insert(address, main.id);
+            by_address.insert(address, tasks.len());
             let state = if current == Some(main.id) {
                 TaskState::Running
             } else {
@@ -42,20 +41,20 @@ impl Core {
             };
             tasks.push(self.dumped(main.id, main.name, Some(main.spawned_at), state));
         }
-        let mut waits: HashMap<TaskId, Vec<WaitsOn>> = HashMap::new();
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
         let mut add = |address: usize, wait: WaitsOn| {
-            if let Some(&task) = by_address.get(&address) {
-                let list = waits.entry(task).or_default();
+            if let Some(&at) = by_address.get(&address) {
+                let list: &mut Vec<WaitsOn> = &mut tasks[at].waits_on;
                 if !list.contains(&wait) {
                     list.push(wait);
                 }
             }
         };
-        let owners = &by_address;
+        let owner_of = |address: usize| by_address.get(&address).map(|&at| ids[at]);
         self.held_wakers().for_each(|address, what| {
             let mut held_by = what.resource.holders();
             // A lock's owner, noted always (holders are tracked only when observed).
-            if let Some(&owner) = owners.get(&what.resource.owner()) {
+            if let Some(owner) = owner_of(what.resource.owner()) {
                 if !held_by.contains(&owner) {
                     held_by.push(owner);
                 }
@@ -111,9 +110,6 @@ impl Core {
                     },
                 );
             });
-        for task in &mut tasks {
-            task.waits_on = waits.remove(&task.id).unwrap_or_default();
-        }
         tasks.sort_by_key(|t| t.id);
         let parents = resolve_parents(&tasks, &parent_bits);
         for task in &mut tasks {
@@ -148,20 +144,20 @@ impl Core {
 /// id ends in the bits the table kept, the newest live task with those bits and a smaller id.
 /// A parent that has completed is no parent: its children are listed at the top, as
 /// asyncio's `pstree` lists orphans.
-fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> HashMap<TaskId, TaskId> {
-    let mut by_bits: HashMap<u32, Vec<TaskId>> = HashMap::new();
+fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> IdMap<TaskId> {
+    // Ids repeat their low bits only after 2^32 spawns: one id per bits, the newest, is
+    // nearly always the answer; a parent newer than its child is not, and counts as gone.
+    let mut by_bits: NumberMap<u32, TaskId> = NumberMap::default();
+    by_bits.reserve(tasks.len());
     for task in tasks {
-        by_bits
-            .entry(task.id.as_u64() as u32)
-            .or_default()
-            .push(task.id);
+        let newest = by_bits.entry(task.id.as_u64() as u32).or_insert(task.id);
+        *newest = (*newest).max(task.id);
     }
     bits.iter()
         .filter(|&&(_, bits)| bits != 0)
         .filter_map(|&(child, bits)| {
-            let candidates = by_bits.get(&bits)?;
-            let newer = candidates.partition_point(|&id| id < child);
-            Some((child, *candidates[..newer].last()?))
+            let parent = *by_bits.get(&bits)?;
+            (parent < child).then_some((child, parent))
         })
         .collect()
 }

@@ -1,12 +1,12 @@
 //! The task dump: every task, what it waits on, and who holds that; and the wait-for cycles.
 //! What the executor fills in and [`dump`](crate::task::dump) returns, kept below both.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::panic::Location;
 use std::time::Duration;
 
-use super::{TaskId, TaskLabel};
+use super::{IdMap, TaskId, TaskLabel};
 
 /// Every task of a runtime and what each one waits on: [`dump`](crate::task::dump)'s answer, and the heart of
 /// a deadlock report. Its `Display` is the report a person reads: a line per task, then each
@@ -70,10 +70,11 @@ impl TaskDump {
     /// holds, the last on something the first holds. Each cycle is listed once, starting at
     /// its lowest id.
     pub fn cycles(&self) -> Vec<Vec<TaskId>> {
-        let edges: HashMap<TaskId, Vec<TaskId>> = self
+        // Only tasks waiting on something held can be on a cycle.
+        let edges: IdMap<Vec<TaskId>> = self
             .tasks
             .iter()
-            .map(|t| {
+            .filter_map(|t| {
                 let mut next: Vec<TaskId> = t
                     .waits_on
                     .iter()
@@ -81,12 +82,14 @@ impl TaskDump {
                     .collect();
                 next.sort();
                 next.dedup();
-                (t.id, next)
+                (!next.is_empty()).then_some((t.id, next))
             })
             .collect();
         let mut cycles = Vec::new();
         let mut seen = HashSet::new();
-        for start in self.tasks.iter().map(|t| t.id) {
+        let mut starts: Vec<TaskId> = edges.keys().copied().collect();
+        starts.sort();
+        for start in starts {
             // Walk every simple path from `start` through higher ids only, so each cycle is
             // found once, from its lowest member.
             let mut stack = vec![(start, vec![start])];
@@ -114,11 +117,16 @@ impl TaskDump {
     /// looks like: "the producer waits on a full queue, and the consumer waits on the lock the
     /// producer holds". Tasks on a cycle are left out (`cycles` names them).
     pub fn chains(&self) -> Vec<Vec<TaskId>> {
-        let on_cycles: HashSet<TaskId> = self.cycles().into_iter().flatten().collect();
+        self.chains_beside(&self.cycles())
+    }
+
+    /// [`chains`](TaskDump::chains), given the [`cycles`](TaskDump::cycles) found already.
+    pub(crate) fn chains_beside(&self, cycles: &[Vec<TaskId>]) -> Vec<Vec<TaskId>> {
+        let on_cycles: HashSet<TaskId> = cycles.iter().flatten().copied().collect();
         // Who waits on what each task holds: (the wait is a join, the waiter), the first
         // wait of each waiter on that holder. Built once, so a dump of many tasks stays
         // linear in them.
-        let mut waiters_of: HashMap<TaskId, Vec<(bool, TaskId)>> = HashMap::new();
+        let mut waiters_of: IdMap<Vec<(bool, TaskId)>> = IdMap::default();
         for task in &self.tasks {
             let mut seen: Vec<TaskId> = Vec::new();
             for wait in &task.waits_on {

@@ -12,8 +12,9 @@ pub const JSON_SCHEMA: u32 = 1;
 
 impl TaskDump {
     /// The dump as one line of JSON: `{"schema":1,"tasks":[...],"cycles":[[2,3]],"chains":[...]}`,
-    /// each task with its id, name, parent, spawn site, state, poll counts and times (null
-    /// where they are not counted) and what it waits on. The layout is in `docs/weft-ps.md`.
+    /// each task with its id, name, parent, spawn site, state, poll counts and times and what
+    /// it waits on; a field that has no value (no name, not counted) is left out. The layout
+    /// is in `docs/weft-ps.md`.
     ///
     /// ```
     /// weft::run(async {
@@ -29,23 +30,27 @@ impl TaskDump {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(out, r#"{{"id":{},"name":"#, task.id.as_u64());
-            optional_string(&mut out, task.name.as_deref());
-            out.push_str(r#","parent":"#);
-            optional_number(&mut out, task.parent.map(TaskId::as_u64));
-            out.push_str(r#","spawned_at":"#);
-            site(&mut out, task.spawned_at);
+            let _ = write!(out, r#"{{"id":{}"#, task.id.as_u64());
+            if let Some(name) = &task.name {
+                out.push_str(r#","name":"#);
+                string(&mut out, name);
+            }
+            if let Some(parent) = task.parent {
+                let _ = write!(out, r#","parent":{}"#, parent.as_u64());
+            }
+            if let Some(at) = task.spawned_at {
+                out.push_str(r#","spawned_at":"#);
+                site(&mut out, at);
+            }
             let state = match task.state {
                 TaskState::Running => "running",
                 TaskState::Ready => "ready",
                 TaskState::Waiting => "waiting",
             };
-            let _ = write!(out, r#","state":"{state}","polls":"#);
-            optional_number(&mut out, task.polls);
-            out.push_str(r#","busy_ns":"#);
-            optional_number(&mut out, task.busy.map(|d| d.as_nanos() as u64));
-            out.push_str(r#","idle_ns":"#);
-            optional_number(&mut out, task.idle.map(|d| d.as_nanos() as u64));
+            let _ = write!(out, r#","state":"{state}""#);
+            number(&mut out, "polls", task.polls);
+            number(&mut out, "busy_ns", task.busy.map(|d| d.as_nanos() as u64));
+            number(&mut out, "idle_ns", task.idle.map(|d| d.as_nanos() as u64));
             out.push_str(r#","waits_on":["#);
             for (j, wait) in task.waits_on.iter().enumerate() {
                 if j > 0 {
@@ -55,18 +60,21 @@ impl TaskDump {
                 string(&mut out, &wait.resource);
                 out.push_str(r#","operation":"#);
                 string(&mut out, &wait.operation);
-                out.push_str(r#","created_at":"#);
-                site(&mut out, wait.created_at);
+                if let Some(at) = wait.created_at {
+                    out.push_str(r#","created_at":"#);
+                    site(&mut out, at);
+                }
                 out.push_str(r#","held_by":"#);
                 ids(&mut out, &wait.held_by);
                 out.push('}');
             }
             out.push_str("]}");
         }
+        let cycles = self.cycles();
         out.push_str(r#"],"cycles":["#);
-        lists(&mut out, &self.cycles());
+        lists(&mut out, &cycles);
         out.push_str(r#"],"chains":["#);
-        lists(&mut out, &self.chains());
+        lists(&mut out, &self.chains_beside(&cycles));
         out.push_str("]}");
         out
     }
@@ -92,32 +100,32 @@ fn ids(out: &mut String, ids: &[TaskId]) {
     out.push(']');
 }
 
-fn site(out: &mut String, site: Option<&'static Location<'static>>) {
-    match site {
-        Some(at) => string(out, &at.to_string()),
-        None => out.push_str("null"),
-    }
+fn site(out: &mut String, at: &'static Location<'static>) {
+    out.push('"');
+    escaped(out, at.file());
+    let _ = write!(out, ":{}:{}\"", at.line(), at.column());
 }
 
-fn optional_number(out: &mut String, number: Option<u64>) {
-    match number {
-        Some(n) => {
-            let _ = write!(out, "{n}");
-        }
-        None => out.push_str("null"),
-    }
-}
-
-fn optional_string(out: &mut String, text: Option<&str>) {
-    match text {
-        Some(text) => string(out, text),
-        None => out.push_str("null"),
+/// `,"key":n`, or nothing for `None`.
+fn number(out: &mut String, key: &str, value: Option<u64>) {
+    if let Some(n) = value {
+        let _ = write!(out, r#","{key}":{n}"#);
     }
 }
 
 /// `text` as a JSON string.
 pub(crate) fn string(out: &mut String, text: &str) {
     out.push('"');
+    escaped(out, text);
+    out.push('"');
+}
+
+/// `text` escaped for a JSON string, without the quotes.
+fn escaped(out: &mut String, text: &str) {
+    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(text);
+        return;
+    }
     for c in text.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -131,7 +139,6 @@ pub(crate) fn string(out: &mut String, text: &str) {
             c => out.push(c),
         }
     }
-    out.push('"');
 }
 
 #[cfg(test)]

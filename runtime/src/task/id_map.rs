@@ -11,6 +11,9 @@ use super::TaskId;
 /// A `HashMap` from task ids, hashed by one multiplication.
 pub(crate) type IdMap<V> = HashMap<TaskId, V, BuildHasherDefault<IdHasher>>;
 
+/// A `HashMap` from addresses or other numbers weft makes itself, hashed the same way.
+pub(crate) type NumberMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
+
 /// Fibonacci hashing of a task id: the multiplication spreads consecutive ids over the high
 /// bits, which the map's probe groups use.
 #[derive(Default)]
@@ -31,5 +34,14 @@ impl Hasher for IdHasher {
 
     fn write_u64(&mut self, n: u64) {
         self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    // Addresses and truncated ids (the dump's tables) hash the same way.
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
     }
 }

@@ -55,7 +55,7 @@ pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
 pub use id::TaskId;
 pub(crate) use id::TaskLabel;
-pub(crate) use id_map::IdMap;
+pub(crate) use id_map::{IdMap, NumberMap};
 pub use introspect::{TaskInfo, all_tasks, current_task, dump, id, try_id};
 pub use join::{JoinError, JoinHandle};
 pub use pool::Pool;

@@ -210,15 +210,18 @@ impl TimerDriver {
     /// Calls `f` with the target address of each armed timer's waker and its deadline.
     pub(crate) fn for_each_waiting(&self, mut f: impl FnMut(usize, Instant)) {
         let timers = self.timers.borrow();
+        // Each live heap entry's deadline by its sequence number, looked up once per timer
+        // (a search of the heap per timer made a dump of 100,000 sleeping tasks quadratic).
+        let deadlines: std::collections::HashMap<u64, u64> = timers
+            .heap
+            .iter()
+            .map(|entry| (entry.seq, entry.when))
+            .collect();
         for (_, slot) in timers.slots.iter() {
-            if let (Some(waker), Some(_)) = (&slot.waker, slot.armed) {
-                let deadline = timers
-                    .heap
-                    .iter()
-                    .find(|entry| Some(entry.seq) == slot.armed)
-                    .map_or(self.base, |entry| {
-                        self.base + Duration::from_nanos(entry.when)
-                    });
+            if let (Some(waker), Some(seq)) = (&slot.waker, slot.armed) {
+                let deadline = deadlines
+                    .get(&seq)
+                    .map_or(self.base, |&when| self.base + Duration::from_nanos(when));
                 f(waker.data() as usize, deadline);
             }
         }
