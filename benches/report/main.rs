@@ -14,6 +14,7 @@ use serde_json::Value;
 
 mod http_client;
 mod idle;
+mod weft_ps;
 
 /// ns per element of each benchmark, by group, then by peer name.
 type Micro = BTreeMap<String, BTreeMap<String, f64>>;
@@ -107,6 +108,7 @@ fn main() {
     let process = read_json(&weft_benches::path("process"));
     let idle_conns = read_json(&weft_benches::path("idle"));
     let clients = read_json(&weft_benches::path("http_client"));
+    let attach = read_json(&weft_benches::path("weft_ps"));
     let mode = echo
         .as_ref()
         .and_then(|e| e["mode"].as_str())
@@ -158,6 +160,7 @@ fn main() {
     write_crawler(&mut md, crawler.as_ref());
     write_process(&mut md, process.as_ref(), &mut targets);
     write_multicore(&mut md, echo.as_ref(), http.as_ref(), &mut targets);
+    weft_ps::write(&mut md, attach.as_ref(), &mut targets);
 
     let mut head = String::new();
     let _ = writeln!(head, "## Targets\n\n| target | measured | |\n|---|---|---|");
