@@ -603,7 +603,7 @@ fn shutdown_reports_the_tasks_left_and_what_each_waited_on_then_drops_them() {
                 .spawn(async move {
                     let _probe = probe;
                     never.wait().await;
-                })
+                });
         }
     });
     let report = rt.shutdown(Duration::from_secs(3600));

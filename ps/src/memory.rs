@@ -26,7 +26,7 @@ pub struct Beacon {
     /// The task being polled, 0 for none.
     pub polling: u64,
     polling_key: u64,
-    /// `CLOCK_MONOTONIC_COARSE` when the loop last looked at I/O, in nanoseconds.
+    /// The system time (nanoseconds since 1970) the loop last stamped a turn.
     pub turn_stamp: u64,
     tasks: usize,
     sites: usize,
@@ -232,10 +232,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// `CLOCK_MONOTONIC_COARSE` now, in nanoseconds: the clock the beacons are stamped with.
-pub fn coarse_now() -> u64 {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    now.tv_sec as u64 * 1_000_000_000 + now.tv_nsec as u64
+/// The system time now, in nanoseconds since 1970: the clock the beacons are stamped with.
+pub fn now_nanos() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos() as u64)
 }
 
 /// What the kernel says thread `thread` of `pid` is doing: running on a CPU, or in which

@@ -6,8 +6,8 @@
 //! same user or root) knows their layout; the layout is versioned by the magic.
 //!
 //! The loop's cost: the task id it stored for `task::id()` anyway, now in the beacon, one
-//! more store per poll (the task's key in the owned-task table), and a coarse clock read per
-//! look at I/O (see `Beacon::stamp_turn`).
+//! more store per poll (the task's key in the owned-task table), and a clock read after each
+//! wait that slept and after every 32nd that did not (`Attach::after_wait`).
 
 use std::panic::Location;
 use std::sync::Mutex;
@@ -67,8 +67,8 @@ pub struct Beacon {
     polling: AtomicU64,
     /// The polled task's key in the owned-task table; `u64::MAX` for the main future.
     polling_key: AtomicU64,
-    /// `CLOCK_MONOTONIC_COARSE`, in nanoseconds, when the loop last looked at I/O: a poll
-    /// under way started after it.
+    /// The system time (nanoseconds since 1970) when the loop last stamped a turn (see
+    /// `Attach::after_wait`): a poll under way started after it.
     turn_stamp: AtomicU64,
     /// The address of the owned-task table's `Published` (entries of 16 bytes: the task
     /// cell's address, its site number, its parent's id's low 32 bits).
@@ -97,7 +97,7 @@ impl Beacon {
             running: AtomicU64::new(0),
             polling: AtomicU64::new(0),
             polling_key: AtomicU64::new(0),
-            turn_stamp: AtomicU64::new(coarse_now()),
+            turn_stamp: AtomicU64::new(now_nanos()),
             tasks: AtomicUsize::new(0),
             sites: AtomicUsize::new(0),
             main_site: AtomicUsize::new(0),
@@ -134,12 +134,12 @@ impl Beacon {
         self.polling.swap(id, Relaxed)
     }
 
-    /// Notes when the loop looked at I/O. The coarse clock is a read of the kernel's shared
-    /// page (vDSO), no system call, and the only clock read the loop makes per turn when no
-    /// timer is armed.
-    #[inline(always)]
+    /// Notes the time of this turn. The system clock, through the C library (a read of the
+    /// kernel's shared page, no system call; rustix's own reader of that page crashes under
+    /// valgrind, which CI runs).
+    #[inline(never)]
     pub(crate) fn stamp_turn(&self) {
-        self.turn_stamp.store(coarse_now(), Relaxed);
+        self.turn_stamp.store(now_nanos(), Relaxed);
     }
 
     pub(crate) fn set_running(&self, running: bool) {
@@ -208,9 +208,12 @@ impl Drop for Listed {
     }
 }
 
-fn coarse_now() -> u64 {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
+/// The system time in nanoseconds since 1970, as `weft-ps` reads it too.
+fn now_nanos() -> u64 {
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(since) => since.as_secs() * 1_000_000_000 + u64::from(since.subsec_nanos()),
+        Err(_) => 0,
+    }
 }
 
 #[cfg(test)]

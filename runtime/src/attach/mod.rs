@@ -47,6 +47,8 @@ pub(crate) struct Attach {
     listed: RefCell<Option<Listed>>,
     /// Whether a `weft-ps` session is being answered (one at a time).
     serving: Cell<bool>,
+    /// Waits that did not sleep since the last stamp.
+    busy_turns: Cell<u32>,
 }
 
 impl Attach {
@@ -64,7 +66,23 @@ impl Attach {
             asked,
             listed: RefCell::new(None),
             serving: Cell::new(false),
+            busy_turns: Cell::new(0),
         }
+    }
+
+    /// After the loop's wait for I/O: stamps the turn's time in the beacon (after a wait
+    /// that slept, whose system call dwarfs the clock read; else every 32nd turn, so a busy
+    /// loop's stamp is at most 32 turns old), and says whether `weft-ps` asked.
+    #[inline(always)]
+    pub(crate) fn after_wait(&self, slept: bool) -> bool {
+        let busy = self.busy_turns.get().wrapping_add(1);
+        if slept || busy >= 32 {
+            self.busy_turns.set(0);
+            self.beacon.stamp_turn();
+        } else {
+            self.busy_turns.set(busy);
+        }
+        self.asked()
     }
 
     /// Lists the beacon, now that it has its final address (the executor is in its `Rc`).
@@ -82,7 +100,7 @@ impl Attach {
 
     /// Whether `weft-ps` asked since the last look; lowers the flag.
     #[inline(always)]
-    pub(crate) fn asked(&self) -> bool {
+    fn asked(&self) -> bool {
         match &self.asked {
             Some((flag, _)) => flag.load(Relaxed) && flag.swap(false, Relaxed),
             None => false,

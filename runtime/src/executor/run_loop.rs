@@ -77,9 +77,9 @@ pub(crate) fn run<F: Future>(
         }
         polls_since_io = 0;
         let (plan, after) = plan_wait(executor, &main, ready())?;
-        let events = executor.wait_for_io(plan.wait.at_most(limit));
-        executor.attach().beacon().stamp_turn();
-        if executor.attach().asked() {
+        let wait = plan.wait.at_most(limit);
+        let events = executor.wait_for_io(wait);
+        if executor.attach().after_wait(!matches!(wait, Wait::No)) {
             crate::attach::answer(executor);
         }
         let quiet = || events == 0 && !ready() && !executor.remote().is_notified();

@@ -108,7 +108,11 @@ impl<T> Mutex<T> {
 
     /// The lock now, or `None` if it is held (or others wait for it).
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.inner.semaphore.try_acquire(1).then(|| self.guard())
+        self.inner.semaphore.try_acquire(1).then(|| {
+            // No waker here to name the owner by.
+            self.inner.semaphore.resource().set_owner(0);
+            self.guard()
+        })
     }
 
     /// Whether some guard holds the lock.
@@ -169,10 +173,10 @@ impl<T> Mutex<T> {
 
     /// The lock now as an [`OwnedMutexGuard`], or `None` if it is held (or others wait).
     pub fn try_lock_owned(&self) -> Option<OwnedMutexGuard<T>> {
-        self.inner
-            .semaphore
-            .try_acquire(1)
-            .then(|| self.clone().owned_guard())
+        self.inner.semaphore.try_acquire(1).then(|| {
+            self.inner.semaphore.resource().set_owner(0);
+            self.clone().owned_guard()
+        })
     }
 
     #[inline]
@@ -195,8 +199,9 @@ impl<T> Mutex<T> {
             .set_owner(cx.waker().data() as usize);
     }
 
+    /// Gives the lock back. The owner noted stays: nobody can wait on a free lock (the next
+    /// waiter gets it and notes itself), and `try_lock` notes "unknown".
     fn released(&self) {
-        self.inner.semaphore.resource().set_owner(0);
         self.inner.semaphore.release(1);
     }
 
