@@ -2,7 +2,7 @@
 //! with no preparation in the program (Python 3.14's `python -m asyncio pstree PID`).
 //!
 //! Nothing runs and nothing is open until someone asks. Each runtime, when built:
-//! - lists its [beacon](beacon) in a static anchor that `weft-ps` finds in the process's
+//! - lists its beacon (`beacon.rs`) in a static anchor that `weft-ps` finds in the process's
 //!   memory, so that a loop stuck in one poll is still named (`weft-ps` reads the beacon
 //!   through `/proc/PID/mem`; the loop does nothing);
 //! - asks signal-hook to set a flag of its own when `SIGURG` arrives. Its default action is
