@@ -130,8 +130,11 @@ impl Beacon {
     /// Notes that `id` (0: none) is being polled, with key `key`; returns the id noted
     /// before (the main future's poll nests in `block_on`'s caller's).
     pub(crate) fn swap_polling(&self, id: u64, key: u64) -> u64 {
+        // Only the loop's thread writes: a load and a store, no locked exchange.
+        let before = self.polling.load(Relaxed);
         self.polling_key.store(key, Relaxed);
-        self.polling.swap(id, Relaxed)
+        self.polling.store(id, Relaxed);
+        before
     }
 
     /// Notes the time of this turn. The system clock, through the C library (a read of the

@@ -174,30 +174,30 @@ impl OwnedTasks {
         parent: Option<TaskId>,
     ) {
         let key = task.owner_key();
-        let entry = Entry {
-            task: Some(task),
-            site: self.sites.number(spawned_at),
-            // Truncated on purpose: see `OwnedTask::parent_bits`.
-            link: parent.map_or(0, |id| id.as_u64() as u32),
-        };
         self.live.set(self.live.get() + 1);
+        let site = self.sites.number(spawned_at);
+        // Truncated on purpose: see `OwnedTask::parent_bits`.
+        let parent = parent.map_or(0, |id| id.as_u64() as u32);
         let mut entries = self.entries.borrow_mut();
-        if key == entries.len() {
-            if entries.len() == entries.capacity() {
-                let more = entries.len().max(256);
-                entries.reserve(more);
-                self.published
-                    .publish(entries.as_ptr() as usize, entries.capacity());
-            }
-            entries.push(entry);
-        } else {
-            debug_assert!(
-                entries[key].task.is_none(),
-                "a task is filed under a free key"
-            );
-            self.free.set(entries[key].link);
-            entries[key] = entry;
+        if let Some(free) = entries.get_mut(key) {
+            // A free entry (the common case once tasks come and go): its link is the next.
+            self.free.set(free.link);
+            free.site = site;
+            free.link = parent;
+            free.task = Some(task);
+            return;
         }
+        if entries.len() == entries.capacity() {
+            let more = entries.len().max(256);
+            entries.reserve(more);
+            self.published
+                .publish(entries.as_ptr() as usize, entries.capacity());
+        }
+        entries.push(Entry {
+            task: Some(task),
+            site,
+            link: parent,
+        });
     }
 
     /// Forgets `task`, which completed; its place in the completion order is noted if it
