@@ -96,18 +96,21 @@ fn runtime_text(out: &mut String, runtime: &Value) {
         .iter()
         .filter_map(|t| Some((t["id"].as_u64()?, label(t))))
         .collect();
+    let sites: Vec<&str> = dump["sites"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str().unwrap_or("?"))
+        .collect();
+    let context = Context {
+        children: &children,
+        names: &names,
+        on_cycle: &on_cycle,
+        sites: &sites,
+    };
     let roots = children.get(&None).cloned().unwrap_or_default();
     for (i, root) in roots.iter().enumerate() {
-        tree(
-            out,
-            root,
-            &children,
-            &names,
-            &on_cycle,
-            "",
-            i + 1 == roots.len(),
-            true,
-        );
+        tree(out, root, &context, "", i + 1 == roots.len(), true);
     }
     for cycle in cycles {
         let _ = writeln!(out, "  wait-for cycle: {}", path(cycle, &names, true));
@@ -121,17 +124,28 @@ fn runtime_text(out: &mut String, runtime: &Value) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What every line of a runtime's tree looks things up in.
+struct Context<'a> {
+    children: &'a BTreeMap<Option<u64>, Vec<&'a Value>>,
+    names: &'a HashMap<u64, String>,
+    on_cycle: &'a HashSet<u64>,
+    sites: &'a [&'a str],
+}
+
 fn tree(
     out: &mut String,
     task: &Value,
-    children: &BTreeMap<Option<u64>, Vec<&Value>>,
-    names: &HashMap<u64, String>,
-    on_cycle: &HashSet<u64>,
+    context: &Context<'_>,
     indent: &str,
     last: bool,
     root: bool,
 ) {
+    let Context {
+        children,
+        names,
+        on_cycle,
+        sites,
+    } = context;
     let id = task["id"].as_u64();
     let branch = if root {
         ""
@@ -146,7 +160,7 @@ fn tree(
         label(task),
         task["state"].as_str().unwrap_or("?")
     );
-    if let Some(at) = task["spawned_at"].as_str() {
+    if let Some(at) = task["site"].as_u64().and_then(|i| sites.get(i as usize)) {
         let _ = write!(out, "  {at}");
     }
     if let (Some(polls), Some(busy)) = (task["polls"].as_u64(), task["busy_ns"].as_u64()) {
@@ -193,16 +207,7 @@ fn tree(
         out.push('\n');
     }
     for (i, kid) in kids.iter().enumerate() {
-        tree(
-            out,
-            kid,
-            children,
-            names,
-            on_cycle,
-            &below,
-            i + 1 == kids.len(),
-            false,
-        );
+        tree(out, kid, context, &below, i + 1 == kids.len(), false);
     }
 }
 
@@ -275,14 +280,15 @@ mod tests {
         let report = json!({"pid": 9, "runtimes": [{"runtime": 1, "thread": 9, "answered": true, "answer": {
             "schema": 1,
             "tasks": [
-                {"id": 1, "name": "main", "parent": null, "spawned_at": "main.rs:1:1", "state": "waiting", "polls": null, "busy_ns": null, "idle_ns": null, "waits_on": []},
-                {"id": 2, "name": "a", "parent": 1, "spawned_at": "main.rs:2:1", "state": "waiting", "polls": 3, "busy_ns": 2000, "idle_ns": 5000000000u64,
-                 "waits_on": [{"resource": "Mutex#1", "operation": "lock", "created_at": null, "held_by": [3]}]},
-                {"id": 3, "name": "b", "parent": 1, "spawned_at": "main.rs:3:1", "state": "waiting", "polls": null, "busy_ns": null, "idle_ns": null,
-                 "waits_on": [{"resource": "Mutex#2", "operation": "lock", "created_at": null, "held_by": [2]}]},
-                {"id": 4, "name": null, "parent": 2, "spawned_at": "main.rs:4:1", "state": "ready", "polls": null, "busy_ns": null, "idle_ns": null, "waits_on": []}
+                {"id": 1, "name": "main", "site": 0, "state": "waiting", "waits_on": []},
+                {"id": 2, "name": "a", "parent": 1, "site": 1, "state": "waiting", "polls": 3, "busy_ns": 2000, "idle_ns": 5000000000u64,
+                 "waits_on": [{"resource": "Mutex#1", "operation": "lock", "held_by": [3]}]},
+                {"id": 3, "name": "b", "parent": 1, "site": 2, "state": "waiting",
+                 "waits_on": [{"resource": "Mutex#2", "operation": "lock", "held_by": [2]}]},
+                {"id": 4, "parent": 2, "site": 3, "state": "ready", "waits_on": []}
             ],
-            "cycles": [[2, 3]], "chains": []}}]});
+            "cycles": [[2, 3]], "chains": [],
+            "sites": ["main.rs:1:1", "main.rs:2:1", "main.rs:3:1", "main.rs:4:1"]}}]});
         let text = text(&report);
         let expected = "\
 process 9: 1 weft runtime

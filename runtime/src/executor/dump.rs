@@ -4,7 +4,9 @@
 use std::time::Instant;
 
 use super::state::Executor as Core;
-use crate::task::{DumpedTask, IdMap, NumberMap, TaskDump, TaskId, TaskState, WaitsOn};
+use crate::task::{
+    DumpedTask, IdMap, NumberMap, TaskDump, TaskId, TaskState, WaitsOn, push_number,
+};
 
 impl Core {
     /// Every task (and the main future, if `block_on` runs), with what each waits on.
@@ -42,8 +44,10 @@ impl Core {
             tasks.push(self.dumped(main.id, main.name, Some(main.spawned_at), state));
         }
         let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
-        let mut add = |address: usize, wait: WaitsOn| {
+        // A wait is described only if its waker is a task's.
+        let mut add = |address: usize, wait: &mut dyn FnMut() -> WaitsOn| {
             if let Some(&at) = by_address.get(&address) {
+                let wait = wait();
                 let list: &mut Vec<WaitsOn> = &mut tasks[at].waits_on;
                 if !list.contains(&wait) {
                     list.push(wait);
@@ -51,64 +55,60 @@ impl Core {
             }
         };
         let owner_of = |address: usize| by_address.get(&address).map(|&at| ids[at]);
+        // Each resource's label and holders, worked out once however many wait on it.
+        let mut resources: NumberMap<usize, (String, Vec<TaskId>)> = NumberMap::default();
         self.held_wakers().for_each(|address, what| {
-            let mut held_by = what.resource.holders();
-            // A lock's owner, noted always (holders are tracked only when observed).
-            if let Some(owner) = owner_of(what.resource.owner()) {
-                if !held_by.contains(&owner) {
-                    held_by.push(owner);
-                }
-            }
-            add(
-                address,
+            add(address, &mut || {
+                let resource = &what.resource;
+                let (label, held_by) = resources
+                    .entry(std::ptr::from_ref::<crate::waiters::Resource>(resource) as usize)
+                    .or_insert_with(|| {
+                        let mut held_by = resource.holders();
+                        // A lock's owner, noted always (holders are tracked only when
+                        // observed).
+                        if let Some(owner) = owner_of(resource.owner()) {
+                            if !held_by.contains(&owner) {
+                                held_by.push(owner);
+                            }
+                        }
+                        (resource.label(), held_by)
+                    });
                 WaitsOn {
-                    resource: what.resource.label(),
+                    resource: label.clone(),
                     operation: what.op.to_owned(),
-                    created_at: Some(what.resource.created_at()),
-                    held_by,
-                },
-            );
+                    created_at: Some(resource.created_at()),
+                    held_by: held_by.clone(),
+                }
+            });
         });
         for (address, task) in joins {
-            add(
-                address,
-                WaitsOn {
-                    resource: format!("task {task}"),
-                    operation: "join (its JoinHandle)".to_owned(),
-                    created_at: None,
-                    held_by: vec![task],
-                },
-            );
+            add(address, &mut || WaitsOn {
+                resource: format!("task {task}"),
+                operation: "join (its JoinHandle)".to_owned(),
+                created_at: None,
+                held_by: vec![task],
+            });
         }
         let now = Instant::now();
         self.timers().for_each_waiting(|address, deadline| {
-            add(
-                address,
-                WaitsOn {
-                    resource: "sleep".to_owned(),
-                    operation: format!(
-                        "until {:.1?} from now",
-                        deadline.saturating_duration_since(now)
-                    ),
-                    created_at: None,
-                    held_by: Vec::new(),
-                },
-            );
+            add(address, &mut || WaitsOn {
+                resource: "sleep".to_owned(),
+                operation: until(deadline.saturating_duration_since(now)),
+                created_at: None,
+                held_by: Vec::new(),
+            });
         });
         self.reactor()
             .for_each_waiting(|source, label, write, address| {
-                add(
-                    address,
-                    WaitsOn {
-                        resource: match label {
-                            Some(label) => format!("I/O source #{source} ({label})"),
-                            None => format!("I/O source #{source}"),
-                        },
-                        operation: if write { "write" } else { "read" }.to_owned(),
-                        created_at: None,
-                        held_by: Vec::new(),
+                add(address, &mut || WaitsOn {
+                    resource: match label {
+                        Some(label) => format!("I/O source #{source} ({label})"),
+                        None => format!("I/O source #{source}"),
                     },
-                );
+                    operation: if write { "write" } else { "read" }.to_owned(),
+                    created_at: None,
+                    held_by: Vec::new(),
+                });
             });
         tasks.sort_by_key(|t| t.id);
         let parents = resolve_parents(&tasks, &parent_bits);
@@ -140,6 +140,27 @@ impl Core {
     }
 }
 
+/// `until 3598.0s from now`: the duration to a tenth of its unit, as `{:.1?}` writes it, in
+/// integer arithmetic (a dump writes one per sleeping task).
+fn until(duration: std::time::Duration) -> String {
+    let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX / 10);
+    let (unit, size) = match nanos {
+        1_000_000_000.. => ("s", 1_000_000_000),
+        1_000_000.. => ("ms", 1_000_000),
+        1_000.. => ("µs", 1_000),
+        _ => ("ns", 1),
+    };
+    let tenths = (nanos * 10 + size / 2) / size;
+    let mut text = String::with_capacity(24);
+    text.push_str("until ");
+    push_number(&mut text, tenths / 10);
+    text.push('.');
+    push_number(&mut text, tenths % 10);
+    text.push_str(unit);
+    text.push_str(" from now");
+    text
+}
+
 /// Each task's parent among the live tasks (`tasks`, in id order): for a task whose parent's
 /// id ends in the bits the table kept, the newest live task with those bits and a smaller id.
 /// A parent that has completed is no parent: its children are listed at the top, as
@@ -160,4 +181,23 @@ fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> IdMap<TaskId
             (parent < child).then_some((child, parent))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn a_sleep_is_written_as_debug_with_one_decimal_writes_it() {
+        for d in [
+            Duration::from_secs(3598),
+            Duration::from_millis(250),
+            Duration::from_micros(12_549),
+            Duration::from_nanos(12_500),
+            Duration::from_nanos(999),
+            Duration::from_millis(1_999),
+        ] {
+            assert_eq!(super::until(d), format!("until {d:.1?} from now"), "{d:?}");
+        }
+    }
 }

@@ -71,7 +71,7 @@ impl TaskDump {
     /// its lowest id.
     pub fn cycles(&self) -> Vec<Vec<TaskId>> {
         // Only tasks waiting on something held can be on a cycle.
-        let edges: IdMap<Vec<TaskId>> = self
+        let mut edges: IdMap<Vec<TaskId>> = self
             .tasks
             .iter()
             .filter_map(|t| {
@@ -85,6 +85,7 @@ impl TaskDump {
                 (!next.is_empty()).then_some((t.id, next))
             })
             .collect();
+        peel(&mut edges);
         let mut cycles = Vec::new();
         let mut seen = HashSet::new();
         let mut starts: Vec<TaskId> = edges.keys().copied().collect();
@@ -292,4 +293,39 @@ pub enum TaskState {
     Ready,
     /// Waiting for a waker.
     Waiting,
+}
+
+/// Removes from the wait-for graph `edges` every task that cannot be on a cycle: one whose
+/// waits all lead to tasks that wait on nothing (peeled again and again, as Kahn's algorithm
+/// does), so that finding the cycles walks only what is left. In a dump of many tasks that
+/// wait on one holder who waits on nothing held, nothing is left.
+fn peel(edges: &mut IdMap<Vec<TaskId>>) {
+    // Who points at each task, and how many of each task's targets are still in the graph.
+    let mut pointed_at_by: IdMap<Vec<TaskId>> = IdMap::default();
+    let mut alive: IdMap<usize> = IdMap::default();
+    for (&from, targets) in edges.iter() {
+        alive.insert(
+            from,
+            targets.iter().filter(|t| edges.contains_key(t)).count(),
+        );
+        for &to in targets {
+            pointed_at_by.entry(to).or_default().push(from);
+        }
+    }
+    let mut dead: Vec<TaskId> = alive
+        .iter()
+        .filter(|&(_, &count)| count == 0)
+        .map(|(&task, _)| task)
+        .collect();
+    while let Some(task) = dead.pop() {
+        edges.remove(&task);
+        for from in pointed_at_by.remove(&task).unwrap_or_default() {
+            if let Some(count) = alive.get_mut(&from) {
+                *count -= 1;
+                if *count == 0 {
+                    dead.push(from);
+                }
+            }
+        }
+    }
 }

@@ -11,10 +11,10 @@ use super::{TaskDump, TaskId, TaskState};
 pub const JSON_SCHEMA: u32 = 1;
 
 impl TaskDump {
-    /// The dump as one line of JSON: `{"schema":1,"tasks":[...],"cycles":[[2,3]],"chains":[...]}`,
-    /// each task with its id, name, parent, spawn site, state, poll counts and times and what
-    /// it waits on; a field that has no value (no name, not counted) is left out. The layout
-    /// is in `docs/weft-ps.md`.
+    /// The dump as one line of JSON: `{"schema":1,"tasks":[...],"cycles":[[2,3]],"chains":[...],
+    /// "sites":[...]}`, each task with its id, name, parent, spawn site (an index into
+    /// `sites`), state, poll counts and times and what it waits on; a field that has no value
+    /// (no name, not counted) is left out. The layout is in `docs/weft-ps.md`.
     ///
     /// ```
     /// weft::run(async {
@@ -24,30 +24,37 @@ impl TaskDump {
     /// });
     /// ```
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(64 + self.tasks.len() * 160);
+        let mut out = String::with_capacity(64 + self.tasks.len() * 100);
+        // Spawn and creation sites, each written once at the end and named by its index:
+        // a process of many tasks has few sites, and they were most of the dump's bytes.
+        let mut sites = Sites::default();
         let _ = write!(out, r#"{{"schema":{JSON_SCHEMA},"tasks":["#);
         for (i, task) in self.tasks.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            let _ = write!(out, r#"{{"id":{}"#, task.id.as_u64());
+            out.push_str(r#"{"id":"#);
+            push_number(&mut out, task.id.as_u64());
             if let Some(name) = &task.name {
                 out.push_str(r#","name":"#);
                 string(&mut out, name);
             }
             if let Some(parent) = task.parent {
-                let _ = write!(out, r#","parent":{}"#, parent.as_u64());
+                out.push_str(r#","parent":"#);
+                push_number(&mut out, parent.as_u64());
             }
             if let Some(at) = task.spawned_at {
-                out.push_str(r#","spawned_at":"#);
-                site(&mut out, at);
+                out.push_str(r#","site":"#);
+                push_number(&mut out, sites.index(at) as u64);
             }
             let state = match task.state {
                 TaskState::Running => "running",
                 TaskState::Ready => "ready",
                 TaskState::Waiting => "waiting",
             };
-            let _ = write!(out, r#","state":"{state}""#);
+            out.push_str(r#","state":""#);
+            out.push_str(state);
+            out.push('"');
             number(&mut out, "polls", task.polls);
             number(&mut out, "busy_ns", task.busy.map(|d| d.as_nanos() as u64));
             number(&mut out, "idle_ns", task.idle.map(|d| d.as_nanos() as u64));
@@ -61,8 +68,8 @@ impl TaskDump {
                 out.push_str(r#","operation":"#);
                 string(&mut out, &wait.operation);
                 if let Some(at) = wait.created_at {
-                    out.push_str(r#","created_at":"#);
-                    site(&mut out, at);
+                    out.push_str(r#","created_site":"#);
+                    push_number(&mut out, sites.index(at) as u64);
                 }
                 out.push_str(r#","held_by":"#);
                 ids(&mut out, &wait.held_by);
@@ -75,8 +82,36 @@ impl TaskDump {
         lists(&mut out, &cycles);
         out.push_str(r#"],"chains":["#);
         lists(&mut out, &self.chains_beside(&cycles));
+        out.push_str(r#"],"sites":["#);
+        for (i, &at) in sites.list.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            site(&mut out, at);
+        }
         out.push_str("]}");
         out
+    }
+}
+
+/// The sites a JSON dump names, numbered in the order first written.
+#[derive(Default)]
+struct Sites {
+    list: Vec<&'static Location<'static>>,
+    numbers: super::NumberMap<usize, usize>,
+}
+
+impl Sites {
+    fn index(&mut self, at: &'static Location<'static>) -> usize {
+        let next = self.list.len();
+        let number = *self
+            .numbers
+            .entry(std::ptr::from_ref(at) as usize)
+            .or_insert(next);
+        if number == next {
+            self.list.push(at);
+        }
+        number
     }
 }
 
@@ -95,7 +130,7 @@ fn ids(out: &mut String, ids: &[TaskId]) {
         if i > 0 {
             out.push(',');
         }
-        let _ = write!(out, "{}", id.as_u64());
+        push_number(out, id.as_u64());
     }
     out.push(']');
 }
@@ -103,13 +138,38 @@ fn ids(out: &mut String, ids: &[TaskId]) {
 fn site(out: &mut String, at: &'static Location<'static>) {
     out.push('"');
     escaped(out, at.file());
-    let _ = write!(out, ":{}:{}\"", at.line(), at.column());
+    out.push(':');
+    push_number(out, u64::from(at.line()));
+    out.push(':');
+    push_number(out, u64::from(at.column()));
+    out.push('"');
 }
 
 /// `,"key":n`, or nothing for `None`.
 fn number(out: &mut String, key: &str, value: Option<u64>) {
     if let Some(n) = value {
-        let _ = write!(out, r#","{key}":{n}"#);
+        out.push_str(",\"");
+        out.push_str(key);
+        out.push_str("\":");
+        push_number(out, n);
+    }
+}
+
+/// `n` in decimal, without the formatting machinery (a dump writes several per task, and
+/// `write!` was half of the JSON's instructions in callgrind).
+pub(crate) fn push_number(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
     }
 }
 
@@ -144,6 +204,15 @@ fn escaped(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 12_345, u64::MAX] {
+            let mut out = String::new();
+            push_number(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+    }
 
     #[test]
     fn strings_are_escaped() {

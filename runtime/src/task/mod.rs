@@ -50,7 +50,7 @@ pub use budget::{consume_budget, poll_budget};
 pub use context_var::{ContextVar, ResetError, Scope, Token};
 pub use dump::{DumpedTask, TaskDump, TaskState, WaitsOn};
 pub use dump_json::JSON_SCHEMA;
-pub(crate) use dump_json::string as json_string;
+pub(crate) use dump_json::{push_number, string as json_string};
 pub use gather::{gather, gather_or_fail};
 pub use group::{Failure, GroupChild, GroupError, GroupFinishedError, TaskGroup};
 pub use id::TaskId;
