@@ -4,9 +4,7 @@
 use std::time::Instant;
 
 use super::state::Executor as Core;
-use crate::task::{
-    DumpedTask, IdMap, NumberMap, TaskDump, TaskId, TaskState, WaitsOn, push_number,
-};
+use crate::task::{DumpedTask, NumberMap, TaskDump, TaskId, TaskState, WaitsOn, push_number};
 
 impl Core {
     /// Every task (and the main future, if `block_on` runs), with what each waits on.
@@ -111,9 +109,9 @@ impl Core {
                 });
             });
         tasks.sort_by_key(|t| t.id);
-        let parents = resolve_parents(&tasks, &parent_bits);
-        for task in &mut tasks {
-            task.parent = parents.get(&task.id).copied();
+        let parents = resolve_parents(&tasks, parent_bits);
+        for (task, parent) in tasks.iter_mut().zip(parents) {
+            task.parent = parent;
         }
         TaskDump { tasks }
     }
@@ -165,7 +163,31 @@ fn until(duration: std::time::Duration) -> String {
 /// id ends in the bits the table kept, the newest live task with those bits and a smaller id.
 /// A parent that has completed is no parent: its children are listed at the top, as
 /// asyncio's `pstree` lists orphans.
-fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> IdMap<TaskId> {
+fn resolve_parents(tasks: &[DumpedTask], mut bits: Vec<(TaskId, u32)>) -> Vec<Option<TaskId>> {
+    // Both in id order: each task's bits are found walking the two side by side (the main
+    // future has none).
+    bits.sort_unstable();
+    let mut next = bits.iter().peekable();
+    let bits: Vec<Option<u32>> = tasks
+        .iter()
+        .map(|t| {
+            while next.next_if(|&&(id, _)| id < t.id).is_some() {}
+            next.next_if(|&&(id, _)| id == t.id)
+                .map(|&(_, bits)| bits)
+                .filter(|&bits| bits != 0)
+        })
+        .collect();
+    let newest = tasks.last().map_or(0, |t| t.id.as_u64());
+    if newest <= u64::from(u32::MAX) {
+        // No id has been cut short yet: the bits are the parent's id.
+        let alive = |id: u64| {
+            tasks
+                .binary_search_by_key(&id, |t| t.id.as_u64())
+                .ok()
+                .map(|at| tasks[at].id)
+        };
+        return bits.iter().map(|bits| alive(u64::from((*bits)?))).collect();
+    }
     // Ids repeat their low bits only after 2^32 spawns: one id per bits, the newest, is
     // nearly always the answer; a parent newer than its child is not, and counts as gone.
     let mut by_bits: NumberMap<u32, TaskId> = NumberMap::default();
@@ -174,11 +196,12 @@ fn resolve_parents(tasks: &[DumpedTask], bits: &[(TaskId, u32)]) -> IdMap<TaskId
         let newest = by_bits.entry(task.id.as_u64() as u32).or_insert(task.id);
         *newest = (*newest).max(task.id);
     }
-    bits.iter()
-        .filter(|&&(_, bits)| bits != 0)
-        .filter_map(|&(child, bits)| {
-            let parent = *by_bits.get(&bits)?;
-            (parent < child).then_some((child, parent))
+    tasks
+        .iter()
+        .zip(bits)
+        .map(|(t, bits)| {
+            let parent = *by_bits.get(&bits?)?;
+            (parent < t.id).then_some(parent)
         })
         .collect()
 }

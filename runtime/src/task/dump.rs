@@ -70,15 +70,23 @@ impl TaskDump {
     /// holds, the last on something the first holds. Each cycle is listed once, starting at
     /// its lowest id.
     pub fn cycles(&self) -> Vec<Vec<TaskId>> {
-        // Only tasks waiting on something held can be on a cycle.
+        // Only a task that holds something waited on, and waits on something held, can be on
+        // a cycle: the graph is built on those alone (in a dump of many tasks, a handful).
+        let holders: IdSet = self
+            .tasks
+            .iter()
+            .flat_map(|t| t.waits_on.iter().flat_map(|w| w.held_by.iter().copied()))
+            .collect();
         let mut edges: IdMap<Vec<TaskId>> = self
             .tasks
             .iter()
+            .filter(|t| holders.contains(&t.id))
             .filter_map(|t| {
                 let mut next: Vec<TaskId> = t
                     .waits_on
                     .iter()
                     .flat_map(|w| w.held_by.iter().copied())
+                    .filter(|h| holders.contains(h))
                     .collect();
                 next.sort();
                 next.dedup();
@@ -145,7 +153,8 @@ impl TaskDump {
         let mut chains = Vec::new();
         for root in &self.tasks {
             let stuck = root.waits_on.iter().any(|w| w.held_by.is_empty());
-            if !stuck || on_cycles.contains(&root.id) {
+            // A chain needs a second link: somebody waiting on what the root holds.
+            if !stuck || !waiters_of.contains_key(&root.id) || on_cycles.contains(&root.id) {
                 continue;
             }
             let mut chain = vec![root.id];
@@ -294,6 +303,9 @@ pub enum TaskState {
     /// Waiting for a waker.
     Waiting,
 }
+
+/// A set of task ids, hashed as `IdMap` hashes them.
+type IdSet = HashSet<TaskId, std::hash::BuildHasherDefault<super::id_map::IdHasher>>;
 
 /// Removes from the wait-for graph `edges` every task that cannot be on a cycle: one whose
 /// waits all lead to tasks that wait on nothing (peeled again and again, as Kahn's algorithm

@@ -168,9 +168,7 @@ pub(crate) fn push_number(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &digit in &digits[at..] {
-        out.push(char::from(digit));
-    }
+    out.extend(digits[at..].iter().map(|&digit| char::from(digit)));
 }
 
 /// `text` as a JSON string.
