@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use args::Args;
 use memory::Process;
 use serde_json::{Value, json};
-use session::Session;
+use session::{Asked, Session};
 
 /// How long a runtime has to connect before it counts as stuck.
 const ANSWER_WITHIN: Duration = Duration::from_millis(500);
@@ -77,36 +77,53 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let limit = args.trace.unwrap_or_default() + DUMP_WITHIN;
     // Ask every runtime at once: a trace runs for the same time in each.
-    let answers: Vec<(u64, u64, Result<String, String>)> = std::thread::scope(|scope| {
-        let asks: Vec<_> = connected
-            .into_iter()
-            .map(|runtime| {
-                let request = request.clone();
-                let (id, thread) = (runtime.runtime, runtime.thread);
-                let ask =
-                    scope.spawn(move || runtime.ask(&request, limit).map_err(|e| e.to_string()));
-                (id, thread, ask)
-            })
-            .collect();
-        asks.into_iter()
-            .map(|(id, thread, ask)| {
-                (
-                    id,
-                    thread,
-                    ask.join().unwrap_or_else(|_| Err("panicked".into())),
-                )
-            })
-            .collect()
-    });
+    // `Ok(None)`: the runtime connected, then its loop got stuck in another task's poll.
+    let mut answers: Vec<(u64, u64, Result<Option<String>, String>)> =
+        std::thread::scope(|scope| {
+            let asks: Vec<_> = connected
+                .into_iter()
+                .map(|runtime| {
+                    let request = request.clone();
+                    let (id, thread) = (runtime.runtime, runtime.thread);
+                    let beacon = beacons
+                        .iter()
+                        .find(|b| b.runtime == id)
+                        .map(|b| b.address());
+                    let stuck = stuck_watch(&process, beacon, runtime.task);
+                    let ask = scope.spawn(move || match runtime.ask(&request, limit, stuck) {
+                        Ok(Asked::Answer(text)) => Ok(Some(text)),
+                        Ok(Asked::Stuck) => Ok(None),
+                        Err(err) => Err(err.to_string()),
+                    });
+                    (id, thread, ask)
+                })
+                .collect();
+            asks.into_iter()
+                .map(|(id, thread, ask)| {
+                    (
+                        id,
+                        thread,
+                        ask.join().unwrap_or_else(|_| Err("panicked".into())),
+                    )
+                })
+                .collect()
+        });
     let mut runtimes = Vec::new();
     for beacon in &beacons {
-        let answer = answers.iter().find(|(id, ..)| *id == beacon.runtime);
+        let answer = answers.iter_mut().find(|(id, ..)| *id == beacon.runtime);
         runtimes.push(match answer {
-            Some((_, thread, Ok(text))) => {
-                let text = text.trim();
+            Some((_, _, Ok(None))) => Runtime::Unanswered(json!({
+                "runtime": beacon.runtime, "thread": beacon.thread, "answered": false,
+                "running": true,
+                "stuck": stuck(&process, beacon),
+            })),
+            Some((_, thread, Ok(Some(text)))) => {
+                // Moved, not copied: a large process's dump is megabytes.
+                let mut text = std::mem::take(text);
+                text.truncate(text.trim_end().len());
                 if text.starts_with(r#"{"error":"#) {
-                    let error: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-                    let error = error["error"].as_str().unwrap_or(text).to_owned();
+                    let error: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+                    let error = error["error"].as_str().unwrap_or(&text).to_owned();
                     return Err(format!("runtime {}: {error}", beacon.runtime));
                 }
                 if !text.starts_with('{') {
@@ -118,7 +135,7 @@ fn run(args: &Args) -> Result<(), String> {
                 Runtime::Answered {
                     runtime: beacon.runtime,
                     thread: *thread,
-                    answer: text.to_owned(),
+                    answer: text,
                 }
             }
             Some((_, thread, Err(err))) => Runtime::Unanswered(json!({
@@ -210,6 +227,36 @@ impl Runtime {
                 Ok(Value::Object(entry))
             }
             Runtime::Unanswered(value) => Ok(value.clone()),
+        }
+    }
+}
+
+/// Whether the runtime whose beacon is at `beacon` is stuck, asked again and again while
+/// its answer is awaited: true once the same poll of a task other than the answering one
+/// (`responder`; a large dump is one long poll of it) has run with no new turn for as long
+/// as a runtime has to connect.
+fn stuck_watch<'a>(
+    process: &'a Process,
+    beacon: Option<usize>,
+    responder: u64,
+) -> impl FnMut() -> bool + Send + 'a {
+    let mut seen: Option<(u64, u64, Instant)> = None;
+    move || {
+        let Some(now) = beacon.and_then(|at| process.beacon(at).ok()) else {
+            return false;
+        };
+        if !now.running || now.polling == 0 || now.polling == responder {
+            seen = None;
+            return false;
+        }
+        match seen {
+            Some((polling, stamp, since)) if (polling, stamp) == (now.polling, now.turn_stamp) => {
+                since.elapsed() >= ANSWER_WITHIN
+            }
+            _ => {
+                seen = Some((now.polling, now.turn_stamp, Instant::now()));
+                false
+            }
         }
     }
 }

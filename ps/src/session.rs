@@ -23,6 +23,8 @@ pub struct Session {
 pub struct Connected {
     pub runtime: u64,
     pub thread: u64,
+    /// The runtime's answering task.
+    pub task: u64,
     stream: BufReader<UnixStream>,
 }
 
@@ -104,19 +106,63 @@ fn hello(stream: UnixStream, deadline: Instant) -> Option<Connected> {
     Some(Connected {
         runtime: hello.get("runtime")?.as_u64()?,
         thread: hello.get("thread")?.as_u64()?,
+        task: hello.get("task")?.as_u64()?,
         stream,
     })
 }
 
 impl Connected {
-    /// Sends `request` and reads the whole answer, waiting at most `limit`.
-    pub fn ask(mut self, request: &str, limit: Duration) -> io::Result<String> {
-        self.stream.get_ref().set_read_timeout(Some(limit))?;
+    /// Sends `request` and reads the whole answer, waiting at most `limit`, and giving up
+    /// early with [`Asked::Stuck`] if `stuck` says the loop is stuck (it is asked each time
+    /// no byte came for a while: a loop may wedge after it connected).
+    pub fn ask(
+        mut self,
+        request: &str,
+        limit: Duration,
+        mut stuck: impl FnMut() -> bool,
+    ) -> io::Result<Asked> {
+        let deadline = Instant::now() + limit;
+        self.stream
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_millis(100)))?;
         self.stream
             .get_mut()
             .write_all(format!("{request}\n").as_bytes())?;
-        let mut answer = String::new();
-        self.stream.read_to_string(&mut answer)?;
-        Ok(answer)
+        let mut answer = Vec::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match self.stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    if Instant::now() >= deadline {
+                        return Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no answer within {limit:?}"),
+                        ));
+                    }
+                    if stuck() {
+                        return Ok(Asked::Stuck);
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        String::from_utf8(answer)
+            .map(Asked::Answer)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "the answer is not UTF-8"))
     }
+}
+
+/// What asking a runtime gave.
+pub enum Asked {
+    Answer(String),
+    /// Its loop got stuck in a poll of another task before it answered.
+    Stuck,
 }

@@ -3,7 +3,8 @@
 //! tasks meanwhile.
 //!
 //! The exchange, one line each way, then the answer:
-//! - the runtime: `{"weft":"0.1.0","pid":P,"runtime":R,"thread":T}`
+//! - the runtime: `{"weft":"0.1.0","pid":P,"runtime":R,"thread":T,"task":ID}` (its
+//!   answering task)
 //! - `weft-ps`: `dump`, or `trace MILLISECONDS`
 //! - the runtime: the dump as JSON (`TaskDump::to_json`), or the flight recorder's trace
 //!   of that long as Perfetto JSON; `{"error":"..."}` if it cannot; then it closes.
@@ -40,16 +41,18 @@ pub(crate) fn answer(executor: &Rc<Executor>) {
     };
     executor.attach().serving().set(true);
     let serving = Serving(Rc::downgrade(executor));
-    let hello = format!(
-        r#"{{"weft":"{}","pid":{},"runtime":{},"thread":{}}}"#,
-        env!("CARGO_PKG_VERSION"),
-        std::process::id(),
-        executor.id(),
-        rustix::thread::gettid().as_raw_nonzero(),
-    );
+    let (runtime, thread) = (executor.id(), rustix::thread::gettid().as_raw_nonzero());
     drop(executor.spawn(
         async move {
             let _serving = serving;
+            // The answering task's id too: weft-ps, waiting for the answer, tells this task's
+            // own long poll (a large dump) from a loop stuck in another.
+            let hello = format!(
+                r#"{{"weft":"{}","pid":{},"runtime":{runtime},"thread":{thread},"task":{}}}"#,
+                env!("CARGO_PKG_VERSION"),
+                std::process::id(),
+                crate::task::id().as_u64(),
+            );
             // An error means `weft-ps` went away; there is nobody to tell.
             let _ = respond(&stream, hello).await;
         },

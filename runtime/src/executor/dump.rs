@@ -10,7 +10,7 @@ impl Core {
     /// Every task (and the main future, if `block_on` runs), with what each waits on.
     pub(crate) fn dump(&self) -> TaskDump {
         let current = self.current();
-        let mut tasks = Vec::new();
+        let mut tasks = Vec::with_capacity(self.live_tasks() + 1);
         // Task addresses (what their wakers point at) to their places in `tasks`.
         let mut by_address: NumberMap<usize, usize> = NumberMap::default();
         // The task each join waker belongs to, by the task it waits for.

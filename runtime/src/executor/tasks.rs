@@ -245,6 +245,11 @@ impl OwnedTasks {
             .set(!self.completions.borrow().is_empty() || self.emptied.borrow().is_some());
     }
 
+    /// How many tasks are alive.
+    pub(crate) fn live(&self) -> usize {
+        self.live.get()
+    }
+
     /// Ready once no task is alive; else wakes `cx` when the last one completes.
     pub(crate) fn poll_emptied(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
         if self.live.get() == 0 {

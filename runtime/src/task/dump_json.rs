@@ -24,7 +24,9 @@ impl TaskDump {
     /// });
     /// ```
     pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(64 + self.tasks.len() * 100);
+        // About what a task takes (a waiting task with a site, a parent and one wait), so
+        // that a large dump is written without growing the string again and again.
+        let mut out = String::with_capacity(256 + self.tasks.len() * 160);
         // Spawn and creation sites, each written once at the end and named by its index:
         // a process of many tasks has few sites, and they were most of the dump's bytes.
         let mut sites = Sites::default();

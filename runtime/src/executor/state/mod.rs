@@ -423,6 +423,11 @@ impl Executor {
         self.tasks.poll_emptied(cx)
     }
 
+    /// How many tasks are alive (the main future aside).
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.tasks.live()
+    }
+
     /// Calls `f` with each live task.
     pub(crate) fn for_each_task(&self, f: impl FnMut(&OwnedTask)) {
         self.tasks.for_each(f);
