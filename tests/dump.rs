@@ -45,10 +45,7 @@ fn the_dump_names_each_primitive_and_its_holder() {
         .await;
         let wait = wait_of(&dump, "m");
         assert!(wait.resource.starts_with("Mutex#"), "{dump}");
-        assert_eq!(
-            (wait.operation.as_str(), &wait.held_by[..]),
-            ("lock", &[me][..])
-        );
+        assert_eq!((&*wait.operation, &wait.held_by[..]), ("lock", &[me][..]));
         assert!(wait.created_at.unwrap().file().ends_with("dump.rs"));
 
         let rlock = RLock::new();
@@ -72,7 +69,7 @@ fn the_dump_names_each_primitive_and_its_holder() {
         let wait = wait_of(&dump, "s");
         assert!(wait.resource.starts_with("Semaphore#"));
         assert_eq!(
-            (wait.operation.as_str(), &wait.held_by[..]),
+            (&*wait.operation, &wait.held_by[..]),
             ("acquire", &[me, me][..])
         );
 
@@ -165,7 +162,7 @@ fn the_dump_names_each_primitive_and_its_holder() {
             .id;
         let wait = wait_of(&dump, "joiner");
         assert_eq!(
-            (wait.operation.as_str(), &wait.held_by[..]),
+            (&*wait.operation, &wait.held_by[..]),
             ("join (its JoinHandle)", &[sleeper_id][..])
         );
         assert_eq!(wait_of(&dump, "sleeper").resource, "sleep");

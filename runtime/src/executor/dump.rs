@@ -1,6 +1,7 @@
 //! Building a [`TaskDump`] from what the runtime owns: its tasks, the wakers weft's
 //! primitives hold, the join wakers, the timers and the reactor's waiting readers and writers.
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use super::state::Executor as Core;
@@ -13,10 +14,11 @@ impl Core {
         let mut tasks = Vec::with_capacity(self.live_tasks() + 1);
         // Task addresses (what their wakers point at) to their places in `tasks`.
         let mut by_address: NumberMap<usize, usize> = NumberMap::default();
+        by_address.reserve(self.live_tasks() + 1);
         // The task each join waker belongs to, by the task it waits for.
         let mut joins: Vec<(usize, TaskId)> = Vec::new();
         // Each task's parent, as the table keeps it (the low bits of its id).
-        let mut parent_bits: Vec<(TaskId, u32)> = Vec::new();
+        let mut parent_bits: Vec<(TaskId, u32)> = Vec::with_capacity(self.live_tasks());
         self.for_each_task(|owned| {
             parent_bits.push((owned.task().id(), owned.parent_bits()));
             let task = owned.task();
@@ -72,8 +74,8 @@ impl Core {
                         (resource.label(), held_by)
                     });
                 WaitsOn {
-                    resource: label.clone(),
-                    operation: what.op.to_owned(),
+                    resource: Cow::Owned(label.clone()),
+                    operation: Cow::Borrowed(what.op),
                     created_at: Some(resource.created_at()),
                     held_by: held_by.clone(),
                 }
@@ -81,8 +83,8 @@ impl Core {
         });
         for (address, task) in joins {
             add(address, &mut || WaitsOn {
-                resource: format!("task {task}"),
-                operation: "join (its JoinHandle)".to_owned(),
+                resource: Cow::Owned(format!("task {task}")),
+                operation: Cow::Borrowed("join (its JoinHandle)"),
                 created_at: None,
                 held_by: vec![task],
             });
@@ -90,8 +92,8 @@ impl Core {
         let now = Instant::now();
         self.timers().for_each_waiting(|address, deadline| {
             add(address, &mut || WaitsOn {
-                resource: "sleep".to_owned(),
-                operation: until(deadline.saturating_duration_since(now)),
+                resource: Cow::Borrowed("sleep"),
+                operation: Cow::Owned(until(deadline.saturating_duration_since(now))),
                 created_at: None,
                 held_by: Vec::new(),
             });
@@ -99,11 +101,11 @@ impl Core {
         self.reactor()
             .for_each_waiting(|source, label, write, address| {
                 add(address, &mut || WaitsOn {
-                    resource: match label {
+                    resource: Cow::Owned(match label {
                         Some(label) => format!("I/O source #{source} ({label})"),
                         None => format!("I/O source #{source}"),
-                    },
-                    operation: if write { "write" } else { "read" }.to_owned(),
+                    }),
+                    operation: Cow::Borrowed(if write { "write" } else { "read" }),
                     created_at: None,
                     held_by: Vec::new(),
                 });

@@ -1,6 +1,7 @@
 //! The task dump: every task, what it waits on, and who holds that; and the wait-for cycles.
 //! What the executor fills in and [`dump`](crate::task::dump) returns, kept below both.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::panic::Location;
@@ -46,9 +47,9 @@ pub struct DumpedTask {
 pub struct WaitsOn {
     /// The resource: `Mutex#3`, `Queue#2`, `task #7` (a `JoinHandle`), `sleep`,
     /// `I/O source #4`. Primitives are numbered in the order they were created, per thread.
-    pub resource: String,
+    pub resource: Cow<'static, str>,
     /// The operation waited for: `lock`, `put (full)`, `recv`, `join`, `read`, ...
-    pub operation: String,
+    pub operation: Cow<'static, str>,
     /// Where the resource was created (primitives, numbered as they are created).
     pub created_at: Option<&'static Location<'static>>,
     /// The tasks that hold it: a `Mutex`'s or `RLock`'s owner, a semaphore's permit holders
