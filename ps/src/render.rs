@@ -43,6 +43,16 @@ fn runtime_text(out: &mut String, runtime: &Value) {
             let _ = writeln!(out, "{header}: not running (no block_on under way)");
             return;
         }
+        let doing = stuck["thread"].as_str().unwrap_or("");
+        if stuck["task"].is_null() && doing.contains("epoll_wait") {
+            // Not stuck: waiting for events, yet the signal did not wake it.
+            let _ = writeln!(
+                out,
+                "{header}: did not answer, though its loop is idle in epoll_wait: is SIGURG \
+                 blocked on that thread (pthread_sigmask), or ignored by the program?"
+            );
+            return;
+        }
         let _ = writeln!(out, "{header}: NOT ANSWERING: its loop is stuck");
         let seconds = stuck["for_ms"].as_u64().unwrap_or(0) as f64 / 1000.0;
         match stuck["task"].as_u64() {
@@ -303,6 +313,18 @@ runtime 1 (thread 9): 4 tasks
   wait-for cycle: #2 (a) → #3 (b) → #2 (a)
 ";
         assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn an_idle_loop_that_did_not_answer_is_not_called_stuck() {
+        let report = json!({"pid": 9, "runtimes": [{"runtime": 1, "thread": 9, "answered": false, "running": true,
+            "stuck": {"task": null, "for_ms": 9000, "thread": "blocked in the system call epoll_wait"}}]});
+        let text = text(&report);
+        assert!(!text.contains("NOT ANSWERING"), "{text}");
+        assert!(
+            text.contains("idle in epoll_wait: is SIGURG blocked"),
+            "{text}"
+        );
     }
 
     #[test]
