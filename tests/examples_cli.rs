@@ -16,6 +16,7 @@ fn examples() -> Vec<&'static str> {
         "pipelines",
         "pyos",
         "site_server",
+        "stuck",
         "tour",
         "websocket_echo",
     ];
@@ -90,6 +91,12 @@ fn invalid_values_are_refused_before_anything_starts() {
         ),
         ("parallel_commands", &["--jobs", "0"], "at least 1"),
         ("site_server", &["--pages", "x"], "--pages"),
+        ("stuck", &["--block", "soon"], "--block"),
+        (
+            "stuck",
+            &["--deadlock", "--block", "1"],
+            "cannot be used with",
+        ),
         ("pyos", &["--addr"], "a value is required"),
         ("crawler", &["ftp://example.com/"], "not an http(s) URL"),
         ("crawler", &[], "required"),
