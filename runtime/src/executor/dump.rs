@@ -50,6 +50,9 @@ impl Core {
                 let wait = wait();
                 let list: &mut Vec<WaitsOn> = &mut tasks[at].waits_on;
                 if !list.contains(&wait) {
+                    // Most tasks wait on one thing: room for one, not the four a first push
+                    // makes (320 bytes a task, 32 MB for a dump of 100,000).
+                    list.reserve_exact(1);
                     list.push(wait);
                 }
             }
