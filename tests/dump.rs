@@ -202,9 +202,10 @@ fn the_dump_names_each_primitive_and_its_holder() {
     });
 }
 
-#[test]
-fn a_lock_order_deadlock_names_its_cycle() {
-    let rt = debug_runtime();
+/// Runs two tasks, "one" and "two", that take two locks in opposite orders on `rt`, the
+/// second lock by `lock_owned` if `owned`; returns the deadlock report and the names of the
+/// one wait-for cycle it must name.
+fn lock_order_deadlock(rt: &Runtime, owned: bool) -> (weft::runtime::DeadlockError, Vec<String>) {
     let err = rt
         .try_block_on(async {
             let (first, second) = (Mutex::new(()), Mutex::new(()));
@@ -213,24 +214,39 @@ fn a_lock_order_deadlock_names_its_cycle() {
                 async move {
                     let _a = first.lock().await;
                     weft::task::yield_now().await;
-                    let _b = second.lock().await;
+                    if owned {
+                        let _b = second.lock_owned().await;
+                    } else {
+                        let _b = second.lock().await;
+                    }
                 }
             });
             let two = weft::task::Builder::new().name("two").spawn(async move {
-                let _b = second.lock().await;
-                weft::task::yield_now().await;
-                let _a = first.lock().await;
+                if owned {
+                    let _b = second.lock_owned().await;
+                    weft::task::yield_now().await;
+                    let _a = first.lock().await;
+                } else {
+                    let _b = second.lock().await;
+                    weft::task::yield_now().await;
+                    let _a = first.lock().await;
+                }
             });
-            one.await.unwrap();
-            two.await.unwrap();
+            let _ = weft::join!(one, two);
         })
         .unwrap_err();
     let cycles = err.dump().cycles();
     assert_eq!(cycles.len(), 1, "{err}");
-    let names: Vec<_> = cycles[0]
+    let names = cycles[0]
         .iter()
         .map(|&id| err.dump().task(id).unwrap().name.clone().unwrap())
         .collect();
+    (err, names)
+}
+
+#[test]
+fn a_lock_order_deadlock_names_its_cycle() {
+    let (err, names) = lock_order_deadlock(&debug_runtime(), false);
     assert_eq!(names, ["one", "two"]);
     let report = err.to_string();
     assert!(
@@ -302,31 +318,7 @@ fn a_lock_cycle_is_named_without_debug_mode() {
     // Mutexes note their owner always: the deadlock report of a program nobody prepared
     // (and weft-ps's view of it) shows the cycle. Before, only debug mode tracked holders.
     let rt = Builder::new().debug(false).build().unwrap();
-    let err = rt
-        .try_block_on(async {
-            let (first, second) = (Mutex::new(()), Mutex::new(()));
-            let one = weft::task::Builder::new().name("one").spawn({
-                let (first, second) = (first.clone(), second.clone());
-                async move {
-                    let _a = first.lock().await;
-                    weft::task::yield_now().await;
-                    let _b = second.lock_owned().await;
-                }
-            });
-            let two = weft::task::Builder::new().name("two").spawn(async move {
-                let _b = second.lock_owned().await;
-                weft::task::yield_now().await;
-                let _a = first.lock().await;
-            });
-            let _ = weft::join!(one, two);
-        })
-        .unwrap_err();
-    let cycles = err.dump().cycles();
-    assert_eq!(cycles.len(), 1, "{err}");
-    let names: Vec<_> = cycles[0]
-        .iter()
-        .map(|&id| err.dump().task(id).unwrap().name.clone().unwrap())
-        .collect();
+    let (_, names) = lock_order_deadlock(&rt, true);
     assert_eq!(names, ["one", "two"]);
 }
 

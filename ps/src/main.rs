@@ -270,7 +270,7 @@ fn stuck(process: &Process, beacon: &memory::Beacon) -> Value {
     if !beacon.running {
         return Value::Null;
     }
-    let for_ms = memory::now_nanos().saturating_sub(beacon.turn_stamp) / 1_000_000;
+    let for_ms = weft_runtime::attach::now_nanos().saturating_sub(beacon.turn_stamp) / 1_000_000;
     let doing = memory::thread_doing(process.pid, beacon.thread);
     if beacon.polling == 0 {
         return json!({"task": null, "for_ms": for_ms, "thread": doing});

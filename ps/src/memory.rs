@@ -232,13 +232,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-/// The system time now, in nanoseconds since 1970: the clock the beacons are stamped with.
-pub fn now_nanos() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_nanos() as u64)
-}
-
 /// What the kernel says thread `thread` of `pid` is doing: running on a CPU, or in which
 /// system call it waits.
 pub fn thread_doing(pid: u32, thread: u64) -> Option<String> {

@@ -211,8 +211,9 @@ impl Drop for Listed {
     }
 }
 
-/// The system time in nanoseconds since 1970, as `weft-ps` reads it too.
-fn now_nanos() -> u64 {
+/// The clock beacons stamp their turns with (the system time in nanoseconds since 1970):
+/// what `weft-ps` compares a stamp with.
+pub fn now_nanos() -> u64 {
     match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
         Ok(since) => since.as_secs() * 1_000_000_000 + u64::from(since.subsec_nanos()),
         Err(_) => 0,

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 pub(crate) use beacon::{Beacon, Published};
-pub use beacon::{MAGIC, SLOTS};
+pub use beacon::{MAGIC, SLOTS, now_nanos};
 pub(crate) use serve::answer;
 
 use beacon::Listed;

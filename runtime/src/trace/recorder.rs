@@ -72,12 +72,7 @@ impl Recorder {
         name: Option<String>,
         at: Option<&'static Location<'static>>,
     ) {
-        let traced = TracedTask {
-            id: task,
-            name,
-            spawned_at: at,
-        };
-        self.tasks.borrow_mut().insert(task, traced);
+        self.know(task, name, at);
         self.record(Event::Spawned { task });
     }
 
