@@ -27,73 +27,118 @@ impl TaskDump {
         // About what a task takes (a waiting task with a site, a parent and one wait), so
         // that a large dump is written without growing the string again and again.
         let mut out = String::with_capacity(256 + self.tasks.len() * 160);
-        // Spawn and creation sites, each written once at the end and named by its index:
-        // a process of many tasks has few sites, and they were most of the dump's bytes.
-        let mut sites = Sites::default();
-        let _ = write!(out, r#"{{"schema":{JSON_SCHEMA},"tasks":["#);
-        for (i, task) in self.tasks.iter().enumerate() {
-            if i > 0 {
+        let mut parts = self.json_parts();
+        while parts.next_part(&mut out, usize::MAX) {}
+        out
+    }
+
+    /// The same JSON a part at a time, for a writer that sends each part as it is made
+    /// (`weft-ps` reads a large dump while the rest is written, and no copy of the whole
+    /// is ever held).
+    pub(crate) fn json_parts(&self) -> JsonParts<'_> {
+        JsonParts {
+            dump: self,
+            written: 0,
+            sites: Sites::default(),
+            done: false,
+        }
+    }
+}
+
+/// Where [`TaskDump::json_parts`] is: the tasks written so far and the sites they named.
+pub(crate) struct JsonParts<'a> {
+    dump: &'a TaskDump,
+    written: usize,
+    // Spawn and creation sites, each written once at the end and named by its index: a
+    // process of many tasks has few sites, and they were most of the dump's bytes.
+    sites: Sites,
+    done: bool,
+}
+
+impl JsonParts<'_> {
+    /// Appends the next part, of about `bytes` or a little more, to `out`; false once the
+    /// JSON is complete and nothing was appended.
+    pub(crate) fn next_part(&mut self, out: &mut String, bytes: usize) -> bool {
+        if self.done {
+            return false;
+        }
+        let tasks = &self.dump.tasks;
+        if self.written == 0 {
+            let _ = write!(out, r#"{{"schema":{JSON_SCHEMA},"tasks":["#);
+        }
+        let start = out.len();
+        while self.written < tasks.len() && out.len() - start < bytes {
+            if self.written > 0 {
                 out.push(',');
             }
-            out.push_str(r#"{"id":"#);
-            push_number(&mut out, task.id.as_u64());
-            if let Some(name) = &task.name {
-                out.push_str(r#","name":"#);
-                string(&mut out, name);
-            }
-            if let Some(parent) = task.parent {
-                out.push_str(r#","parent":"#);
-                push_number(&mut out, parent.as_u64());
-            }
-            if let Some(at) = task.spawned_at {
-                out.push_str(r#","site":"#);
-                push_number(&mut out, sites.index(at) as u64);
-            }
-            let state = match task.state {
-                TaskState::Running => "running",
-                TaskState::Ready => "ready",
-                TaskState::Waiting => "waiting",
-            };
-            out.push_str(r#","state":""#);
-            out.push_str(state);
-            out.push('"');
-            number(&mut out, "polls", task.polls);
-            number(&mut out, "busy_ns", task.busy.map(|d| d.as_nanos() as u64));
-            number(&mut out, "idle_ns", task.idle.map(|d| d.as_nanos() as u64));
-            out.push_str(r#","waits_on":["#);
-            for (j, wait) in task.waits_on.iter().enumerate() {
-                if j > 0 {
+            task(out, &tasks[self.written], &mut self.sites);
+            self.written += 1;
+        }
+        if self.written == tasks.len() {
+            self.done = true;
+            let cycles = self.dump.cycles();
+            out.push_str(r#"],"cycles":["#);
+            lists(out, &cycles);
+            out.push_str(r#"],"chains":["#);
+            lists(out, &self.dump.chains_beside(&cycles));
+            out.push_str(r#"],"sites":["#);
+            for (i, &at) in self.sites.list.iter().enumerate() {
+                if i > 0 {
                     out.push(',');
                 }
-                out.push_str(r#"{"resource":"#);
-                string(&mut out, &wait.resource);
-                out.push_str(r#","operation":"#);
-                string(&mut out, &wait.operation);
-                if let Some(at) = wait.created_at {
-                    out.push_str(r#","created_site":"#);
-                    push_number(&mut out, sites.index(at) as u64);
-                }
-                out.push_str(r#","held_by":"#);
-                ids(&mut out, &wait.held_by);
-                out.push('}');
+                site(out, at);
             }
             out.push_str("]}");
         }
-        let cycles = self.cycles();
-        out.push_str(r#"],"cycles":["#);
-        lists(&mut out, &cycles);
-        out.push_str(r#"],"chains":["#);
-        lists(&mut out, &self.chains_beside(&cycles));
-        out.push_str(r#"],"sites":["#);
-        for (i, &at) in sites.list.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            site(&mut out, at);
-        }
-        out.push_str("]}");
-        out
+        true
     }
+}
+
+/// One task's object.
+fn task(out: &mut String, task: &super::DumpedTask, sites: &mut Sites) {
+    out.push_str(r#"{"id":"#);
+    push_number(out, task.id.as_u64());
+    if let Some(name) = &task.name {
+        out.push_str(r#","name":"#);
+        string(out, name);
+    }
+    if let Some(parent) = task.parent {
+        out.push_str(r#","parent":"#);
+        push_number(out, parent.as_u64());
+    }
+    if let Some(at) = task.spawned_at {
+        out.push_str(r#","site":"#);
+        push_number(out, sites.index(at) as u64);
+    }
+    let state = match task.state {
+        TaskState::Running => "running",
+        TaskState::Ready => "ready",
+        TaskState::Waiting => "waiting",
+    };
+    out.push_str(r#","state":""#);
+    out.push_str(state);
+    out.push('"');
+    number(out, "polls", task.polls);
+    number(out, "busy_ns", task.busy.map(|d| d.as_nanos() as u64));
+    number(out, "idle_ns", task.idle.map(|d| d.as_nanos() as u64));
+    out.push_str(r#","waits_on":["#);
+    for (j, wait) in task.waits_on.iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        out.push_str(r#"{"resource":"#);
+        string(out, &wait.resource);
+        out.push_str(r#","operation":"#);
+        string(out, &wait.operation);
+        if let Some(at) = wait.created_at {
+            out.push_str(r#","created_site":"#);
+            push_number(out, sites.index(at) as u64);
+        }
+        out.push_str(r#","held_by":"#);
+        ids(out, &wait.held_by);
+        out.push('}');
+    }
+    out.push_str("]}");
 }
 
 /// The sites a JSON dump names, numbered in the order first written.
@@ -204,6 +249,38 @@ fn escaped(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parts_make_the_whole() {
+        crate::executor::run(async {
+            let lock = crate::sync::Mutex::new(());
+            let held = lock.lock().await;
+            let waiters: Vec<_> = (0..50)
+                .map(|_| {
+                    let lock = lock.clone();
+                    crate::task::spawn(async move { drop(lock.lock().await) })
+                })
+                .collect();
+            crate::task::yield_now().await;
+            let dump = crate::task::dump();
+            let whole = dump.to_json();
+            for bytes in [1, 100, 1000] {
+                let (mut joined, mut parts, mut calls) = (String::new(), dump.json_parts(), 0);
+                while parts.next_part(&mut joined, bytes) {
+                    calls += 1;
+                }
+                assert_eq!(joined, whole, "parts of {bytes} bytes");
+                assert!(
+                    calls > whole.len() / (bytes + 200),
+                    "{calls} parts of {bytes}"
+                );
+            }
+            drop(held);
+            for waiter in waiters {
+                waiter.await.unwrap();
+            }
+        });
+    }
 
     #[test]
     fn numbers_are_written_in_decimal() {
