@@ -91,6 +91,9 @@ pub mod net {
 pub use weft_net::cores;
 pub use weft_net::process;
 pub use weft_net::signal;
+/// A simulated network of hosts on the virtual clock (feature `sim`).
+#[cfg(feature = "sim")]
+pub use weft_net::sim;
 
 /// Async I/O: read/write extension traits, and the registration API for your own sources.
 pub mod io {
@@ -114,3 +117,7 @@ pub struct ExamplesDoctests;
 #[doc = include_str!("../docs/testing.md")]
 #[cfg(doctest)]
 pub struct TestingDoctests;
+
+#[doc = include_str!("../docs/sim.md")]
+#[cfg(all(doctest, feature = "sim"))]
+pub struct SimDoctests;

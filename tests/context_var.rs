@@ -195,3 +195,41 @@ fn get_or_falls_back_to_the_given_default_only_where_nothing_is_set() {
         assert_eq!(NAME.get_or("anonymous"), "ada");
     });
 }
+
+#[test]
+fn abort_tasks_ends_every_task_that_inherited_the_value_and_no_other() {
+    static TENANT: ContextVar<u32> = ContextVar::new("tenant");
+    weft::run(async {
+        let grandchildren = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let spawn_tree = |tenant: u32| {
+            let grandchildren = grandchildren.clone();
+            TENANT.scoped(tenant, move || {
+                weft::spawn(async move {
+                    // Spawned by the child, with no scope of its own: inherits the tenant.
+                    let grandchild = weft::spawn(std::future::pending::<()>());
+                    grandchildren.borrow_mut().push((tenant, grandchild));
+                    std::future::pending::<()>().await
+                })
+            })
+        };
+        let (one, two) = (spawn_tree(1), spawn_tree(2));
+        weft::yield_now().await;
+        assert_eq!(
+            TENANT.abort_tasks(|&t| t == 1),
+            2,
+            "the child and its child"
+        );
+        assert!(one.await.unwrap_err().is_cancelled());
+        let grandchildren = std::mem::take(&mut *grandchildren.borrow_mut());
+        for (tenant, grandchild) in grandchildren {
+            if tenant == 1 {
+                assert!(grandchild.await.unwrap_err().is_cancelled());
+            } else {
+                assert!(!grandchild.is_finished());
+            }
+        }
+        assert!(!two.is_finished());
+        assert_eq!(TENANT.abort_tasks(|&t| t == 1), 0, "none left");
+        assert_eq!(TENANT.abort_tasks(|&t| t == 2), 2);
+    });
+}

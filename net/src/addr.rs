@@ -175,6 +175,10 @@ pub(crate) async fn resolve_with(
     match addr.target()? {
         Target::Known(addrs) => non_empty(addrs),
         Target::Host(host, port) => {
+            #[cfg(feature = "sim")]
+            if let Some(resolved) = crate::sim::resolve(host, port) {
+                return resolved;
+            }
             let ips = match resolver {
                 Some(resolver) => resolver.lookup_ip(host).await?,
                 None => Resolver::thread_default().lookup_ip(host).await?,

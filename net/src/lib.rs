@@ -19,6 +19,8 @@ pub mod io;
 pub mod process;
 mod server;
 pub mod signal;
+#[cfg(feature = "sim")]
+pub mod sim;
 mod tcp;
 #[cfg(feature = "tls")]
 pub mod tls;

@@ -31,6 +31,14 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds to `addr` (trying each address it resolves to).
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
+        #[cfg(feature = "sim")]
+        if crate::sim::World::current().is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "UDP is not simulated yet (weft::sim carries TCP): a socket of the OS would \
+                 leave the simulation",
+            ));
+        }
         try_each(addr, |addr| async move { UdpSocket::bind_addr(addr) }).await
     }
 

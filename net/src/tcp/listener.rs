@@ -30,7 +30,28 @@ use crate::addr::{ToSocketAddrs, try_each};
 /// ```
 #[derive(Debug)]
 pub struct TcpListener {
-    io: Async<mio::net::TcpListener>,
+    io: ListenerIo,
+}
+
+#[cfg(not(feature = "sim"))]
+type ListenerIo = Async<mio::net::TcpListener>;
+
+/// A listening socket of the OS, or of the simulated network (feature `sim`).
+#[cfg(feature = "sim")]
+#[derive(Debug)]
+enum ListenerIo {
+    Os(Async<mio::net::TcpListener>),
+    Sim(crate::sim::SimListener),
+}
+
+#[cfg(not(feature = "sim"))]
+fn os_listener(io: Async<mio::net::TcpListener>) -> ListenerIo {
+    io
+}
+
+#[cfg(feature = "sim")]
+fn os_listener(io: Async<mio::net::TcpListener>) -> ListenerIo {
+    ListenerIo::Os(io)
 }
 
 impl TcpListener {
@@ -52,7 +73,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            io: Async::new(mio::net::TcpListener::from_std(listener))?,
+            io: os_listener(Async::new(mio::net::TcpListener::from_std(listener))?),
         })
     }
 
@@ -65,7 +86,18 @@ impl TcpListener {
 
     /// Polls for a connection.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.io.poll_read_with(cx, |l| l.accept()))?;
+        #[cfg(feature = "sim")]
+        let io = match &self.io {
+            ListenerIo::Os(io) => io,
+            ListenerIo::Sim(listener) => {
+                let (stream, peer) = ready!(listener.poll_accept(cx))?;
+                let stream = TcpStream::from_io(crate::tcp::StreamIo::Sim(stream));
+                return Poll::Ready(Ok((stream, peer)));
+            }
+        };
+        #[cfg(not(feature = "sim"))]
+        let io = &self.io;
+        let (stream, peer) = ready!(io.poll_read_with(cx, |l| l.accept()))?;
         Poll::Ready(TcpStream::from_mio(stream).map(|s| {
             s.label_peer(peer);
             (s, peer)
@@ -74,6 +106,12 @@ impl TcpListener {
 
     /// The address it listens on (with the real port after binding port 0).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        #[cfg(feature = "sim")]
+        return match &self.io {
+            ListenerIo::Os(io) => io.get_ref().local_addr(),
+            ListenerIo::Sim(listener) => Ok(listener.local_addr()),
+        };
+        #[cfg(not(feature = "sim"))]
         self.io.get_ref().local_addr()
     }
 }
@@ -140,8 +178,18 @@ impl ListenerBuilder {
         self
     }
 
-    /// Creates, binds and listens. Must run inside a runtime.
+    /// Creates, binds and listens. Must run inside a runtime. In a simulation (feature
+    /// `sim`), on the simulated host the calling task runs on (the socket options are the
+    /// OS's and do not apply).
     pub fn bind(&self, addr: SocketAddr) -> io::Result<TcpListener> {
+        #[cfg(feature = "sim")]
+        if crate::sim::World::current().is_some() {
+            let backlog = usize::try_from(self.backlog).unwrap_or(1);
+            let listener = crate::sim::SimListener::bind(addr, backlog)?;
+            return Ok(TcpListener {
+                io: ListenerIo::Sim(listener),
+            });
+        }
         let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
         socket.set_nonblocking(true)?;
         socket.set_reuse_address(self.reuse_address)?;

@@ -1,16 +1,19 @@
 //! TCP: listeners, streams, and owned stream halves.
 
+mod io;
 mod listener;
 mod split;
 mod stream;
+
+pub(crate) use io::{StreamIo, StreamSocket, TcpIo, os_stream};
 
 pub use listener::{ListenerBuilder, TcpListener};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use stream::TcpStream;
 pub(crate) use stream::connect_one;
 
-/// Implements `futures_io::AsyncRead` for `$ty` and `&$ty`, whose `$io` field derefs to an
-/// `Async` of a mio stream (TCP or Unix).
+/// Implements `futures_io::AsyncRead` for `$ty` and `&$ty`, whose `$io` field is a
+/// [`StreamSocket`] (an `Async` of a mio stream, TCP or Unix, or a simulated one).
 macro_rules! impl_async_read {
     ($ty:ty, $io:ident) => {
         impl_async_read!(@one $ty, $io);
@@ -23,14 +26,12 @@ macro_rules! impl_async_read {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut [u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_read_bytes(cx, buf, $crate::tcp::recv)
+                $crate::tcp::StreamSocket::poll_recv(&self.$io, cx, buf)
             }
         }
     };
 }
 
-/// Adds `readable()` and `try_read()` to `$ty`, whose `$io` field derefs to an `Async` of a
-/// mio byte stream: wait for bytes holding no buffer, then read into one taken only then.
 /// One `recv` on a stream socket, straight to the kernel: through `std`'s `Read` and mio's
 /// wrapper it was 50 instructions of an echo round trip's 950 (callgrind), this is 10.
 pub(crate) fn recv<S: std::os::fd::AsFd>(socket: &S, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -45,6 +46,8 @@ pub(crate) fn send<S: std::os::fd::AsFd>(socket: &S, buf: &[u8]) -> std::io::Res
     rustix::net::send(socket, buf, rustix::net::SendFlags::NOSIGNAL).map_err(std::io::Error::from)
 }
 
+/// Adds `readable()` and `try_read()` to `$ty`, whose `$io` field is a [`StreamSocket`]:
+/// wait for bytes holding no buffer, then read into one taken only then.
 macro_rules! impl_read_readiness {
     ($ty:ty, $io:ident) => {
         impl $ty {
@@ -54,8 +57,8 @@ macro_rules! impl_read_readiness {
             /// with no buffer of its own and read into one taken only once bytes are there.
             /// It may return when a read would still block; `try_read` then says
             /// `WouldBlock`, and the next `readable()` waits for new bytes. Cancel-safe.
-            pub fn readable(&self) -> weft_runtime::io::Ready<'_> {
-                self.$io.readable()
+            pub fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + '_ {
+                $crate::tcp::StreamSocket::readable(&self.$io)
             }
 
             /// Reads what is there into `buf`, without waiting: `Ok(0)` at the end of the
@@ -64,7 +67,7 @@ macro_rules! impl_read_readiness {
             /// `readable()` waits for new bytes instead of costing one more `read` that
             /// would only say `WouldBlock`.
             pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
-                self.$io.try_read_bytes(buf, $crate::tcp::recv)
+                $crate::tcp::StreamSocket::try_recv(&self.$io, buf)
             }
         }
     };
@@ -76,14 +79,14 @@ macro_rules! impl_write_readiness {
         impl $ty {
             /// Waits until the stream can take bytes (or has failed): tokio's
             /// `writable()`. May return when a write would still block. Cancel-safe.
-            pub fn writable(&self) -> weft_runtime::io::Ready<'_> {
-                self.$io.writable()
+            pub fn writable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + '_ {
+                $crate::tcp::StreamSocket::writable(&self.$io)
             }
 
             /// Writes what the kernel takes of `buf` now, without waiting; `WouldBlock` if it
             /// takes nothing (wait with `writable()`).
             pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
-                self.$io.try_write_with(|io| $crate::tcp::send(io, buf))
+                $crate::tcp::StreamSocket::try_send(&self.$io, buf)
             }
         }
     };
@@ -102,7 +105,7 @@ macro_rules! impl_async_write {
                 cx: &mut std::task::Context<'_>,
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_write_with(cx, |io| $crate::tcp::send(io, buf))
+                $crate::tcp::StreamSocket::poll_send(&self.$io, cx, buf)
             }
 
             fn poll_write_vectored(
@@ -110,7 +113,7 @@ macro_rules! impl_async_write {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.$io.poll_write_vectored(cx, bufs)
+                $crate::tcp::StreamSocket::poll_send_vectored(&self.$io, cx, bufs)
             }
 
             fn poll_flush(
@@ -124,7 +127,10 @@ macro_rules! impl_async_write {
                 self: std::pin::Pin<&mut Self>,
                 _: &mut std::task::Context<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.$io.get_ref().shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready($crate::tcp::StreamSocket::shutdown(
+                    &self.$io,
+                    std::net::Shutdown::Write,
+                ))
             }
         }
     };
@@ -139,13 +145,13 @@ macro_rules! impl_as_fd {
         /// not close it or change its blocking mode.
         impl std::os::fd::AsFd for $ty {
             fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
-                self.$io.get_ref().as_fd()
+                $crate::tcp::StreamSocket::fd(&self.$io)
             }
         }
 
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                std::os::fd::AsRawFd::as_raw_fd(self.$io.get_ref())
+                std::os::fd::AsRawFd::as_raw_fd(&$crate::tcp::StreamSocket::fd(&self.$io))
             }
         }
     };

@@ -5,12 +5,13 @@ use std::net::{Shutdown, SocketAddr};
 use std::rc::Rc;
 use std::{error, io};
 
-use weft_runtime::io::Async;
-
 use super::stream::TcpStream;
-use super::{impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness};
+use super::{
+    StreamIo, StreamSocket, TcpIo, impl_async_read, impl_async_write, impl_read_readiness,
+    impl_write_readiness,
+};
 
-type Shared = Rc<Async<mio::net::TcpStream>>;
+type Shared = Rc<StreamIo>;
 
 /// The reading half of a [`TcpStream`], from [`TcpStream::into_split`].
 #[derive(Debug)]
@@ -40,12 +41,12 @@ impl OwnedReadHalf {
         write.shutdown_on_drop = false;
         drop(write);
         let io = Rc::try_unwrap(self.io).expect("both halves were given back");
-        Ok(TcpStream::from_async(io))
+        Ok(TcpStream::from_io(io))
     }
 
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.io.peer_addr()
     }
 }
 
@@ -59,7 +60,7 @@ impl OwnedWriteHalf {
 
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.io.peer_addr()
     }
 }
 
@@ -67,7 +68,7 @@ impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
             // The peer may already be gone; there is nobody to report that to.
-            let _ = self.io.get_ref().shutdown(Shutdown::Write);
+            let _ = StreamSocket::shutdown(&*self.io, Shutdown::Write);
         }
     }
 }

@@ -11,7 +11,8 @@ use weft_runtime::time::timeout;
 
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use super::{
-    impl_as_fd, impl_async_read, impl_async_write, impl_read_readiness, impl_write_readiness,
+    StreamIo, StreamSocket, TcpIo, impl_as_fd, impl_async_read, impl_async_write,
+    impl_read_readiness, impl_write_readiness, os_stream,
 };
 use crate::addr::{ToSocketAddrs, try_each};
 
@@ -45,23 +46,23 @@ use crate::addr::{ToSocketAddrs, try_each};
 /// ```
 #[derive(Debug)]
 pub struct TcpStream {
-    io: Async<mio::net::TcpStream>,
+    io: StreamIo,
 }
 
 impl TcpStream {
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        Ok(TcpStream {
-            io: Async::new(stream)?,
-        })
+        Ok(TcpStream::from_io(os_stream(Async::new(stream)?)))
     }
 
-    pub(crate) fn from_async(io: Async<mio::net::TcpStream>) -> TcpStream {
+    pub(crate) fn from_io(io: StreamIo) -> TcpStream {
         TcpStream { io }
     }
 
     /// Names the connection by its peer in task dumps ("TCP 10.0.0.7:443").
     pub(crate) fn label_peer(&self, peer: SocketAddr) {
-        self.io.registration().set_label(format!("TCP {peer}"));
+        if let Ok(io) = self.io.os() {
+            io.registration().set_label(format!("TCP {peer}"));
+        }
     }
 
     /// Connects to `addr`, trying each address it resolves to in turn; the error is the last
@@ -86,33 +87,33 @@ impl TcpStream {
 
     /// The remote address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        self.io.peer_addr()
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        self.io.local_addr()
     }
 
     /// Shuts down the read side, the write side (half-close: the peer reads end of stream,
     /// and can still send), or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
+        StreamSocket::shutdown(&self.io, how)
     }
 
     /// Whether Nagle's algorithm is off.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.get_ref().nodelay()
+        self.io.nodelay()
     }
 
     /// Turns Nagle's algorithm off (`true`) or on.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.io.get_ref().set_nodelay(nodelay)
+        self.io.set_nodelay(nodelay)
     }
 
     /// Reads without consuming: the next read returns the same bytes.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read_with(cx, |s| s.peek(buf))).await
+        poll_fn(|cx| self.io.poll_peek(cx, buf)).await
     }
 
     /// Splits the stream into a read half and a write half that two tasks can own. Dropping
@@ -127,6 +128,11 @@ impl TcpStream {
 }
 
 pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+    #[cfg(feature = "sim")]
+    if crate::sim::World::current().is_some() {
+        let stream = crate::sim::connect(addr).await?;
+        return Ok(TcpStream::from_io(crate::tcp::StreamIo::Sim(stream)));
+    }
     let io = Async::new(mio::net::TcpStream::connect(addr)?)?;
     loop {
         poll_fn(|cx| io.registration().poll_write_ready(cx)).await?;
@@ -136,7 +142,7 @@ pub(crate) async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
         }
         match io.get_ref().peer_addr() {
             Ok(peer) => {
-                let stream = TcpStream::from_async(io);
+                let stream = TcpStream::from_io(os_stream(io));
                 stream.label_peer(peer);
                 return Ok(stream);
             }

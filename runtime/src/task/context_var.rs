@@ -211,6 +211,44 @@ impl<T: Clone + 'static> ContextVar<T> {
 }
 
 impl<T: 'static> ContextVar<T> {
+    /// Cancels every task of this thread's runtime whose value of the variable satisfies
+    /// `matches`, as [`JoinHandle::abort`](crate::task::JoinHandle::abort) would each;
+    /// returns how many were alive. The tasks that share a value (a tenant, a request, a
+    /// simulated host: whatever the variable was set to before they were spawned, since
+    /// children inherit it) end together, however they were spawned and whoever holds their
+    /// handles. The main future of `block_on` is not a task and is never cancelled; the
+    /// calling task may be, and then ends at its next `await`.
+    ///
+    /// ```
+    /// use weft::task::ContextVar;
+    ///
+    /// static TENANT: ContextVar<u32> = ContextVar::new("tenant");
+    /// weft::run(async {
+    ///     let spawn_for = |tenant| {
+    ///         TENANT.scoped(tenant, || weft::spawn(std::future::pending::<()>()))
+    ///     };
+    ///     let (a, b, c) = (spawn_for(1), spawn_for(2), spawn_for(1));
+    ///     assert_eq!(TENANT.abort_tasks(|&tenant| tenant == 1), 2);
+    ///     assert!(a.await.unwrap_err().is_cancelled());
+    ///     assert!(c.await.unwrap_err().is_cancelled());
+    ///     assert!(!b.is_finished());
+    /// });
+    /// ```
+    pub fn abort_tasks(&self, mut matches: impl FnMut(&T) -> bool) -> usize {
+        with_core(|core| {
+            let Some(core) = core else {
+                return 0;
+            };
+            let ids = core.contexts().tasks_where(self.key(), |value| {
+                value.downcast::<T>().is_some_and(&mut matches)
+            });
+            if ids.is_empty() {
+                return 0;
+            }
+            core.abort_tasks(&ids)
+        })
+    }
+
     /// Replaces the current value (`None`: unset); returns the one before.
     fn swap(&self, value: Option<Value>) -> Option<Value> {
         swap(self.key(), value)

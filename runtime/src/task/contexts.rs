@@ -167,6 +167,23 @@ impl Contexts {
             .unwrap_or_default()
     }
 
+    /// The tasks whose value of `var` satisfies `matches`.
+    pub(crate) fn tasks_where(
+        &self,
+        var: usize,
+        mut matches: impl FnMut(&Value) -> bool,
+    ) -> Vec<TaskId> {
+        let by_task = self.by_task.borrow();
+        let mut tasks: Vec<TaskId> = by_task
+            .iter()
+            .filter(|(_, context)| context.get(var).is_some_and(&mut matches))
+            .map(|(&task, _)| task)
+            .collect();
+        // In spawn order, whatever the map's: what happens next must not depend on hashing.
+        tasks.sort_unstable();
+        tasks
+    }
+
     pub(crate) fn with<R>(&self, task: TaskId, f: impl FnOnce(&Context) -> R) -> R {
         let by_task = self.by_task.borrow();
         match by_task.get(&task) {

@@ -433,6 +433,18 @@ impl Executor {
         self.tasks.for_each(f);
     }
 
+    /// Cancels the tasks in `ids` (sorted) that are alive; returns how many.
+    pub(crate) fn abort_tasks(&self, ids: &[TaskId]) -> usize {
+        let mut aborted = 0;
+        self.tasks.for_each(|owned| {
+            if ids.binary_search(&owned.task().id()).is_ok() {
+                owned.task().abort();
+                aborted += 1;
+            }
+        });
+        aborted
+    }
+
     /// Task `id`'s poll counts and times, if they are kept.
     pub(crate) fn poll_stats(&self, id: TaskId) -> Option<PollStats> {
         self.observer.poll_stats(id)

@@ -48,6 +48,14 @@ impl TaskRef {
         self.header().state.load()
     }
 
+    /// Cancels the task: it is scheduled to drop its future, unless it has completed.
+    pub(crate) fn abort(&self) {
+        if self.header().state.abort() == WakeAction::Push {
+            // The abort took a reference for the queue entry.
+            crate::executor::schedule(TaskRef { ptr: self.ptr });
+        }
+    }
+
     /// Polls (or cancels) the task once. Called by the executor on the runtime thread with the
     /// reference it popped from the run queue.
     pub(crate) fn run(&self) -> RunOutcome {
@@ -182,10 +190,7 @@ impl<T> JoinRef<T> {
     }
 
     pub(crate) fn abort(&self) {
-        if self.task.header().state.abort() == WakeAction::Push {
-            // The abort took a reference for the queue entry.
-            crate::executor::schedule(TaskRef { ptr: self.task.ptr });
-        }
+        self.task.abort();
     }
 }
 
