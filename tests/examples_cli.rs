@@ -5,7 +5,7 @@
 use std::process::{Command, Output, Stdio};
 
 /// The examples this build has (`hyper_server` needs `hyper` and `tls`; `https_get` and
-/// `health_check`, `http`).
+/// `health_check`, `http`; `sim_crawl`, `sim`).
 fn examples() -> Vec<&'static str> {
     let mut names = vec![
         "crawler",
@@ -25,6 +25,9 @@ fn examples() -> Vec<&'static str> {
     }
     if cfg!(feature = "http") {
         names.extend(["https_get", "health_check"]);
+    }
+    if cfg!(feature = "sim") {
+        names.push("sim_crawl");
     }
     names
 }

@@ -448,3 +448,43 @@ fn a_failing_seed_prints_a_replay_line_that_reproduces_the_failure() {
         "{stdout}"
     );
 }
+
+/// `sim_crawl`'s report, without its last line (the real time it took).
+fn simulated_crawl(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = std::process::Command::new(test_support::example_binary("sim_crawl"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: Vec<&str> = stdout
+        .lines()
+        .filter(|line| !line.starts_with("real time"))
+        .collect();
+    (
+        output.status.code(),
+        report.join("\n"),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_simulated_crawl_prints_the_same_numbers_for_the_same_seed() {
+    let args = |seed| ["--seed", seed, "--hosts", "40", "--minutes", "30"];
+    let (code, first, stderr) = simulated_crawl(&args("5"));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        first.contains("40 hosts (4 slow, 2 crashing, 2 cut off for a while)"),
+        "{first}"
+    );
+    assert!(
+        first.contains("3 rounds: "),
+        "a crawl every ten minutes: {first}"
+    );
+    let (_, second, _) = simulated_crawl(&args("5"));
+    assert_eq!(first, second, "the same seed, the same run");
+    let (_, other, _) = simulated_crawl(&args("6"));
+    assert_ne!(first, other, "another seed, another run");
+    let (code, _, stderr) = simulated_crawl(&["--hosts", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("at least 1"), "{stderr}");
+}

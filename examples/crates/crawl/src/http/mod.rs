@@ -15,7 +15,7 @@ mod error;
 mod weft_client;
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -117,7 +117,10 @@ pub struct Client {
     tls: TlsConnector,
     backend: Backend,
     user_agent: Rc<str>,
-    idle: Rc<RefCell<HashMap<Origin, Vec<Pooled>>>>,
+    /// Ordered, so that the connections close in the same order every run (a `HashMap`
+    /// drops its entries in an order that differs from process to process, which a
+    /// simulation's seed cannot replay).
+    idle: Rc<RefCell<BTreeMap<Origin, Vec<Pooled>>>>,
     connections_opened: Rc<Cell<u64>>,
     /// The hyper backend's client, made when the backend is chosen.
     #[cfg(feature = "hyper")]
