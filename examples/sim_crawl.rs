@@ -72,6 +72,19 @@ struct Totals {
     connections: u64,
 }
 
+fn add(totals: &mut Totals, summary: engine::Summary) {
+    totals.rounds += 1;
+    totals.pages += summary.pages;
+    totals.bytes += summary.bytes;
+    totals.connections += summary.connections;
+    for (status, n) in summary.statuses {
+        *totals.statuses.entry(status).or_default() += n;
+    }
+    for (kind, n) in summary.errors {
+        *totals.errors.entry(kind).or_default() += n;
+    }
+}
+
 fn main() {
     let args: Args = clap::Parser::parse();
     let real = std::time::Instant::now();
@@ -151,18 +164,7 @@ fn main() {
             config.concurrency = 256;
             config.per_host = 2;
             let summary = engine::crawl(config, Rc::new(Progress::default()), |_| {}).await;
-            let mut totals = crawled.borrow_mut();
-            totals.rounds += 1;
-            totals.pages += summary.pages;
-            totals.bytes += summary.bytes;
-            totals.connections += summary.connections;
-            for (status, n) in summary.statuses {
-                *totals.statuses.entry(status).or_default() += n;
-            }
-            for (kind, n) in summary.errors {
-                *totals.errors.entry(kind).or_default() += n;
-            }
-            drop(totals);
+            add(&mut crawled.borrow_mut(), summary);
             sleep_until(round + RECRAWL).await;
         }
         Ok::<_, std::io::Error>(())
