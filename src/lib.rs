@@ -60,6 +60,7 @@
 #![forbid(unsafe_code)]
 
 pub use weft_macros::{main, test};
+pub use weft_net::buggify;
 pub use weft_runtime::{DeadlockError, Runtime, join, run, select, try_join, try_run};
 pub use weft_runtime::{
     channel, future, generator, queue, runtime, sync, task, testing, time, trace,

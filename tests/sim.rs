@@ -357,6 +357,104 @@ fn tls_across_a_partition_that_heals() {
     sim.run().unwrap();
 }
 
+#[test]
+fn udp_datagrams_are_lost_and_reordered_as_the_seed_says() {
+    let run = |seed| {
+        let mut sim = Sim::new(seed)
+            .latency(Duration::from_millis(10))
+            .jitter(Duration::from_millis(8))
+            .udp_loss(0.2);
+        let heard = Rc::new(std::cell::RefCell::new(Vec::new()));
+        let server_heard = heard.clone();
+        sim.host("sink", move || {
+            let heard = server_heard.clone();
+            async move {
+                let socket = weft::net::UdpSocket::bind("0.0.0.0:53").await.unwrap();
+                let mut buf = [0; 8];
+                loop {
+                    let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+                    assert_eq!(from.ip(), weft::sim::ip("source").unwrap());
+                    heard.borrow_mut().push(buf[..n][0]);
+                }
+            }
+        });
+        sim.client("source", async {
+            let socket = weft::net::UdpSocket::bind("0.0.0.0:0").await?;
+            for i in 0..200u8 {
+                assert_eq!(
+                    socket.send_to(&[i], "sink:53").await?,
+                    1,
+                    "sending never waits"
+                );
+            }
+            // No one listens on port 54: the datagram is dropped, not an error.
+            socket.send_to(b"x", "sink:54").await?;
+            sleep(Duration::from_secs(1)).await;
+            Ok::<_, Failure>(())
+        });
+        let report = sim.run().unwrap();
+        let heard = heard.borrow().clone();
+        (heard, report)
+    };
+    let (heard, report) = run(21);
+    let lost = 200 - heard.len();
+    assert!((20..=60).contains(&lost), "about a fifth lost: {lost}");
+    let mut sorted = heard.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), heard.len(), "none twice");
+    assert_ne!(sorted, heard, "jitter reorders datagrams");
+    assert_eq!(
+        run(21),
+        (heard, report),
+        "the same seed loses and reorders the same ones"
+    );
+}
+
+/// How many of 100 calls of one fault point fire in a simulation with `seed`.
+fn faults(seed: u64) -> usize {
+    let fired = Rc::new(Cell::new(0));
+    let counted = fired.clone();
+    let mut sim = Sim::new(seed);
+    sim.client("app", async move {
+        for _ in 0..100 {
+            if weft::buggify!() {
+                counted.set(counted.get() + 1);
+            }
+        }
+        Ok::<_, Failure>(())
+    });
+    sim.run().unwrap();
+    fired.get()
+}
+
+#[test]
+fn buggify_fires_at_armed_sites_as_the_seed_says_and_never_outside_a_simulation() {
+    let runs: Vec<usize> = (0..40).map(faults).collect();
+    let armed = runs.iter().filter(|&&n| n > 0).count();
+    assert!(
+        (4..=20).contains(&armed),
+        "about a quarter of runs arm the site: {runs:?}"
+    );
+    for &n in runs.iter().filter(|&&n| n > 0) {
+        assert!(
+            (10..=45).contains(&n),
+            "an armed site fires about 1 time in 4: {runs:?}"
+        );
+    }
+    assert_eq!(
+        runs,
+        (0..40).map(faults).collect::<Vec<_>>(),
+        "the same seeds, the same faults"
+    );
+    weft::run(async {
+        assert!(
+            (0..1000).all(|_| !weft::buggify!()),
+            "outside a simulation: never"
+        );
+    });
+}
+
 /// Ten clients with jitter against an echo server, each sending a few messages.
 fn busy(seed: u64) -> Result<SimReport, weft::sim::SimError> {
     let mut sim = Sim::new(seed)

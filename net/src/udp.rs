@@ -25,51 +25,106 @@ use crate::addr::{ToSocketAddrs, resolve, try_each};
 /// ```
 #[derive(Debug)]
 pub struct UdpSocket {
-    io: Async<mio::net::UdpSocket>,
+    io: UdpIo,
+}
+
+#[cfg(not(feature = "sim"))]
+type UdpIo = Async<mio::net::UdpSocket>;
+
+/// A UDP socket of the OS, or of the simulated network (feature `sim`).
+#[cfg(feature = "sim")]
+#[derive(Debug)]
+enum UdpIo {
+    Os(Async<mio::net::UdpSocket>),
+    Sim(crate::sim::SimUdp),
+}
+
+/// Which kind of socket a `UdpSocket` is.
+enum Kind<'a> {
+    Os(&'a Async<mio::net::UdpSocket>),
+    #[cfg(feature = "sim")]
+    Sim(&'a crate::sim::SimUdp),
+}
+
+#[cfg(not(feature = "sim"))]
+fn os_udp(io: Async<mio::net::UdpSocket>) -> UdpIo {
+    io
+}
+
+#[cfg(feature = "sim")]
+fn os_udp(io: Async<mio::net::UdpSocket>) -> UdpIo {
+    UdpIo::Os(io)
 }
 
 impl UdpSocket {
     /// Binds to `addr` (trying each address it resolves to).
+    /// Binds to `addr` (trying each address it resolves to). In a simulation (feature
+    /// `sim`), on the simulated host the calling task runs on.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        #[cfg(feature = "sim")]
-        if crate::sim::World::current().is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "UDP is not simulated yet (weft::sim carries TCP): a socket of the OS would \
-                 leave the simulation",
-            ));
-        }
-        try_each(addr, |addr| async move { UdpSocket::bind_addr(addr) }).await
+        try_each(addr, |addr| async move {
+            #[cfg(feature = "sim")]
+            if crate::sim::World::current().is_some() {
+                let io = UdpIo::Sim(crate::sim::SimUdp::bind(addr)?);
+                return Ok(UdpSocket { io });
+            }
+            UdpSocket::bind_addr(addr)
+        })
+        .await
     }
 
     /// Binds to exactly `addr`, which needs no resolving (the resolver's own sockets).
     pub(crate) fn bind_addr(addr: SocketAddr) -> io::Result<UdpSocket> {
         Ok(UdpSocket {
-            io: Async::new(mio::net::UdpSocket::bind(addr)?)?,
+            io: os_udp(Async::new(mio::net::UdpSocket::bind(addr)?)?),
         })
+    }
+
+    fn kind(&self) -> Kind<'_> {
+        #[cfg(feature = "sim")]
+        return match &self.io {
+            UdpIo::Os(io) => Kind::Os(io),
+            UdpIo::Sim(socket) => Kind::Sim(socket),
+        };
+        #[cfg(not(feature = "sim"))]
+        Kind::Os(&self.io)
     }
 
     /// Connects to exactly `addr`, which needs no resolving.
     pub(crate) fn connect_addr(&self, addr: SocketAddr) -> io::Result<()> {
-        self.io.get_ref().connect(addr)
+        match self.kind() {
+            Kind::Os(io) => io.get_ref().connect(addr),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => {
+                socket.connect(addr);
+                Ok(())
+            }
+        }
     }
 
     /// Adopts a bound std socket (it is switched to non-blocking mode).
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
-            io: Async::new(mio::net::UdpSocket::from_std(socket))?,
+            io: os_udp(Async::new(mio::net::UdpSocket::from_std(socket))?),
         })
     }
 
     /// The local address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
+        match self.kind() {
+            Kind::Os(io) => io.get_ref().local_addr(),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => Ok(socket.local_addr()),
+        }
     }
 
     /// The connected peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
+        match self.kind() {
+            Kind::Os(io) => io.get_ref().peer_addr(),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.peer_addr(),
+        }
     }
 
     /// Sends one datagram to `target` (its first resolved address); returns the bytes sent.
@@ -91,7 +146,11 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_with(cx, |s| s.send_to(buf, target))
+        match self.kind() {
+            Kind::Os(io) => io.poll_write_with(cx, |s| s.send_to(buf, target)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => Poll::Ready(socket.send_to(buf, Some(target))),
+        }
     }
 
     /// Polls [`recv_from`](UdpSocket::recv_from).
@@ -100,7 +159,11 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_with(cx, |s| s.recv_from(buf))
+        match self.kind() {
+            Kind::Os(io) => io.poll_read_with(cx, |s| s.recv_from(buf)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.poll_recv_from(cx, buf),
+        }
     }
 
     /// Sets the default peer (trying each resolved address): `send` goes there and `recv`
@@ -111,50 +174,87 @@ impl UdpSocket {
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_write_with(cx, |s| s.send(buf))).await
+        match self.kind() {
+            Kind::Os(io) => poll_fn(|cx| io.poll_write_with(cx, |s| s.send(buf))).await,
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.send_to(buf, None),
+        }
     }
 
     /// Receives from the connected peer. A refused earlier send may surface here as
     /// `ConnectionRefused`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.io.poll_read_with(cx, |s| s.recv(buf))).await
+        match self.kind() {
+            Kind::Os(io) => poll_fn(|cx| io.poll_read_with(cx, |s| s.recv(buf))).await,
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => Ok(poll_fn(|cx| socket.poll_recv_from(cx, buf)).await?.0),
+        }
     }
 
     /// Waits until a datagram may be waiting (tokio's `readable()`); then
     /// [`try_recv`](UdpSocket::try_recv) or [`try_recv_from`](UdpSocket::try_recv_from) takes
     /// it into a buffer taken only then. May return with nothing there (`WouldBlock`).
     pub async fn readable(&self) -> io::Result<()> {
-        self.io.readable().await
+        match self.kind() {
+            Kind::Os(io) => io.readable().await,
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => poll_fn(|cx| socket.poll_readable(cx)).await,
+        }
     }
 
     /// Waits until a datagram may be sent (tokio's `writable()`).
     pub async fn writable(&self) -> io::Result<()> {
-        self.io.writable().await
+        match self.kind() {
+            Kind::Os(io) => io.writable().await,
+            // A simulated send never waits.
+            #[cfg(feature = "sim")]
+            Kind::Sim(_) => Ok(()),
+        }
     }
 
     /// Receives a datagram from the connected peer if one is there, without waiting.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.try_read_with(|s| s.recv(buf))
+        match self.kind() {
+            Kind::Os(io) => io.try_read_with(|s| s.recv(buf)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => Ok(socket.recv_from(buf)?.0),
+        }
     }
 
     /// Receives a datagram and its sender if one is there, without waiting.
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.try_read_with(|s| s.recv_from(buf))
+        match self.kind() {
+            Kind::Os(io) => io.try_read_with(|s| s.recv_from(buf)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.recv_from(buf),
+        }
     }
 
     /// Sends to the connected peer now, or fails with `WouldBlock`.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.try_write_with(|s| s.send(buf))
+        match self.kind() {
+            Kind::Os(io) => io.try_write_with(|s| s.send(buf)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.send_to(buf, None),
+        }
     }
 
     /// Sends to `target` (an address, not a name: no lookup here) now, or fails with
     /// `WouldBlock`.
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        self.io.try_write_with(|s| s.send_to(buf, target))
+        match self.kind() {
+            Kind::Os(io) => io.try_write_with(|s| s.send_to(buf, target)),
+            #[cfg(feature = "sim")]
+            Kind::Sim(socket) => socket.send_to(buf, Some(target)),
+        }
     }
 
-    /// Allows sending to broadcast addresses.
+    /// Allows sending to broadcast addresses (in a simulation, a no-op: it has none).
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
-        self.io.get_ref().set_broadcast(on)
+        match self.kind() {
+            Kind::Os(io) => io.get_ref().set_broadcast(on),
+            #[cfg(feature = "sim")]
+            Kind::Sim(_) => Ok(()),
+        }
     }
 }

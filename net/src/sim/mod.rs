@@ -43,6 +43,7 @@
 //! What is simulated and what is not is in `docs/sim.md`.
 
 mod tcp;
+mod udp;
 mod world;
 
 use std::fmt;
@@ -56,6 +57,7 @@ use weft_runtime::runtime::Builder;
 use weft_runtime::time::AutoAdvance;
 
 pub(crate) use tcp::{SimListener, SimStream, connect};
+pub(crate) use udp::SimUdp;
 pub(crate) use world::World;
 use world::{HOST, HostMain, Link};
 
@@ -85,6 +87,7 @@ impl Sim {
                 latency: Duration::from_millis(1),
                 jitter: Duration::ZERO,
                 bandwidth: 0,
+                udp_loss: 0,
             },
             hosts: Vec::new(),
             clients: Vec::new(),
@@ -111,6 +114,12 @@ impl Sim {
     /// Bytes a second each way of a connection (0: no limit).
     pub fn bandwidth(mut self, bytes_per_second: u64) -> Sim {
         self.link.bandwidth = bytes_per_second;
+        self
+    }
+
+    /// The chance (0.0 to 1.0) that a UDP datagram between two hosts is lost, seeded.
+    pub fn udp_loss(mut self, chance: f64) -> Sim {
+        self.link.udp_loss = (chance.clamp(0.0, 1.0) * 1_000_000.0).round() as u32;
         self
     }
 
@@ -343,6 +352,32 @@ pub fn restart(name: &str) {
         world.bring_up(host);
         start(world, host);
     });
+}
+
+/// What [`buggify!`](crate::buggify) asks: in a running simulation, whether the fault at
+/// `site` happens this time. A site is armed for the whole run with a chance of 1 in 4,
+/// decided by the seed and the site; an armed site fires 1 time in 4. Outside a simulation,
+/// never.
+#[doc(hidden)]
+pub fn buggify_at(site: &'static str) -> bool {
+    let Some(world) = World::current() else {
+        return false;
+    };
+    let armed = fnv(world.seed, site.as_bytes()) % 4 == 0;
+    let fires = armed && world.random() % 4 == 0;
+    if fires {
+        world.record("buggify", 0, 0, fnv(0, site.as_bytes()));
+    }
+    fires
+}
+
+fn fnv(seed: u64, bytes: &[u8]) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// The address of simulated host `name`, if there is one.

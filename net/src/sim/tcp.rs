@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use weft_runtime::time::{Instant, sleep, sleep_until};
 
-use super::world::{HOST, World, own_addr};
+use super::world::{HOST, NETWORK, World, own_addr};
 
 /// What a pipe holds, sent and not yet read: the two socket buffers of a real connection.
 const WINDOW: usize = 256 * 1024;
@@ -24,8 +24,6 @@ const WINDOW: usize = 256 * 1024;
 const RETRANSMIT: Duration = Duration::from_millis(200);
 /// Linux's `tcp_syn_retries`.
 const SYN_RETRIES: u32 = 6;
-/// The courier tasks' host: none, so that no host's crash ends them.
-const NETWORK: (usize, u32) = (usize::MAX, 0);
 
 enum Segment {
     Data(Vec<u8>),
@@ -382,31 +380,10 @@ impl SimListener {
     pub(crate) fn bind(addr: SocketAddr, backlog: usize) -> io::Result<SimListener> {
         let world = World::expect()?;
         let (host, generation) = world.here()?;
-        if !world.is_own(host, addr.ip()) {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrNotAvailable,
-                format!(
-                    "{} is not an address of simulated host {:?} ({})",
-                    addr.ip(),
-                    world.name(host),
-                    world.ip(host)
-                ),
-            ));
-        }
-        let port = match addr.port() {
-            0 => world.ephemeral_port(host),
-            port => port,
-        };
+        let port = world.bind_port(host, addr, "TCP", |port| {
+            world.listeners.borrow().contains_key(&(host, port))
+        })?;
         let mut listeners = world.listeners.borrow_mut();
-        if listeners.contains_key(&(host, port)) {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "port {port} of simulated host {:?} is taken",
-                    world.name(host)
-                ),
-            ));
-        }
         let state = Rc::new(ListenerState {
             host,
             generation,

@@ -14,10 +14,14 @@ use weft_runtime::task::ContextVar;
 use weft_runtime::time::Instant;
 
 use super::tcp::ListenerState;
+use super::udp::UdpState;
 
 /// The host a task runs on: its number and the life (generation) it was started in. Set on
 /// a host's main task; every task it spawns inherits it.
 pub(crate) static HOST: ContextVar<(usize, u32)> = ContextVar::new("weft::sim host");
+
+/// The host of the network's own tasks (the couriers): none, so no host's crash ends them.
+pub(crate) const NETWORK: (usize, u32) = (usize::MAX, 0);
 
 thread_local! {
     static CURRENT: RefCell<Option<Rc<World>>> = const { RefCell::new(None) };
@@ -31,6 +35,8 @@ pub(crate) struct Link {
     pub jitter: Duration,
     /// Bytes a second each way of each connection; 0: no limit.
     pub bandwidth: u64,
+    /// The chance that a UDP datagram between two hosts is lost, in millionths.
+    pub udp_loss: u32,
 }
 
 /// What a server host runs at each start.
@@ -47,12 +53,15 @@ pub(crate) struct HostState {
 }
 
 pub(crate) struct World {
+    pub seed: u64,
     pub link: Link,
     pub started: Instant,
     rng: Cell<u64>,
     pub hosts: RefCell<Vec<HostState>>,
     /// Listening sockets by host and port.
     pub listeners: RefCell<BTreeMap<(usize, u16), Rc<ListenerState>>>,
+    /// Bound UDP sockets by host and port.
+    pub udp: RefCell<BTreeMap<(usize, u16), Rc<UdpState>>>,
     /// Pairs of hosts (smaller number first) that cannot reach each other.
     cut: RefCell<BTreeSet<(usize, usize)>>,
     hash: Cell<u64>,
@@ -62,12 +71,14 @@ pub(crate) struct World {
 impl World {
     pub(crate) fn new(seed: u64, link: Link) -> World {
         World {
+            seed,
             link,
             started: Instant::now(),
             // splitmix64's state: any value works, a seed of 0 included.
             rng: Cell::new(seed ^ 0x9E37_79B9_7F4A_7C15),
             hosts: RefCell::new(Vec::new()),
             listeners: RefCell::new(BTreeMap::new()),
+            udp: RefCell::new(BTreeMap::new()),
             cut: RefCell::new(BTreeSet::new()),
             hash: Cell::new(0xcbf2_9ce4_8422_2325),
             events: Cell::new(0),
@@ -139,6 +150,7 @@ impl World {
         for key in gone {
             listeners.remove(&key);
         }
+        self.udp.borrow_mut().retain(|&(h, _), _| h != host);
     }
 
     /// Starts `host`'s next life (after [`bring_down`](World::bring_down)).
@@ -193,6 +205,42 @@ impl World {
         port
     }
 
+    /// The port a socket of `what` ("TCP", "UDP") binding `addr` on `host` gets: its own, or
+    /// a free one for port 0; an error for another host's address or a port `taken`.
+    pub(crate) fn bind_port(
+        &self,
+        host: usize,
+        addr: SocketAddr,
+        what: &str,
+        taken: impl Fn(u16) -> bool,
+    ) -> io::Result<u16> {
+        if !self.is_own(host, addr.ip()) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!(
+                    "{} is not an address of simulated host {:?} ({})",
+                    addr.ip(),
+                    self.name(host),
+                    self.ip(host)
+                ),
+            ));
+        }
+        let port = match addr.port() {
+            0 => self.ephemeral_port(host),
+            port => port,
+        };
+        if taken(port) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "{what} port {port} of simulated host {:?} is taken",
+                    self.name(host)
+                ),
+            ));
+        }
+        Ok(port)
+    }
+
     /// Whether a segment from `a` can reach `b` now.
     pub(crate) fn reachable(&self, a: usize, b: usize) -> bool {
         a == b || !self.cut.borrow().contains(&(a.min(b), a.max(b)))
@@ -234,6 +282,11 @@ impl World {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// Whether an event of chance `millionths` happens (seeded).
+    pub(crate) fn chance(&self, millionths: u32) -> bool {
+        millionths > 0 && self.random() % 1_000_000 < u64::from(millionths)
     }
 
     /// Adds an event to the run's hash: its kind, the hosts and a number, and the virtual
