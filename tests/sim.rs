@@ -255,6 +255,53 @@ fn a_server_crashes_and_restarts_while_a_client_retries() {
 }
 
 #[test]
+fn a_paused_server_does_nothing_until_resumed_while_bytes_wait_for_it() {
+    let mut sim = Sim::new(8).latency(Duration::from_millis(10));
+    let ticks = Rc::new(Cell::new(0));
+    let counted = ticks.clone();
+    sim.host("server", move || {
+        let counted = counted.clone();
+        async move {
+            weft::spawn(async move {
+                loop {
+                    sleep(Duration::from_secs(1)).await;
+                    counted.set(counted.get() + 1);
+                }
+            });
+            echo_server().await;
+        }
+    });
+    sim.client("client", async move {
+        let mut conn = TcpStream::connect("server:7").await?;
+        sleep(Duration::from_millis(500)).await;
+        weft::sim::pause("server");
+        let paused_at = Instant::now();
+        let ticks_then = ticks.get();
+        weft::spawn(async {
+            sleep(Duration::from_secs(30)).await;
+            weft::sim::resume("server");
+        });
+        conn.write_all(b"wake").await?;
+        let mut reply = [0; 4];
+        conn.read_exact(&mut reply).await?;
+        assert_eq!(&reply, b"wake");
+        let waited = paused_at.elapsed();
+        assert!(
+            waited >= Duration::from_secs(30) && waited < Duration::from_millis(30_100),
+            "answered once resumed: {waited:?}"
+        );
+        assert!(
+            ticks.get() <= ticks_then + 1,
+            "no tick while paused, one late on resume: {} then {}",
+            ticks_then,
+            ticks.get()
+        );
+        Ok::<_, Failure>(())
+    });
+    sim.run().unwrap();
+}
+
+#[test]
 fn hyper_client_and_server_across_two_hosts_with_latency() {
     let mut sim = Sim::new(5).latency(Duration::from_millis(25));
     sim.host("web", || async {

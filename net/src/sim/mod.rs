@@ -341,8 +341,34 @@ pub fn crash(name: &str) -> usize {
         let host = host_number(world, name);
         world.record("crash", host, host, 0);
         world.bring_down(host);
-        HOST.abort_tasks(|&(h, _)| h == host)
+        let ended = HOST.abort_tasks(|&(h, _)| h == host);
+        // A paused host that crashes: its tasks are let go, to end.
+        let paused = world.hosts.borrow_mut()[host].paused.take();
+        drop(paused);
+        ended
     })
+}
+
+/// Pauses host `name`, as `SIGSTOP` stops a process: none of its tasks runs until
+/// [`resume`], though its timers come due and its sockets keep receiving (up to their
+/// windows, so its peers' writes wait). Its peers see a host that has gone quiet.
+pub fn pause(name: &str) {
+    with_world("pause", |world| {
+        let host = host_number(world, name);
+        world.record("pause", host, host, 0);
+        let paused = HOST.pause_tasks(move |&(h, _)| h == host);
+        world.hosts.borrow_mut()[host].paused = Some(paused);
+    });
+}
+
+/// Lets a [`pause`]d host run again: what came due meanwhile happens now, late.
+pub fn resume(name: &str) {
+    with_world("resume", |world| {
+        let host = host_number(world, name);
+        world.record("resume", host, host, 0);
+        let paused = world.hosts.borrow_mut()[host].paused.take();
+        drop(paused);
+    });
 }
 
 /// Starts a crashed host again, in a new life: its `main` runs again.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use weft_runtime::time::{Instant, sleep, sleep_until};
 
-use super::world::{HOST, NETWORK, World, own_addr};
+use super::world::{HOST, NETWORK, Protocol, World, own_addr};
 
 /// What a pipe holds, sent and not yet read: the two socket buffers of a real connection.
 const WINDOW: usize = 256 * 1024;
@@ -362,7 +362,7 @@ async fn courier(conn: Rc<Conn>, side: usize) {
 }
 
 /// A listening socket on a simulated host.
-pub(crate) struct ListenerState {
+struct ListenerState {
     host: usize,
     generation: u32,
     addr: SocketAddr,
@@ -380,21 +380,21 @@ impl SimListener {
     pub(crate) fn bind(addr: SocketAddr, backlog: usize) -> io::Result<SimListener> {
         let world = World::expect()?;
         let (host, generation) = world.here()?;
-        let port = world.bind_port(host, addr, "TCP", |port| {
-            world.listeners.borrow().contains_key(&(host, port))
+        let mut state = None;
+        world.bind(Protocol::Tcp, host, addr, |port| {
+            let made = Rc::new(ListenerState {
+                host,
+                generation,
+                addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
+                backlog: backlog.max(1),
+                queue: RefCell::new(VecDeque::new()),
+                acceptor: RefCell::new(None),
+                closed: Cell::new(false),
+            });
+            state = Some(made.clone());
+            made
         })?;
-        let mut listeners = world.listeners.borrow_mut();
-        let state = Rc::new(ListenerState {
-            host,
-            generation,
-            addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
-            backlog: backlog.max(1),
-            queue: RefCell::new(VecDeque::new()),
-            acceptor: RefCell::new(None),
-            closed: Cell::new(false),
-        });
-        listeners.insert((host, port), state.clone());
-        world.record("listen", host, host, u64::from(port));
+        let state = state.expect("bind made the listener");
         Ok(SimListener { state })
     }
 
@@ -421,14 +421,13 @@ impl Drop for SimListener {
         let Some(world) = World::current() else {
             return;
         };
-        let key = (self.state.host, self.state.addr.port());
-        let mut listeners = world.listeners.borrow_mut();
-        if listeners
-            .get(&key)
-            .is_some_and(|l| Rc::ptr_eq(l, &self.state))
-        {
-            listeners.remove(&key);
-        }
+        let state: Rc<dyn std::any::Any> = self.state.clone();
+        world.unbind(
+            Protocol::Tcp,
+            self.state.host,
+            self.state.addr.port(),
+            &state,
+        );
     }
 }
 
@@ -463,11 +462,8 @@ pub(crate) async fn connect(addr: SocketAddr) -> io::Result<SimStream> {
             if let Some(target_generation) =
                 world.up(target).filter(|_| world.reachable(host, target))
             {
-                let listener = world
-                    .listeners
-                    .borrow()
-                    .get(&(target, addr.port()))
-                    .cloned();
+                let listener: Option<Rc<ListenerState>> =
+                    world.bound(Protocol::Tcp, target, addr.port());
                 let listener = listener.filter(|l| l.generation == target_generation);
                 let Some(listener) = listener else {
                     sleep(world.transit(target, host, 0)).await;

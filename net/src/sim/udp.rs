@@ -12,14 +12,14 @@ use std::task::{Context, Poll, Waker};
 
 use weft_runtime::time::sleep;
 
-use super::world::{HOST, NETWORK, World, own_addr};
+use super::world::{HOST, NETWORK, Protocol, World, own_addr};
 
 /// Datagrams a socket holds unread before it drops new ones (a receive buffer).
 const QUEUE: usize = 256;
 /// The largest datagram: what fits in an IPv4 UDP packet.
 const MAX_DATAGRAM: usize = 65_507;
 
-pub(crate) struct UdpState {
+struct UdpState {
     host: usize,
     generation: u32,
     addr: SocketAddr,
@@ -37,18 +37,20 @@ impl SimUdp {
     pub(crate) fn bind(addr: SocketAddr) -> io::Result<SimUdp> {
         let world = World::expect()?;
         let (host, generation) = world.here()?;
-        let port = world.bind_port(host, addr, "UDP", |port| {
-            world.udp.borrow().contains_key(&(host, port))
+        let mut state = None;
+        world.bind(Protocol::Udp, host, addr, |port| {
+            let made = Rc::new(UdpState {
+                host,
+                generation,
+                addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
+                queue: RefCell::new(VecDeque::new()),
+                reader: RefCell::new(None),
+                peer: Cell::new(None),
+            });
+            state = Some(made.clone());
+            made
         })?;
-        let state = Rc::new(UdpState {
-            host,
-            generation,
-            addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
-            queue: RefCell::new(VecDeque::new()),
-            reader: RefCell::new(None),
-            peer: Cell::new(None),
-        });
-        world.udp.borrow_mut().insert((host, port), state.clone());
+        let state = state.expect("bind made the socket");
         Ok(SimUdp { state })
     }
 
@@ -152,7 +154,7 @@ fn deliver(from: usize, to: usize, port: u16, datagram: Vec<u8>, sender: SocketA
     let Some(world) = World::current() else {
         return;
     };
-    let socket = world.udp.borrow().get(&(to, port)).cloned();
+    let socket: Option<Rc<UdpState>> = world.bound(Protocol::Udp, to, port);
     let socket = socket.filter(|s| world.alive(s.host, s.generation));
     let Some(socket) = socket.filter(|_| world.reachable(from, to)) else {
         world.record("udp dropped", from, to, datagram.len() as u64);
@@ -178,14 +180,13 @@ impl Drop for SimUdp {
         let Some(world) = World::current() else {
             return;
         };
-        let key = (self.state.host, self.state.addr.port());
-        let mut sockets = world.udp.borrow_mut();
-        if sockets
-            .get(&key)
-            .is_some_and(|s| Rc::ptr_eq(s, &self.state))
-        {
-            sockets.remove(&key);
-        }
+        let state: Rc<dyn std::any::Any> = self.state.clone();
+        world.unbind(
+            Protocol::Udp,
+            self.state.host,
+            self.state.addr.port(),
+            &state,
+        );
     }
 }
 

@@ -13,8 +13,7 @@ use std::time::Duration;
 use weft_runtime::task::ContextVar;
 use weft_runtime::time::Instant;
 
-use super::tcp::ListenerState;
-use super::udp::UdpState;
+use std::any::Any;
 
 /// The host a task runs on: its number and the life (generation) it was started in. Set on
 /// a host's main task; every task it spawns inherits it.
@@ -26,6 +25,16 @@ pub(crate) const NETWORK: (usize, u32) = (usize::MAX, 0);
 thread_local! {
     static CURRENT: RefCell<Option<Rc<World>>> = const { RefCell::new(None) };
 }
+
+/// A bound socket's kind: TCP and UDP ports are separate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// A port of a host, for a protocol.
+type Port = (Protocol, usize, u16);
 
 /// How the network behaves between any two hosts.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +54,8 @@ pub(crate) type HostMain = Rc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Fut
 pub(crate) struct HostState {
     pub name: String,
     pub main: Option<HostMain>,
+    /// Its tasks held back while it is paused.
+    pub paused: Option<weft_runtime::task::PausedTasks>,
     pub ip: IpAddr,
     /// Bumped by each crash: sockets and tasks of an earlier life are dead.
     pub generation: u32,
@@ -58,10 +69,9 @@ pub(crate) struct World {
     pub started: Instant,
     rng: Cell<u64>,
     pub hosts: RefCell<Vec<HostState>>,
-    /// Listening sockets by host and port.
-    pub listeners: RefCell<BTreeMap<(usize, u16), Rc<ListenerState>>>,
-    /// Bound UDP sockets by host and port.
-    pub udp: RefCell<BTreeMap<(usize, u16), Rc<UdpState>>>,
+    /// Bound sockets (TCP listeners, UDP sockets) by protocol, host and port, each its
+    /// module's own state.
+    bound: RefCell<BTreeMap<Port, Rc<dyn Any>>>,
     /// Pairs of hosts (smaller number first) that cannot reach each other.
     cut: RefCell<BTreeSet<(usize, usize)>>,
     hash: Cell<u64>,
@@ -77,8 +87,7 @@ impl World {
             // splitmix64's state: any value works, a seed of 0 included.
             rng: Cell::new(seed ^ 0x9E37_79B9_7F4A_7C15),
             hosts: RefCell::new(Vec::new()),
-            listeners: RefCell::new(BTreeMap::new()),
-            udp: RefCell::new(BTreeMap::new()),
+            bound: RefCell::new(BTreeMap::new()),
             cut: RefCell::new(BTreeSet::new()),
             hash: Cell::new(0xcbf2_9ce4_8422_2325),
             events: Cell::new(0),
@@ -116,6 +125,7 @@ impl World {
         hosts.push(HostState {
             name: name.to_owned(),
             main: None,
+            paused: None,
             ip,
             generation: 0,
             up: true,
@@ -132,25 +142,14 @@ impl World {
         self.hosts.borrow()[host].main.clone()
     }
 
-    /// Ends `host`'s life: its sockets are dead from now on, its listeners gone.
+    /// Ends `host`'s life: its sockets are dead from now on, its bound ones gone.
     pub(crate) fn bring_down(&self, host: usize) {
         {
             let mut hosts = self.hosts.borrow_mut();
             hosts[host].generation += 1;
             hosts[host].up = false;
         }
-        let gone: Vec<_> = self
-            .listeners
-            .borrow()
-            .keys()
-            .filter(|(h, _)| *h == host)
-            .copied()
-            .collect();
-        let mut listeners = self.listeners.borrow_mut();
-        for key in gone {
-            listeners.remove(&key);
-        }
-        self.udp.borrow_mut().retain(|&(h, _), _| h != host);
+        self.bound.borrow_mut().retain(|&(_, h, _), _| h != host);
     }
 
     /// Starts `host`'s next life (after [`bring_down`](World::bring_down)).
@@ -205,14 +204,14 @@ impl World {
         port
     }
 
-    /// The port a socket of `what` ("TCP", "UDP") binding `addr` on `host` gets: its own, or
-    /// a free one for port 0; an error for another host's address or a port `taken`.
-    pub(crate) fn bind_port(
+    /// Binds `socket` of `protocol` to `addr` on `host`: its port, or a free one for port
+    /// 0; an error for another host's address or a port taken. Returns the port.
+    pub(crate) fn bind(
         &self,
+        protocol: Protocol,
         host: usize,
         addr: SocketAddr,
-        what: &str,
-        taken: impl Fn(u16) -> bool,
+        socket: impl FnOnce(u16) -> Rc<dyn Any>,
     ) -> io::Result<u16> {
         if !self.is_own(host, addr.ip()) {
             return Err(io::Error::new(
@@ -229,16 +228,40 @@ impl World {
             0 => self.ephemeral_port(host),
             port => port,
         };
-        if taken(port) {
+        let mut bound = self.bound.borrow_mut();
+        if bound.contains_key(&(protocol, host, port)) {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
                 format!(
-                    "{what} port {port} of simulated host {:?} is taken",
+                    "{protocol:?} port {port} of simulated host {:?} is taken",
                     self.name(host)
                 ),
             ));
         }
+        bound.insert((protocol, host, port), socket(port));
+        drop(bound);
+        self.record("bind", host, host, u64::from(port));
         Ok(port)
+    }
+
+    /// The socket of `protocol` bound to `port` on `host`, as its module made it.
+    pub(crate) fn bound<T: 'static>(
+        &self,
+        protocol: Protocol,
+        host: usize,
+        port: u16,
+    ) -> Option<Rc<T>> {
+        let socket = self.bound.borrow().get(&(protocol, host, port)).cloned()?;
+        socket.downcast().ok()
+    }
+
+    /// Frees `port` of `host`, if `socket` (compared by address) still holds it.
+    pub(crate) fn unbind(&self, protocol: Protocol, host: usize, port: u16, socket: &Rc<dyn Any>) {
+        let mut bound = self.bound.borrow_mut();
+        let key = (protocol, host, port);
+        if bound.get(&key).is_some_and(|s| Rc::ptr_eq(s, socket)) {
+            bound.remove(&key);
+        }
     }
 
     /// Whether a segment from `a` can reach `b` now.

@@ -249,6 +249,56 @@ impl<T: 'static> ContextVar<T> {
         })
     }
 
+    /// Stops polling every task of this thread's runtime whose value of the variable
+    /// satisfies `matches` (tasks spawned later included), until the returned
+    /// [`PausedTasks`] is resumed or dropped: what `SIGSTOP` does to a process. Their wakes
+    /// are kept, their timers come due, and nothing of theirs runs; on resume they run in the
+    /// order they were woken. The main future of `block_on` is never paused. Nothing is paid
+    /// for this while no pause is in force.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use weft::task::ContextVar;
+    ///
+    /// static WORKER: ContextVar<&'static str> = ContextVar::new("worker");
+    /// weft::run(async {
+    ///     let ticks = Rc::new(Cell::new(0));
+    ///     let counted = ticks.clone();
+    ///     WORKER.scoped("ticker", || {
+    ///         weft::spawn(async move {
+    ///             loop {
+    ///                 counted.set(counted.get() + 1);
+    ///                 weft::yield_now().await;
+    ///             }
+    ///         })
+    ///     });
+    ///     weft::yield_now().await;
+    ///     let paused = WORKER.pause_tasks(|&name| name == "ticker");
+    ///     let before = ticks.get();
+    ///     for _ in 0..10 {
+    ///         weft::yield_now().await;
+    ///     }
+    ///     assert_eq!(ticks.get(), before, "held back");
+    ///     paused.resume();
+    ///     weft::yield_now().await;
+    ///     assert!(ticks.get() > before);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub fn pause_tasks(&self, matches: impl Fn(&T) -> bool + 'static) -> PausedTasks {
+        let core = crate::executor::expect_core("ContextVar::pause_tasks");
+        let matches = Box::new(move |value: &Value| value.downcast::<T>().is_some_and(&matches));
+        let id = core.pause_tasks(self.key(), matches);
+        PausedTasks {
+            core: Rc::downgrade(&core),
+            id,
+        }
+    }
+
     /// Replaces the current value (`None`: unset); returns the one before.
     fn swap(&self, value: Option<Value>) -> Option<Value> {
         swap(self.key(), value)
@@ -269,6 +319,33 @@ impl<T: 'static> fmt::Debug for ContextVar<T> {
         f.debug_struct("ContextVar")
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+/// A pause of some tasks, from [`ContextVar::pause_tasks`]: they run again when it is
+/// resumed or dropped.
+#[must_use = "dropping it resumes the tasks at once"]
+pub struct PausedTasks {
+    core: std::rc::Weak<crate::executor::state::Executor>,
+    id: u64,
+}
+
+impl PausedTasks {
+    /// Lets the tasks run again (as dropping it does).
+    pub fn resume(self) {}
+}
+
+impl Drop for PausedTasks {
+    fn drop(&mut self) {
+        if let Some(core) = self.core.upgrade() {
+            core.resume_tasks(self.id);
+        }
+    }
+}
+
+impl fmt::Debug for PausedTasks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PausedTasks").field("id", &self.id).finish()
     }
 }
 

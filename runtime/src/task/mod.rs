@@ -47,7 +47,7 @@ pub use all_blocked::wait_all_tasks_blocked;
 #[cfg(feature = "blocking")]
 pub use blocking::{Blocking, IDLE_TIMEOUT, MAX_THREADS, spawn_blocking};
 pub use budget::{consume_budget, poll_budget};
-pub use context_var::{ContextVar, ResetError, Scope, Token};
+pub use context_var::{ContextVar, PausedTasks, ResetError, Scope, Token};
 pub use dump::{DumpedTask, TaskDump, TaskState, WaitsOn};
 pub use dump_json::JSON_SCHEMA;
 pub(crate) use dump_json::{push_number, string as json_string};

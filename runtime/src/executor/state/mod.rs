@@ -22,6 +22,7 @@ use super::run_queue::RunQueue;
 use super::shuffle::Shuffle;
 use super::tasks::{OwnedTask, OwnedTasks};
 
+mod paused;
 mod poll;
 mod shutdown;
 use crate::attach::Attach;
@@ -62,7 +63,10 @@ pub(crate) struct Executor {
     contexts: Contexts,
     /// The instrument hooks, the flight recorder and debug mode.
     observer: Observer,
-    /// Whether the loop takes its slow paths: something observes it, or a seed shuffles it.
+    /// Tasks held back from polling (`ContextVar::pause_tasks`).
+    paused: paused::Paused,
+    /// Whether the loop takes its slow paths: something observes it, a seed shuffles it, or
+    /// a pause holds tasks back.
     /// The one field the hot paths read for either (a `Cell`: `weft-ps --trace` turns the
     /// recorder on in a running loop).
     extras: Cell<bool>,
@@ -118,6 +122,7 @@ impl Executor {
             contexts: Contexts::default(),
             extras: Cell::new(observer.is_on() || shuffle.is_some()),
             observer,
+            paused: paused::Paused::default(),
             shuffle,
         }
     }
@@ -214,10 +219,11 @@ impl Executor {
         self.attach.list(tasks, sites);
     }
 
-    /// Looks again at whether the slow paths are needed (the recorder was turned on or off).
+    /// Looks again at whether the slow paths are needed (the recorder was turned on or off,
+    /// a pause began or ended).
     pub(crate) fn recheck_extras(&self) {
         self.extras
-            .set(self.observer.is_on() || self.shuffle.is_some());
+            .set(self.observer.is_on() || self.shuffle.is_some() || self.paused.any());
     }
 
     #[inline]

@@ -12,23 +12,28 @@ impl Executor {
     pub(crate) fn run_ready(&self, max: u32) -> u32 {
         // Looked at once per batch, not once per poll: each arm is its own copy of the loop.
         if !self.extras.get() {
-            self.run_ready_with(max, None, TaskRef::run)
+            self.run_ready_with(max, None, Some, TaskRef::run)
         } else {
             let shuffle = self.shuffle.as_deref();
-            self.run_ready_with(max, shuffle, |task| self.run_observed(task))
+            let park = |task| self.paused.park(task, &self.contexts);
+            self.run_ready_with(max, shuffle, park, |task| self.run_observed(task))
         }
     }
 
+    /// `park` sets aside a task a pause holds (and gives back the others).
     #[inline(always)]
     fn run_ready_with(
         &self,
         max: u32,
         shuffle: Option<&super::Shuffle>,
+        park: impl Fn(TaskRef) -> Option<TaskRef>,
         run: impl Fn(&TaskRef) -> RunOutcome,
     ) -> u32 {
         let start = self.run_queue.start_batch(max);
         while let Some(task) = self.run_queue.next_in_batch(shuffle) {
-            self.run_task(task, &run);
+            if let Some(task) = park(task) {
+                self.run_task(task, &run);
+            }
         }
         self.run_queue.taken_since(start)
     }
