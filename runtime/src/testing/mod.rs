@@ -1,6 +1,11 @@
 //! Running a test on a fresh runtime: a paused clock, a seed or a sweep of seeds, and a time
 //! limit. `#[weft::test(...)]` expands to a [`Test`]; call it directly for the same from a
-//! plain `#[test]`.
+//! plain `#[test]`. [`CancelSweep`] cancels an operation at each of its suspension points in
+//! turn and checks what the test says must hold after each.
+
+mod cancel_sweep;
+
+pub use cancel_sweep::{Cancel, CancelAt, CancelSweep, SweepFailure, SweepReport};
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
