@@ -255,6 +255,37 @@ fn a_server_crashes_and_restarts_while_a_client_retries() {
 }
 
 #[test]
+fn a_live_connection_reset_on_demand_is_a_reset_on_both_sides() {
+    let mut sim = Sim::new(9).latency(Duration::from_millis(5));
+    sim.host("server", || async {
+        let listener = TcpListener::bind("0.0.0.0:7").await.unwrap();
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0; 4];
+        let err = conn.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+        std::future::pending::<()>().await;
+    });
+    sim.client("client", async {
+        let mut conn = TcpStream::connect("server:7").await?;
+        let other = TcpStream::connect("server:7").await?;
+        assert_eq!(weft::sim::reset("client", "server"), 2);
+        let mut buf = [0; 4];
+        let err = conn.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+        let err = conn.write_all(b"more").await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{err}");
+        drop(other);
+        assert_eq!(
+            weft::sim::reset("client", "server"),
+            0,
+            "none left to reset"
+        );
+        Ok::<_, Failure>(())
+    });
+    sim.run().unwrap();
+}
+
+#[test]
 fn a_paused_server_does_nothing_until_resumed_while_bytes_wait_for_it() {
     let mut sim = Sim::new(8).latency(Duration::from_millis(10));
     let ticks = Rc::new(Cell::new(0));

@@ -349,6 +349,16 @@ pub fn crash(name: &str) -> usize {
     })
 }
 
+/// Resets every live TCP connection between hosts `a` and `b` (a middlebox forgetting
+/// them): both sides read `ConnectionReset` once the reset reaches them. Returns how many.
+pub fn reset(a: &str, b: &str) -> usize {
+    with_world("reset", |world| {
+        let (a, b) = (host_number(world, a), host_number(world, b));
+        world.record("reset connections", a, b, 0);
+        tcp::reset_between(world, a, b)
+    })
+}
+
 /// Pauses host `name`, as `SIGSTOP` stops a process: none of its tasks runs until
 /// [`resume`], though its timers come due and its sockets keep receiving (up to their
 /// windows, so its peers' writes wait). Its peers see a host that has gone quiet.

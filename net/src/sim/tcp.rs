@@ -58,6 +58,8 @@ struct End {
 }
 
 struct Conn {
+    /// Reset already (by `weft::sim::reset`, or by a side): nothing more to reset.
+    reset: Cell<bool>,
     ends: [End; 2],
     /// `pipes[s]` carries what side `s` writes to the other side.
     pipes: [RefCell<Pipe>; 2],
@@ -266,6 +268,9 @@ fn send(conn: &Rc<Conn>, side: usize, world: &World, segment: Segment, bytes: us
         Segment::Reset => "reset",
     };
     world.record(kind, from.host, to.host, bytes as u64);
+    if matches!(segment, Segment::Reset) {
+        conn.reset.set(true);
+    }
     let arrives = Instant::now() + world.transit(from.host, to.host, bytes);
     let mut pipe = conn.pipes[side].borrow_mut();
     let arrives = pipe
@@ -279,6 +284,20 @@ fn send(conn: &Rc<Conn>, side: usize, world: &World, segment: Segment, bytes: us
         let conn = conn.clone();
         drop(HOST.scoped(NETWORK, || weft_runtime::task::spawn(courier(conn, side))));
     }
+}
+
+/// Resets every live connection between hosts `a` and `b`: each side gets a reset after the
+/// latency, as when a middlebox drops the connection; returns how many.
+pub(crate) fn reset_between(world: &World, a: usize, b: usize) -> usize {
+    let connections: Vec<Rc<Conn>> = world.connections_between(a, b);
+    let mut reset = 0;
+    for conn in connections.iter().filter(|c| !c.reset.get()) {
+        for side in 0..2 {
+            send(conn, side, world, Segment::Reset, 0);
+        }
+        reset += 1;
+    }
+    reset
 }
 
 /// Delivers pipe `side`'s segments in order, each at its time.
@@ -478,6 +497,7 @@ pub(crate) async fn connect(addr: SocketAddr) -> io::Result<SimStream> {
                 };
                 if listener.queue.borrow().len() < listener.backlog {
                     let conn = Rc::new(Conn {
+                        reset: Cell::new(false),
                         ends: [
                             End {
                                 host,
@@ -493,6 +513,8 @@ pub(crate) async fn connect(addr: SocketAddr) -> io::Result<SimStream> {
                         pipes: [RefCell::default(), RefCell::default()],
                     });
                     world.record("connect", host, target, u64::from(addr.port()));
+                    let made: Rc<dyn std::any::Any> = conn.clone();
+                    world.connected(host, target, &made);
                     listener.queue.borrow_mut().push_back(SimStream {
                         conn: conn.clone(),
                         side: 1,

@@ -72,6 +72,9 @@ pub(crate) struct World {
     /// Bound sockets (TCP listeners, UDP sockets) by protocol, host and port, each its
     /// module's own state.
     bound: RefCell<BTreeMap<Port, Rc<dyn Any>>>,
+    /// Every TCP connection made, between which hosts, as its module made it (for
+    /// `weft::sim::reset`); the gone ones are swept out as new ones come.
+    connections: RefCell<Vec<(usize, usize, std::rc::Weak<dyn Any>)>>,
     /// Pairs of hosts (smaller number first) that cannot reach each other.
     cut: RefCell<BTreeSet<(usize, usize)>>,
     hash: Cell<u64>,
@@ -88,6 +91,7 @@ impl World {
             rng: Cell::new(seed ^ 0x9E37_79B9_7F4A_7C15),
             hosts: RefCell::new(Vec::new()),
             bound: RefCell::new(BTreeMap::new()),
+            connections: RefCell::new(Vec::new()),
             cut: RefCell::new(BTreeSet::new()),
             hash: Cell::new(0xcbf2_9ce4_8422_2325),
             events: Cell::new(0),
@@ -253,6 +257,26 @@ impl World {
     ) -> Option<Rc<T>> {
         let socket = self.bound.borrow().get(&(protocol, host, port)).cloned()?;
         socket.downcast().ok()
+    }
+
+    /// Notes a connection between hosts `a` and `b`.
+    pub(crate) fn connected(&self, a: usize, b: usize, connection: &Rc<dyn Any>) {
+        let mut connections = self.connections.borrow_mut();
+        // Amortized: the list is swept when it has doubled since the last sweep.
+        if connections.len() >= 64 && connections.len().is_power_of_two() {
+            connections.retain(|(_, _, c)| c.strong_count() > 0);
+        }
+        connections.push((a, b, Rc::downgrade(connection)));
+    }
+
+    /// The live connections between hosts `a` and `b`, in the order they were made.
+    pub(crate) fn connections_between<T: 'static>(&self, a: usize, b: usize) -> Vec<Rc<T>> {
+        self.connections
+            .borrow()
+            .iter()
+            .filter(|&&(x, y, _)| (x, y) == (a, b) || (x, y) == (b, a))
+            .filter_map(|(_, _, c)| c.upgrade()?.downcast().ok())
+            .collect()
     }
 
     /// Frees `port` of `host`, if `socket` (compared by address) still holds it.
