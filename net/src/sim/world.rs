@@ -33,6 +33,9 @@ pub(crate) enum Protocol {
     Udp,
 }
 
+/// A connection between two hosts, as the TCP module made it.
+type Connection = (usize, usize, std::rc::Weak<dyn Any>);
+
 /// A port of a host, for a protocol.
 type Port = (Protocol, usize, u16);
 
@@ -74,7 +77,7 @@ pub(crate) struct World {
     bound: RefCell<BTreeMap<Port, Rc<dyn Any>>>,
     /// Every TCP connection made, between which hosts, as its module made it (for
     /// `weft::sim::reset`); the gone ones are swept out as new ones come.
-    connections: RefCell<Vec<(usize, usize, std::rc::Weak<dyn Any>)>>,
+    connections: RefCell<Vec<Connection>>,
     /// Pairs of hosts (smaller number first) that cannot reach each other.
     cut: RefCell<BTreeSet<(usize, usize)>>,
     hash: Cell<u64>,
