@@ -8,7 +8,7 @@ use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::UnixStream;
 use weft::queue::Queue;
 use weft::sync::{Mutex, Semaphore};
-use weft::testing::CancelSweep;
+use weft::testing::{CancelSweep, Leaks};
 use weft::{spawn, yield_now};
 
 type Failure = Box<dyn std::error::Error>;
@@ -184,4 +184,37 @@ fn weft_s_cancel_safe_operations_pass_the_sweep() {
         }
     });
     assert!(permit.unwrap().points >= 1);
+
+    let timeout = CancelSweep::new("timeout")
+        .paused(true)
+        .run(|cancel| async move {
+            let before = Leaks::snapshot();
+            let slow = weft::time::sleep(std::time::Duration::from_secs(5));
+            let limited = weft::time::timeout(std::time::Duration::from_secs(1), slow);
+            let _ = cancel.at(limited).await;
+            before.check()
+        });
+    assert!(
+        timeout.unwrap().points >= 1,
+        "a cancelled timeout leaves no timer armed"
+    );
+}
+
+#[test]
+fn a_cancel_that_leaves_a_task_behind_is_caught() {
+    let err = CancelSweep::new("detached_helper")
+        .run(|cancel| async move {
+            let before = Leaks::snapshot();
+            // The operation starts a helper it would have joined, had it not been dropped.
+            let op = async {
+                let helper = spawn(std::future::pending::<()>());
+                yield_now().await;
+                helper.abort();
+            };
+            let _ = cancel.at(op).await;
+            before.check()
+        })
+        .unwrap_err();
+    assert_eq!(err.point, 0, "{err}");
+    assert!(err.error.contains("1 task"), "{err}");
 }

@@ -1,11 +1,14 @@
 //! Running a test on a fresh runtime: a paused clock, a seed or a sweep of seeds, and a time
 //! limit. `#[weft::test(...)]` expands to a [`Test`]; call it directly for the same from a
 //! plain `#[test]`. [`CancelSweep`] cancels an operation at each of its suspension points in
-//! turn and checks what the test says must hold after each.
+//! turn and checks what the test says must hold after each; [`Leaks`] checks that nothing
+//! was left running or armed.
 
 mod cancel_sweep;
+mod leaks;
 
 pub use cancel_sweep::{Cancel, CancelAt, CancelSweep, SweepFailure, SweepReport};
+pub use leaks::Leaks;
 
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
