@@ -218,3 +218,23 @@ fn a_cancel_that_leaves_a_task_behind_is_caught() {
     assert_eq!(err.point, 0, "{err}");
     assert!(err.error.contains("1 task"), "{err}");
 }
+
+#[test]
+fn a_cancelled_read_to_end_leaves_the_callers_vec_holding_only_what_came() {
+    // It left 8 KiB of zeros after the bytes that came, until the sweep found it.
+    CancelSweep::new("read_to_end")
+        .paused(true)
+        .run(|cancel| async move {
+            let (a, mut b) = UnixStream::pair()?;
+            let writer = halves(a);
+            let mut all = Vec::new();
+            let _ = cancel.at(b.read_to_end(&mut all)).await;
+            writer.await?;
+            b.read_to_end(&mut all).await?;
+            if all != b"abcdefgh" {
+                return Err(format!("{} bytes where 8 were sent", all.len()).into());
+            }
+            Ok::<_, Failure>(())
+        })
+        .unwrap();
+}

@@ -83,10 +83,10 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
             loop {
                 // Reads straight into `buf`'s tail. (A buffer on the stack would be held across
                 // the await, and make this future, and every future awaiting it, 8 KiB larger.)
-                let filled = buf.len();
-                buf.resize(filled + 8192, 0);
-                let read = self.read(&mut buf[filled..]).await;
-                buf.truncate(filled + *read.as_ref().unwrap_or(&0));
+                let mut tail = Tail::new(buf, 8192);
+                let read = self.read(tail.room()).await;
+                tail.keep(*read.as_ref().unwrap_or(&0));
+                drop(tail);
                 if read? == 0 {
                     return Ok(buf.len() - start);
                 }
@@ -96,6 +96,43 @@ pub trait AsyncReadExt: AsyncRead + Unpin {
 }
 
 impl<R: AsyncRead + Unpin + ?Sized> AsyncReadExt for R {}
+
+/// Zeroed room at the end of a `Vec` for a read to fill. Dropped (after the read, or with a
+/// read cancelled while it waited), it cuts the `Vec` back to what was read into it: a
+/// cancelled `read_to_end` leaves the caller's `Vec` holding exactly the bytes that came
+/// (before, it left 8 KiB of zeros behind them; `tests/cancel_safety.rs` found it).
+struct Tail<'a> {
+    buf: &'a mut Vec<u8>,
+    filled: usize,
+    kept: usize,
+}
+
+impl<'a> Tail<'a> {
+    fn new(buf: &'a mut Vec<u8>, room: usize) -> Tail<'a> {
+        let filled = buf.len();
+        buf.resize(filled + room, 0);
+        Tail {
+            buf,
+            filled,
+            kept: 0,
+        }
+    }
+
+    fn room(&mut self) -> &mut [u8] {
+        &mut self.buf[self.filled..]
+    }
+
+    /// The read put `n` bytes in the room.
+    fn keep(&mut self, n: usize) {
+        self.kept = n;
+    }
+}
+
+impl Drop for Tail<'_> {
+    fn drop(&mut self) {
+        self.buf.truncate(self.filled + self.kept);
+    }
+}
 
 /// Awaitable writes on any [`AsyncWrite`].
 pub trait AsyncWriteExt: AsyncWrite + Unpin {
