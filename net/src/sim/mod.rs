@@ -42,6 +42,7 @@
 //!
 //! What is simulated and what is not is in `docs/sim.md`.
 
+mod listen;
 mod tcp;
 mod udp;
 mod world;
@@ -56,7 +57,8 @@ use std::time::Duration;
 use weft_runtime::runtime::Builder;
 use weft_runtime::time::AutoAdvance;
 
-pub(crate) use tcp::{SimListener, SimStream, connect};
+pub(crate) use listen::{SimListener, connect};
+pub(crate) use tcp::SimStream;
 pub(crate) use udp::SimUdp;
 pub(crate) use world::World;
 use world::{HOST, HostMain, Link};

@@ -1,10 +1,9 @@
-//! TCP on the simulated network: a connection is two one-way pipes between two hosts. A
-//! write takes what fits in the pipe's window (backpressure), and the bytes travel as a
-//! segment that a courier task delivers in order at its virtual arrival time; a cut between
-//! the hosts holds segments back (retransmitted every 200 ms until it heals); a crashed host
-//! drops what reaches it, and in its next life answers with a reset. Connecting sends a SYN
-//! that can be refused (nothing listens), lost (a cut, a host that is down: retried after 1,
-//! 2, 4 ... 64 s, as Linux does, then `TimedOut`) or accepted.
+//! A TCP connection on the simulated network: two one-way pipes between two hosts. A write
+//! takes what fits in the pipe's window (backpressure), and the bytes travel as a segment
+//! that a courier task delivers in order at its virtual arrival time; a cut between the hosts
+//! holds segments back (retransmitted every 200 ms until it heals); a crashed host drops what
+//! reaches it, and in its next life answers with a reset. Listening and connecting are in
+//! `listen.rs`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -14,16 +13,14 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use weft_runtime::time::{Instant, sleep, sleep_until};
+use weft_runtime::time::{Instant, sleep_until};
 
-use super::world::{HOST, NETWORK, Protocol, World, own_addr};
+use super::world::{HOST, NETWORK, World};
 
 /// What a pipe holds, sent and not yet read: the two socket buffers of a real connection.
 const WINDOW: usize = 256 * 1024;
 /// How long a segment held back by a cut waits before it is sent again.
 const RETRANSMIT: Duration = Duration::from_millis(200);
-/// Linux's `tcp_syn_retries`.
-const SYN_RETRIES: u32 = 6;
 
 enum Segment {
     Data(Vec<u8>),
@@ -50,14 +47,15 @@ struct Pipe {
     courier: bool,
 }
 
+/// One side of a connection: its host, the host's life, its address.
 #[derive(Clone, Copy)]
-struct End {
-    host: usize,
-    generation: u32,
-    addr: SocketAddr,
+pub(super) struct End {
+    pub(super) host: usize,
+    pub(super) generation: u32,
+    pub(super) addr: SocketAddr,
 }
 
-struct Conn {
+pub(super) struct Conn {
     /// Reset already (by `weft::sim::reset`, or by a side): nothing more to reset.
     reset: Cell<bool>,
     ends: [End; 2],
@@ -69,6 +67,23 @@ struct Conn {
 pub(crate) struct SimStream {
     conn: Rc<Conn>,
     side: usize,
+}
+
+impl Conn {
+    /// A new connection between `ends`, and its two sides.
+    pub(super) fn open(ends: [End; 2]) -> (Rc<Conn>, SimStream, SimStream) {
+        let conn = Rc::new(Conn {
+            reset: Cell::new(false),
+            ends,
+            pipes: [RefCell::default(), RefCell::default()],
+        });
+        let side = |side| SimStream {
+            conn: conn.clone(),
+            side,
+        };
+        let (a, b) = (side(0), side(1));
+        (conn, a, b)
+    }
 }
 
 impl SimStream {
@@ -378,163 +393,4 @@ async fn courier(conn: Rc<Conn>, side: usize) {
             }
         }
     }
-}
-
-/// A listening socket on a simulated host.
-struct ListenerState {
-    host: usize,
-    generation: u32,
-    addr: SocketAddr,
-    backlog: usize,
-    queue: RefCell<VecDeque<SimStream>>,
-    acceptor: RefCell<Option<Waker>>,
-    closed: Cell<bool>,
-}
-
-pub(crate) struct SimListener {
-    state: Rc<ListenerState>,
-}
-
-impl SimListener {
-    pub(crate) fn bind(addr: SocketAddr, backlog: usize) -> io::Result<SimListener> {
-        let world = World::expect()?;
-        let (host, generation) = world.here()?;
-        let mut state = None;
-        world.bind(Protocol::Tcp, host, addr, |port| {
-            let made = Rc::new(ListenerState {
-                host,
-                generation,
-                addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
-                backlog: backlog.max(1),
-                queue: RefCell::new(VecDeque::new()),
-                acceptor: RefCell::new(None),
-                closed: Cell::new(false),
-            });
-            state = Some(made.clone());
-            made
-        })?;
-        let state = state.expect("bind made the listener");
-        Ok(SimListener { state })
-    }
-
-    pub(crate) fn local_addr(&self) -> SocketAddr {
-        self.state.addr
-    }
-
-    pub(crate) fn poll_accept(
-        &self,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<(SimStream, SocketAddr)>> {
-        if let Some(stream) = self.state.queue.borrow_mut().pop_front() {
-            let peer = stream.peer_addr();
-            return Poll::Ready(Ok((stream, peer)));
-        }
-        *self.state.acceptor.borrow_mut() = Some(cx.waker().clone());
-        Poll::Pending
-    }
-}
-
-impl Drop for SimListener {
-    fn drop(&mut self) {
-        self.state.closed.set(true);
-        let Some(world) = World::current() else {
-            return;
-        };
-        let state: Rc<dyn std::any::Any> = self.state.clone();
-        world.unbind(
-            Protocol::Tcp,
-            self.state.host,
-            self.state.addr.port(),
-            &state,
-        );
-    }
-}
-
-impl std::fmt::Debug for SimListener {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimListener")
-            .field("addr", &self.state.addr)
-            .finish()
-    }
-}
-
-/// Connects from the calling task's host to `addr` on the simulated network.
-pub(crate) async fn connect(addr: SocketAddr) -> io::Result<SimStream> {
-    let world = World::expect()?;
-    let (host, generation) = world.here()?;
-    let target = if world.is_own(host, addr.ip()) {
-        Some(host)
-    } else {
-        world.host_with_ip(addr.ip())
-    };
-    let local_ip = if addr.ip().is_loopback() {
-        addr.ip()
-    } else {
-        world.ip(host)
-    };
-    let local = SocketAddr::new(local_ip, world.ephemeral_port(host));
-    let mut backoff = Duration::from_secs(1);
-    for _ in 0..=SYN_RETRIES {
-        let started = Instant::now();
-        if let Some(target) = target {
-            sleep(world.transit(host, target, 0)).await;
-            if let Some(target_generation) =
-                world.up(target).filter(|_| world.reachable(host, target))
-            {
-                let listener: Option<Rc<ListenerState>> =
-                    world.bound(Protocol::Tcp, target, addr.port());
-                let listener = listener.filter(|l| l.generation == target_generation);
-                let Some(listener) = listener else {
-                    sleep(world.transit(target, host, 0)).await;
-                    world.record("refused", host, target, u64::from(addr.port()));
-                    return Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        format!(
-                            "connection refused: nothing listens on {addr} (simulated host {:?})",
-                            world.name(target)
-                        ),
-                    ));
-                };
-                if listener.queue.borrow().len() < listener.backlog {
-                    let conn = Rc::new(Conn {
-                        reset: Cell::new(false),
-                        ends: [
-                            End {
-                                host,
-                                generation,
-                                addr: local,
-                            },
-                            End {
-                                host: target,
-                                generation: target_generation,
-                                addr: listener.addr,
-                            },
-                        ],
-                        pipes: [RefCell::default(), RefCell::default()],
-                    });
-                    world.record("connect", host, target, u64::from(addr.port()));
-                    let made: Rc<dyn std::any::Any> = conn.clone();
-                    world.connected(host, target, &made);
-                    listener.queue.borrow_mut().push_back(SimStream {
-                        conn: conn.clone(),
-                        side: 1,
-                    });
-                    if let Some(acceptor) = listener.acceptor.borrow_mut().take() {
-                        acceptor.wake();
-                    }
-                    let stream = SimStream { conn, side: 0 };
-                    sleep(world.transit(target, host, 0)).await;
-                    return Ok(stream);
-                }
-                // A full backlog drops the SYN, as Linux does: the client tries again.
-            }
-        }
-        world.record("syn lost", host, target.unwrap_or(usize::MAX), 0);
-        sleep_until(started + backoff).await;
-        backoff *= 2;
-    }
-    Err(io::Error::new(
-        io::ErrorKind::TimedOut,
-        format!("connecting to {addr} timed out (simulated: no answer to 7 SYNs over 127 s)"),
-    ))
 }
