@@ -1,13 +1,12 @@
 //! weft::testing::CancelSweep through the public API: it catches the classic loss of a
-//! `read_exact` cancelled half way (as in a `select!`) and a queue whose `get` can drop the
-//! item it took, naming the suspension point; and it passes weft's cancel-safe operations
-//! (a queue's get, a channel's recv, a stream's read, a lock, a permit) with no false alarm.
+//! `read_exact` cancelled half way (as in a `select!`), a queue whose `get` can drop the
+//! item it took, and a cancel that strands a task, naming the suspension point. That it
+//! passes weft's cancel-safe operations with no false alarm is tests/cancel_safety.rs, whose
+//! sweeps write docs/cancel-safety.md.
 
-use weft::channel::mpsc;
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::UnixStream;
 use weft::queue::Queue;
-use weft::sync::{Mutex, Semaphore};
 use weft::testing::{CancelSweep, Leaks};
 use weft::{spawn, yield_now};
 
@@ -91,113 +90,6 @@ fn a_queue_that_drops_what_it_took_is_caught_at_its_first_suspension_point() {
         .unwrap_err();
     assert_eq!(err.point, 0, "{err}");
     assert!(err.error.contains("the item is gone"), "{err}");
-}
-
-#[test]
-fn weft_s_cancel_safe_operations_pass_the_sweep() {
-    let queue = CancelSweep::new("queue_get").run(|cancel| async move {
-        let queue = Queue::<u32>::new(1);
-        let producer = {
-            let queue = queue.clone();
-            spawn(async move {
-                yield_now().await;
-                queue.put(7).await.unwrap();
-            })
-        };
-        let got = cancel.at(queue.get()).await.map(Result::unwrap);
-        producer.await?;
-        let left = queue.try_get().ok();
-        match (got, left) {
-            (Some(7), None) | (None, Some(7)) => Ok::<_, Failure>(()),
-            (got, left) => Err(format!("got {got:?}, left {left:?}").into()),
-        }
-    });
-    assert!(queue.unwrap().points >= 1);
-
-    let channel = CancelSweep::new("mpsc_recv").run(|cancel| async move {
-        let (tx, mut rx) = mpsc::channel::<u32>(1);
-        spawn(async move {
-            yield_now().await;
-            tx.send(9).await.unwrap();
-        });
-        let got = cancel.at(rx.recv()).await.flatten();
-        let rest = rx.recv().await;
-        match (got, rest) {
-            (Some(9), None) | (None, Some(9)) => Ok::<_, Failure>(()),
-            (got, rest) => Err(format!("got {got:?}, then {rest:?}").into()),
-        }
-    });
-    assert!(channel.unwrap().points >= 1);
-
-    let read = CancelSweep::new("stream_read")
-        .paused(true)
-        .run(|cancel| async move {
-            let (a, mut b) = UnixStream::pair()?;
-            let writer = halves(a);
-            let mut buf = [0; 8];
-            let n = match cancel.at(b.read(&mut buf)).await {
-                Some(read) => read?,
-                None => 0,
-            };
-            writer.await?;
-            let mut rest = Vec::new();
-            b.read_to_end(&mut rest).await?;
-            if [&buf[..n], &rest[..]].concat() != b"abcdefgh" {
-                return Err("bytes lost".into());
-            }
-            Ok::<_, Failure>(())
-        });
-    assert!(read.unwrap().points >= 1);
-
-    let lock = CancelSweep::new("mutex_lock").run(|cancel| async move {
-        let mutex = Mutex::new(0);
-        let holder = {
-            let mutex = mutex.clone();
-            spawn(async move {
-                let _guard = mutex.lock().await;
-                yield_now().await;
-            })
-        };
-        yield_now().await;
-        drop(cancel.at(mutex.lock()).await);
-        holder.await?;
-        // Whether it got the lock or was cancelled waiting, the lock is free again.
-        match mutex.try_lock() {
-            Some(_) => Ok::<_, Failure>(()),
-            None => Err("a cancelled lock() left the mutex locked".into()),
-        }
-    });
-    assert!(lock.unwrap().points >= 1);
-
-    let permit = CancelSweep::new("semaphore_acquire").run(|cancel| async move {
-        let semaphore = Semaphore::new(1);
-        let taken = semaphore.acquire().await;
-        let releaser = spawn(async move {
-            yield_now().await;
-            drop(taken);
-        });
-        drop(cancel.at(semaphore.acquire()).await);
-        releaser.await?;
-        match semaphore.available_permits() {
-            1 => Ok::<_, Failure>(()),
-            n => Err(format!("{n} permits after the cancel, not 1").into()),
-        }
-    });
-    assert!(permit.unwrap().points >= 1);
-
-    let timeout = CancelSweep::new("timeout")
-        .paused(true)
-        .run(|cancel| async move {
-            let before = Leaks::snapshot();
-            let slow = weft::time::sleep(std::time::Duration::from_secs(5));
-            let limited = weft::time::timeout(std::time::Duration::from_secs(1), slow);
-            let _ = cancel.at(limited).await;
-            before.check()
-        });
-    assert!(
-        timeout.unwrap().points >= 1,
-        "a cancelled timeout leaves no timer armed"
-    );
 }
 
 #[test]
