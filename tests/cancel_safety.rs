@@ -8,9 +8,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use weft::channel::mpsc;
+use weft::channel::{broadcast, mpsc, oneshot, watch};
 use weft::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use weft::net::{TcpListener, TcpStream, UnixStream};
+use weft::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use weft::queue::Queue;
 use weft::sync::{Event, Mutex, Semaphore};
 use weft::testing::{Cancel, CancelSweep, Leaks};
@@ -74,6 +74,24 @@ fn rows() -> Vec<Row> {
             real_clock: false,
         },
         Row {
+            operation: "`channel::oneshot::Receiver` (awaiting it)",
+            checked: "the value is either returned, or given back to the sender by `send`",
+            scenario: oneshot_recv,
+            real_clock: false,
+        },
+        Row {
+            operation: "`channel::broadcast::Receiver::recv`",
+            checked: "the value is either returned or the next one received",
+            scenario: broadcast_recv,
+            real_clock: false,
+        },
+        Row {
+            operation: "`channel::watch::Receiver::changed`",
+            checked: "a change not returned is still seen by the next `changed`",
+            scenario: watch_changed,
+            real_clock: false,
+        },
+        Row {
             operation: "`io::AsyncReadExt::read`",
             checked: "every byte is either returned or still in the stream",
             scenario: read,
@@ -108,6 +126,18 @@ fn rows() -> Vec<Row> {
             checked: "a connection that arrived is either returned or accepted next",
             scenario: accept,
             real_clock: true,
+        },
+        Row {
+            operation: "`net::UdpSocket::recv_from`",
+            checked: "the datagram is either returned or received next",
+            scenario: udp_recv_from,
+            real_clock: true,
+        },
+        Row {
+            operation: "`time::sleep`",
+            checked: "no timer is left armed",
+            scenario: sleep_row,
+            real_clock: false,
         },
         Row {
             operation: "`time::timeout`",
@@ -452,5 +482,95 @@ fn join(cancel: Cancel) -> Checked {
         weft::time::timeout(Duration::from_secs(1), done.wait())
             .await
             .map_err(|_| "the task was stopped by the cancel".to_owned())
+    })
+}
+
+fn oneshot_recv(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let (tx, rx) = oneshot::channel::<u32>();
+        let sender = spawn(async move {
+            yield_now().await;
+            tx.send(3)
+        });
+        let got = cancel.at(rx).await;
+        let sent = sender.await.map_err(|e| e.to_string())?;
+        match (got, sent) {
+            (Some(Ok(3)), Ok(())) | (None, Err(3)) => Ok(()),
+            _ => Err("the value was lost".into()),
+        }
+    })
+}
+
+fn broadcast_recv(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let (tx, mut rx) = broadcast::channel::<u32>(4);
+        let sender = spawn(async move {
+            yield_now().await;
+            tx.send(5).map_err(|_| ()).unwrap();
+            tx
+        });
+        let got = cancel.at(rx.recv()).await;
+        let _tx = sender.await.map_err(|e| e.to_string())?;
+        match got {
+            Some(Ok(5)) => Ok(()),
+            None => match rx.recv().await {
+                Ok(5) => Ok(()),
+                other => Err(format!("the value was lost: then {other:?}")),
+            },
+            other => Err(format!("received {other:?}")),
+        }
+    })
+}
+
+fn watch_changed(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let (tx, mut rx) = watch::channel::<u32>(0);
+        let sender = spawn(async move {
+            yield_now().await;
+            tx.send(1);
+            tx
+        });
+        let got = cancel.at(rx.changed()).await;
+        let _tx = sender.await.map_err(|e| e.to_string())?;
+        if got.is_some() {
+            return Ok(());
+        }
+        weft::time::timeout(Duration::from_secs(1), rx.changed())
+            .await
+            .map_err(|_| "the change was lost".to_owned())?
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn udp_recv_from(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let socket = UdpSocket::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| e.to_string())?;
+        let to = socket.local_addr().map_err(|e| e.to_string())?;
+        let sender = spawn(async move {
+            let from = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            yield_now().await;
+            from.send_to(b"dgram", to).await.unwrap();
+        });
+        let mut buf = [0; 16];
+        let got = cancel.at(socket.recv_from(&mut buf)).await;
+        sender.await.map_err(|e| e.to_string())?;
+        if got.is_some() {
+            return Ok(());
+        }
+        weft::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+            .await
+            .map_err(|_| "the datagram was lost".to_owned())?
+            .map(drop)
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn sleep_row(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let before = Leaks::snapshot();
+        let _ = cancel.at(sleep(Duration::from_secs(5))).await;
+        before.check()
     })
 }
