@@ -664,3 +664,81 @@ fn the_simulated_crawl_prints_the_same_numbers_for_the_same_seed() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("at least 1"), "{stderr}");
 }
+
+/// A small simulation, run by the test below in a process of its own with `WEFT_TRACE` set.
+#[test]
+fn traced() {
+    if std::env::var("WEFT_TRACE").is_err() {
+        return;
+    }
+    let mut sim = Sim::new(3).latency(Duration::from_millis(5));
+    sim.host("server", echo_server);
+    sim.client("client", async {
+        let mut conn = TcpStream::connect("server:7").await?;
+        conn.write_all(b"hi").await?;
+        let mut back = [0; 2];
+        conn.read_exact(&mut back).await?;
+        Ok::<_, Failure>(())
+    });
+    sim.run().unwrap();
+}
+
+#[test]
+fn weft_trace_inside_a_simulation_draws_each_host_s_tasks_together() {
+    let path = std::env::temp_dir().join(format!("weft-sim-trace-{}.json", std::process::id()));
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "traced", "--test-threads=1"])
+        .env("WEFT_TRACE", &path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let doc = test_support::check_chrome_trace(&json);
+    let mut tracks: Vec<(u64, String)> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| {
+            (
+                e["tid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let order: std::collections::HashMap<u64, u64> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "thread_sort_index")
+        .map(|e| {
+            (
+                e["tid"].as_u64().unwrap(),
+                e["args"]["sort_index"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    tracks.sort_by_key(|(tid, _)| order[tid]);
+    let names: Vec<&str> = tracks.iter().map(|(_, name)| name.as_str()).collect();
+    let host = names
+        .iter()
+        .position(|n| n.starts_with("task #") && n.contains(" host server "))
+        .unwrap_or_else(|| panic!("a track for the server host's main task: {names:#?}"));
+    let members = names[host + 1..]
+        .iter()
+        .take_while(|n| n.starts_with("host server \u{203a} task #"))
+        .count();
+    assert!(
+        members >= 1,
+        "the server's connection task drawn right under its host: {names:#?}"
+    );
+    assert!(
+        names.iter().any(|n| n.contains(" client client ")),
+        "the client host's track: {names:#?}"
+    );
+}

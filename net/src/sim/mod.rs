@@ -193,7 +193,12 @@ impl Sim {
             let mut running = Vec::new();
             for (name, main) in clients {
                 let host = world.add_host(&name);
-                let task = HOST.scoped((host, 0), || weft_runtime::task::spawn(main));
+                let task = HOST.scoped((host, 0), || {
+                    // Named, so a trace draws the client's tasks together.
+                    weft_runtime::task::Builder::new()
+                        .name(format!("client {name}"))
+                        .spawn(main)
+                });
                 running.push((name, task));
             }
             for (name, task) in running {
@@ -241,8 +246,12 @@ fn start(world: &World, host: usize) {
     };
     let generation = world.up(host).unwrap_or(0);
     world.record("start", host, host, u64::from(generation));
+    // Named, so a trace (`WEFT_TRACE`) draws the host's tasks together.
+    let name = format!("host {}", world.name(host));
     drop(HOST.scoped((host, generation), || {
-        weft_runtime::task::spawn(async move { main().await })
+        weft_runtime::task::Builder::new()
+            .name(name)
+            .spawn(async move { main().await })
     }));
 }
 

@@ -27,6 +27,7 @@ pub(crate) async fn record(duration: Duration) -> String {
                     task.id(),
                     task.name().map(|name| name.to_string()),
                     Some(owned.spawned_at()),
+                    None,
                 );
             });
         }

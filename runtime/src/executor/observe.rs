@@ -141,7 +141,7 @@ impl Observer {
     ) {
         self.each(|i| i.task_spawned(task));
         if let Some(trace) = self.trace() {
-            trace.spawned(task, name.map(str::to_owned), at);
+            trace.spawned(task, name.map(str::to_owned), at, by);
         }
         self.scheduled(task, by);
     }

@@ -1,10 +1,12 @@
 //! The trace as Chrome trace-event JSON, which Perfetto UI and chrome://tracing open.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
 use super::Trace;
 use super::timeline::{Timeline, Track};
+use crate::task::TaskId;
 
 impl Trace {
     /// Writes the trace as Chrome trace-event JSON (the "JSON Array Format" with metadata),
@@ -36,11 +38,38 @@ impl Trace {
                 }
             ),
         )?;
+        // Each named task's group (itself and what it spawned) drawn together, in the order
+        // the groups' first tracks come; the loop's tracks and ungrouped tasks first.
+        let group_of = |track: &Track| match track {
+            Track::Task(task) => self.group(*task).map(|group| group.id),
+            _ => None,
+        };
+        let mut first: HashMap<TaskId, usize> = HashMap::new();
+        let mut sorted: Vec<(usize, usize, Option<TaskId>)> = Vec::new();
         for (index, track) in timeline.tracks.iter().enumerate() {
+            let group = group_of(track);
+            let key = group.map_or(index, |g| *first.entry(g).or_insert(index));
+            sorted.push((key, index, group));
+        }
+        sorted.sort_unstable();
+        for (sort_index, &(_, index, group)) in sorted.iter().enumerate() {
+            let track = &timeline.tracks[index];
             let name = match track {
                 Track::Reactor => "reactor: waits for I/O".to_owned(),
                 Track::Wakers => "reactor: I/O events, timers, other threads".to_owned(),
-                Track::Task(task) => format!("task {}", self.label(*task)),
+                Track::Task(task) => {
+                    let label = self.label(*task);
+                    match group
+                        .filter(|group| group != task)
+                        .and_then(|g| self.task(g))
+                    {
+                        Some(group) => format!(
+                            "{} \u{203a} task {label}",
+                            group.name.as_deref().unwrap_or_default()
+                        ),
+                        None => format!("task {label}"),
+                    }
+                }
             };
             let tid = tid(*track);
             item(
@@ -53,7 +82,7 @@ impl Trace {
             item(
                 out,
                 format_args!(
-                    r#"{{"ph":"M","pid":1,"tid":{tid},"name":"thread_sort_index","args":{{"sort_index":{index}}}}}"#
+                    r#"{{"ph":"M","pid":1,"tid":{tid},"name":"thread_sort_index","args":{{"sort_index":{sort_index}}}}}"#
                 ),
             )?;
         }

@@ -148,6 +148,9 @@ pub struct TracedTask {
     pub name: Option<String>,
     /// Where it was spawned (for the main future, where `run` or `block_on` was called).
     pub spawned_at: Option<&'static Location<'static>>,
+    /// The task that spawned it, when the recorder saw that (`None` for the main future, a
+    /// task spawned from outside any task, or one alive before recording began).
+    pub parent: Option<TaskId>,
 }
 
 impl TracedTask {
@@ -207,5 +210,21 @@ impl Trace {
             Some(task) => task.label(),
             None => format!("#{}", id.as_u64()),
         }
+    }
+
+    /// The group task `id` is drawn in: its nearest named ancestor other than the main
+    /// future (a named task is its own group), so a named task and everything it spawned sit
+    /// together (a simulated host and its tasks, a server and its connections). `None` for
+    /// a task with no such ancestor the trace knows.
+    pub fn group(&self, id: TaskId) -> Option<&TracedTask> {
+        let mut at = self.task(id)?;
+        // Bounded: ids of ancestors are smaller, so the walk cannot loop.
+        for _ in 0..self.tasks.len() {
+            if at.name.as_deref().is_some_and(|name| name != "main") {
+                return Some(at);
+            }
+            at = self.task(at.parent?)?;
+        }
+        None
     }
 }

@@ -71,8 +71,9 @@ impl Recorder {
         task: TaskId,
         name: Option<String>,
         at: Option<&'static Location<'static>>,
+        parent: Option<TaskId>,
     ) {
-        self.know(task, name, at);
+        self.know(task, name, at, parent);
         self.record(Event::Spawned { task });
     }
 
@@ -82,11 +83,13 @@ impl Recorder {
         task: TaskId,
         name: Option<String>,
         at: Option<&'static Location<'static>>,
+        parent: Option<TaskId>,
     ) {
         let traced = TracedTask {
             id: task,
             name,
             spawned_at: at,
+            parent,
         };
         self.tasks.borrow_mut().insert(task, traced);
     }
