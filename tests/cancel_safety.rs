@@ -12,7 +12,7 @@ use weft::channel::{broadcast, mpsc, oneshot, watch};
 use weft::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use weft::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use weft::queue::Queue;
-use weft::sync::{Event, Mutex, Semaphore};
+use weft::sync::{Condition, Event, Mutex, RLock, RwLock, Semaphore};
 use weft::testing::{Cancel, CancelSweep, Leaks};
 use weft::time::sleep;
 use weft::{spawn, yield_now};
@@ -35,6 +35,30 @@ fn rows() -> Vec<Row> {
             operation: "`sync::Mutex::lock`",
             checked: "the lock is free again once its holder is done",
             scenario: mutex_lock,
+            real_clock: false,
+        },
+        Row {
+            operation: "`sync::RwLock::read`",
+            checked: "the lock is free again once the writer is done",
+            scenario: rwlock_read,
+            real_clock: false,
+        },
+        Row {
+            operation: "`sync::RwLock::write`",
+            checked: "the lock is free again once the reader is done",
+            scenario: rwlock_write,
+            real_clock: false,
+        },
+        Row {
+            operation: "`sync::RLock::acquire`",
+            checked: "the lock is free again once its holder is done",
+            scenario: rlock_acquire,
+            real_clock: false,
+        },
+        Row {
+            operation: "`sync::Condition` (a guard's `wait`)",
+            checked: "the lock is not left taken: the notifier gets it, and then it is free",
+            scenario: condition_wait,
             real_clock: false,
         },
         Row {
@@ -572,5 +596,90 @@ fn sleep_row(cancel: Cancel) -> Checked {
         let before = Leaks::snapshot();
         let _ = cancel.at(sleep(Duration::from_secs(5))).await;
         before.check()
+    })
+}
+
+fn rwlock_read(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RwLock::new(0);
+        let writer = {
+            let lock = lock.clone();
+            spawn(async move {
+                let _guard = lock.write().await;
+                yield_now().await;
+            })
+        };
+        yield_now().await;
+        drop(cancel.at(lock.read()).await);
+        writer.await.map_err(|e| e.to_string())?;
+        match lock.try_write() {
+            Some(_) => Ok(()),
+            None => Err("the lock stays taken by nobody".into()),
+        }
+    })
+}
+
+fn rwlock_write(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RwLock::new(0);
+        let reader = {
+            let lock = lock.clone();
+            spawn(async move {
+                let _guard = lock.read().await;
+                yield_now().await;
+            })
+        };
+        yield_now().await;
+        drop(cancel.at(lock.write()).await);
+        reader.await.map_err(|e| e.to_string())?;
+        match lock.try_write() {
+            Some(_) => Ok(()),
+            None => Err("the lock stays taken by nobody".into()),
+        }
+    })
+}
+
+fn rlock_acquire(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RLock::new();
+        let holder = {
+            let lock = lock.clone();
+            spawn(async move {
+                let _guard = lock.acquire().await;
+                yield_now().await;
+            })
+        };
+        yield_now().await;
+        drop(cancel.at(lock.acquire()).await);
+        holder.await.map_err(|e| e.to_string())?;
+        if lock.is_locked() {
+            return Err("the lock stays taken by nobody".into());
+        }
+        Ok(())
+    })
+}
+
+fn condition_wait(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let condition = Condition::new(false);
+        let guard = condition.lock().await;
+        let notifier = {
+            let condition = condition.clone();
+            spawn(async move {
+                yield_now().await;
+                let mut guard = condition.lock().await;
+                *guard = true;
+                guard.notify_all();
+            })
+        };
+        drop(cancel.at(guard.wait()).await);
+        weft::time::timeout(Duration::from_secs(1), notifier)
+            .await
+            .map_err(|_| "the lock stayed taken: the notifier never got it".to_owned())?
+            .map_err(|e| e.to_string())?;
+        match condition.try_lock() {
+            Some(_) => Ok(()),
+            None => Err("the lock stays taken by nobody".into()),
+        }
     })
 }
