@@ -233,23 +233,70 @@ fn halves(mut to: UnixStream, tail: &'static [u8]) -> weft::JoinHandle<()> {
     })
 }
 
+/// `op` (a wait for a lock) cancelled while `holder` (a task) holds the lock, for a turn;
+/// once the holder is done, `free` must say the lock is free.
+async fn freed_after(
+    cancel: Cancel,
+    holder: impl Future<Output = ()> + 'static,
+    op: impl Future,
+    free: impl Fn() -> bool,
+) -> Result<(), String> {
+    let holder = spawn(holder);
+    yield_now().await;
+    drop(cancel.at(op).await);
+    holder.await.map_err(|e| e.to_string())?;
+    if free() {
+        Ok(())
+    } else {
+        Err("the lock stays taken by nobody".into())
+    }
+}
+
 fn mutex_lock(cancel: Cancel) -> Checked {
     Box::pin(async move {
         let mutex = Mutex::new(());
-        let holder = {
-            let mutex = mutex.clone();
-            spawn(async move {
-                let _guard = mutex.lock().await;
-                yield_now().await;
-            })
+        let held = mutex.clone();
+        let holder = async move {
+            let _guard = held.lock().await;
+            yield_now().await;
         };
-        yield_now().await;
-        drop(cancel.at(mutex.lock()).await);
-        holder.await.map_err(|e| e.to_string())?;
-        match mutex.try_lock() {
-            Some(_) => Ok(()),
-            None => Err("the lock stays taken by nobody".into()),
-        }
+        freed_after(cancel, holder, mutex.lock(), || mutex.try_lock().is_some()).await
+    })
+}
+
+fn rwlock_read(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RwLock::new(0);
+        let held = lock.clone();
+        let writer = async move {
+            let _guard = held.write().await;
+            yield_now().await;
+        };
+        freed_after(cancel, writer, lock.read(), || lock.try_write().is_some()).await
+    })
+}
+
+fn rwlock_write(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RwLock::new(0);
+        let held = lock.clone();
+        let reader = async move {
+            let _guard = held.read().await;
+            yield_now().await;
+        };
+        freed_after(cancel, reader, lock.write(), || lock.try_write().is_some()).await
+    })
+}
+
+fn rlock_acquire(cancel: Cancel) -> Checked {
+    Box::pin(async move {
+        let lock = RLock::new();
+        let held = lock.clone();
+        let holder = async move {
+            let _guard = held.acquire().await;
+            yield_now().await;
+        };
+        freed_after(cancel, holder, lock.acquire(), || !lock.is_locked()).await
     })
 }
 
@@ -596,66 +643,6 @@ fn sleep_row(cancel: Cancel) -> Checked {
         let before = Leaks::snapshot();
         let _ = cancel.at(sleep(Duration::from_secs(5))).await;
         before.check()
-    })
-}
-
-fn rwlock_read(cancel: Cancel) -> Checked {
-    Box::pin(async move {
-        let lock = RwLock::new(0);
-        let writer = {
-            let lock = lock.clone();
-            spawn(async move {
-                let _guard = lock.write().await;
-                yield_now().await;
-            })
-        };
-        yield_now().await;
-        drop(cancel.at(lock.read()).await);
-        writer.await.map_err(|e| e.to_string())?;
-        match lock.try_write() {
-            Some(_) => Ok(()),
-            None => Err("the lock stays taken by nobody".into()),
-        }
-    })
-}
-
-fn rwlock_write(cancel: Cancel) -> Checked {
-    Box::pin(async move {
-        let lock = RwLock::new(0);
-        let reader = {
-            let lock = lock.clone();
-            spawn(async move {
-                let _guard = lock.read().await;
-                yield_now().await;
-            })
-        };
-        yield_now().await;
-        drop(cancel.at(lock.write()).await);
-        reader.await.map_err(|e| e.to_string())?;
-        match lock.try_write() {
-            Some(_) => Ok(()),
-            None => Err("the lock stays taken by nobody".into()),
-        }
-    })
-}
-
-fn rlock_acquire(cancel: Cancel) -> Checked {
-    Box::pin(async move {
-        let lock = RLock::new();
-        let holder = {
-            let lock = lock.clone();
-            spawn(async move {
-                let _guard = lock.acquire().await;
-                yield_now().await;
-            })
-        };
-        yield_now().await;
-        drop(cancel.at(lock.acquire()).await);
-        holder.await.map_err(|e| e.to_string())?;
-        if lock.is_locked() {
-            return Err("the lock stays taken by nobody".into());
-        }
-        Ok(())
     })
 }
 

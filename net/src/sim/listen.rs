@@ -3,7 +3,7 @@
 //! that is down, a full backlog: sent again after 1, 2, 4 ... 64 s, as Linux does, then
 //! `TimedOut`) or accepted (the connection waits in the listener's queue for `accept`).
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -27,7 +27,6 @@ struct ListenerState {
     backlog: usize,
     queue: RefCell<VecDeque<SimStream>>,
     acceptor: RefCell<Option<Waker>>,
-    closed: Cell<bool>,
 }
 
 pub(crate) struct SimListener {
@@ -38,21 +37,16 @@ impl SimListener {
     pub(crate) fn bind(addr: SocketAddr, backlog: usize) -> io::Result<SimListener> {
         let world = World::expect()?;
         let (host, generation) = world.here()?;
-        let mut state = None;
-        world.bind(Protocol::Tcp, host, addr, |port| {
-            let made = Rc::new(ListenerState {
+        let state = world.bind(Protocol::Tcp, host, addr, |port| {
+            Rc::new(ListenerState {
                 host,
                 generation,
                 addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
                 backlog: backlog.max(1),
                 queue: RefCell::new(VecDeque::new()),
                 acceptor: RefCell::new(None),
-                closed: Cell::new(false),
-            });
-            state = Some(made.clone());
-            made
+            })
         })?;
-        let state = state.expect("bind made the listener");
         Ok(SimListener { state })
     }
 
@@ -75,17 +69,10 @@ impl SimListener {
 
 impl Drop for SimListener {
     fn drop(&mut self) {
-        self.state.closed.set(true);
-        let Some(world) = World::current() else {
-            return;
-        };
-        let state: Rc<dyn std::any::Any> = self.state.clone();
-        world.unbind(
-            Protocol::Tcp,
-            self.state.host,
-            self.state.addr.port(),
-            &state,
-        );
+        if let Some(world) = World::current() {
+            let state = &self.state;
+            world.unbind(Protocol::Tcp, state.host, state.addr.port(), state);
+        }
     }
 }
 

@@ -61,7 +61,7 @@ pub(crate) use listen::{SimListener, connect};
 pub(crate) use tcp::SimStream;
 pub(crate) use udp::SimUdp;
 pub(crate) use world::World;
-use world::{HOST, HostMain, Link};
+use world::{FNV_START, HOST, HostMain, Link, fnv};
 
 type ClientMain = Pin<Box<dyn Future<Output = Result<(), String>>>>;
 
@@ -410,21 +410,12 @@ pub fn buggify_at(site: &'static str) -> bool {
     let Some(world) = World::current() else {
         return false;
     };
-    let armed = fnv(world.seed, site.as_bytes()) % 4 == 0;
+    let armed = fnv(FNV_START ^ world.seed, site.as_bytes()) % 4 == 0;
     let fires = armed && world.random() % 4 == 0;
     if fires {
-        world.record("buggify", 0, 0, fnv(0, site.as_bytes()));
+        world.record("buggify", 0, 0, fnv(FNV_START, site.as_bytes()));
     }
     fires
-}
-
-fn fnv(seed: u64, bytes: &[u8]) -> u64 {
-    let mut hash = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for &byte in bytes {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 /// The address of simulated host `name`, if there is one.

@@ -37,20 +37,16 @@ impl SimUdp {
     pub(crate) fn bind(addr: SocketAddr) -> io::Result<SimUdp> {
         let world = World::expect()?;
         let (host, generation) = world.here()?;
-        let mut state = None;
-        world.bind(Protocol::Udp, host, addr, |port| {
-            let made = Rc::new(UdpState {
+        let state = world.bind(Protocol::Udp, host, addr, |port| {
+            Rc::new(UdpState {
                 host,
                 generation,
                 addr: own_addr(&world, host, SocketAddr::new(addr.ip(), port)),
                 queue: RefCell::new(VecDeque::new()),
                 reader: RefCell::new(None),
                 peer: Cell::new(None),
-            });
-            state = Some(made.clone());
-            made
+            })
         })?;
-        let state = state.expect("bind made the socket");
         Ok(SimUdp { state })
     }
 
@@ -177,16 +173,10 @@ fn deliver(from: usize, to: usize, port: u16, datagram: Vec<u8>, sender: SocketA
 
 impl Drop for SimUdp {
     fn drop(&mut self) {
-        let Some(world) = World::current() else {
-            return;
-        };
-        let state: Rc<dyn std::any::Any> = self.state.clone();
-        world.unbind(
-            Protocol::Udp,
-            self.state.host,
-            self.state.addr.port(),
-            &state,
-        );
+        if let Some(world) = World::current() {
+            let state = &self.state;
+            world.unbind(Protocol::Udp, state.host, state.addr.port(), state);
+        }
     }
 }
 

@@ -96,7 +96,7 @@ impl World {
             bound: RefCell::new(BTreeMap::new()),
             connections: RefCell::new(Vec::new()),
             cut: RefCell::new(BTreeSet::new()),
-            hash: Cell::new(0xcbf2_9ce4_8422_2325),
+            hash: Cell::new(FNV_START),
             events: Cell::new(0),
         }
     }
@@ -211,15 +211,15 @@ impl World {
         port
     }
 
-    /// Binds `socket` of `protocol` to `addr` on `host`: its port, or a free one for port
-    /// 0; an error for another host's address or a port taken. Returns the port.
-    pub(crate) fn bind(
+    /// Binds the socket `make` makes for its port to `addr` on `host`: its port, or a free
+    /// one for port 0; an error for another host's address or a port taken.
+    pub(crate) fn bind<T: 'static>(
         &self,
         protocol: Protocol,
         host: usize,
         addr: SocketAddr,
-        socket: impl FnOnce(u16) -> Rc<dyn Any>,
-    ) -> io::Result<u16> {
+        make: impl FnOnce(u16) -> Rc<T>,
+    ) -> io::Result<Rc<T>> {
         if !self.is_own(host, addr.ip()) {
             return Err(io::Error::new(
                 io::ErrorKind::AddrNotAvailable,
@@ -245,10 +245,11 @@ impl World {
                 ),
             ));
         }
-        bound.insert((protocol, host, port), socket(port));
+        let socket = make(port);
+        bound.insert((protocol, host, port), socket.clone());
         drop(bound);
         self.record("bind", host, host, u64::from(port));
-        Ok(port)
+        Ok(socket)
     }
 
     /// The socket of `protocol` bound to `port` on `host`, as its module made it.
@@ -282,11 +283,12 @@ impl World {
             .collect()
     }
 
-    /// Frees `port` of `host`, if `socket` (compared by address) still holds it.
-    pub(crate) fn unbind(&self, protocol: Protocol, host: usize, port: u16, socket: &Rc<dyn Any>) {
+    /// Frees `port` of `host`, if `socket` still holds it.
+    pub(crate) fn unbind<T>(&self, protocol: Protocol, host: usize, port: u16, socket: &Rc<T>) {
         let mut bound = self.bound.borrow_mut();
         let key = (protocol, host, port);
-        if bound.get(&key).is_some_and(|s| Rc::ptr_eq(s, socket)) {
+        let ours = |s: &Rc<dyn Any>| std::ptr::addr_eq(Rc::as_ptr(s), Rc::as_ptr(socket));
+        if bound.get(&key).is_some_and(ours) {
             bound.remove(&key);
         }
     }
@@ -345,18 +347,10 @@ impl World {
         let at = Instant::now()
             .saturating_duration_since(self.started)
             .as_nanos() as u64;
-        let mut hash = self.hash.get();
-        let mut mix = |bytes: &[u8]| {
-            for &byte in bytes {
-                hash ^= u64::from(byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        };
-        mix(kind.as_bytes());
-        mix(&(a as u64).to_le_bytes());
-        mix(&(b as u64).to_le_bytes());
-        mix(&n.to_le_bytes());
-        mix(&at.to_le_bytes());
+        let mut hash = fnv(self.hash.get(), kind.as_bytes());
+        for number in [a as u64, b as u64, n, at] {
+            hash = fnv(hash, &number.to_le_bytes());
+        }
         self.hash.set(hash);
         self.events.set(self.events.get() + 1);
     }
@@ -373,6 +367,18 @@ impl World {
     pub(crate) fn is_own(&self, host: usize, ip: IpAddr) -> bool {
         ip.is_unspecified() || ip.is_loopback() || ip == self.ip(host)
     }
+}
+
+/// FNV-1a's starting value.
+pub(crate) const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// `hash` (FNV-1a) carried on over `bytes`.
+pub(crate) fn fnv(mut hash: u64, bytes: &[u8]) -> u64 {
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// This thread's simulation until dropped.
