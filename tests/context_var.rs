@@ -233,3 +233,35 @@ fn abort_tasks_ends_every_task_that_inherited_the_value_and_no_other() {
         assert_eq!(TENANT.abort_tasks(|&t| t == 2), 2);
     });
 }
+
+#[test]
+fn a_runtime_dropped_while_tasks_are_paused_ends_them() {
+    static GROUP: ContextVar<u8> = ContextVar::new("group");
+    let ended = std::rc::Rc::new(std::cell::Cell::new(false));
+    struct Flag(std::rc::Rc<std::cell::Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let rt = weft::Runtime::new().unwrap();
+    let flag = Flag(ended.clone());
+    let paused = rt.block_on(async move {
+        GROUP.scoped(1, || {
+            weft::spawn(async move {
+                let _flag = flag;
+                loop {
+                    weft::yield_now().await;
+                }
+            })
+        });
+        weft::yield_now().await;
+        let paused = GROUP.pause_tasks(|&g| g == 1);
+        weft::yield_now().await;
+        paused
+    });
+    // Not resumed: the runtime ends with the task set aside.
+    drop(rt);
+    assert!(ended.get(), "the paused task's future was dropped with the runtime");
+    drop(paused);
+}
