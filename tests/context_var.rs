@@ -262,6 +262,9 @@ fn a_runtime_dropped_while_tasks_are_paused_ends_them() {
     });
     // Not resumed: the runtime ends with the task set aside.
     drop(rt);
-    assert!(ended.get(), "the paused task's future was dropped with the runtime");
+    assert!(
+        ended.get(),
+        "the paused task's future was dropped with the runtime"
+    );
     drop(paused);
 }
