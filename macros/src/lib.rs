@@ -24,6 +24,11 @@
 //! async fn main() {}
 //! ```
 //!
+//! ```compile_fail
+//! #[weft::test(cancel_sweep)] // error: a cancel_sweep test takes the run's `Cancel`
+//! async fn no_cancel() {}
+//! ```
+//!
 //! [`weft::run`]: https://docs.rs/weft/latest/weft/fn.run.html
 
 mod options;
@@ -83,6 +88,11 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///   replaces the test's seeds).
 /// - `time_limit = "10s"` (or `"500ms"`, `"2m"`): fails the test once it has run that long
 ///   in real time, printing what each task was waiting on.
+/// - `cancel_sweep`: the test is a cancellation sweep (`weft::testing::CancelSweep`): the
+///   `async fn` takes the run's `weft::testing::Cancel`, wraps the operation under test in
+///   `cancel.at(..)`, and checks what must hold after a cancel. It runs once per suspension
+///   point of the operation, each on a fresh runtime, and fails with the point and the
+///   line that replays it. Goes with `paused` and `seed = N`.
 ///
 /// ```
 /// use std::time::Duration;
@@ -104,12 +114,28 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
 ///     });
 ///     assert!(read.await.is_err(), "nothing came: the timeout fired at virtual +30 s");
 /// }
+///
+/// // Run once per suspension point of `get`, dropped there: the item must not be lost.
+/// #[weft::test(cancel_sweep, paused)]
+/// async fn get_loses_nothing(cancel: weft::testing::Cancel) {
+///     let queue = weft::queue::Queue::new(1);
+///     let producer = queue.clone();
+///     weft::spawn(async move { producer.put(7).await.unwrap() });
+///     let got = cancel.at(queue.get()).await; // None: dropped at this run's point
+///     assert_eq!(got.map(Result::unwrap).or(queue.try_get().ok()), Some(7));
+/// }
 /// # fn main() {}
 /// ```
 #[proc_macro_attribute]
 pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse_macro_input!(attr as TestOptions);
     let function = parse_macro_input!(item as ItemFn);
+    if options.cancel_sweep {
+        return match cancel_sweep(&options, function) {
+            Ok(tokens) => tokens.into(),
+            Err(error) => error.into_compile_error().into(),
+        };
+    }
     if let Some(argument) = function.sig.inputs.first() {
         return syn::Error::new_spanned(argument, "a #[weft::test] takes no arguments")
             .into_compile_error()
@@ -135,6 +161,56 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     }
     .into()
+}
+
+/// A `cancel_sweep` test: the `async fn` takes the run's `weft::testing::Cancel` and is the
+/// sweep's scenario, run once per suspension point; a failure panics with the point and the
+/// replay line. A body that returns `()` passes unless it panics; one that returns a
+/// `Result` fails on `Err` too.
+fn cancel_sweep(options: &TestOptions, function: ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let (attrs, vis, mut sig, block) = made_sync(function, "#[weft::test]")?;
+    let mut inputs = std::mem::take(&mut sig.inputs).into_iter();
+    let argument = match (inputs.next(), inputs.next()) {
+        (Some(syn::FnArg::Typed(argument)), None) => argument,
+        (_, Some(extra)) => {
+            return Err(syn::Error::new_spanned(
+                extra,
+                "a cancel_sweep test takes one argument: the run's `weft::testing::Cancel`",
+            ));
+        }
+        _ => {
+            return Err(syn::Error::new(
+                sig.paren_token.span.join(),
+                "a cancel_sweep test takes the run's `weft::testing::Cancel`: \
+                 `async fn name(cancel: weft::testing::Cancel)`",
+            ));
+        }
+    };
+    let (pattern, ty) = (&argument.pat, &argument.ty);
+    let span = block.span();
+    let scenario = match std::mem::replace(&mut sig.output, syn::ReturnType::Default) {
+        syn::ReturnType::Default => quote_spanned! {span=>
+            async move {
+                let () = async move #block.await;
+                ::std::result::Result::<(), ::std::convert::Infallible>::Ok(())
+            }
+        },
+        syn::ReturnType::Type(..) => quote_spanned! {span=> async move #block },
+    };
+    let name = &sig.ident;
+    let settings = options.sweep_settings();
+    Ok(quote! {
+        #[::core::prelude::v1::test]
+        #(#attrs)*
+        #vis #sig {
+            let sweep = ::weft::testing::CancelSweep::new(
+                ::std::concat!(::std::module_path!(), "::", ::std::stringify!(#name))
+            ) #settings;
+            if let ::std::result::Result::Err(failure) = sweep.run(|#pattern: #ty| #scenario) {
+                ::std::panic!("{failure}");
+            }
+        }
+    })
 }
 
 /// The parts of an `async fn`, its signature made synchronous (the macro's body runs the

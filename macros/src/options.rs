@@ -15,6 +15,8 @@ pub(crate) struct TestOptions {
     seeds: Option<u64>,
     /// In milliseconds.
     time_limit: Option<u64>,
+    /// The test is a cancellation sweep: its `async fn` takes the run's `Cancel`.
+    pub(crate) cancel_sweep: bool,
 }
 
 impl Parse for TestOptions {
@@ -27,6 +29,7 @@ impl Parse for TestOptions {
             };
             match (name.as_str(), &meta) {
                 ("paused", Meta::Path(_)) => options.paused = true,
+                ("cancel_sweep", Meta::Path(_)) => options.cancel_sweep = true,
                 ("auto_advance", Meta::NameValue(pair)) => {
                     options.auto_advance = Some(auto_advance(&pair.value)?);
                 }
@@ -44,11 +47,14 @@ impl Parse for TestOptions {
                 ("time_limit", Meta::NameValue(pair)) => {
                     options.time_limit = Some(duration_ms(&pair.value)?);
                 }
-                ("paused" | "seed" | "seeds" | "time_limit" | "auto_advance", _) => {
+                (
+                    "paused" | "cancel_sweep" | "seed" | "seeds" | "time_limit" | "auto_advance",
+                    _,
+                ) => {
                     return Err(syn::Error::new_spanned(
                         &meta,
-                        "write `paused`, `seed = 7`, `seeds = 100`, `time_limit = \"10s\"` or \
-                         `auto_advance = \"after_idle(20ms)\"`",
+                        "write `paused`, `cancel_sweep`, `seed = 7`, `seeds = 100`, \
+                         `time_limit = \"10s\"` or `auto_advance = \"after_idle(20ms)\"`",
                     ));
                 }
                 _ => return Err(unknown(&meta)),
@@ -60,11 +66,34 @@ impl Parse for TestOptions {
                 "give `seed` (one order) or `seeds` (a sweep), not both",
             ));
         }
+        if options.cancel_sweep
+            && (options.seeds.is_some()
+                || options.time_limit.is_some()
+                || options.auto_advance.is_some())
+        {
+            return Err(syn::Error::new(
+                input.span(),
+                "a `cancel_sweep` test takes `paused` and `seed = N` alone (each of its runs \
+                 is a fresh runtime)",
+            ));
+        }
         Ok(options)
     }
 }
 
 impl TestOptions {
+    /// The `weft::testing::CancelSweep` builder calls these options stand for.
+    pub(crate) fn sweep_settings(&self) -> TokenStream {
+        let mut calls = TokenStream::new();
+        if self.paused {
+            calls.extend(quote!(.paused(true)));
+        }
+        if let Some(seed) = self.seed {
+            calls.extend(quote!(.seed(#seed)));
+        }
+        calls
+    }
+
     /// The `weft::testing::Test` builder calls these options stand for.
     pub(crate) fn settings(&self) -> TokenStream {
         let mut calls = TokenStream::new();
@@ -103,7 +132,7 @@ fn unknown(meta: &Meta) -> syn::Error {
         meta.path(),
         format!(
             "unknown option {name}: #[weft::test] takes `paused`, `auto_advance = \"..\"`, \
-             `seed = N`, `seeds = N` and `time_limit = \"10s\"`"
+             `seed = N`, `seeds = N`, `time_limit = \"10s\"` and `cancel_sweep`"
         ),
     )
 }
@@ -222,6 +251,13 @@ mod tests {
             Some((AutoAdvanceMode::Off, 0))
         );
         assert!(parse("").unwrap().settings().is_empty());
+        let sweep = parse("cancel_sweep, paused, seed = 3").unwrap();
+        assert!(sweep.cancel_sweep);
+        let calls = sweep.sweep_settings().to_string();
+        assert!(
+            calls.contains("paused (true)") && calls.contains("seed (3u64)"),
+            "{calls}"
+        );
     }
 
     #[test]
@@ -236,5 +272,8 @@ mod tests {
         assert!(error("auto_advance = \"sometimes\"").contains("after_idle(20ms)"));
         assert!(error("auto_advance = \"after_idle(soon)\"").contains("after_idle(20ms)"));
         assert!(error("auto_advance").contains("write `paused`"));
+        assert!(error("cancel_sweep = true").contains("write `paused`"));
+        assert!(error("cancel_sweep, seeds = 3").contains("`paused` and `seed = N` alone"));
+        assert!(error("cancel_sweep, time_limit = \"1s\"").contains("alone"));
     }
 }

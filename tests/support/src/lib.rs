@@ -1,5 +1,7 @@
 //! Helpers shared by weft's integration tests (`tests/*.rs`); not published.
 
+pub mod dns;
+
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
