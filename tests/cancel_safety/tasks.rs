@@ -13,7 +13,7 @@ use weft::testing::{Cancel, Leaks};
 use weft::time::{Instant, interval, sleep, timeout};
 use weft::{JoinHandle, spawn, yield_now};
 
-use crate::{Checked, Row, paused};
+use crate::{Checked, Row, paused, real};
 
 pub(crate) fn rows() -> Vec<Row> {
     vec![
@@ -76,6 +76,11 @@ pub(crate) fn rows() -> Vec<Row> {
             "`generator::AsyncGen::next`",
             "every value comes out exactly once and in order, from this `next` or a later one",
             generator_next,
+        ),
+        real(
+            "`task::spawn_blocking` (awaiting it)",
+            "the job runs to its end on its thread (a thread cannot be stopped half way)",
+            blocking,
         ),
         paused("`time::sleep`", "no timer is left armed", sleep_row),
         paused("`time::timeout`", "no timer is left armed", timeout_row),
@@ -285,6 +290,30 @@ fn generator_next(cancel: Cancel) -> Checked {
         } else {
             Err(format!("the values came out as {got:?}"))
         }
+    })
+}
+
+fn blocking(cancel: Cancel) -> Checked {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    Box::pin(async move {
+        let ended = Arc::new(AtomicBool::new(false));
+        let job = {
+            let ended = ended.clone();
+            weft::task::spawn_blocking(move || {
+                std::thread::sleep(Duration::from_millis(5));
+                ended.store(true, Ordering::Release);
+            })
+        };
+        let _ = cancel.at(job).await;
+        // The job is on another thread: look for its end for up to five seconds.
+        for _ in 0..1_000 {
+            if ended.load(Ordering::Acquire) {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(5)).await;
+        }
+        Err("the job was stopped half way".into())
     })
 }
 
