@@ -1,7 +1,7 @@
 //! weft::testing::CancelSweep through the public API: it catches the classic loss of a
 //! `read_exact` cancelled half way (as in a `select!`), a queue whose `get` can drop the
 //! item it took, and a cancel that strands a task, naming the suspension point. That it
-//! passes weft's cancel-safe operations with no false alarm is tests/cancel_safety.rs, whose
+//! passes weft's cancel-safe operations with no false alarm is tests/cancel_safety/, whose
 //! sweeps write docs/cancel-safety.md.
 
 use test_support::run_ignored_test;

@@ -100,7 +100,7 @@ impl<R: AsyncRead + Unpin + ?Sized> AsyncReadExt for R {}
 /// Zeroed room at the end of a `Vec` for a read to fill. Dropped (after the read, or with a
 /// read cancelled while it waited), it cuts the `Vec` back to what was read into it: a
 /// cancelled `read_to_end` leaves the caller's `Vec` holding exactly the bytes that came
-/// (before, it left 8 KiB of zeros behind them; `tests/cancel_safety.rs` found it).
+/// (before, it left 8 KiB of zeros behind them; `tests/cancel_safety/` found it).
 struct Tail<'a> {
     buf: &'a mut Vec<u8>,
     filled: usize,
