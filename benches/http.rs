@@ -125,14 +125,17 @@ fn hello_round(
     });
     results
         .into_iter()
-        .map(|(server, rps, cpu)| {
+        .map(|r| {
             println!(
-                "{test} x {connections:>4} conns  {server:>15}: {rps:>10.0} requests/s, server CPU {:.2} µs/request",
-                cpu / 1000.0
+                "{test} x {connections:>4} conns  {:>15}: {:>10.0} requests/s, server CPU {:.2} µs/request",
+                r.server,
+                r.rate,
+                r.cpu / 1000.0
             );
             json!({
-                "test": test, "server": server, "connections": connections,
-                "requests_per_sec": rps, "server_cpu_ns_per_request": cpu,
+                "test": test, "server": r.server, "connections": connections,
+                "requests_per_sec": r.rate, "server_cpu_ns_per_request": r.cpu,
+                "server_cpu_ns_per_round": r.cpu_per_round,
             })
         })
         .collect()

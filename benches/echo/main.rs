@@ -79,7 +79,26 @@ fn main() {
             rounds,
             ..load::Plan::for_mode(mode)
         };
-        ping_pong_round("compare", &SERVERS, pinned, size, connections, &plan);
+        let rows = ping_pong_round("compare", &SERVERS, pinned, size, connections, &plan);
+        let rounds = |server: &str| -> (Vec<f64>, f64) {
+            let row = rows.iter().find(|r| r["server"] == server);
+            let per_round = row
+                .and_then(|r| r["server_cpu_ns_per_round"].as_array())
+                .map(|all| all.iter().filter_map(serde_json::Value::as_f64).collect())
+                .unwrap_or_default();
+            let median = row
+                .and_then(|r| r["server_cpu_ns_per_round_trip"].as_f64())
+                .unwrap_or(0.0);
+            (per_round, median)
+        };
+        let (weft, weft_median) = rounds("weft");
+        for peer in ["tokio", "mio"] {
+            let (theirs, their_median) = rounds(peer);
+            println!(
+                "weft ÷ {peer} CPU per round trip (median of the ratios within a round): {:.3}",
+                load::paired_ratio(&weft, &theirs, weft_median, their_median)
+            );
+        }
         return;
     }
     if !args.iter().any(|a| a == "idle") {
@@ -205,14 +224,17 @@ fn ping_pong_round(
     });
     results
         .into_iter()
-        .map(|(server, rtps, cpu)| {
+        .map(|r| {
             println!(
-                "{test} {size:>5} B x {connections:>4} conns  {server:>15}: {rtps:>10.0} round trips/s, server CPU {:.2} µs/round trip",
-                cpu / 1000.0
+                "{test} {size:>5} B x {connections:>4} conns  {:>15}: {:>10.0} round trips/s, server CPU {:.2} µs/round trip",
+                r.server,
+                r.rate,
+                r.cpu / 1000.0
             );
             json!({
-                "test": test, "server": server, "size": size, "connections": connections,
-                "round_trips_per_sec": rtps, "server_cpu_ns_per_round_trip": cpu,
+                "test": test, "server": r.server, "size": size, "connections": connections,
+                "round_trips_per_sec": r.rate, "server_cpu_ns_per_round_trip": r.cpu,
+                "server_cpu_ns_per_round": r.cpu_per_round,
             })
         })
         .collect()

@@ -12,6 +12,19 @@ use std::process::Command;
 
 use serde_json::Value;
 
+/// `a ÷ b` server CPU for two rows of one interleaved run (`key` is the medians' field): the
+/// median of the ratios within each round (`weft_benches::load::paired_ratio`).
+fn cpu_ratio(a: &Value, b: &Value, key: &str) -> f64 {
+    let rounds = |v: &Value| -> Vec<f64> {
+        v["server_cpu_ns_per_round"]
+            .as_array()
+            .map(|all| all.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let median = |v: &Value| v[key].as_f64().unwrap_or(0.0);
+    weft_benches::load::paired_ratio(&rounds(a), &rounds(b), median(a), median(b))
+}
+
 mod http_client;
 mod idle;
 mod weft_ps;
@@ -569,7 +582,9 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
          service on weft (`weft::net::hyper`) and on tokio's current-thread runtime (hyper-util's \
          `TokioIo`), each in its own process ({}), driven by the echo harness's load generator \
          (no runtime) sending keep-alive GETs over C connections for {} ms per run; median of {} \
-         interleaved rounds. Server CPU per request comes from /proc. The profiles behind this \
+         interleaved rounds; the ratio is the median of the ratios within each round (the \
+         servers of a round run back to back). Server CPU per request comes from /proc. The \
+         profiles behind this \
          table, and what is left where a target is missed, are in docs/profiles.md.\n",
         if h["pinned"] == true {
             "server on core 0, load on core 1"
@@ -598,7 +613,7 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
             f(r, "server_cpu_ns_per_request"),
             f(t, "server_cpu_ns_per_request"),
         );
-        let ratio = wc / tc.max(1.0);
+        let ratio = cpu_ratio(r, t, "server_cpu_ns_per_request");
         worst = worst.max(ratio);
         let _ = writeln!(
             md,
@@ -695,20 +710,20 @@ fn write_recorder_cost(md: &mut String, echo: Option<&Value>) {
          under 3%\", and it costs more (the micro-benchmarks `recorder_*` above show the \
          cost per spawn and per yield).\n\n| C | off: CPU µs/rt | on: CPU µs/rt | on ÷ off |\n|---:|---:|---:|---:|"
     );
-    let cpu = |server: &str, conns: &Value| {
+    let row = |server: &str, conns: &Value| {
         rows.iter()
             .find(|r| r["server"] == server && &r["connections"] == conns)
-            .and_then(|r| r["server_cpu_ns_per_round_trip"].as_f64())
     };
+    let key = "server_cpu_ns_per_round_trip";
     for r in rows.iter().filter(|r| r["server"] == "weft") {
         let conns = &r["connections"];
-        if let (Some(off), Some(on)) = (cpu("weft", conns), cpu("weft-recorder", conns)) {
+        if let (Some(off), Some(on)) = (row("weft", conns), row("weft-recorder", conns)) {
             let _ = writeln!(
                 md,
                 "| {conns} | {:.2} | {:.2} | {:.2} |",
-                off / 1000.0,
-                on / 1000.0,
-                on / off
+                off[key].as_f64().unwrap_or(0.0) / 1000.0,
+                on[key].as_f64().unwrap_or(0.0) / 1000.0,
+                cpu_ratio(on, off, key)
             );
         }
     }
@@ -729,11 +744,14 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
          comes from the server's /proc schedstat and does not depend on the load generator. \
          The servers are written alike: a waiting connection holds no buffer (readiness, then \
          a read into one scratch buffer). What weft's CPU per round trip is spent on beyond the \
-         raw loop's (callgrind: about 510-810 user-space instructions per round trip against \
+         raw loop's (callgrind: about 510-950 user-space instructions per round trip against \
          140-180, the same three system calls; at C = 1000 about 6 first-level data-cache \
          misses against under 1, for the task, its future and the reactor slot, where the raw \
          loop keeps a connection in one slab entry) is in docs/profiles.md, with what each \
-         change bought. Single runs on this VM move these ratios by several percent; \
+         change bought. The ratios are medians of the ratios within each round (the servers \
+         of a round run back to back, so a slow minute of this VM slows them alike; a ratio \
+         of medians taken from different rounds moved by up to 20% between runs). Still, \
+         single runs move them by a few percent; \
          `cargo bench --bench echo -- compare SIZE C ROUNDS` reruns one cell.\n",
         e["measure_ms"],
         if e["pinned"] == true {
@@ -779,25 +797,25 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             f(&t, "server_cpu_ns_per_round_trip"),
             f(&m, "server_cpu_ns_per_round_trip"),
         );
+        let key = "server_cpu_ns_per_round_trip";
+        let (to_tokio, to_mio) = (cpu_ratio(r, &t, key), cpu_ratio(r, &m, key));
         let _ = writeln!(
             md,
-            "| {size} B | {conns} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {:.3} | {:.3} |",
+            "| {size} B | {conns} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {to_tokio:.3} | {to_mio:.3} |",
             f(r, "round_trips_per_sec"),
             f(&t, "round_trips_per_sec"),
             f(&m, "round_trips_per_sec"),
             wc / 1e3,
             tc / 1e3,
             mc / 1e3,
-            wc / tc,
-            wc / mc
         );
         // The targets are on 64 B messages, where the runtime's share of a round trip is
         // largest; the 1024 B rows are there for reference.
         if size.as_u64() == Some(64) {
-            cpu_worst = cpu_worst.max(wc / mc);
-            cpu_ok &= wc <= mc * 1.03;
+            cpu_worst = cpu_worst.max(to_mio);
+            cpu_ok &= to_mio <= 1.03;
             if conns.as_u64() == Some(1000) {
-                at_1000 = wc / tc;
+                at_1000 = to_tokio;
             }
         }
         let rtps_ratio = f(r, "round_trips_per_sec") / f(&t, "round_trips_per_sec");
@@ -987,7 +1005,7 @@ Commands: `cargo bench --bench echo` and `cargo bench --bench http --features hy
                 continue;
             };
             let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
-            let cpu_ratio = f(two, cpu_key) / f(tokio, cpu_key).max(1.0);
+            let cpu_ratio = cpu_ratio(two, tokio, cpu_key);
             let rate_ratio = f(two, rate_key) / f(tokio, rate_key).max(1.0);
             cpu_worst = cpu_worst.max(cpu_ratio);
             rate_worst = rate_worst.min(rate_ratio);

@@ -257,15 +257,28 @@ pub fn threads(pid: u32) -> usize {
         .unwrap_or(0)
 }
 
+/// One server's results over the rounds of [`interleaved`].
+pub struct Rounds<'s> {
+    /// The server's name.
+    pub server: &'s str,
+    /// Median round trips per second.
+    pub rate: f64,
+    /// Median server CPU nanoseconds per round trip.
+    pub cpu: f64,
+    /// Server CPU nanoseconds per round trip in each round, in round order: the runs of one
+    /// round are back to back, so a ratio taken within a round sees the same machine.
+    pub cpu_per_round: Vec<f64>,
+}
+
 /// Runs `measure` against each of `servers` for `rounds` rounds, rotating which goes first
 /// each round (so a slow phase of the machine hits every server alike), and returns, per
 /// server in the order given, the medians of round trips per second and of server CPU
-/// nanoseconds per round trip.
+/// nanoseconds per round trip, and the CPU of each round (for [`paired_ratio`]).
 pub fn interleaved<'s>(
     servers: &[&'s str],
     rounds: usize,
     mut measure: impl FnMut(&'s str) -> Measured,
-) -> Vec<(&'s str, f64, f64)> {
+) -> Vec<Rounds<'s>> {
     let mut runs: Vec<(&str, Measured)> = Vec::new();
     for round in 0..rounds {
         for k in 0..servers.len() {
@@ -285,11 +298,29 @@ pub fn interleaved<'s>(
                 mine.iter()
                     .map(|m| m.round_trips as f64 / m.elapsed.as_secs_f64()),
             );
-            let cpu = crate::server_process::median(
-                mine.iter()
-                    .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64),
-            );
-            (server, rate, cpu)
+            let cpu_per_round: Vec<f64> = mine
+                .iter()
+                .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64)
+                .collect();
+            let cpu = crate::server_process::median(cpu_per_round.iter().copied());
+            Rounds {
+                server,
+                rate,
+                cpu,
+                cpu_per_round,
+            }
         })
         .collect()
+}
+
+/// `a ÷ b` for two servers of one [`interleaved`] run: the median of the ratios taken
+/// within each round, where both ran minutes apart at most. This VM's neighbours move a
+/// whole round by several percent; the ratio of two medians from different rounds carries
+/// that drift, a ratio within a round mostly cancels it. Falls back to the ratio of the
+/// medians when the rounds do not pair up (results saved before the rounds were).
+pub fn paired_ratio(a: &[f64], b: &[f64], a_median: f64, b_median: f64) -> f64 {
+    if a.is_empty() || a.len() != b.len() {
+        return a_median / b_median.max(f64::MIN_POSITIVE);
+    }
+    crate::server_process::median(a.iter().zip(b).map(|(x, y)| x / y.max(f64::MIN_POSITIVE)))
 }
