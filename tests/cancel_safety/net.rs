@@ -273,7 +273,7 @@ async fn received_next(got: bool, socket: &UdpSocket) -> Result<(), String> {
         return Ok(());
     }
     let mut buf = [0; 16];
-    timeout(Duration::from_secs(5), socket.recv(&mut buf))
+    timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
         .await
         .map_err(|_| "the datagram was lost".to_owned())?
         .map(drop)
@@ -288,7 +288,6 @@ fn udp_recv_from(cancel: Cancel) -> Checked {
         let mut buf = [0; 16];
         let got = cancel.at(socket.recv_from(&mut buf)).await.is_some();
         sender.await.map_err(text)?;
-        socket.connect(to).await.ok();
         received_next(got, &socket).await
     })
 }
