@@ -130,11 +130,11 @@ fn hello_round(
                 "{test} x {connections:>4} conns  {:>15}: {:>10.0} requests/s, server CPU {:.2} µs/request",
                 r.server,
                 r.rate,
-                r.cpu / 1000.0
+                r.cpu() / 1000.0
             );
             json!({
                 "test": test, "server": r.server, "connections": connections,
-                "requests_per_sec": r.rate, "server_cpu_ns_per_request": r.cpu,
+                "requests_per_sec": r.rate, "server_cpu_ns_per_request": r.cpu(),
                 "server_cpu_ns_per_round": r.cpu_per_round,
             })
         })

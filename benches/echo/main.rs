@@ -80,24 +80,14 @@ fn main() {
             ..load::Plan::for_mode(mode)
         };
         let rows = ping_pong_round("compare", &SERVERS, pinned, size, connections, &plan);
-        let rounds = |server: &str| -> (Vec<f64>, f64) {
-            let row = rows.iter().find(|r| r["server"] == server);
-            let per_round = row
-                .and_then(|r| r["server_cpu_ns_per_round"].as_array())
-                .map(|all| all.iter().filter_map(serde_json::Value::as_f64).collect())
-                .unwrap_or_default();
-            let median = row
-                .and_then(|r| r["server_cpu_ns_per_round_trip"].as_f64())
-                .unwrap_or(0.0);
-            (per_round, median)
-        };
-        let (weft, weft_median) = rounds("weft");
+        let row = |server: &str| rows.iter().find(|r| r["server"] == server);
         for peer in ["tokio", "mio"] {
-            let (theirs, their_median) = rounds(peer);
-            println!(
-                "weft ÷ {peer} CPU per round trip (median of the ratios within a round): {:.3}",
-                load::paired_ratio(&weft, &theirs, weft_median, their_median)
-            );
+            if let (Some(weft), Some(theirs)) = (row("weft"), row(peer)) {
+                let ratio = load::row_cpu_ratio(weft, theirs, "server_cpu_ns_per_round_trip");
+                println!(
+                    "weft ÷ {peer} CPU per round trip (median of the ratios within a round): {ratio:.3}"
+                );
+            }
         }
         return;
     }
@@ -229,11 +219,11 @@ fn ping_pong_round(
                 "{test} {size:>5} B x {connections:>4} conns  {:>15}: {:>10.0} round trips/s, server CPU {:.2} µs/round trip",
                 r.server,
                 r.rate,
-                r.cpu / 1000.0
+                r.cpu() / 1000.0
             );
             json!({
                 "test": test, "server": r.server, "size": size, "connections": connections,
-                "round_trips_per_sec": r.rate, "server_cpu_ns_per_round_trip": r.cpu,
+                "round_trips_per_sec": r.rate, "server_cpu_ns_per_round_trip": r.cpu(),
                 "server_cpu_ns_per_round": r.cpu_per_round,
             })
         })

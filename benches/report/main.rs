@@ -11,19 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
-
-/// `a ÷ b` server CPU for two rows of one interleaved run (`key` is the medians' field): the
-/// median of the ratios within each round (`weft_benches::load::paired_ratio`).
-fn cpu_ratio(a: &Value, b: &Value, key: &str) -> f64 {
-    let rounds = |v: &Value| -> Vec<f64> {
-        v["server_cpu_ns_per_round"]
-            .as_array()
-            .map(|all| all.iter().filter_map(Value::as_f64).collect())
-            .unwrap_or_default()
-    };
-    let median = |v: &Value| v[key].as_f64().unwrap_or(0.0);
-    weft_benches::load::paired_ratio(&rounds(a), &rounds(b), median(a), median(b))
-}
+use weft_benches::load::row_cpu_ratio;
 
 mod http_client;
 mod idle;
@@ -613,7 +601,7 @@ fn write_http(md: &mut String, http: Option<&Value>, targets: &mut Vec<Target>) 
             f(r, "server_cpu_ns_per_request"),
             f(t, "server_cpu_ns_per_request"),
         );
-        let ratio = cpu_ratio(r, t, "server_cpu_ns_per_request");
+        let ratio = row_cpu_ratio(r, t, "server_cpu_ns_per_request");
         worst = worst.max(ratio);
         let _ = writeln!(
             md,
@@ -723,7 +711,7 @@ fn write_recorder_cost(md: &mut String, echo: Option<&Value>) {
                 "| {conns} | {:.2} | {:.2} | {:.2} |",
                 off[key].as_f64().unwrap_or(0.0) / 1000.0,
                 on[key].as_f64().unwrap_or(0.0) / 1000.0,
-                cpu_ratio(on, off, key)
+                row_cpu_ratio(on, off, key)
             );
         }
     }
@@ -798,7 +786,7 @@ fn write_echo(md: &mut String, echo: Option<&Value>, targets: &mut Vec<Target>) 
             f(&m, "server_cpu_ns_per_round_trip"),
         );
         let key = "server_cpu_ns_per_round_trip";
-        let (to_tokio, to_mio) = (cpu_ratio(r, &t, key), cpu_ratio(r, &m, key));
+        let (to_tokio, to_mio) = (row_cpu_ratio(r, &t, key), row_cpu_ratio(r, &m, key));
         let _ = writeln!(
             md,
             "| {size} B | {conns} | {:.0} | {:.0} | {:.0} | {:.2} | {:.2} | {:.2} | {to_tokio:.3} | {to_mio:.3} |",
@@ -1005,7 +993,7 @@ Commands: `cargo bench --bench echo` and `cargo bench --bench http --features hy
                 continue;
             };
             let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(0.0);
-            let cpu_ratio = cpu_ratio(two, tokio, cpu_key);
+            let cpu_ratio = row_cpu_ratio(two, tokio, cpu_key);
             let rate_ratio = f(two, rate_key) / f(tokio, rate_key).max(1.0);
             cpu_worst = cpu_worst.max(cpu_ratio);
             rate_worst = rate_worst.min(rate_ratio);

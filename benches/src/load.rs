@@ -263,11 +263,16 @@ pub struct Rounds<'s> {
     pub server: &'s str,
     /// Median round trips per second.
     pub rate: f64,
-    /// Median server CPU nanoseconds per round trip.
-    pub cpu: f64,
     /// Server CPU nanoseconds per round trip in each round, in round order: the runs of one
     /// round are back to back, so a ratio taken within a round sees the same machine.
     pub cpu_per_round: Vec<f64>,
+}
+
+impl Rounds<'_> {
+    /// Median server CPU nanoseconds per round trip.
+    pub fn cpu(&self) -> f64 {
+        crate::server_process::median(self.cpu_per_round.iter().copied())
+    }
 }
 
 /// Runs `measure` against each of `servers` for `rounds` rounds, rotating which goes first
@@ -302,11 +307,9 @@ pub fn interleaved<'s>(
                 .iter()
                 .map(|m| m.server_cpu_ns as f64 / m.round_trips.max(1) as f64)
                 .collect();
-            let cpu = crate::server_process::median(cpu_per_round.iter().copied());
             Rounds {
                 server,
                 rate,
-                cpu,
                 cpu_per_round,
             }
         })
@@ -323,4 +326,17 @@ pub fn paired_ratio(a: &[f64], b: &[f64], a_median: f64, b_median: f64) -> f64 {
         return a_median / b_median.max(f64::MIN_POSITIVE);
     }
     crate::server_process::median(a.iter().zip(b).map(|(x, y)| x / y.max(f64::MIN_POSITIVE)))
+}
+
+/// [`paired_ratio`] of two saved result rows (`key` is the field of their medians, each row
+/// keeping its rounds in `server_cpu_ns_per_round`).
+pub fn row_cpu_ratio(a: &serde_json::Value, b: &serde_json::Value, key: &str) -> f64 {
+    let rounds = |v: &serde_json::Value| -> Vec<f64> {
+        v["server_cpu_ns_per_round"]
+            .as_array()
+            .map(|all| all.iter().filter_map(serde_json::Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let median = |v: &serde_json::Value| v[key].as_f64().unwrap_or(0.0);
+    paired_ratio(&rounds(a), &rounds(b), median(a), median(b))
 }
