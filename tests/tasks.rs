@@ -299,6 +299,47 @@ fn a_task_that_wakes_itself_forever_does_not_starve_timers_or_io() {
     });
 }
 
+/// The loop looks at I/O once every task queued at its last look has had its turn: a task an
+/// event wakes runs after at most two turns of each task that keeps itself ready (the rest
+/// of the round under way, and the round its wake joins).
+#[test]
+fn a_task_woken_by_io_waits_at_most_two_rounds_behind_tasks_that_stay_ready() {
+    weft::run(async {
+        let (reader, writer) = weft::net::UnixStream::pair().unwrap();
+        let spinning = Rc::new(Cell::new(true));
+        let turns: Rc<Vec<Cell<u32>>> = Rc::new((0..300).map(|_| Cell::new(0)).collect());
+        for i in 0..turns.len() {
+            let (spinning, turns) = (spinning.clone(), turns.clone());
+            weft::spawn(async move {
+                while spinning.get() {
+                    turns[i].set(turns[i].get() + 1);
+                    yield_now().await;
+                }
+            });
+        }
+        let woken = weft::spawn({
+            let (spinning, turns) = (spinning.clone(), turns.clone());
+            async move {
+                reader.readable().await.unwrap();
+                spinning.set(false);
+                turns.iter().map(Cell::get).collect::<Vec<_>>()
+            }
+        });
+        for _ in 0..5 {
+            yield_now().await; // the spinners are well under way
+        }
+        let before: Vec<u32> = turns.iter().map(Cell::get).collect();
+        writer.try_write(b"x").unwrap();
+        let after = woken.await.unwrap();
+        let most = before.iter().zip(&after).map(|(b, a)| a - b).max().unwrap();
+        assert!(
+            most <= 2,
+            "a spinner had {most} turns before the woken task ran"
+        );
+        assert!(most >= 1, "the spinners ran meanwhile");
+    });
+}
+
 #[test]
 fn an_always_ready_leaf_future_yields_when_its_budget_is_spent() {
     weft::run(async {

@@ -151,3 +151,37 @@ fn a_unix_stream_waits_for_readiness_and_reads_without_waiting() {
         assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
     });
 }
+
+/// A task woken when nothing else is ready is polled as its event is dispatched. If it drops
+/// a source whose event comes later in the same batch and opens one that takes the dropped
+/// source's slot, that event must not reach the new source: it would be readable with
+/// nothing to read (and a closed-for-reading mark would make its reads spin).
+#[weft::test(paused)]
+async fn an_event_for_a_dropped_source_does_not_reach_the_source_that_took_its_place() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let (a, a_peer) = UnixStream::pair().unwrap();
+    let (b, b_peer) = UnixStream::pair().unwrap();
+    let b = Rc::new(RefCell::new(Some(b)));
+    let (opened, fresh) = weft::channel::oneshot::channel();
+    weft::spawn({
+        let b = b.clone();
+        async move {
+            a.readable().await.unwrap();
+            // `b`'s event is the next in this batch; its slot goes to `first`.
+            drop(b.borrow_mut().take());
+            let _ = opened.send(UnixStream::pair().unwrap());
+        }
+    });
+    // The task waits for `a`, and the sockets' first events have been dispatched.
+    weft::task::wait_all_tasks_blocked().await;
+    a_peer.try_write(b"a").unwrap();
+    b_peer.try_write(b"b").unwrap();
+    let (first, second) = fresh.await.unwrap();
+    for fresh in [&first, &second] {
+        let readable = timeout(Duration::from_secs(1), fresh.readable()).await;
+        assert!(readable.is_err(), "nothing was written to a new socket");
+    }
+    assert!(b.borrow().is_none());
+}

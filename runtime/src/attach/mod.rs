@@ -70,11 +70,12 @@ impl Attach {
         }
     }
 
-    /// After the loop's wait for I/O: stamps the turn's time in the beacon (after a wait
-    /// that slept, whose system call dwarfs the clock read; else every 32nd turn, so a busy
-    /// loop's stamp is at most 32 turns old), and says whether `weft-ps` asked.
+    /// After the loop's wait for I/O, before the events are dispatched (which may poll
+    /// tasks): stamps the turn's time in the beacon (after a wait that slept, whose system
+    /// call dwarfs the clock read; else every 32nd turn, so a busy loop's stamp is at most 32
+    /// turns old).
     #[inline(always)]
-    pub(crate) fn after_wait(&self, slept: bool) -> bool {
+    pub(crate) fn after_wait(&self, slept: bool) {
         let busy = self.busy_turns.get().wrapping_add(1);
         if slept || busy >= 32 {
             self.busy_turns.set(0);
@@ -82,7 +83,6 @@ impl Attach {
         } else {
             self.busy_turns.set(busy);
         }
-        self.asked()
     }
 
     /// Lists the beacon, now that it has its final address (the executor is in its `Rc`).
@@ -100,7 +100,7 @@ impl Attach {
 
     /// Whether `weft-ps` asked since the last look; lowers the flag.
     #[inline(always)]
-    fn asked(&self) -> bool {
+    pub(crate) fn asked(&self) -> bool {
         match &self.asked {
             Some((flag, _)) => flag.load(Relaxed) && flag.swap(false, Relaxed),
             None => false,

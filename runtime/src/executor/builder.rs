@@ -175,8 +175,11 @@ impl Builder {
         self
     }
 
-    /// How many task polls may run before the reactor and the timers are checked again
-    /// (at least 1). Lower means fairer to I/O, higher means fewer system calls.
+    /// How many task polls run, while tasks are ready, before the reactor and the timers are
+    /// checked again (at least 1); the loop also lets every task queued at its last check
+    /// have its turn first (asyncio's rule), since a task an event wakes would run behind
+    /// them anyway. Lower means a look at the outside world sooner, higher fewer system
+    /// calls.
     pub fn event_interval(mut self, polls: u32) -> Builder {
         self.event_interval = polls.max(1);
         self

@@ -5,20 +5,28 @@
 //! 2. Poll ready tasks from the FIFO run queue: at most `event_interval` (61 by default),
 //!    stopping at the main future's turn.
 //! 3. Move the wakes that came from other threads onto the run queue.
-//! 4. While work is ready and fewer than `event_interval` polls passed since the last look at
-//!    the outside world, go back to 1: tasks handing work to each other pay no system call.
+//! 4. While work is ready, go back to 1 (tasks handing work to each other pay no system
+//!    call) until both: `event_interval` polls have run since the last look at the outside
+//!    world, and every task queued at that look has had its turn (the round of step 8).
 //! 5. Plan the wait for I/O: none if work is ready; a look, then a wake of the idle waiters,
 //!    if tasks wait for all others to block; until the next timer as the clock plans it; else
 //!    until something happens, once the deadlock proof has shown that something can. A
 //!    real-time limit caps the wait.
-//! 6. Wait for I/O: each event wakes its source's reader and/or writer. Note the time for
-//!    `weft-ps`, and answer it if it asked (`attach/`).
+//! 6. Wait for I/O, and note the time for `weft-ps`. Each event wakes its source's reader
+//!    and/or writer; a woken task that is next anyway (nothing queued, the main future not
+//!    woken) is polled there and then, while its event has its memory in the cache. Answer
+//!    `weft-ps` if it asked (`attach/`).
 //! 7. Tell the clock whether the wait was quiet (a paused clock may jump then), and fire the
 //!    due timers in deadline order.
-//! 8. Stop at the real-time limit, if one was set.
+//! 8. Start a round: the tasks queued now each get their turn before the next look.
+//! 9. Stop at the real-time limit, if one was set.
 //!
-//! So I/O and timers are looked at after at most `event_interval` polls even when tasks keep
-//! waking each other, and an idle runtime sleeps in `epoll_wait` and uses no CPU.
+//! So I/O and timers are looked at once a round, and at most every `event_interval` polls,
+//! even when tasks keep waking each other; an idle runtime sleeps in `epoll_wait` and uses
+//! no CPU. Why rounds rather than a look every `event_interval` polls: under load the queue
+//! then never empties, a task runs a whole queue after its event, and step 6 never finds a
+//! task that is next (docs/profiles.md). A task woken by a look runs behind those queued
+//! before it either way, so the round costs it nothing.
 
 use std::future::Future;
 use std::panic::Location;
@@ -72,14 +80,17 @@ pub(crate) fn run<F: Future>(
         polls_since_io += executor.run_ready(interval);
         executor.drain_remote();
         let ready = || executor.has_ready_tasks() || main.is_woken();
-        if ready() && polls_since_io < interval {
+        if ready() && (polls_since_io < interval || !executor.run_queue().round_done()) {
             continue;
         }
         polls_since_io = 0;
         let (plan, after) = plan_wait(executor, &main, ready())?;
         let wait = plan.wait.at_most(limit);
-        let events = executor.wait_for_io(wait);
-        if executor.attach().after_wait(!matches!(wait, Wait::No)) {
+        // A woken task may be polled as its event is dispatched if it is next anyway; not
+        // when the idle waiters are to learn whether the look found anything.
+        let may_run = !main.is_woken() && matches!(after, After::Nothing);
+        let events = executor.wait_for_io(wait, may_run);
+        if executor.attach().asked() {
             crate::attach::answer(executor);
         }
         let quiet = || events == 0 && !ready() && !executor.remote().is_notified();
@@ -91,6 +102,7 @@ pub(crate) fn run<F: Future>(
                 executor.idle().wake_all();
             }
         }
+        executor.run_queue().start_round();
         if limit.is_some_and(|limit| Instant::now() >= limit) {
             return Err(Stopped::OverTime);
         }

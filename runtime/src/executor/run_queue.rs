@@ -25,6 +25,9 @@ pub(crate) struct RunQueue {
     /// When the main future was woken on this thread and not yet polled, the count of `taken`
     /// at which its turn comes; `None`: due at once.
     main_turn: Cell<Option<u64>>,
+    /// The count of `taken` at which every task queued at the loop's last look at the
+    /// reactor has had its turn (see `round_done`).
+    round_end: Cell<u64>,
 }
 
 impl RunQueue {
@@ -34,6 +37,7 @@ impl RunQueue {
             taken: Cell::new(0),
             batch_end: Cell::new(0),
             main_turn: Cell::new(None),
+            round_end: Cell::new(0),
         }
     }
 
@@ -44,6 +48,28 @@ impl RunQueue {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.borrow().is_empty()
+    }
+
+    /// Nothing queued, and the main future not waiting for its turn: a task woken now would
+    /// be the next to run.
+    #[inline(always)]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.main_turn.get().is_none() && self.is_empty()
+    }
+
+    /// The loop has looked at the reactor and fired the timers: the round of turns it owes
+    /// the tasks queued now starts.
+    #[inline]
+    pub(crate) fn start_round(&self) {
+        let queued = self.queue.borrow().len() as u64;
+        self.round_end.set(self.taken.get() + queued);
+    }
+
+    /// Whether every task queued at the last look has had its turn (asyncio's rule: a turn
+    /// of its loop runs the callbacks that were ready when it began).
+    #[inline]
+    pub(crate) fn round_done(&self) -> bool {
+        self.taken.get() >= self.round_end.get()
     }
 
     /// Starts a batch of at most `max` polls; it also ends at the main future's turn.

@@ -78,9 +78,49 @@ impl Direction {
     }
 }
 
+/// A source's token is its slab key in the low bits and its tag in the high ones. Half the
+/// bits for the key; the tag has one bit less than the rest, so that no token is the waker's
+/// or the deadline timer's.
+const KEY_BITS: u32 = usize::BITS / 2;
+const KEY_MASK: usize = (1 << KEY_BITS) - 1;
+const TAG_MASK: u32 = (1 << (usize::BITS - KEY_BITS - 1)) - 1;
+
+/// A source token's slab key and tag.
+#[inline(always)]
+fn split_token(token: mio::Token) -> (usize, u32) {
+    (token.0 & KEY_MASK, (token.0 >> KEY_BITS) as u32)
+}
+
+/// The readiness bits an event reports.
+#[inline(always)]
+fn readiness(event: &mio::event::Event) -> u8 {
+    let mut ready = 0;
+    if event.is_readable() {
+        ready |= READABLE;
+    }
+    if event.is_writable() {
+        ready |= WRITABLE;
+    }
+    if event.is_read_closed() {
+        ready |= READ_CLOSED;
+    }
+    if event.is_write_closed() {
+        ready |= WRITE_CLOSED;
+    }
+    if event.is_error() {
+        // Let both sides try their operation: it returns the socket's error.
+        ready |= READ_CLOSED | WRITE_CLOSED;
+    }
+    ready
+}
+
 #[derive(Default)]
 struct IoSlot {
     readiness: u8,
+    /// Which registration of this slab key the slot is (a counter at registration): an
+    /// event queued by the kernel for a source dropped since, whose key a new source took
+    /// while the batch was dispatched, does not reach the new one.
+    tag: u32,
     reader: Option<Waker>,
     writer: Option<Waker>,
     /// What the task dump calls the source ("TCP 127.0.0.1:80"), if its owner said.
@@ -103,6 +143,8 @@ pub(crate) struct Reactor {
     events: RefCell<mio::Events>,
     registry: mio::Registry,
     slots: RefCell<Slab<IoSlot>>,
+    /// The next registration's tag.
+    next_tag: Cell<u32>,
     /// `None` if the OS would not give us a timerfd: then epoll's millisecond timeout is used.
     deadline: Option<DeadlineTimer>,
     /// Whether the runtime that owns this reactor is running its loop. A source waited on
@@ -123,6 +165,7 @@ impl Reactor {
             events: RefCell::new(mio::Events::with_capacity(events_capacity)),
             registry,
             slots: RefCell::new(Slab::new()),
+            next_tag: Cell::new(0),
             deadline,
             running: Cell::new(false),
         };
@@ -135,13 +178,14 @@ impl Reactor {
         self.slots.borrow().len()
     }
 
-    /// Waits for I/O events (as long as `wait` allows) and hands their wakers to `wake`;
-    /// returns how many events came from outside (sockets, other threads), not counting the
-    /// timerfd that ends a timed wait.
+    /// Waits for I/O events (as long as `wait` allows), calls `woke`, and hands the events'
+    /// wakers to `wake`; returns how many events came from outside (sockets, other threads),
+    /// not counting the timerfd that ends a timed wait.
     pub(crate) fn turn(
         &self,
         wait: Wait,
         observer: &(impl TurnObserver + ?Sized),
+        woke: impl FnOnce(),
         wake: &mut impl FnMut(Waker),
     ) -> usize {
         let timeout = match wait {
@@ -159,13 +203,14 @@ impl Reactor {
             }
         };
         let mut events = self.events.borrow_mut();
-        match self.poll.borrow_mut().poll(&mut events, timeout) {
+        let polled = self.poll.borrow_mut().poll(&mut events, timeout);
+        woke();
+        match polled {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => return 0,
             // epoll_wait fails otherwise only on a bad epoll fd or buffer: a bug in weft.
             Err(err) => panic!("weft's reactor could not poll epoll: {err}"),
         }
-        let mut slots = self.slots.borrow_mut();
         let mut count = 0;
         for event in events.iter() {
             let token = event.token();
@@ -181,41 +226,40 @@ impl Reactor {
             if token == WAKE_TOKEN {
                 continue; // the runtime drains its remote queue after every turn
             }
-            let Some(slot) = slots.get_mut(token.0) else {
-                continue; // deregistered since the kernel queued the event
+            let ready = readiness(event);
+            // The slots are borrowed per event, not across the batch: `wake` may poll the
+            // task it wakes (`Executor::run_woken`), which registers, polls and drops sources.
+            let (key, tag) = split_token(token);
+            let (reader, writer) = {
+                let mut slots = self.slots.borrow_mut();
+                // A task polled for an earlier event of this batch may have dropped this
+                // source, and a new one may have its key: the tag tells them apart.
+                let Some(slot) = slots.get_mut(key).filter(|slot| slot.tag == tag) else {
+                    continue; // deregistered since the kernel queued the event
+                };
+                slot.readiness |= ready;
+                let take =
+                    |dir: Direction, waiter: &mut Option<Waker>| match ready & dir.ready_mask() {
+                        0 => None,
+                        _ => waiter.take(),
+                    };
+                (
+                    take(Direction::Read, &mut slot.reader),
+                    take(Direction::Write, &mut slot.writer),
+                )
             };
-            let mut ready = 0;
-            if event.is_readable() {
-                ready |= READABLE;
+            observer.ready(
+                key,
+                ready & Direction::Read.ready_mask() != 0,
+                ready & Direction::Write.ready_mask() != 0,
+            );
+            if let Some(waker) = reader {
+                observer.waking(key, false);
+                wake(waker);
             }
-            if event.is_writable() {
-                ready |= WRITABLE;
-            }
-            if event.is_read_closed() {
-                ready |= READ_CLOSED;
-            }
-            if event.is_write_closed() {
-                ready |= WRITE_CLOSED;
-            }
-            if event.is_error() {
-                // Let both sides try their operation: it returns the socket's error.
-                ready |= READ_CLOSED | WRITE_CLOSED;
-            }
-            slot.readiness |= ready;
-            let readable = ready & Direction::Read.ready_mask() != 0;
-            let writable = ready & Direction::Write.ready_mask() != 0;
-            observer.ready(token.0, readable, writable);
-            if readable {
-                if let Some(waker) = slot.reader.take() {
-                    observer.waking(token.0, false);
-                    wake(waker);
-                }
-            }
-            if writable {
-                if let Some(waker) = slot.writer.take() {
-                    observer.waking(token.0, true);
-                    wake(waker);
-                }
+            if let Some(waker) = writer {
+                observer.waking(key, true);
+                wake(waker);
             }
         }
         count
@@ -250,8 +294,19 @@ impl Reactor {
         let mut slots = self.slots.borrow_mut();
         let entry = slots.vacant_entry();
         let key = entry.key();
-        self.registry.register(source, mio::Token(key), interest)?;
-        entry.insert(IoSlot::default());
+        if key > KEY_MASK {
+            return Err(io::Error::other(format!(
+                "weft's reactor holds {key} I/O sources, its most: close some before opening more"
+            )));
+        }
+        let tag = self.next_tag.get();
+        self.next_tag.set(tag.wrapping_add(1) & TAG_MASK);
+        let token = mio::Token(key | ((tag as usize) << KEY_BITS));
+        self.registry.register(source, token, interest)?;
+        entry.insert(IoSlot {
+            tag,
+            ..IoSlot::default()
+        });
         Ok(key)
     }
 

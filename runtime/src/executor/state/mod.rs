@@ -356,15 +356,21 @@ impl Executor {
     }
 
     /// Waits for I/O as `wait` says, the observer told; returns how many events came from
-    /// outside.
-    pub(crate) fn wait_for_io(&self, wait: Wait) -> usize {
+    /// outside. The turn is stamped for `weft-ps` as the wait ends. With `may_run`, a task an
+    /// event wakes when nothing else is ready is polled at once (`run_woken`).
+    pub(crate) fn wait_for_io(&self, wait: Wait, may_run: bool) -> usize {
         self.run_queue.trim();
-        let mut wake = |waker| raw::wake_into(waker, self.id, |task| self.push(task));
+        let woke = || self.attach.after_wait(!matches!(wait, Wait::No));
         if !self.extras.get() {
-            return self.reactor.turn(wait, &(), &mut wake);
+            let mut wake =
+                |waker| raw::wake_into(waker, self.id, |task| self.run_woken(task, may_run));
+            return self.reactor.turn(wait, &(), woke, &mut wake);
         }
+        // Observed or seeded: every woken task goes through the queue, where the observer
+        // sees it scheduled and a seed picks its turn.
+        let mut wake = |waker| raw::wake_into(waker, self.id, |task| self.push(task));
         self.observer.io_wait(wait, |observer| {
-            self.reactor.turn(wait, observer, &mut wake)
+            self.reactor.turn(wait, observer, woke, &mut wake)
         })
     }
 
