@@ -21,12 +21,13 @@
 //! 8. Start a round: the tasks queued now each get their turn before the next look.
 //! 9. Stop at the real-time limit, if one was set.
 //!
-//! So I/O and timers are looked at once a round, and at most every `event_interval` polls,
-//! even when tasks keep waking each other; an idle runtime sleeps in `epoll_wait` and uses
-//! no CPU. Why rounds rather than a look every `event_interval` polls: under load the queue
-//! then never empties, a task runs a whole queue after its event, and step 6 never finds a
-//! task that is next (docs/profiles.md). A task woken by a look runs behind those queued
-//! before it either way, so the round costs it nothing.
+//! So I/O and timers are looked at once a round, and no more often than every
+//! `event_interval` polls, even when tasks keep waking each other; an idle runtime sleeps in
+//! `epoll_wait` and uses no CPU. Why rounds rather than a look every `event_interval` polls:
+//! under load the queue then never empties, a task runs a whole queue after its event, and
+//! step 6 never finds a task that is next (docs/profiles.md). A task woken by a look ran
+//! behind those queued before it anyway; now also behind those woken while the round ran,
+//! so each other task has at most two turns before it.
 
 use std::future::Future;
 use std::panic::Location;
