@@ -66,10 +66,11 @@ impl RunQueue {
     }
 
     /// Whether every task queued at the last look has had its turn (asyncio's rule: a turn
-    /// of its loop runs the callbacks that were ready when it began).
+    /// of its loop runs the callbacks that were ready when it began). An empty queue has no
+    /// round under way, however it was emptied.
     #[inline]
     pub(crate) fn round_done(&self) -> bool {
-        self.taken.get() >= self.round_end.get()
+        self.taken.get() >= self.round_end.get() || self.is_empty()
     }
 
     /// Starts a batch of at most `max` polls; it also ends at the main future's turn.
