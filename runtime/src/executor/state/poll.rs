@@ -40,10 +40,10 @@ impl Executor {
 
     /// A task an I/O event woke while the reactor dispatches its events. If it is next
     /// anyway (`may_run`: the main future was not woken before the wait, and nothing has
-    /// been queued or woken since) and nothing observes the runtime (an observer may have
-    /// been turned on by a poll of this dispatch), it is polled now rather than queued: its event has just
-    /// brought its reactor slot and header into the cache, and under load a queued task
-    /// runs a whole queue later, when they are cold again (callgrind, echo at 1,000
+    /// been queued or woken since) and nothing observes the runtime (a poll of this dispatch
+    /// may have turned an observer on), it is polled now rather than queued: its event has
+    /// just brought its reactor slot and header into the cache, and under load a queued
+    /// task runs a whole queue later, when they are cold again (callgrind, echo at 1,000
     /// connections: see docs/profiles.md). The order is the queue's: first woken, first
     /// polled.
     #[inline(always)]
