@@ -150,6 +150,12 @@ impl RunQueue {
         std::mem::take(&mut *self.queue.borrow_mut())
     }
 
+    /// How many tasks have been taken off the queue, ever.
+    #[cfg(test)]
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken.get()
+    }
+
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {
         self.queue.borrow().capacity()

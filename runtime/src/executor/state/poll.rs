@@ -114,3 +114,44 @@ impl Executor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::io::Write;
+    use std::rc::Rc;
+
+    use crate::Runtime;
+    use crate::io::Async;
+
+    /// An event that wakes a task when nothing else is ready polls it in the dispatch: it
+    /// runs, and the run queue never held it.
+    #[test]
+    fn a_task_woken_when_nothing_else_is_ready_is_polled_where_its_event_is_dispatched() {
+        let rt = Runtime::new().unwrap();
+        let executor = rt.executor().clone();
+        let (ours, mut theirs) = mio::net::UnixStream::pair().unwrap();
+        let woken_polls = Rc::new(Cell::new(0));
+        rt.block_on(async {
+            let task = crate::task::spawn({
+                let woken_polls = woken_polls.clone();
+                async move {
+                    let ours = Async::new(ours).unwrap();
+                    ours.readable().await.unwrap();
+                    woken_polls.set(woken_polls.get() + 1);
+                }
+            });
+            // The task has run once (through the queue) and waits for its socket.
+            crate::task::wait_all_tasks_blocked().await;
+            let taken = executor.run_queue().taken();
+            theirs.write_all(b"x").unwrap();
+            task.await.unwrap();
+            assert_eq!(woken_polls.get(), 1);
+            assert_eq!(
+                executor.run_queue().taken(),
+                taken,
+                "the woken task went through the run queue"
+            );
+        });
+    }
+}
